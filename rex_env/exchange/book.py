@@ -1,0 +1,322 @@
+"""One delivery slot's limit order book: FIFO price levels and continuous matching (SPEC §4).
+
+Layout, chosen for speed in pure Python:
+
+* each side is a ``dict`` price -> :class:`Level` plus a sorted ``list`` of *keys* whose best
+  element is last (bids keyed by price, asks by ``-price``), so the best level is ``keys[-1]``
+  and removing it is ``list.pop()``;
+* a level is a ``deque`` of orders in time priority and its open volume;
+* a cancel is lazy: the order's open rate drops to 0 and the level's volume with it; dead
+  orders are skipped (and dropped) when matching reaches them, and a level whose volume reaches
+  zero is removed at once, so best prices and depth are always exact.
+
+Positions and trade cash per owner are kept here too, since they belong to the slot.
+"""
+
+from __future__ import annotations
+
+from bisect import insort
+from collections import deque
+
+from .orders import AgentId, Order, Phase, Reason, Side, Status, Trade
+
+#: compact a level's queue when it holds more dead orders than this and than live ones
+_COMPACT_AT = 32
+
+
+class Level:
+    """Orders at one price in time priority; ``volume`` is the sum of their open rates."""
+
+    __slots__ = ("price", "orders", "volume", "dead")
+
+    def __init__(self, price: int) -> None:
+        self.price = price
+        self.orders: deque[Order] = deque()
+        self.volume = 0
+        self.dead = 0
+
+    def live(self) -> list[Order]:
+        return [o for o in self.orders if o.rate]
+
+
+class Book:
+    """The book of one delivery slot.
+
+    The book does not validate: :class:`~rex_env.exchange.exchange.Exchange` checks every
+    instruction before it reaches here, so methods below cannot fail on user input.
+    """
+
+    __slots__ = (
+        "slot",
+        "phase",
+        "bids",
+        "asks",
+        "bid_keys",
+        "ask_keys",
+        "positions",
+        "notional",
+        "last_price",
+        "volume",
+        "turnover",
+        "n_trades",
+        "high",
+        "low",
+    )
+
+    def __init__(self, slot: int, phase: Phase = Phase.CONTINUOUS) -> None:
+        self.slot = slot
+        self.phase = phase
+        self.bids: dict[int, Level] = {}
+        self.asks: dict[int, Level] = {}
+        self.bid_keys: list[int] = []  # prices ascending: best bid last
+        self.ask_keys: list[int] = []  # -prices ascending: best (lowest) ask last
+        self.positions: dict[AgentId, int] = {}  # lots, bought > 0
+        self.notional: dict[AgentId, int] = {}  # tick*lots received (seller +, buyer -)
+        self.last_price: int | None = None
+        self.volume = 0  # traded lots
+        self.turnover = 0  # sum price*rate, tick*lots (VWAP = turnover / volume)
+        self.n_trades = 0
+        self.high: int | None = None
+        self.low: int | None = None
+
+    # -- queries --------------------------------------------------------------------------
+    def best_bid(self) -> int | None:
+        return self.bid_keys[-1] if self.bid_keys else None
+
+    def best_ask(self) -> int | None:
+        return -self.ask_keys[-1] if self.ask_keys else None
+
+    def is_crossed(self) -> bool:
+        return bool(self.bid_keys and self.ask_keys and self.bid_keys[-1] >= -self.ask_keys[-1])
+
+    def levels(self, side: Side) -> list[Level]:
+        """All levels of a side, best first."""
+        if side is Side.BUY:
+            return [self.bids[p] for p in reversed(self.bid_keys)]
+        return [self.asks[-k] for k in reversed(self.ask_keys)]
+
+    def resting(self) -> list[Order]:
+        """Every live resting order, bids then asks, each side in priority order."""
+        out: list[Order] = []
+        for side in (Side.BUY, Side.SELL):
+            for level in self.levels(side):
+                out.extend(level.live())
+        return out
+
+    # -- mutation -------------------------------------------------------------------------
+    def rest(self, order: Order) -> None:
+        """Put a (validated, unmatched) order's open rate at the back of its price level."""
+        price = order.price
+        assert price is not None
+        if order.side is Side.BUY:
+            level = self.bids.get(price)
+            if level is None:
+                level = self.bids[price] = Level(price)
+                insort(self.bid_keys, price)
+        else:
+            level = self.asks.get(price)
+            if level is None:
+                level = self.asks[price] = Level(price)
+                insort(self.ask_keys, -price)
+        level.orders.append(order)
+        level.volume += order.rate
+
+    def _level_of(self, order: Order) -> Level:
+        assert order.price is not None
+        return (self.bids if order.side is Side.BUY else self.asks)[order.price]
+
+    def _drop_level(self, side: Side, price: int) -> None:
+        if side is Side.BUY:
+            del self.bids[price]
+            keys, key = self.bid_keys, price
+        else:
+            del self.asks[price]
+            keys, key = self.ask_keys, -price
+        if keys[-1] == key:
+            keys.pop()
+        else:
+            # bisect for the key; levels are removed from the middle only by cancels
+            lo, hi = 0, len(keys)
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if keys[mid] < key:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            del keys[lo]
+
+    def remove(self, order: Order) -> int:
+        """Take a resting order's open rate out of the book (lazily); return the rate removed."""
+        level = self._level_of(order)
+        rate = order.rate
+        order.rate = 0
+        level.volume -= rate
+        if level.volume == 0:
+            self._drop_level(order.side, level.price)
+        else:
+            level.dead += 1
+            if level.dead > _COMPACT_AT and level.dead * 2 > len(level.orders):
+                level.orders = deque(o for o in level.orders if o.rate)
+                level.dead = 0
+        return rate
+
+    def unlink(self, order: Order) -> None:
+        """Remove a live order physically (it will re-enter with the same record)."""
+        level = self._level_of(order)
+        level.orders.remove(order)
+        level.volume -= order.rate
+        if level.volume == 0:
+            self._drop_level(order.side, level.price)
+
+    def reduce(self, order: Order, new_rate: int) -> int:
+        """Lower a resting order's open rate in place (keeps priority); return lots removed."""
+        level = self._level_of(order)
+        diff = order.rate - new_rate
+        order.rate = new_rate
+        level.volume -= diff
+        return diff
+
+    def record_trade(self, price: int, rate: int, buyer: AgentId, seller: AgentId) -> None:
+        """Positions, cash and statistics of one execution (called for every trade)."""
+        pos = self.positions
+        pos[buyer] = pos.get(buyer, 0) + rate
+        pos[seller] = pos.get(seller, 0) - rate
+        value = price * rate
+        cash = self.notional
+        cash[buyer] = cash.get(buyer, 0) - value
+        cash[seller] = cash.get(seller, 0) + value
+        self.last_price = price
+        self.volume += rate
+        self.turnover += value
+        self.n_trades += 1
+        if self.high is None or price > self.high:
+            self.high = price
+        if self.low is None or price < self.low:
+            self.low = price
+
+    def match(
+        self,
+        order: Order,
+        time: int,
+        trades: list[Trade],
+        first_trade_id: int,
+        self_trades: list[Order],
+    ) -> None:
+        """Match an incoming order against the opposite side by price-time priority.
+
+        One trade per resting order touched, at the resting price; stops at the order's limit
+        (``None``: sweep to the bound) or when it is complete. Same-owner resting orders it
+        reaches are cancelled (self-trade prevention) and matching goes on. The caller decides
+        what happens to the remainder.
+        """
+        buy = order.side is Side.BUY
+        if buy:
+            levels, keys = self.asks, self.ask_keys
+        else:
+            levels, keys = self.bids, self.bid_keys
+        limit = order.price
+        owner = order.owner
+        oid = order.order_id
+        aggressor = "buy" if buy else "sell"
+        slot = self.slot
+        tid = first_trade_id
+        while order.rate and keys:
+            key = keys[-1]
+            price = -key if buy else key
+            if limit is not None and (price > limit if buy else price < limit):
+                break
+            level = levels[price]
+            q = level.orders
+            while order.rate and q:
+                resting = q[0]
+                rrate = resting.rate
+                if not rrate:
+                    q.popleft()
+                    level.dead -= 1
+                    continue
+                if resting.owner == owner:
+                    q.popleft()
+                    resting.rate = 0
+                    resting.removed += rrate
+                    resting.status = Status.CANCELLED
+                    resting.reason = Reason.SELF_TRADE
+                    level.volume -= rrate
+                    self_trades.append(resting)
+                    continue
+                fill = order.rate if order.rate < rrate else rrate
+                resting.rate = rrate - fill
+                resting.filled += fill
+                level.volume -= fill
+                if resting.rate == 0:
+                    resting.status = Status.FILLED
+                    q.popleft()
+                order.rate -= fill
+                order.filled += fill
+                if buy:
+                    trades.append(
+                        Trade(tid, time, slot, price, fill, oid, resting.order_id, owner,
+                              resting.owner, aggressor)
+                    )
+                    self.record_trade(price, fill, owner, resting.owner)
+                else:
+                    trades.append(
+                        Trade(tid, time, slot, price, fill, resting.order_id, oid,
+                              resting.owner, owner, aggressor)
+                    )
+                    self.record_trade(price, fill, resting.owner, owner)
+                tid += 1
+            if level.volume == 0:
+                del levels[price]
+                keys.pop()
+
+    def fillable(self, side: Side, limit: int | None, owner: AgentId, need: int) -> bool:
+        """Can ``need`` lots be bought/sold now within ``limit`` from *other* owners' orders?"""
+        if side is Side.BUY:
+            levels, keys, sign = self.asks, self.ask_keys, -1
+        else:
+            levels, keys, sign = self.bids, self.bid_keys, 1
+        got = 0
+        for key in reversed(keys):
+            price = sign * key
+            if limit is not None and (price > limit if side is Side.BUY else price < limit):
+                return False
+            level = levels[price]
+            got += level.volume
+            for o in level.orders:
+                if o.owner == owner:
+                    got -= o.rate
+            if got >= need:
+                return True
+        return False
+
+    def expire_all(self) -> list[Order]:
+        """Gate closure: every resting order expires; the book is empty and closed."""
+        out: list[Order] = []
+        for level in (*self.bids.values(), *self.asks.values()):
+            for o in level.orders:
+                if o.rate:
+                    o.removed += o.rate
+                    o.rate = 0
+                    o.status = Status.EXPIRED
+                    out.append(o)
+        out.sort(key=lambda o: o.seq)
+        self.bids.clear()
+        self.asks.clear()
+        self.bid_keys.clear()
+        self.ask_keys.clear()
+        self.phase = Phase.CLOSED
+        return out
+
+    def check(self) -> None:
+        """Assert the book's internal consistency (used by tests, never on the hot path)."""
+        for levels, keys, sign in ((self.bids, self.bid_keys, 1), (self.asks, self.ask_keys, -1)):
+            assert keys == sorted(keys), "keys out of order"
+            assert sorted(levels) == sorted(sign * k for k in keys), "keys and levels disagree"
+            for price, level in levels.items():
+                live = level.live()
+                assert level.volume == sum(o.rate for o in live) > 0, "bad level volume"
+                assert all(o.price == price and o.status is Status.RESTING for o in live)
+                seqs = [o.seq for o in live]
+                assert seqs == sorted(seqs), "time priority broken in a level"
+        if self.phase is Phase.CONTINUOUS:
+            assert not self.is_crossed(), "continuous book is crossed"

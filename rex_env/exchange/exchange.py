@@ -1,0 +1,436 @@
+"""All open delivery slots together: the Rex exchange (SPEC §2-§6).
+
+The :class:`Exchange` validates every instruction (SPEC §5, checks in the SPEC's order), routes
+it to the slot's :class:`~.book.Book`, and returns a :class:`~.orders.Report` of what happened.
+It never raises on user input: a rejection carries its reason code and changes no state.
+
+Two ways to run slots:
+
+* ``auto_open=True`` (replay, SPEC §7): every slot with a non-negative index is open for
+  continuous trading from time 0 until it is closed;
+* ``auto_open=False`` (the simulation): a slot is ``slot_not_open`` until the kernel calls
+  :meth:`Exchange.open_auction` on it, and indices at or beyond ``n_slots`` are unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from fractions import Fraction
+
+from . import auction
+from .book import Book
+from .grid import Grid
+from .lob3d import LOB3D, snapshot
+from .orders import (
+    EMPTY,
+    AgentId,
+    Kind,
+    Order,
+    OrderId,
+    Phase,
+    Reason,
+    Report,
+    Side,
+    Status,
+    Tif,
+    Trade,
+    rejected,
+)
+
+_SIDES = {Side.BUY: Side.BUY, Side.SELL: Side.SELL, "buy": Side.BUY, "sell": Side.SELL}
+_KINDS = {Kind.LIMIT: Kind.LIMIT, Kind.MARKET: Kind.MARKET, "limit": Kind.LIMIT,
+          "market": Kind.MARKET}
+_TIFS = {Tif.GTC: Tif.GTC, Tif.IOC: Tif.IOC, Tif.FOK: Tif.FOK, "gtc": Tif.GTC, "ioc": Tif.IOC,
+         "fok": Tif.FOK}
+
+Ticks = int | Fraction
+"""A price in ticks; a ``Fraction`` that is not whole is off the tick grid."""
+Lots = int | Fraction
+"""A rate in lots; a ``Fraction`` that is not whole is off the lot grid."""
+
+
+def _is_int(x: object) -> bool:
+    return type(x) is int or (isinstance(x, int) and not isinstance(x, bool))
+
+
+def _check_number(x: object, what: str) -> None:
+    if isinstance(x, bool) or not isinstance(x, (int, Fraction)):
+        raise TypeError(
+            f"{what} must be int or Fraction {'ticks' if what == 'price' else 'lots'}, "
+            f"not {type(x).__name__}; convert at the edge with Grid.price_ticks / rate_lots"
+        )
+
+
+class Exchange:
+    """The reservation exchange: one book per delivery slot, positions and cash per owner.
+
+    Args:
+        grid: tick, lot, price bounds, slot length.
+        auto_open: open every non-negative slot for continuous trading on first use (replay).
+        n_slots: with ``auto_open=False``, slots ``0..n_slots-1`` exist (``None``: unbounded).
+    """
+
+    def __init__(self, grid: Grid | None = None, *, auto_open: bool = False,
+                 n_slots: int | None = None) -> None:
+        if n_slots is not None and (not _is_int(n_slots) or n_slots <= 0):
+            raise ValueError(f"n_slots must be a positive int or None, got {n_slots!r}")
+        self.grid = grid if grid is not None else Grid()
+        self.auto_open = auto_open
+        self.n_slots = n_slots
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything: no books, orders, trades; the clock at 0; ids free again."""
+        self.books: dict[int, Book] = {}
+        self.orders: dict[OrderId, Order] = {}
+        self.now = 0
+        self._seq = 0
+        self.n_trades = 0
+        self.trade_log: list[Trade] | None = None  # set to [] to keep every trade
+
+    def keep_trades(self) -> list[Trade]:
+        """Start keeping every trade in execution order; return the (live) list."""
+        if self.trade_log is None:
+            self.trade_log = []
+        return self.trade_log
+
+    # -- slot lifecycle (SPEC §3) ----------------------------------------------------------
+    def phase(self, slot: int) -> Phase | None:
+        """The slot's phase; ``None`` for an unknown slot."""
+        if not _is_int(slot) or slot < 0 or (self.n_slots is not None and slot >= self.n_slots):
+            return None
+        book = self.books.get(slot)
+        if book is not None:
+            return book.phase
+        return Phase.CONTINUOUS if self.auto_open else Phase.PENDING
+
+    def _book(self, slot: int) -> Book:
+        book = self.books.get(slot)
+        if book is None:
+            book = self.books[slot] = Book(slot, Phase.CONTINUOUS if self.auto_open
+                                           else Phase.PENDING)
+        return book
+
+    def _lifecycle_fault(self, time: object, slot: object) -> Reason | None:
+        if not _is_int(time) or time < self.now or not _is_int(slot):  # type: ignore[operator]
+            return Reason.BAD_FIELD
+        ph = self.phase(slot)  # type: ignore[arg-type]
+        if ph is None:
+            return Reason.UNKNOWN_SLOT
+        if ph is Phase.CLOSED:
+            return Reason.SLOT_CLOSED
+        return None
+
+    def open_auction(self, slot: int, time: int) -> Report:
+        """Put a pending or continuously trading slot into a call phase (SPEC §3, §7)."""
+        fault = self._lifecycle_fault(time, slot)
+        if fault is None and self.phase(slot) is Phase.CALL:
+            fault = Reason.AUCTION_PHASE
+        if fault is not None:
+            return rejected(fault)
+        self.now = time
+        self._book(slot).phase = Phase.CALL
+        return Report(None, None, None, EMPTY, EMPTY, EMPTY)
+
+    def open_continuous(self, slot: int, time: int) -> Report:
+        """Open a pending slot straight into continuous trading (no opening auction)."""
+        fault = self._lifecycle_fault(time, slot)
+        if fault is None and self.phase(slot) is not Phase.PENDING:
+            fault = Reason.AUCTION_PHASE
+        if fault is not None:
+            return rejected(fault)
+        self.now = time
+        self._book(slot).phase = Phase.CONTINUOUS
+        return Report(None, None, None, EMPTY, EMPTY, EMPTY)
+
+    def uncross(self, slot: int, time: int, reference: Ticks | None = None) -> Report:
+        """End the slot's call phase at one price (SPEC §6); then it trades continuously.
+
+        Args:
+            reference: reference price in ticks (fractional allowed); ``None``: highest price.
+        """
+        fault = self._lifecycle_fault(time, slot)
+        if fault is None and self.phase(slot) is not Phase.CALL:
+            fault = Reason.AUCTION_PHASE
+        if fault is None and reference is not None and (
+            isinstance(reference, bool) or not isinstance(reference, (int, Fraction))
+        ):
+            fault = Reason.BAD_FIELD
+        if fault is not None:
+            return rejected(fault)
+        self.now = time
+        trades = auction.uncross(self.books[slot], time, reference, self.n_trades + 1)
+        self._log(trades)
+        return Report(None, None, None, trades, EMPTY, EMPTY)
+
+    def close(self, slot: int, time: int) -> Report:
+        """Gate closure: every resting order of the slot expires; positions are final."""
+        fault = self._lifecycle_fault(time, slot)
+        if fault is not None:
+            return rejected(fault)
+        self.now = time
+        book = self._book(slot)
+        expired = book.expire_all()
+        return Report(None, None, None, EMPTY, EMPTY, expired)
+
+    # -- orders (SPEC §4, §5) --------------------------------------------------------------
+    def submit(
+        self,
+        time: int,
+        order_id: OrderId,
+        owner: AgentId,
+        side: Side | str,
+        first_slot: int,
+        price: Ticks | None,
+        rate: Lots,
+        kind: Kind | str = Kind.LIMIT,
+        tif: Tif | str = Tif.GTC,
+        last_slot: int | None = None,
+    ) -> Report:
+        """Submit an order; prices in ticks, rates in lots (see :class:`~.grid.Grid`).
+
+        Returns a report with the order's status (``filled``, ``resting``, ``cancelled``,
+        ``killed`` or ``rejected`` with a reason), its trades and any self-trade cancels.
+
+        Raises:
+            TypeError: ``price`` or ``rate`` is not an int/Fraction (a programming error).
+        """
+        if price is not None:
+            _check_number(price, "price")
+        _check_number(rate, "rate")
+        if last_slot is None:
+            last_slot = first_slot
+        # 1. bad_field
+        side_ = _SIDES.get(side)  # type: ignore[call-overload]
+        kind_ = _KINDS.get(kind)  # type: ignore[call-overload]
+        tif_ = _TIFS.get(tif)  # type: ignore[call-overload]
+        if (
+            side_ is None
+            or kind_ is None
+            or tif_ is None
+            or order_id is None
+            or order_id == ""
+            or isinstance(order_id, bool)
+            or not isinstance(owner, str)
+            or owner == ""
+            or not _is_int(first_slot)
+            or not _is_int(last_slot)
+            or last_slot < first_slot
+            or not _is_int(time)
+            or time < self.now
+            or (kind_ is Kind.MARKET) != (price is None)
+        ):
+            return rejected(Reason.BAD_FIELD)
+        # 2. duplicate_id
+        if order_id in self.orders:
+            return rejected(Reason.DUPLICATE_ID)
+        # 3-6. values
+        fault = self._value_fault(price, rate)
+        if fault is not None:
+            return rejected(fault)
+        # 7-9. slots and phase
+        fault = self._slot_fault(first_slot, last_slot, kind_, tif_)
+        if fault is not None:
+            return rejected(fault)
+        # accepted
+        self.now = time
+        self._seq += 1
+        order = Order(order_id, owner, side_, first_slot, last_slot,
+                      None if price is None else int(price), int(rate), kind_, tif_, time,
+                      self._seq)
+        self.orders[order_id] = order
+        if first_slot != last_slot:
+            return self._block(order)
+        return self._enter(order, self._book(first_slot))
+
+    def _value_fault(self, price: Ticks | None, rate: Lots) -> Reason | None:
+        g = self.grid
+        if price is not None:
+            if price < g.min_ticks or price > g.max_ticks:
+                return Reason.PRICE_OUT_OF_BOUNDS
+            if type(price) is not int and price.denominator != 1:  # type: ignore[union-attr]
+                return Reason.OFF_TICK
+        if rate <= 0:
+            return Reason.NON_POSITIVE_RATE
+        if type(rate) is not int and rate.denominator != 1:  # type: ignore[union-attr]
+            return Reason.OFF_LOT
+        return None
+
+    def _slot_fault(self, first: int, last: int, kind: Kind, tif: Tif) -> Reason | None:
+        phases = [self.phase(s) for s in range(first, last + 1)]
+        if any(p is None for p in phases):
+            return Reason.UNKNOWN_SLOT
+        for p in phases:
+            if p is Phase.CLOSED:
+                return Reason.SLOT_CLOSED
+            if p is Phase.PENDING:
+                return Reason.SLOT_NOT_OPEN
+        if Phase.CALL in phases and (kind is Kind.MARKET or tif is not Tif.GTC or first != last):
+            return Reason.AUCTION_PHASE
+        return None
+
+    def _enter(self, order: Order, book: Book) -> Report:
+        """An accepted single-slot order (new, or re-entering after a modify) meets the book."""
+        if book.phase is Phase.CALL:  # collect only (validation admitted limit+gtc)
+            book.rest(order)
+            return Report(Status.RESTING, None, order, EMPTY, EMPTY, EMPTY)
+        if order.tif is Tif.FOK and not book.fillable(order.side, order.price, order.owner,
+                                                      order.rate):
+            return self._kill(order)
+        trades: list[Trade] = []
+        self_trades: list[Order] = []
+        book.match(order, self.now, trades, self.n_trades + 1, self_trades)
+        self._log(trades)
+        if order.rate == 0:
+            order.status = Status.FILLED
+        elif order.kind is Kind.LIMIT and order.tif is Tif.GTC:
+            book.rest(order)
+        else:  # ioc / market remainder
+            order.removed += order.rate
+            order.rate = 0
+            order.status = Status.CANCELLED
+        return Report(order.status, None, order, trades, self_trades, EMPTY)
+
+    def _kill(self, order: Order) -> Report:
+        order.removed += order.rate
+        order.rate = 0
+        order.status = Status.KILLED
+        return Report(Status.KILLED, None, order, EMPTY, EMPTY, EMPTY)
+
+    def _block(self, order: Order) -> Report:
+        """All legs fill in full now within the limit, in slot order, or nothing happens."""
+        need = order.rate
+        slots = range(order.first_slot, order.last_slot + 1)
+        books = [self._book(s) for s in slots]
+        if not all(b.fillable(order.side, order.price, order.owner, need) for b in books):
+            return self._kill(order)
+        trades: list[Trade] = []
+        self_trades: list[Order] = []
+        for book in books:
+            order.rate = need
+            order.filled = 0
+            book.match(order, self.now, trades, self.n_trades + 1 + len(trades), self_trades)
+            assert order.rate == 0, "fillable() guaranteed the leg"
+        order.filled = need
+        order.status = Status.FILLED
+        self._log(trades)
+        return Report(Status.FILLED, None, order, trades, self_trades, EMPTY)
+
+    def _log(self, trades: list[Trade]) -> None:
+        self.n_trades += len(trades)
+        if self.trade_log is not None:
+            self.trade_log.extend(trades)
+
+    def _resting(self, order_id: OrderId, owner: AgentId) -> Order | None:
+        try:
+            order = self.orders.get(order_id)
+        except TypeError:  # unhashable id
+            return None
+        if order is None or order.status is not Status.RESTING or order.owner != owner:
+            return None
+        return order
+
+    def cancel(self, time: int, order_id: OrderId, owner: AgentId) -> Report:
+        """Remove the open rate of the owner's resting order (status ``cancelled``)."""
+        if not _is_int(time) or time < self.now:
+            return rejected(Reason.BAD_FIELD)
+        order = self._resting(order_id, owner)
+        if order is None:
+            return rejected(Reason.UNKNOWN_ORDER)
+        self.now = time
+        order.removed += self.books[order.first_slot].remove(order)
+        order.status = Status.CANCELLED
+        return Report(Status.CANCELLED, None, order, EMPTY, EMPTY, EMPTY)
+
+    def modify(
+        self,
+        time: int,
+        order_id: OrderId,
+        owner: AgentId,
+        price: Ticks | None = None,
+        rate: Lots | None = None,
+    ) -> Report:
+        """Change a resting order's price and/or open rate (SPEC §4).
+
+        ``None`` keeps the old value (both ``None`` is ``bad_field``). A pure decrease of rate,
+        or no change at all, keeps time priority; anything else re-enters the order at the back
+        (same id), and in continuous trading it may match at once.
+        """
+        if price is not None:
+            _check_number(price, "price")
+        if rate is not None:
+            _check_number(rate, "rate")
+        if not _is_int(time) or time < self.now or (price is None and rate is None):
+            return rejected(Reason.BAD_FIELD)
+        order = self._resting(order_id, owner)
+        if order is None:
+            return rejected(Reason.UNKNOWN_ORDER)
+        new_price = order.price if price is None else price
+        new_rate = order.rate if rate is None else rate
+        fault = self._value_fault(new_price, new_rate)
+        if fault is not None:
+            return rejected(fault)
+        self.now = time
+        new_price, new_rate = int(new_price), int(new_rate)  # type: ignore[arg-type]
+        book = self.books[order.first_slot]
+        if new_price == order.price and new_rate <= order.rate:
+            order.removed += book.reduce(order, new_rate)
+            return Report(Status.RESTING, None, order, EMPTY, EMPTY, EMPTY)
+        # loses priority: out of the book, then in again as an incoming limit order
+        book.unlink(order)
+        if new_rate < order.rate:
+            order.removed += order.rate - new_rate
+        else:
+            order.offered += new_rate - order.rate
+        order.price = new_price
+        order.rate = new_rate
+        order.time = time
+        self._seq += 1
+        order.seq = self._seq
+        return self._enter(order, book)
+
+    # -- accounting and views --------------------------------------------------------------
+    def status(self, order_id: OrderId) -> Order | None:
+        """The record of an accepted order (``None`` if the id was never accepted)."""
+        return self.orders.get(order_id)
+
+    def position(self, owner: AgentId, slot: int) -> int:
+        """Signed traded lots of an owner in a slot (bought > 0)."""
+        book = self.books.get(slot)
+        return 0 if book is None else book.positions.get(owner, 0)
+
+    def notional(self, owner: AgentId, slot: int) -> int:
+        """Trade cash of an owner in a slot in tick*lot units (received > 0)."""
+        book = self.books.get(slot)
+        return 0 if book is None else book.notional.get(owner, 0)
+
+    def cash(self, owner: AgentId, slot: int) -> float:
+        """Trade cash of an owner in a slot in currency (received > 0)."""
+        return self.grid.cash(self.notional(owner, slot))
+
+    def owners(self) -> set[AgentId]:
+        """Everyone with a position or cash in any slot."""
+        out: set[AgentId] = set()
+        for book in self.books.values():
+            out.update(book.positions)
+        return out
+
+    def open_slots(self) -> list[int]:
+        """Slots with a book in a call phase or in continuous trading, ascending."""
+        return sorted(s for s, b in self.books.items()
+                      if b.phase is Phase.CALL or b.phase is Phase.CONTINUOUS)
+
+    def lob3d(self, slots: Iterable[int], k: int = 5, out: LOB3D | None = None) -> LOB3D:
+        """A numpy snapshot of the given slots' books: best quotes, top-k depth, statistics."""
+        return snapshot(self.books, list(slots), k, out)
+
+    def forget(self, slot: int) -> None:
+        """Drop a closed slot's book after settlement to bound memory on long runs.
+
+        The slot stays closed (its orders keep their records and ids stay used).
+        """
+        book = self.books.get(slot)
+        if book is None or book.phase is not Phase.CLOSED:
+            raise ValueError(f"slot {slot} is not closed; only closed slots can be forgotten")
+        empty = Book(slot, Phase.CLOSED)
+        self.books[slot] = empty
