@@ -119,12 +119,14 @@ class Grid:
         return q.numerator if q.denominator == 1 else q
 
     def price(self, ticks: float) -> float:
-        """Currency/MWh of a tick count."""
-        return float(ticks * self.tick_q) if isinstance(ticks, int) else ticks * float(self.tick_q)
+        """Currency/MWh of a tick count (correctly rounded for whole ticks)."""
+        q = self.tick_q
+        return ticks * q.numerator / q.denominator
 
     def rate(self, lots: float) -> float:
-        """kW of a lot count."""
-        return float(lots * self.lot_q) if isinstance(lots, int) else lots * float(self.lot_q)
+        """kW of a lot count (correctly rounded for whole lots)."""
+        q = self.lot_q
+        return lots * q.numerator / q.denominator
 
     def cash(self, notional: int) -> float:
         """Currency of a signed notional in tick*lot units over one slot."""

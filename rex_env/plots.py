@@ -1,0 +1,129 @@
+"""Pictures of a simulated market (matplotlib, headless): where a person would rather look
+than read. Each function writes one PNG and returns its path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+if TYPE_CHECKING:
+    from .simulate import DayRecord
+
+
+def depth_heatmap(rec: DayRecord, path: Path, price_bins: int = 80) -> Path:
+    """LOB-3D depth (slot x price) at each recorded moment: bids blue, asks red."""
+    snaps = rec.snapshots
+    n = max(1, len(snaps))
+    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 4.2), squeeze=False, sharey=True)
+    allp = np.concatenate([s[2][np.isfinite(s[2])] for s in snaps]) if snaps else np.array([])
+    if allp.size:
+        lo, hi = np.percentile(allp, [2, 98])
+        pad = max(1.0, 0.05 * (hi - lo))
+        edges = np.linspace(lo - pad, hi + pad, price_bins + 1)
+    else:
+        edges = np.linspace(0, 200, price_bins + 1)
+    vmax = 1e-9
+    grids = []
+    for t, slots, prices, depth in snaps:
+        grid = np.zeros((len(slots), price_bins))
+        for i in range(len(slots)):
+            ok = np.isfinite(prices[i])
+            idx = np.clip(np.searchsorted(edges, prices[i][ok]) - 1, 0, price_bins - 1)
+            np.add.at(grid[i], idx, depth[i][ok])
+        grids.append((t, slots, grid))
+        vmax = max(vmax, float(np.abs(grid).max(initial=0)))
+    for ax, (t, slots, grid) in zip(axes[0], grids):
+        extent = (edges[0], edges[-1], slots[-1] + 0.5 if len(slots) else 1,
+                  slots[0] - 0.5 if len(slots) else 0)
+        ax.imshow(grid, aspect="auto", cmap="coolwarm_r", vmin=-vmax, vmax=vmax, extent=extent,
+                  interpolation="nearest")
+        ax.set_title(f"t = {t / 3600:.1f} h")
+        ax.set_xlabel("price (currency/MWh)")
+    axes[0][0].set_ylabel("delivery slot (nearest at top)")
+    fig.suptitle(f"LOB-3D depth — {rec.market.scenario.name}, day {rec.day} "
+                 "(blue: bids, red: asks; kW)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def price_vs_gate(rec: DayRecord, path: Path, n_slots: int = 8) -> Path:
+    """Trade prices of a few slots against the time left to their gate closure."""
+    m = rec.market
+    s = m.schedule
+    g = m.grid
+    slots = list(s.slots)
+    pick = slots[:: max(1, len(slots) // n_slots)][:n_slots]
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    cmap = plt.get_cmap("viridis")
+    for j, k in enumerate(pick):
+        tr = [t for t in m.trades if t.slot == k]
+        if not tr:
+            continue
+        x = [(s.close_time(k) - t.time) / 3600 for t in tr]
+        y = [g.price(t.price) for t in tr]
+        ax.plot(x, y, ".-", ms=3, lw=0.8, color=cmap(j / max(1, len(pick) - 1)),
+                label=f"slot {k}")
+    ax.invert_xaxis()
+    ax.set_xlabel("time to gate closure (h)")
+    ax.set_ylabel("trade price (currency/MWh)")
+    ax.set_title(f"Price trajectories toward gate closure — {m.scenario.name}, day {rec.day}")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def positions(rec: DayRecord, path: Path) -> Path:
+    """Reserved (traded) versus actual net rate per slot, summed by agent kind."""
+    m = rec.market
+    kinds = sorted({p.agent for p in m.scenario.prosumers})
+    slots = sorted(m.settlements)
+    fig, axes = plt.subplots(len(kinds), 1, figsize=(9, 2.0 * len(kinds)), sharex=True,
+                             squeeze=False)
+    agent_of = {p.owner: p.agent for p in m.scenario.prosumers}
+    for ax, kind in zip(axes[:, 0], kinds):
+        res = np.array([sum(r.reserved_kw for o, r in m.settlements[k].items()
+                            if agent_of.get(o) == kind) for k in slots])
+        act = np.array([sum(r.actual_kw for o, r in m.settlements[k].items()
+                            if agent_of.get(o) == kind) for k in slots])
+        ax.step(slots, res, where="mid", label="reserved", lw=1.2)
+        ax.step(slots, act, where="mid", label="actual", lw=1.0)
+        ax.axhline(0, color="k", lw=0.5)
+        ax.set_ylabel(f"{kind}\nnet kW")
+    axes[0, 0].legend(fontsize=8)
+    axes[-1, 0].set_xlabel("delivery slot")
+    fig.suptitle(f"Reserved vs actual net rate (production > 0) — {m.scenario.name}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def imbalance(records: list[DayRecord], path: Path) -> Path:
+    """System imbalance per slot (kWh) for each simulated day."""
+    fig, ax = plt.subplots(figsize=(9, 3.5))
+    for rec in records:
+        m = rec.market
+        slots = sorted(m.settlements)
+        y = [sum(r.imbalance_kwh for r in m.settlements[k].values()) for k in slots]
+        ax.plot(slots, y, lw=1, label=f"day {rec.day}")
+    ax.axhline(0, color="k", lw=0.5)
+    ax.set_xlabel("delivery slot")
+    ax.set_ylabel("system imbalance (kWh, long > 0)")
+    ax.set_title("Imbalance settled per slot")
+    if len(records) <= 8:
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

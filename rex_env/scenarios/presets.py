@@ -1,0 +1,94 @@
+"""Named scenario presets: ``toy``, ``community`` (the default) and ``town``.
+
+Sizes are those of a German residential community in summer (day 172, latitude 51° N):
+
+* a household uses 3,500 kWh/a (BDEW H0-shaped load, mean 0.4 kW);
+* rooftop PV is 5-8 kWp with performance ratio 0.8 (≈ 4-6 kW at a clear noon);
+* a small community wind turbine is 100-250 kW rated (Weibull k=2, c=7 m/s);
+* a provision plant (e.g. a biogas CHP) is 50-100 kW with a marginal cost of 60-90 /MWh;
+* a community battery is 100-200 kWh / 50-100 kW.
+
+The classroom market (Gode & Sunder) has its own runner: :mod:`rex_env.sim.classroom`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..physics import Battery, Household, ProvisionPlant, PVSystem, WindFarm
+from ..sim.prosumer import ProsumerSpec
+from ..sim.schedule import SlotSchedule
+from ..sim.settlement import SettlementConfig
+from .base import Scenario
+
+
+def _households(n: int, n_pv: int, n_battery: int, prefix: str = "house",
+                agent: str = "intermittent") -> list[ProsumerSpec]:
+    out = []
+    for i in range(n):
+        pv = PVSystem(peak_kw=5.0 + (i % 4)) if i < n_pv else None
+        battery = (Battery(energy_kwh=10.0, power_kw=5.0)
+                   if n_pv - n_battery <= i < n_pv else None)
+        out.append(ProsumerSpec(f"{prefix}{i:02d}", agent,
+                                load=Household(annual_kwh=2500.0 + 250.0 * (i % 8)),
+                                pv=pv, battery=battery))
+    return out
+
+
+def toy() -> Scenario:
+    """Tiny and fast: 8 slots, a 2 h rolling window, six participants (for tests)."""
+    schedule = SlotSchedule(n_slots=8, open_lead=2 * 3600, gate_lead=900, call_len=300,
+                            day_of_year=172)
+    prosumers = (
+        ProsumerSpec("house00", "intermittent", load=Household(annual_kwh=3500.0),
+                     pv=PVSystem(peak_kw=6.0)),
+        ProsumerSpec("house01", "intermittent", load=Household(annual_kwh=4000.0)),
+        ProsumerSpec("wind", "intermittent", wind=WindFarm(rated_kw=20.0)),
+        ProsumerSpec("plant", "plant", plant=ProvisionPlant(capacity_kw=20.0, cost_a=60.0,
+                                                            cost_b=0.5, ramp_kw_per_slot=10.0)),
+        ProsumerSpec("battery", "storage", battery=Battery(energy_kwh=40.0, power_kw=20.0)),
+        ProsumerSpec("noise0", "zic"),
+    )
+    return Scenario("toy", prosumers, schedule=schedule,
+                    description="8 slots, 6 participants: for tests and quick checks")
+
+
+def community() -> Scenario:
+    """The default: a residential community trading one summer day (96 slots).
+
+    24 households (12 with PV, 4 of those with a home battery), a 150 kW wind turbine, a 60 kW
+    biogas plant, a 200 kWh community battery run by a storage dealer, and 4 ZI-C noise
+    traders; single-price imbalance settlement.
+    """
+    prosumers = [
+        *_households(24, n_pv=12, n_battery=4),
+        ProsumerSpec("wind", "intermittent", wind=WindFarm(rated_kw=150.0)),
+        ProsumerSpec("plant", "plant", plant=ProvisionPlant(capacity_kw=60.0, min_stable_kw=0.0,
+                                                            cost_a=70.0, cost_b=0.3,
+                                                            ramp_kw_per_slot=20.0)),
+        ProsumerSpec("battery", "storage", battery=Battery(energy_kwh=200.0, power_kw=80.0)),
+        *(ProsumerSpec(f"noise{i}", "zic") for i in range(4)),
+    ]
+    return Scenario("community", tuple(prosumers), settlement=SettlementConfig(mode="single"),
+                    description="24 households, wind, biogas plant, battery, 4 noise traders")
+
+
+def town() -> Scenario:
+    """A larger market for throughput benchmarks: 120 participants, 96 slots."""
+    prosumers = [
+        *_households(100, n_pv=50, n_battery=10),
+        *(ProsumerSpec(f"wind{i}", "intermittent", wind=WindFarm(rated_kw=250.0))
+          for i in range(2)),
+        *(ProsumerSpec(f"plant{i}", "plant",
+                       plant=ProvisionPlant(capacity_kw=100.0, cost_a=60.0 + 10 * i, cost_b=0.2,
+                                            ramp_kw_per_slot=40.0)) for i in range(3)),
+        *(ProsumerSpec(f"battery{i}", "storage", battery=Battery(energy_kwh=200.0, power_kw=80.0))
+          for i in range(3)),
+        *(ProsumerSpec(f"noise{i}", "zic") for i in range(12)),
+    ]
+    return Scenario("town", tuple(prosumers),
+                    description="100 households, 2 wind, 3 plants, 3 batteries, 12 noise traders")
+
+
+PRESETS: dict[str, Callable[[], Scenario]] = {"toy": toy, "community": community, "town": town}
+DEFAULT = "community"

@@ -1,0 +1,179 @@
+"""The contract between the market and its participants (SPEC §11).
+
+An agent sees two things when it wakes: the :class:`MarketView` (public: the clock, the slot
+schedule, the LOB-3D — never who owns a resting order) and its own :class:`OwnerView` (private:
+its orders, positions, cash, forecasts and asset state). It returns :class:`Instruction`\\ s;
+the market executes them through the exchange and hands the reports back.
+
+Prices in instructions are integer ticks and rates integer lots (see
+:class:`~rex_env.exchange.Grid` for conversions); the views offer both units.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+from ..exchange import LOB3D, Exchange, Grid, Kind, Order, Phase, Report, Side, Tif
+from .schedule import SlotSchedule
+
+if TYPE_CHECKING:
+    from .prosumer import Prosumer
+
+
+class Instruction(NamedTuple):
+    """One order instruction; build with :func:`submit`, :func:`cancel`, :func:`modify`."""
+
+    op: str  # "submit" | "cancel" | "modify"
+    order_id: int | None = None  # cancel/modify: the order; submit: assigned by the market
+    side: Side = Side.BUY
+    slot: int = -1
+    price: int | None = None  # ticks; None: market order (submit) or keep (modify)
+    rate: int | None = None  # lots; None: keep (modify)
+    kind: Kind = Kind.LIMIT
+    tif: Tif = Tif.GTC
+    last_slot: int | None = None  # block orders
+
+
+def submit(side: Side, slot: int, price: int | None, rate: int, tif: Tif = Tif.GTC,
+           last_slot: int | None = None) -> Instruction:
+    """A limit order (or a market order when ``price`` is ``None``)."""
+    kind = Kind.MARKET if price is None else Kind.LIMIT
+    return Instruction("submit", None, side, slot, price, rate, kind, tif, last_slot)
+
+
+def cancel(order_id: int) -> Instruction:
+    return Instruction("cancel", order_id)
+
+
+def modify(order_id: int, price: int | None = None, rate: int | None = None) -> Instruction:
+    return Instruction("modify", order_id, price=price, rate=rate)
+
+
+class MarketView:
+    """Read-only public market information; cheap O(1) accessors for agents' hot paths."""
+
+    __slots__ = ("_ex", "schedule", "grid", "_lob", "_lob_key", "k")
+
+    def __init__(self, exchange: Exchange, schedule: SlotSchedule, k: int = 5) -> None:
+        self._ex = exchange
+        self.schedule = schedule
+        self.grid: Grid = exchange.grid
+        self.k = k
+        self._lob: LOB3D | None = None
+        self._lob_key: tuple[int, int] | None = None
+
+    @property
+    def now(self) -> int:
+        return self._ex.now
+
+    def open_slots(self) -> range:
+        """Traded slots whose book is open now (call or continuous), nearest first."""
+        return self.schedule.open_at(self._ex.now)
+
+    def phase(self, slot: int) -> Phase | None:
+        return self._ex.phase(slot)
+
+    def best_bid(self, slot: int) -> int | None:
+        book = self._ex.books.get(slot)
+        return book.bid_keys[-1] if book is not None and book.bid_keys else None
+
+    def best_ask(self, slot: int) -> int | None:
+        book = self._ex.books.get(slot)
+        return -book.ask_keys[-1] if book is not None and book.ask_keys else None
+
+    def last_price(self, slot: int) -> int | None:
+        book = self._ex.books.get(slot)
+        return None if book is None else book.last_price
+
+    def vwap(self, slot: int) -> float | None:
+        book = self._ex.books.get(slot)
+        return None if book is None or not book.volume else book.turnover / book.volume
+
+    def traded_volume(self, slot: int) -> int:
+        book = self._ex.books.get(slot)
+        return 0 if book is None else book.volume
+
+    def depth(self, slot: int, side: Side, k: int) -> list[tuple[int, int]]:
+        """Top ``k`` levels of one side as ``(price ticks, volume lots)``, best first."""
+        book = self._ex.books.get(slot)
+        if book is None:
+            return []
+        if side is Side.BUY:
+            keys = book.bid_keys[-k:][::-1]
+            return [(p, book.bids[p].volume) for p in keys]
+        keys = book.ask_keys[-k:][::-1]
+        return [(-p, book.asks[-p].volume) for p in keys]
+
+    def lob3d(self, slots: Sequence[int] | None = None) -> LOB3D:
+        """The LOB-3D of the open slots (cached until the exchange's clock or trades move)."""
+        if slots is not None:
+            return self._ex.lob3d(slots, self.k)
+        key = (self._ex.now, self._ex.n_trades)
+        if self._lob is None or key != self._lob_key:
+            self._lob = self._ex.lob3d(self.open_slots(), self.k, self._lob)
+            self._lob_key = key
+        return self._lob
+
+
+@dataclass
+class OwnerView:
+    """What only its owner may see: orders, positions, cash, forecasts, assets."""
+
+    owner: str
+    exchange: Exchange
+    prosumer: Prosumer | None
+    order_ids: list[int]
+
+    def position(self, slot: int) -> int:
+        """Signed lots bought in the slot so far."""
+        return self.exchange.position(self.owner, slot)
+
+    def working(self, slot: int | None = None) -> list[Order]:
+        """The owner's resting orders (optionally of one slot), oldest first."""
+        orders = self.exchange.orders
+        live = [orders[i] for i in self.order_ids if orders[i].rate > 0
+                and orders[i].status == "resting"]
+        self.order_ids[:] = [o.order_id for o in live]  # type: ignore[misc]
+        if slot is None:
+            return live
+        return [o for o in live if o.first_slot == slot]
+
+    def forecast(self, slot: int, t: int) -> tuple[float, float]:
+        """Forecast net rate (kW, production > 0) of the owner's uncontrollable assets."""
+        if self.prosumer is None:
+            return 0.0, 0.0
+        return self.prosumer.forecast(slot, t)
+
+    def forecast_window(self, slots: range, t: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.prosumer is None:
+            z = np.zeros(len(slots))
+            return z, z.copy()
+        return self.prosumer.forecast_window(slots, t)
+
+
+class Agent(ABC):
+    """A market participant the simulation drives (hand-coded, or a learned policy's proxy).
+
+    Subclasses set ``owner`` and implement :meth:`act`; ``wake`` says when it acts next.
+    """
+
+    owner: str
+
+    @abstractmethod
+    def act(self, market: MarketView, me: OwnerView) -> Iterable[Instruction]:
+        """Decide what to do now; called at each of the agent's wake-ups."""
+
+    def next_wake(self, now: int, rng: np.random.Generator) -> int | None:
+        """The next time to wake (``None``: never). Default: every 60 s."""
+        return now + 60
+
+    def reset(self, rng: np.random.Generator) -> None:  # noqa: B027 - optional hook
+        """Episode start: forget per-episode state; draw private randomness from ``rng``."""
+
+    def on_reports(self, reports: list[tuple[Instruction, Report]]) -> None:  # noqa: B027
+        """The outcome of the instructions of the last :meth:`act` (optional hook)."""

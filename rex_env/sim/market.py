@@ -1,0 +1,289 @@
+"""One episode of Rex: the exchange, the event kernel, the slot lifecycle, the prosumers'
+physics, the agents, settlement and metrics, wired together.
+
+The same :class:`Market` runs ``python -m rex_env.simulate`` (``run()`` to the end) and the RL
+environment (``run_until(epoch)``, then the learners' instructions through :meth:`execute`).
+Every random draw comes from the generator seeded in :meth:`reset`.
+
+Events (all in one place, in :meth:`Market._schedule_episode`):
+
+========  ===================================================  =========================
+time      what                                                 handler
+========  ===================================================  =========================
+open      slot enters its opening call phase                   :meth:`_on_open`
+uncross   call phase ends at one price, continuous trading     :meth:`_on_uncross`
+close     gate closure: resting orders expire, positions final  :meth:`_on_close`
+settle    end of delivery: actuals realised, slot settled       :meth:`_on_settle`
+sample    market-quality sample (spread, depth) of open slots   :meth:`_on_sample`
+wake      an agent acts (periodic or Poisson, its own choice)   :meth:`_on_wake`
+========  ===================================================  =========================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..exchange import Exchange, Reason, Report, Trade
+from .agent_api import Agent, Instruction, MarketView, OwnerView
+from .kernel import Kernel, Prio
+from .metrics import MarketMetrics
+from .prosumer import Prosumer
+from .settlement import Ledger, OwnerSettlement, settle_slot
+
+if False:  # pragma: no cover - typing only, avoids an import cycle at runtime
+    from ..scenarios import Scenario
+
+
+@dataclass
+class OwnerAccount:
+    """Running money and energy of one owner over the episode (what rewards are made of)."""
+
+    trade_cash: float = 0.0
+    imbalance_cash: float = 0.0
+    unserved_cost: float = 0.0
+    consumption_value: float = 0.0
+    production_cost: float = 0.0
+    imbalance_kwh: float = 0.0
+    fills: int = 0
+    rejections: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def surplus(self) -> float:
+        """Trade cash + imbalance cash + value of consumption served - production cost."""
+        return (self.trade_cash + self.imbalance_cash + self.consumption_value
+                - self.production_cost - self.unserved_cost)
+
+
+class Market:
+    """A seeded, resettable simulation of the Rex market.
+
+    Args:
+        scenario: who is in the market, their assets, the schedule, grid and settlement.
+        agents: owner -> the agent that trades for it (owners absent here are passive: they
+            only realise their physics and settle their imbalance, like a learner that the
+            RL environment drives through :meth:`execute`).
+        sample_every: seconds between market-quality samples (spread, depth).
+    """
+
+    def __init__(self, scenario: Scenario, agents: Mapping[str, Agent],
+                 sample_every: int = 300) -> None:
+        unknown = sorted(set(agents) - set(scenario.owners))
+        if unknown:
+            raise ValueError(f"agents for unknown owners {unknown}; the scenario has "
+                             f"{sorted(scenario.owners)}")
+        if sample_every <= 0:
+            raise ValueError(f"sample_every must be > 0 seconds, got {sample_every}")
+        self.scenario = scenario
+        self.schedule = scenario.schedule
+        self.grid = scenario.grid
+        self.agents = dict(agents)
+        self.sample_every = sample_every
+        self.exchange = Exchange(self.grid, n_slots=self.schedule.end_slot)
+        self.view = MarketView(self.exchange, self.schedule, k=scenario.depth_levels)
+        self.rng = np.random.default_rng()
+        self.kernel = Kernel(self.rng.random)
+        self._next_id = 0
+        self.reset(None)
+
+    # -- episode ------------------------------------------------------------------------------
+    def reset(self, seed: int | None | np.random.Generator = None) -> None:
+        """Start a new episode; ``None`` continues the current random stream."""
+        if isinstance(seed, np.random.Generator):
+            self.rng = seed
+        elif seed is not None:
+            self.rng = np.random.default_rng(seed)
+        rng = self.rng
+        sc = self.scenario
+        self.exchange.reset()
+        self.kernel = Kernel(rng.random)
+        self._next_id = 0
+        owners = sc.owners
+        self.accounts: dict[str, OwnerAccount] = {o: OwnerAccount() for o in owners}
+        self.owner_views: dict[str, OwnerView] = {}
+        # physics: one child generator per prosumer, in scenario order (stable under changes
+        # of the population elsewhere)
+        children = rng.spawn(len(sc.prosumers) + len(self.agents) + 1)
+        self.prosumers: dict[str, Prosumer] = {
+            spec.owner: Prosumer(spec, self.schedule, children[i])
+            for i, spec in enumerate(sc.prosumers)
+        }
+        for o in owners:
+            self.owner_views[o] = OwnerView(o, self.exchange, self.prosumers.get(o), [])
+        self.ledger = Ledger()
+        self.metrics = MarketMetrics(sc.tariff)
+        self.settlements: dict[int, dict[str, OwnerSettlement]] = {}
+        self.trades: list[Trade] = []
+        self.events = 0
+        for j, (owner, agent) in enumerate(sorted(self.agents.items())):
+            agent.reset(children[len(sc.prosumers) + j])
+        self._schedule_episode()
+
+    def _schedule_episode(self) -> None:
+        s, k = self.schedule, self.kernel
+        ex = self.exchange
+        for slot in range(s.first_slot):  # gates of the warm-up slots closed before t=0
+            ex.close(slot, 0)
+        for slot in s.slots:
+            k.schedule(max(0, s.open_time(slot)), Prio.OPEN, self._on_open, slot)
+            k.schedule(max(0, s.uncross_time(slot)), Prio.UNCROSS, self._on_uncross, slot)
+            k.schedule(s.close_time(slot), Prio.CLOSE, self._on_close, slot)
+            k.schedule(s.settle_time(slot), Prio.SETTLE, self._on_settle, slot)
+        k.schedule(0, Prio.INFO, self._on_sample, None)
+        for owner in sorted(self.agents):
+            t = self.agents[owner].next_wake(-1, self.rng)
+            if t is not None:
+                k.schedule(max(0, t), Prio.AGENT, self._on_wake, owner)
+
+    @property
+    def now(self) -> int:
+        return self.kernel.now
+
+    @property
+    def done(self) -> bool:
+        return self.kernel.now >= self.schedule.horizon and len(self.kernel) == 0
+
+    def run_until(self, time: int) -> int:
+        """Process every event before the decision epoch ``time``; return how many."""
+        n = self.kernel.run_until(time, Prio.EPOCH)
+        self.events += n
+        return n
+
+    def run(self) -> int:
+        """Run the episode to its end (every slot delivered and settled)."""
+        n = self.kernel.run()
+        self.events += n
+        return n
+
+    # -- instructions -------------------------------------------------------------------------
+    def execute(self, owner: str, instructions: Iterable[Instruction]
+                ) -> list[tuple[Instruction, Report]]:
+        """Carry out an owner's instructions now; invalid ones are rejected, never raised."""
+        ex = self.exchange
+        now = self.kernel.now
+        out: list[tuple[Instruction, Report]] = []
+        acct = self.accounts[owner]
+        ids = self.owner_views[owner].order_ids
+        for ins in instructions:
+            op = ins.op
+            if op == "submit":
+                self._next_id += 1
+                oid = self._next_id
+                rep = ex.submit(now, oid, owner, ins.side, ins.slot, ins.price, ins.rate,
+                                ins.kind, ins.tif, ins.last_slot)
+                if rep.status is not None and rep.order is not None and rep.order.rate:
+                    ids.append(oid)
+            elif op == "cancel":
+                rep = ex.cancel(now, ins.order_id, owner)  # type: ignore[arg-type]
+            elif op == "modify":
+                rep = ex.modify(now, ins.order_id, owner, ins.price,  # type: ignore[arg-type]
+                                ins.rate)
+            else:
+                rep = Report(None, Reason.BAD_FIELD, None, [], [], [])
+            if rep.reason is not None:
+                acct.rejections[rep.reason.value] = acct.rejections.get(rep.reason.value, 0) + 1
+            if rep.trades:
+                self._on_trades(rep.trades)
+            out.append((ins, rep))
+        return out
+
+    def _on_trades(self, trades: list[Trade]) -> None:
+        cash = self.grid.cash
+        accts = self.accounts
+        metrics = self.metrics
+        price_of = self.grid.price
+        rate_of = self.grid.rate
+        for t in trades:
+            value = cash(t.price * t.rate)
+            b = accts.get(t.buyer)
+            s = accts.get(t.seller)
+            if b is not None:
+                b.trade_cash -= value
+                b.fills += 1
+            if s is not None:
+                s.trade_cash += value
+                s.fills += 1
+            metrics.on_trade(t.slot, t.time, price_of(t.price), rate_of(t.rate), t.buyer,
+                             t.seller)
+        self.trades.extend(trades)
+
+    # -- handlers -----------------------------------------------------------------------------
+    def _on_open(self, t: int, slot: int) -> None:
+        if self.schedule.call_len > 0:
+            self.exchange.open_auction(slot, t)
+        else:
+            self.exchange.open_continuous(slot, t)
+
+    def _on_uncross(self, t: int, slot: int) -> None:
+        if self.schedule.call_len > 0:
+            ref = self.scenario.reference_ticks
+            rep = self.exchange.uncross(slot, t, ref)
+            if rep.trades:
+                self._on_trades(rep.trades)
+
+    def _on_close(self, t: int, slot: int) -> None:
+        self.exchange.close(slot, t)
+
+    def _on_settle(self, t: int, slot: int) -> None:
+        """End of delivery: realise every prosumer's physics, settle trades and imbalances."""
+        ex, g = self.exchange, self.grid
+        book = ex.books[slot]
+        actual: dict[str, float] = {}
+        realized = {}
+        for owner, p in self.prosumers.items():
+            reserved_kw = -g.rate(book.positions.get(owner, 0))
+            r = p.realize(slot, reserved_kw)
+            realized[owner] = r
+            actual[owner] = r.net_kw
+        stats = self.metrics.slot(slot)
+        vwap = None if not book.volume else g.price(book.turnover / book.volume)
+        high = None if book.high is None else g.price(book.high)
+        low = None if book.low is None else g.price(book.low)
+        res = settle_slot(slot, g, dict(book.positions), dict(book.notional), actual, vwap,
+                          high, low, self.scenario.settlement)
+        self.ledger.add(res)
+        del stats
+        hours = g.slot_len / 3600
+        value_per_mwh = self.scenario.tariff.retail
+        recs = res.owners
+        self.settlements[slot] = recs
+        for owner, rec in recs.items():
+            acct = self.accounts.get(owner)
+            if acct is None:
+                continue
+            r = realized.get(owner)
+            cons_kwh = 0.0 if r is None else r.consumption_kw * hours
+            prod_kwh = 0.0 if r is None else r.production_kw * hours
+            unserved = rec.unserved_kwh
+            cons_value = (cons_kwh - min(unserved, cons_kwh)) * value_per_mwh / 1000
+            prod_cost = 0.0 if r is None else r.production_cost
+            acct.imbalance_cash += rec.imbalance_cash
+            acct.unserved_cost += rec.unserved_cost
+            acct.consumption_value += cons_value
+            acct.production_cost += prod_cost
+            acct.imbalance_kwh += abs(rec.imbalance_kwh)
+            self.metrics.on_settlement(rec, cons_value, prod_cost, cons_kwh, prod_kwh)
+
+    def _on_sample(self, t: int, _: object) -> None:
+        view = self.view.lob3d()
+        g = self.grid
+        for i, slot in enumerate(view.slots):
+            self.metrics.on_quote(int(slot), t, g.price(float(view.best_bid[i])),
+                                  g.price(float(view.best_ask[i])),
+                                  g.rate(float(view.bid_depth[i].sum())),
+                                  g.rate(float(view.ask_depth[i].sum())))
+        nxt = t + self.sample_every
+        if nxt < self.schedule.last_close:
+            self.kernel.schedule(nxt, Prio.INFO, self._on_sample, None)
+
+    def _on_wake(self, t: int, owner: str) -> None:
+        agent = self.agents[owner]
+        if t < self.schedule.last_close:
+            instructions = agent.act(self.view, self.owner_views[owner])
+            if instructions:
+                agent.on_reports(self.execute(owner, instructions))
+        nxt = agent.next_wake(t, self.rng)
+        if nxt is not None and nxt < self.schedule.last_close:
+            self.kernel.schedule(max(nxt, t + 1), Prio.AGENT, self._on_wake, owner)

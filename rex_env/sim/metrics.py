@@ -1,0 +1,731 @@
+"""Market metrics, computed incrementally (notes ``market_rules.md`` §4).
+
+Every ``on_*`` update costs O(1): running sums and Welford accumulators, never a pass over the
+history, so metrics can run inside every environment step. Queries (``welfare``, ``hhi``,
+``summary``) cost O(owners + slots).
+
+Units: prices in currency/MWh, rates in kW, volume in kW·slot (a rate held over one slot; times
+``slot_len / 3600`` gives kWh), energy in kWh, cash in currency. Undefined statistics (a VWAP
+without trades, a spread without quotes) are ``nan``; :meth:`MarketMetrics.summary` turns them
+into ``None`` so it stays strict JSON.
+
+Definitions and their sources (notes §4):
+
+* VWAP ``Σ p q / Σ q``; volatility = sample std (ddof=1) of successive trade-price changes.
+* Spread = best ask - best bid when both sides quote; depth = kW at the best price per side
+  ([S64]). Both as the mean over quote samples and weighted by the time each quote held.
+* HHI = ``Σ (100 s_i)^2`` over shares of traded volume, 0..10000 ([S69]).
+* Smith's alpha = ``100 sqrt(mean (p_i - p*)^2) / p*`` ([S74]).
+* Allocative efficiency = realised surplus / competitive-equilibrium surplus ([S73][S77]).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from .settlement import OwnerSettlement
+
+NAN = float("nan")
+
+
+def _json(x: float) -> float | None:
+    """A float for JSON: nan/inf become None."""
+    return float(x) if math.isfinite(x) else None
+
+
+class Welford:
+    """Running mean and variance in O(1) per sample (Welford 1962), numerically stable."""
+
+    __slots__ = ("n", "mean", "m2")
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.mean = 0.0
+        self.m2 = 0.0
+
+    def add(self, x: float) -> None:
+        """Add one sample."""
+        self.n += 1
+        d = x - self.mean
+        self.mean += d / self.n
+        self.m2 += d * (x - self.mean)
+
+    def var(self, ddof: int = 1) -> float:
+        """Variance with ``ddof`` (nan with too few samples)."""
+        return self.m2 / (self.n - ddof) if self.n > ddof else NAN
+
+    def std(self, ddof: int = 1) -> float:
+        """Standard deviation with ``ddof``."""
+        return math.sqrt(self.var(ddof))
+
+    def rms_from(self, ref: float) -> float:
+        """``sqrt(mean((x - ref)^2))`` from the running moments (nan without samples)."""
+        if self.n == 0:
+            return NAN
+        return math.sqrt(max(self.m2 / self.n + (self.mean - ref) ** 2, 0.0))
+
+
+# -- free functions ------------------------------------------------------------------------
+
+
+def herfindahl(volumes: Iterable[float]) -> float:
+    """Herfindahl–Hirschman index of shares in percent: 10000 = monopoly, 10000/n = n equal.
+
+    Returns nan when the total is zero (nobody traded: concentration is undefined).
+
+    Raises:
+        ValueError: a negative or non-finite volume.
+    """
+    v = np.asarray(list(volumes), dtype=float)
+    if v.size and (not np.all(np.isfinite(v)) or np.any(v < 0)):
+        raise ValueError(f"volumes must be finite and >= 0, got {v.tolist()}")
+    total = float(v.sum())
+    if total <= 0:
+        return NAN
+    shares = 100.0 * v / total
+    return float(np.sum(shares * shares))
+
+
+def smith_alpha(prices: npt.ArrayLike, p_star: float) -> float:
+    """Smith's alpha (percent) of trade prices around the equilibrium price ``p_star``.
+
+    Batch version of :meth:`SlotStats.smith_alpha`; nan without trades.
+
+    Raises:
+        ValueError: ``p_star`` is zero or not finite (alpha is relative to it).
+    """
+    _check_p_star(p_star)
+    p = np.asarray(prices, dtype=float)
+    if p.size == 0:
+        return NAN
+    return float(100.0 * np.sqrt(np.mean((p - p_star) ** 2)) / abs(p_star))
+
+
+def _check_p_star(p_star: float) -> None:
+    if not math.isfinite(p_star) or p_star == 0:
+        raise ValueError(f"p_star must be finite and non-zero, got {p_star}")
+
+
+class Equilibrium(NamedTuple):
+    """Competitive equilibrium of a unit-demand / unit-supply market."""
+
+    price_lo: float
+    """Lowest market-clearing price (``-inf`` if unbounded)."""
+    price_hi: float
+    """Highest market-clearing price (``inf`` if unbounded)."""
+    quantity: int
+    """Units traded in equilibrium."""
+    max_surplus: float
+    """Sum of value - cost over the traded units: the maximum total surplus."""
+
+    @property
+    def price(self) -> float:
+        """Midpoint of the price interval (the usual ``P0`` when it is a range)."""
+        return 0.5 * (self.price_lo + self.price_hi)
+
+
+def competitive_equilibrium(values: Sequence[float], costs: Sequence[float]) -> Equilibrium:
+    """Equilibrium quantity, price interval and maximum surplus for unit traders.
+
+    Each buyer wants one unit worth ``values[i]``, each seller sells one unit costing
+    ``costs[j]`` (Gode–Sunder classroom markets, notes §5.1). Sorting values down and costs up,
+    the ``q`` first pairs with value >= cost trade (a zero-surplus marginal pair counts). Any
+    price in ``[max(c_q, v_{q+1}), min(v_q, c_{q+1})]`` clears the market: the q-th buyer and
+    seller are willing, the (q+1)-th are not.
+
+    Raises:
+        ValueError: a non-finite value or cost.
+    """
+    v = sorted((float(x) for x in values), reverse=True)
+    c = sorted(float(x) for x in costs)
+    if not all(math.isfinite(x) for x in (*v, *c)):
+        raise ValueError("values and costs must be finite")
+    q = 0
+    while q < min(len(v), len(c)) and v[q] >= c[q]:
+        q += 1
+    lo_terms = [c[q - 1]] if q > 0 else []
+    hi_terms = [v[q - 1]] if q > 0 else []
+    if q < len(v):
+        lo_terms.append(v[q])
+    if q < len(c):
+        hi_terms.append(c[q])
+    lo = max(lo_terms) if lo_terms else -math.inf
+    hi = min(hi_terms) if hi_terms else math.inf
+    surplus = math.fsum(v[k] - c[k] for k in range(q))
+    return Equilibrium(lo, hi, q, surplus)
+
+
+def allocative_efficiency(realised_surplus: float, max_surplus: float) -> float:
+    """Realised / maximum surplus (1.0 = every gain from trade realised); nan if max is 0."""
+    return realised_surplus / max_surplus if max_surplus != 0 else NAN
+
+
+# -- per slot ------------------------------------------------------------------------------
+
+
+class SlotStats:
+    """Trade and quote statistics of one delivery slot, updated per event in O(1).
+
+    Args:
+        slot: delivery slot index.
+        slot_len: slot length in seconds, to express volume in kWh.
+    """
+
+    def __init__(self, slot: int, slot_len: int = 900) -> None:
+        self.slot = slot
+        self.slot_len = slot_len
+        self.n_trades = 0
+        self.volume = 0.0
+        """Traded rate, kW·slot."""
+        self.turnover = 0.0
+        """Σ price * rate, currency/MWh * kW."""
+        self.last_price = NAN
+        self.high = NAN
+        self.low = NAN
+        self.first_trade_time = NAN
+        self.last_trade_time = NAN
+        self._prices = Welford()
+        self._changes = Welford()
+        # quotes: sample sums
+        self.n_quotes = 0
+        self._n_two_sided = 0
+        self._spread_sum = 0.0
+        self._bid_depth_sum = 0.0
+        self._ask_depth_sum = 0.0
+        # quotes: time integrals of the state in force since the previous quote
+        self._t_quote = NAN
+        self._spread = NAN
+        self._bid_depth = 0.0
+        self._ask_depth = 0.0
+        self._spread_area = 0.0
+        self._spread_time = 0.0
+        self._bid_depth_area = 0.0
+        self._ask_depth_area = 0.0
+        self._depth_time = 0.0
+
+    # -- updates ---------------------------------------------------------------------------
+    def on_trade(self, time: float, price: float, rate: float) -> None:
+        """Record one trade (price in currency/MWh, rate in kW > 0).
+
+        Raises:
+            ValueError: non-finite price or time, or a rate that is not > 0.
+        """
+        if not math.isfinite(price) or not math.isfinite(time):
+            raise ValueError(f"trade price and time must be finite, got {price}, {time}")
+        if not rate > 0 or not math.isfinite(rate):
+            raise ValueError(f"trade rate must be > 0 kW, got {rate}")
+        if self.n_trades:
+            self._changes.add(price - self.last_price)
+            self.high = max(self.high, price)
+            self.low = min(self.low, price)
+        else:
+            self.high = self.low = price
+            self.first_trade_time = time
+        self.n_trades += 1
+        self.volume += rate
+        self.turnover += price * rate
+        self.last_price = price
+        self.last_trade_time = time
+        self._prices.add(price)
+
+    def on_quote(
+        self,
+        time: float,
+        best_bid: float | None,
+        best_ask: float | None,
+        bid_depth: float,
+        ask_depth: float,
+    ) -> None:
+        """Record the top of book after an event (prices nan/None for an empty side).
+
+        The new state holds until the next quote (or :meth:`close`) for the time-weighted means.
+
+        Raises:
+            ValueError: time runs backwards, or a depth is negative or non-finite.
+        """
+        if not math.isfinite(time):
+            raise ValueError(f"quote time must be finite, got {time}")
+        for name, d in (("bid_depth", bid_depth), ("ask_depth", ask_depth)):
+            if not math.isfinite(d) or d < 0:
+                raise ValueError(f"{name} must be a finite rate >= 0 kW, got {d}")
+        self._advance(time)
+        bid = NAN if best_bid is None else float(best_bid)
+        ask = NAN if best_ask is None else float(best_ask)
+        spread = ask - bid  # nan unless both sides quote
+        self.n_quotes += 1
+        if math.isfinite(spread):
+            self._n_two_sided += 1
+            self._spread_sum += spread
+        self._bid_depth_sum += bid_depth
+        self._ask_depth_sum += ask_depth
+        self._t_quote = time
+        self._spread = spread
+        self._bid_depth = bid_depth
+        self._ask_depth = ask_depth
+
+    def close(self, time: float) -> None:
+        """Let the last quote hold until ``time`` (e.g. gate closure) in the time-weighted means.
+
+        Raises:
+            ValueError: ``time`` is before the last quote.
+        """
+        self._advance(time)
+
+    def _advance(self, time: float) -> None:
+        if math.isnan(self._t_quote):
+            return
+        dt = time - self._t_quote
+        if dt < 0:
+            raise ValueError(f"slot {self.slot}: time {time} is before the last quote")
+        if math.isfinite(self._spread):
+            self._spread_area += self._spread * dt
+            self._spread_time += dt
+        self._bid_depth_area += self._bid_depth * dt
+        self._ask_depth_area += self._ask_depth * dt
+        self._depth_time += dt
+        self._t_quote = time
+
+    # -- queries ---------------------------------------------------------------------------
+    @property
+    def vwap(self) -> float:
+        """Volume-weighted average price (nan without trades)."""
+        return self.turnover / self.volume if self.volume > 0 else NAN
+
+    @property
+    def volume_kwh(self) -> float:
+        """Traded energy, kWh."""
+        return self.volume * self.slot_len / 3600.0
+
+    @property
+    def mean_price(self) -> float:
+        """Unweighted mean trade price (nan without trades)."""
+        return self._prices.mean if self._prices.n else NAN
+
+    @property
+    def volatility(self) -> float:
+        """Sample std (ddof=1) of successive trade-price changes (nan with < 3 trades)."""
+        return self._changes.std(ddof=1)
+
+    def smith_alpha(self, p_star: float) -> float:
+        """Smith's alpha (percent) of this slot's trades around ``p_star`` (nan if none)."""
+        _check_p_star(p_star)
+        return 100.0 * self._prices.rms_from(p_star) / abs(p_star)
+
+    @property
+    def two_sided_fraction(self) -> float:
+        """Share of quote samples with both sides present."""
+        return self._n_two_sided / self.n_quotes if self.n_quotes else NAN
+
+    @property
+    def mean_spread(self) -> float:
+        """Mean spread over two-sided quote samples."""
+        return self._spread_sum / self._n_two_sided if self._n_two_sided else NAN
+
+    @property
+    def mean_bid_depth(self) -> float:
+        """Mean kW at the best bid over quote samples (0 counted for an empty side)."""
+        return self._bid_depth_sum / self.n_quotes if self.n_quotes else NAN
+
+    @property
+    def mean_ask_depth(self) -> float:
+        """Mean kW at the best ask over quote samples."""
+        return self._ask_depth_sum / self.n_quotes if self.n_quotes else NAN
+
+    @property
+    def tw_spread(self) -> float:
+        """Time-weighted spread over the time both sides quoted."""
+        return self._spread_area / self._spread_time if self._spread_time > 0 else NAN
+
+    @property
+    def tw_bid_depth(self) -> float:
+        """Time-weighted kW at the best bid."""
+        return self._bid_depth_area / self._depth_time if self._depth_time > 0 else NAN
+
+    @property
+    def tw_ask_depth(self) -> float:
+        """Time-weighted kW at the best ask."""
+        return self._ask_depth_area / self._depth_time if self._depth_time > 0 else NAN
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-safe snapshot (None for undefined values)."""
+        return {
+            "slot": self.slot,
+            "n_trades": self.n_trades,
+            "volume_kw": self.volume,
+            "volume_kwh": self.volume_kwh,
+            "vwap": _json(self.vwap),
+            "last_price": _json(self.last_price),
+            "high": _json(self.high),
+            "low": _json(self.low),
+            "volatility": _json(self.volatility),
+            "first_trade_time": _json(self.first_trade_time),
+            "last_trade_time": _json(self.last_trade_time),
+            "n_quotes": self.n_quotes,
+            "two_sided_fraction": _json(self.two_sided_fraction),
+            "mean_spread": _json(self.mean_spread),
+            "tw_spread": _json(self.tw_spread),
+            "mean_bid_depth": _json(self.mean_bid_depth),
+            "mean_ask_depth": _json(self.mean_ask_depth),
+            "tw_bid_depth": _json(self.tw_bid_depth),
+            "tw_ask_depth": _json(self.tw_ask_depth),
+        }
+
+
+# -- per owner -----------------------------------------------------------------------------
+
+
+class TariffLike(Protocol):
+    """Anything with a retail and a feed-in price (e.g. the scenario's tariff)."""
+
+    @property
+    def retail(self) -> float: ...
+
+    @property
+    def feed_in(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class Tariff:
+    """The flat tariff an owner would face without Rex, for the benefit metric.
+
+    Both defaults are assumptions (not from the notes), of the order of German household
+    prices around 2023-2024: about 30 ct/kWh retail and 8 ct/kWh small-PV feed-in.
+
+    Args:
+        retail: currency/MWh paid for consumption. Default 300.
+        feed_in: currency/MWh received for production. Default 80.
+    """
+
+    retail: float = 300.0
+    feed_in: float = 80.0
+
+    def __post_init__(self) -> None:
+        for name in ("retail", "feed_in"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a finite price >= 0 currency/MWh, got {value!r}")
+
+
+class OwnerStats:
+    """One owner's surplus, imbalance and trading over an episode, updated per slot in O(1).
+
+    ``surplus = trade cash + imbalance cash + consumption value - production cost
+    - unserved cost``; the caller values consumption and costs production (the market does
+    not know them). ``benefit = surplus - tariff surplus`` compares with the flat
+    :class:`Tariff`.
+    """
+
+    def __init__(self, owner: str, tariff: TariffLike | None = None) -> None:
+        self.owner = owner
+        self.tariff: TariffLike = tariff if tariff is not None else Tariff()
+        self.n_slots = 0
+        self.trade_cash = 0.0
+        self.imbalance_cash = 0.0
+        self.unserved_cost = 0.0
+        self.consumption_value = 0.0
+        self.production_cost = 0.0
+        self.consumption_kwh = 0.0
+        self.production_kwh = 0.0
+        self.imbalance_kwh = 0.0
+        """Imbalance volume, Σ |kWh|."""
+        self.unserved_kwh = 0.0
+        self.spilled_kwh = 0.0
+        self.position_kwh = 0.0
+        """Σ |net position| energy over slots, kWh."""
+        self.bought = 0.0
+        """Gross rate bought, kW·slot (from :meth:`on_fill`)."""
+        self.sold = 0.0
+        """Gross rate sold, kW·slot."""
+
+    def on_fill(self, rate: float, bought: bool) -> None:
+        """Count one side of a trade toward the owner's gross volume (kW)."""
+        if bought:
+            self.bought += rate
+        else:
+            self.sold += rate
+
+    def on_settlement(
+        self,
+        rec: OwnerSettlement,
+        consumption_value: float = 0.0,
+        production_cost: float = 0.0,
+        consumption_kwh: float = 0.0,
+        production_kwh: float = 0.0,
+    ) -> None:
+        """Add one slot's settlement and the owner's private value and cost of the slot.
+
+        Args:
+            rec: the slot's settlement record of this owner.
+            consumption_value: currency, value of the consumption actually served.
+            production_cost: currency, cost of the energy produced.
+            consumption_kwh: energy consumed (>= 0), priced at the retail tariff.
+            production_kwh: energy produced (>= 0), priced at the feed-in tariff.
+
+        Raises:
+            ValueError: the record belongs to another owner, or an input is not finite.
+        """
+        if rec.owner != self.owner:
+            raise ValueError(f"record of {rec.owner!r} given to OwnerStats of {self.owner!r}")
+        vals = (consumption_value, production_cost, consumption_kwh, production_kwh)
+        if not all(math.isfinite(x) for x in vals):
+            raise ValueError(f"values, costs and energies must be finite, got {vals}")
+        self.n_slots += 1
+        self.trade_cash += rec.trade_cash
+        self.imbalance_cash += rec.imbalance_cash
+        self.unserved_cost += rec.unserved_cost
+        self.consumption_value += consumption_value
+        self.production_cost += production_cost
+        self.consumption_kwh += consumption_kwh
+        self.production_kwh += production_kwh
+        self.imbalance_kwh += abs(rec.imbalance_kwh)
+        self.unserved_kwh += rec.unserved_kwh
+        self.spilled_kwh += rec.spilled_kwh
+        self.position_kwh += rec.traded_kwh
+
+    @property
+    def surplus(self) -> float:
+        """Realised surplus in currency."""
+        return (
+            self.trade_cash
+            + self.imbalance_cash
+            + self.consumption_value
+            - self.production_cost
+            - self.unserved_cost
+        )
+
+    @property
+    def imbalance_cost(self) -> float:
+        """Net imbalance payments + unserved cost (negative = net imbalance revenue)."""
+        return self.unserved_cost - self.imbalance_cash
+
+    @property
+    def tariff_surplus(self) -> float:
+        """Surplus the owner would have had on the flat tariff."""
+        t = self.tariff
+        return (
+            self.consumption_value
+            - self.production_cost
+            - self.consumption_kwh * t.retail / 1000.0
+            + self.production_kwh * t.feed_in / 1000.0
+        )
+
+    @property
+    def benefit(self) -> float:
+        """Surplus gained by trading on Rex instead of the flat tariff."""
+        return self.surplus - self.tariff_surplus
+
+    @property
+    def traded(self) -> float:
+        """Gross traded rate (bought + sold), kW·slot."""
+        return self.bought + self.sold
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-safe snapshot."""
+        return {
+            "owner": self.owner,
+            "n_slots": self.n_slots,
+            "surplus": self.surplus,
+            "tariff_surplus": self.tariff_surplus,
+            "benefit": self.benefit,
+            "trade_cash": self.trade_cash,
+            "imbalance_cash": self.imbalance_cash,
+            "imbalance_cost": self.imbalance_cost,
+            "imbalance_kwh": self.imbalance_kwh,
+            "unserved_kwh": self.unserved_kwh,
+            "unserved_cost": self.unserved_cost,
+            "spilled_kwh": self.spilled_kwh,
+            "consumption_kwh": self.consumption_kwh,
+            "production_kwh": self.production_kwh,
+            "consumption_value": self.consumption_value,
+            "production_cost": self.production_cost,
+            "position_kwh": self.position_kwh,
+            "bought_kw": self.bought,
+            "sold_kw": self.sold,
+        }
+
+
+# -- market --------------------------------------------------------------------------------
+
+
+class MarketMetrics:
+    """All slots' and owners' statistics plus market-level aggregates.
+
+    Feed it trades (:meth:`on_trade`), top-of-book samples (:meth:`on_quote`) and settlements
+    (:meth:`on_settlement`); each call is O(1).
+
+    Args:
+        tariff: the flat tariff for the owners' benefit (default :class:`Tariff`).
+        slot_len: slot length in seconds (volume in kWh).
+    """
+
+    def __init__(self, tariff: TariffLike | None = None, slot_len: int = 900) -> None:
+        if not isinstance(slot_len, int) or slot_len <= 0:
+            raise ValueError(f"slot_len must be a positive int of seconds, got {slot_len}")
+        self.slot_len = slot_len
+        self.tariff: TariffLike = tariff if tariff is not None else Tariff()
+        self.slots: dict[int, SlotStats] = {}
+        self.owners: dict[str, OwnerStats] = {}
+        self.n_trades = 0
+        self.volume = 0.0
+        """Traded rate over all slots, kW·slot."""
+        self.turnover = 0.0
+        self._prices = Welford()
+
+    def slot(self, slot: int) -> SlotStats:
+        """The slot's statistics, created on first use."""
+        s = self.slots.get(slot)
+        if s is None:
+            s = self.slots[slot] = SlotStats(slot, self.slot_len)
+        return s
+
+    def owner(self, owner: str) -> OwnerStats:
+        """The owner's statistics, created on first use."""
+        o = self.owners.get(owner)
+        if o is None:
+            o = self.owners[owner] = OwnerStats(owner, self.tariff)
+        return o
+
+    def on_trade(
+        self,
+        slot: int,
+        time: float,
+        price: float,
+        rate: float,
+        buyer: str | None = None,
+        seller: str | None = None,
+    ) -> None:
+        """Record a trade; with buyer and seller it also counts toward their gross volume."""
+        self.slot(slot).on_trade(time, price, rate)
+        self.n_trades += 1
+        self.volume += rate
+        self.turnover += price * rate
+        self._prices.add(price)
+        if buyer is not None:
+            self.owner(buyer).on_fill(rate, bought=True)
+        if seller is not None:
+            self.owner(seller).on_fill(rate, bought=False)
+
+    def on_quote(
+        self,
+        slot: int,
+        time: float,
+        best_bid: float | None,
+        best_ask: float | None,
+        bid_depth: float,
+        ask_depth: float,
+    ) -> None:
+        """Record a top-of-book sample of a slot (see :meth:`SlotStats.on_quote`)."""
+        self.slot(slot).on_quote(time, best_bid, best_ask, bid_depth, ask_depth)
+
+    def on_settlement(
+        self,
+        rec: OwnerSettlement,
+        consumption_value: float = 0.0,
+        production_cost: float = 0.0,
+        consumption_kwh: float = 0.0,
+        production_kwh: float = 0.0,
+    ) -> None:
+        """Record an owner's slot settlement (see :meth:`OwnerStats.on_settlement`)."""
+        self.owner(rec.owner).on_settlement(
+            rec, consumption_value, production_cost, consumption_kwh, production_kwh
+        )
+
+    # -- aggregates ------------------------------------------------------------------------
+    @property
+    def vwap(self) -> float:
+        """VWAP over all slots' trades."""
+        return self.turnover / self.volume if self.volume > 0 else NAN
+
+    @property
+    def volume_kwh(self) -> float:
+        """Traded energy over all slots, kWh."""
+        return self.volume * self.slot_len / 3600.0
+
+    @property
+    def welfare(self) -> float:
+        """Total surplus of all owners (currency)."""
+        return math.fsum(o.surplus for o in self.owners.values())
+
+    def hhi(self) -> float:
+        """HHI of the owners' gross traded volume (bought + sold); nan if nobody traded."""
+        return herfindahl(o.traded for o in self.owners.values())
+
+    def smith_alpha(self, p_star: float) -> float:
+        """Smith's alpha (percent) of all trades around ``p_star``."""
+        _check_p_star(p_star)
+        return 100.0 * self._prices.rms_from(p_star) / abs(p_star)
+
+    def efficiency(self, max_surplus: float) -> float:
+        """Welfare / maximum surplus (allocative efficiency)."""
+        return allocative_efficiency(self.welfare, max_surplus)
+
+    def summary(self) -> dict[str, Any]:
+        """Market, slot and owner metrics as a strict-JSON dict (None for undefined)."""
+        owners = self.owners.values()
+        return {
+            "n_slots": len(self.slots),
+            "n_owners": len(self.owners),
+            "n_trades": self.n_trades,
+            "volume_kw": self.volume,
+            "volume_kwh": self.volume_kwh,
+            "vwap": _json(self.vwap),
+            "welfare": self.welfare,
+            "benefit": math.fsum(o.benefit for o in owners),
+            "hhi": _json(self.hhi()),
+            "imbalance_kwh": math.fsum(o.imbalance_kwh for o in owners),
+            "imbalance_cost": math.fsum(o.imbalance_cost for o in owners),
+            "unserved_kwh": math.fsum(o.unserved_kwh for o in owners),
+            "spilled_kwh": math.fsum(o.spilled_kwh for o in owners),
+            "tariff": {"retail": self.tariff.retail, "feed_in": self.tariff.feed_in},
+            "slots": {str(k): self.slots[k].as_dict() for k in sorted(self.slots)},
+            "owners": {k: self.owners[k].as_dict() for k in sorted(self.owners)},
+        }
+
+    def table_rows(self, kind: str = "owners") -> list[dict[str, Any]]:
+        """Rows for printing: one per owner plus a ``(market)`` total, or one per slot.
+
+        Raises:
+            ValueError: ``kind`` is not ``"owners"`` or ``"slots"``.
+        """
+        if kind == "slots":
+            return [self.slots[k].as_dict() for k in sorted(self.slots)]
+        if kind != "owners":
+            raise ValueError(f"kind must be 'owners' or 'slots', got {kind!r}")
+        cols = ("surplus", "benefit", "imbalance_kwh", "imbalance_cost", "unserved_kwh")
+        rows: list[dict[str, Any]] = []
+        for k in sorted(self.owners):
+            o = self.owners[k]
+            row: dict[str, Any] = {"owner": k, "traded_kw": o.traded}
+            row.update({c: getattr(o, c) for c in cols})
+            rows.append(row)
+        total: dict[str, Any] = {
+            "owner": "(market)",
+            "traded_kw": math.fsum(r["traded_kw"] for r in rows),
+        }
+        total.update({c: math.fsum(r[c] for r in rows) for c in cols})
+        rows.append(total)
+        return rows
+
+
+def format_table(rows: Sequence[Mapping[str, Any]], digits: int = 2) -> str:
+    """Plain-text table of :meth:`MarketMetrics.table_rows` (floats rounded, None as ``-``)."""
+    if not rows:
+        return ""
+    cols = list(rows[0])
+
+    def cell(x: Any) -> str:
+        if x is None or (isinstance(x, float) and math.isnan(x)):
+            return "-"
+        return f"{x:.{digits}f}" if isinstance(x, float) else str(x)
+
+    body = [[cell(r.get(c)) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(b[i]) for b in body)) for i, c in enumerate(cols)]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(cols, widths, strict=True))]
+    lines += ["  ".join(v.rjust(w) for v, w in zip(b, widths, strict=True)) for b in body]
+    return "\n".join(lines)

@@ -1,0 +1,200 @@
+"""A prosumer's physical side during one episode: assets, forecasts, realization (SPEC §8).
+
+Uncontrollable assets (wind, PV, household load) have a true per-slot rate drawn at episode
+start and a :class:`~rex_env.physics.ForecastPath` per asset that reveals it as delivery
+approaches. Controllable assets (provision plant, battery) are dispatched *at delivery* to
+meet the owner's reservation: the plant produces what was sold within its limits, and the
+battery fills what is left within its power and state-of-charge limits. What they cannot meet
+becomes imbalance (SPEC §9).
+
+Sign convention: net rate > 0 is production (export), < 0 consumption.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..physics import Battery, ForecastPath, Household, ProvisionPlant, PVSystem, WindFarm
+from .schedule import SlotSchedule
+
+
+@dataclass(frozen=True)
+class ProsumerSpec:
+    """Who a market participant is and what it owns; ``agent`` names what trades for it.
+
+    Args:
+        owner: the participant's id (orders, positions and cash are keyed by it).
+        agent: the hand-coded agent that trades for it (``"intermittent"``, ``"plant"``,
+            ``"storage"``, ``"zic"``, ``"ziu"``) or ``"learner"`` (an RL policy).
+        params: agent parameters that override the agent's defaults.
+    """
+
+    owner: str
+    agent: str
+    wind: WindFarm | None = None
+    pv: PVSystem | None = None
+    load: Household | None = None
+    plant: ProvisionPlant | None = None
+    battery: Battery | None = None
+    params: tuple[tuple[str, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.owner, str) or not self.owner:
+            raise ValueError(f"owner must be a non-empty string, got {self.owner!r}")
+
+    @property
+    def capacity_kw(self) -> float:
+        """The largest rate the prosumer can export or import (scale of its actions)."""
+        cap = 0.0
+        if self.wind is not None:
+            cap += self.wind.capacity_kw
+        if self.pv is not None:
+            cap += self.pv.capacity_kw
+        if self.plant is not None:
+            cap += self.plant.capacity_kw
+        if self.battery is not None:
+            cap += self.battery.power_kw
+        if self.load is not None:
+            cap = max(cap, load_peak_kw(self.load))
+        return cap
+
+    @property
+    def has_uncontrollable(self) -> bool:
+        return self.wind is not None or self.pv is not None or self.load is not None
+
+
+def load_peak_kw(load: Household) -> float:
+    """A household's forecast-error scale: a high quantile of its mean profile (≈ 2x mean)."""
+    return 2.0 * load.annual_kwh / 8760.0
+
+
+class Realized(NamedTuple):
+    """One slot's physical outcome for one owner (rates in kW, cost in currency)."""
+
+    net_kw: float
+    consumption_kw: float
+    production_kw: float
+    production_cost: float
+    plant_kw: float
+    battery_kw: float
+
+
+class Prosumer:
+    """The per-episode physical state of one :class:`ProsumerSpec`."""
+
+    def __init__(self, spec: ProsumerSpec, schedule: SlotSchedule,
+                 rng: np.random.Generator) -> None:
+        self.spec = spec
+        self.schedule = schedule
+        n, L, doy = schedule.n_slots, schedule.slot_len, schedule.day_of_year
+        self._first = schedule.first_slot
+        revisions = -(-schedule.open_lead // L)
+        gen = np.zeros(n)
+        cons = np.zeros(n)
+        paths: list[tuple[ForecastPath, float]] = []  # (path, sign)
+        r_w, r_pv, r_load, r_fc = rng.spawn(4)
+        f_w, f_pv, f_load = r_fc.spawn(3)
+        if spec.wind is not None:
+            y = spec.wind.sample(r_w, n, L)
+            gen += y
+            paths.append((ForecastPath(f_w, y, spec.wind.capacity_kw, revisions, slot_len=L,
+                                       update_s=L, bounds=(0.0, spec.wind.capacity_kw)), 1.0))
+        if spec.pv is not None:
+            y = spec.pv.sample(r_pv, doy, n, L)
+            gen += y
+            paths.append((ForecastPath(f_pv, y, spec.pv.capacity_kw, revisions, slot_len=L,
+                                       update_s=L, bounds=(0.0, spec.pv.capacity_kw)), 1.0))
+        if spec.load is not None:
+            y = spec.load.sample(r_load, doy, n, L)
+            cons += y
+            paths.append((ForecastPath(f_load, y, load_peak_kw(spec.load), revisions,
+                                       slot_len=L, update_s=L, bounds=(0.0, math.inf)), -1.0))
+        self.generation: NDArray[np.float64] = gen
+        self.consumption: NDArray[np.float64] = cons
+        # Every forecast the episode can show, precomputed: the net forecast of local slot i
+        # with m revisions to go is fc_mean[i, m]; its standard deviation fc_std[m]. Reading
+        # a forecast is then indexing (agents read them at every wake-up).
+        self._revisions = revisions
+        mean = np.zeros((n, revisions + 1))
+        var = np.zeros(revisions + 1)
+        for path, sign in paths:
+            lo, hi = path.bounds
+            mean += sign * np.clip(path.truth[:, None] + path.errors, lo, hi)
+            var += path.sigma_by_revisions**2
+        self.fc_mean = mean
+        self.fc_std = np.sqrt(var)
+        self._fc_rows: list[list[float]] = mean.tolist()
+        self._fc_std_list: list[float] = self.fc_std.tolist()
+        self.plant_kw = 0.0  # previous slot's plant output (ramp limits)
+        self.soc_kwh = spec.battery.initial_energy_kwh if spec.battery is not None else 0.0
+
+    # -- forecasts ----------------------------------------------------------------------------
+    def _m(self, slot: int, t: int) -> int:
+        """Revisions still to come for ``slot`` at time ``t`` (0 from delivery start on)."""
+        L = self.schedule.slot_len
+        m = -((t - slot * L) // L)  # ceil((T_k - t) / L)
+        return 0 if m < 0 else (self._revisions if m > self._revisions else m)
+
+    def forecast_window(self, slots: range | NDArray[np.int64], t: int
+                        ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Forecast net rate (kW) and its standard deviation for many slots at time ``t``.
+
+        Independent asset errors add in variance; fresh arrays.
+        """
+        k = np.asarray(slots, dtype=np.intp)
+        L = self.schedule.slot_len
+        m = np.clip(-((t - k * L) // L), 0, self._revisions)
+        return self.fc_mean[k - self._first, m], self.fc_std[m]
+
+    def forecast(self, slot: int, t: int) -> tuple[float, float]:
+        """Forecast net rate (kW, production > 0) of one slot and its standard deviation."""
+        m = self._m(slot, t)
+        return self._fc_rows[slot - self._first][m], self._fc_std_list[m]
+
+    def uncontrollable_kw(self, slot: int) -> float:
+        """True net rate of the uncontrollable assets in a slot (known only at delivery)."""
+        i = slot - self._first
+        return float(self.generation[i] - self.consumption[i])
+
+    # -- delivery -----------------------------------------------------------------------------
+    def flexible_range(self) -> tuple[float, float]:
+        """What the controllable assets can add to the net rate in the next delivered slot."""
+        lo = hi = 0.0
+        L = self.schedule.slot_len
+        if self.spec.plant is not None:
+            p_lo, p_hi = self.spec.plant.feasible_range(self.plant_kw)
+            if self.spec.plant.can_switch_off(self.plant_kw):
+                p_lo = 0.0
+            lo += p_lo
+            hi += p_hi
+        if self.spec.battery is not None:
+            b_lo, b_hi = self.spec.battery.feasible_rate_range(self.soc_kwh, L)
+            lo += b_lo
+            hi += b_hi
+        return lo, hi
+
+    def realize(self, slot: int, reserved_net_kw: float) -> Realized:
+        """Deliver a slot: dispatch the flexible assets toward the reservation."""
+        i = slot - self._first
+        L = self.schedule.slot_len
+        gen = float(self.generation[i])
+        cons = float(self.consumption[i])
+        target = reserved_net_kw - (gen - cons)  # what the flexible assets should add
+        plant_kw = 0.0
+        cost = 0.0
+        spec = self.spec
+        if spec.plant is not None:
+            plant_kw = spec.plant.dispatch(max(target, 0.0), self.plant_kw)
+            cost = spec.plant.cost(plant_kw, L)
+            self.plant_kw = plant_kw
+            target -= plant_kw
+        battery_kw = 0.0
+        if spec.battery is not None:
+            battery_kw, self.soc_kwh = spec.battery.apply(self.soc_kwh, target, L)
+        net = gen - cons + plant_kw + battery_kw
+        return Realized(net, cons, gen + plant_kw, cost, plant_kw, battery_kw)

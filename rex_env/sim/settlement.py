@@ -1,0 +1,457 @@
+"""Settlement of a delivery slot: trades at their prices, imbalances at the imbalance price.
+
+SPEC §3.5 and §9, "no reservation, no service". An owner's *position* in a slot is the signed
+sum of the rates it traded (bought > 0); what it reserved is the opposite, as a net rate
+(positive = production / export): ``reserved_kw = -position_kw``. After delivery::
+
+    imbalance_kwh = (actual_kw - reserved_kw) * slot_len / 3600
+
+positive when the owner delivered more (or consumed less) than it reserved. Trade cash comes
+from the book's integer notional (seller +, buyer -); imbalance cash is ``price * kWh / 1000``
+(surplus receives, shortfall pays, for a positive price).
+
+Three imbalance rules (``SettlementConfig.mode``; sources in
+``/work/shared/notes/market_rules.md`` §2):
+
+* ``single`` — the EU target model (ACER Decision 18/2020, EB GL Art. 52; notes [S26][S27]):
+  one price for both directions, so an owner that helps the system is paid and one that hurts
+  it pays. The price is the slot reference (VWAP, or ``reference_price`` without trades) minus
+  a scarcity adder proportional to the system imbalance, like the scarcity module of the German
+  reBAP (notes [S29b], design option A): a short system raises the price. Clipped to
+  ``±price_cap``.
+* ``dual`` — Power TAC's balancing market (notes [S32], design option B): shortfalls pay
+  ``max trade price * (1 + premium) + fee``, surpluses receive
+  ``min trade price / (1 + premium) - fee``. Both sides are worse off than trading.
+* ``curtail`` — hard "no reservation, no service" (design option C): a shortfall is not served
+  and costs the value of lost load; a surplus is spilled unpaid. No imbalance cash.
+
+The module imports the standard library and the exchange's :class:`Grid` only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from numbers import Real
+from typing import Any, Literal
+
+from rex_env.exchange.book import Book
+from rex_env.exchange.grid import Grid
+
+Mode = Literal["single", "dual", "curtail"]
+MODES: tuple[str, ...] = ("single", "dual", "curtail")
+
+
+def _finite(name: str, value: float) -> None:
+    # numbers.Real admits numpy scalars (float32 rates from physics code) but not bools
+    if not isinstance(value, Real) or isinstance(value, bool) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+
+
+@dataclass(frozen=True)
+class SettlementConfig:
+    """How imbalances are priced (SPEC §9). Validated on construction.
+
+    Args:
+        mode: ``"single"``, ``"dual"`` or ``"curtail"`` (see the module docstring).
+        scarcity_adder: single mode; currency/MWh added per MWh the system is short (subtracted
+            per MWh it is long). Default 50 is the brief's example. Note the scale: a market
+            of households is short by kWh, not MWh, so 50 moves the price by cents; scenarios
+            of small prosumers that want an incentive need a much larger value.
+        price_cap: single mode; the imbalance price is clipped to ``[-price_cap, price_cap]``.
+            Default 9999 = the exchange's price bound (SPEC §1).
+        premium: dual mode; fraction >= 0 by which the extreme trade price is worsened.
+            Default 0.2 (Power TAC's ``rmPremium`` is 1.1, i.e. 0.1; a bit stiffer here).
+        fee: dual mode; currency/MWh >= 0 added to the shortfall price and taken off the
+            surplus price. Default 5.
+        voll: curtail mode; value of lost load in currency/MWh (> 0) charged on unserved
+            energy. Default 3000, of the order of the EU intraday/day-ahead harmonised price
+            limits (notes [S10]); real VoLL estimates are higher, this keeps penalties readable.
+        reference_price: currency/MWh used as the slot reference when the slot did not trade.
+            Default 100, a typical wholesale price level.
+    """
+
+    mode: str = "single"
+    scarcity_adder: float = 50.0
+    price_cap: float = 9999.0
+    premium: float = 0.2
+    fee: float = 5.0
+    voll: float = 3000.0
+    reference_price: float = 100.0
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}; got {self.mode!r}")
+        for name in ("scarcity_adder", "price_cap", "premium", "fee", "voll", "reference_price"):
+            _finite(name, getattr(self, name))
+        if self.scarcity_adder < 0:
+            raise ValueError(
+                f"scarcity_adder must be >= 0 currency/MWh per MWh, got {self.scarcity_adder}"
+            )
+        if self.price_cap <= 0:
+            raise ValueError(f"price_cap must be > 0 currency/MWh, got {self.price_cap}")
+        if self.premium < 0:
+            raise ValueError(f"premium must be a fraction >= 0, got {self.premium}")
+        if self.fee < 0:
+            raise ValueError(f"fee must be >= 0 currency/MWh, got {self.fee}")
+        if self.voll <= 0:
+            raise ValueError(f"voll must be > 0 currency/MWh, got {self.voll}")
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerSettlement:
+    """One owner's settlement in one slot (the per-owner report of SPEC §9).
+
+    Rates in kW, energy in kWh, prices in currency/MWh, cash in currency (received > 0).
+    Always ``imbalance_cash == imbalance_price * imbalance_kwh / 1000`` (0 in curtail mode).
+    """
+
+    slot: int
+    owner: str
+    position_kw: float
+    """Signed rate traded, bought > 0."""
+    reserved_kw: float
+    """Reserved net rate, production > 0: ``-position_kw``."""
+    actual_kw: float
+    """Realised net rate, production > 0."""
+    imbalance_kwh: float
+    """``(actual_kw - reserved_kw) * hours``; > 0 = delivered more / consumed less."""
+    trade_cash: float
+    imbalance_cash: float
+    unserved_kwh: float
+    """Curtail mode: shortfall energy that was not served (>= 0)."""
+    unserved_cost: float
+    """Curtail mode: ``voll * unserved_kwh / 1000`` (a cost, >= 0)."""
+    spilled_kwh: float
+    """Curtail mode: surplus energy spilled unpaid (>= 0)."""
+    imbalance_price: float
+    """The price this owner's imbalance settled at (0 in curtail mode)."""
+    hours: float
+    """Slot length in hours, so the kW fields convert to kWh."""
+
+    @property
+    def reserved_kwh(self) -> float:
+        """Reserved net energy (production > 0)."""
+        return self.reserved_kw * self.hours
+
+    @property
+    def actual_kwh(self) -> float:
+        """Realised net energy (production > 0)."""
+        return self.actual_kw * self.hours
+
+    @property
+    def traded_kwh(self) -> float:
+        """Absolute energy of the net position."""
+        return abs(self.position_kw) * self.hours
+
+    @property
+    def net_cash(self) -> float:
+        """Everything the owner receives for the slot: trades + imbalance - unserved cost."""
+        return self.trade_cash + self.imbalance_cash - self.unserved_cost
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict of the fields (for CSV / JSON reports)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SlotSettlement:
+    """All owners' settlements of one slot, with the prices and statistics used.
+
+    Attributes:
+        slot: delivery slot index.
+        mode: the settlement mode.
+        owners: owner -> record; every owner that traded or has a realised rate, once.
+        system_imbalance_kwh: sum of all owners' imbalances (> 0 = system long).
+        reference_price: the slot reference (VWAP, or the configured price without trades).
+        price_short: price a shortfall settled at (0 in curtail mode).
+        price_surplus: price a surplus settled at (= ``price_short`` in single mode).
+        vwap, high, low: the slot's trade statistics (None when it did not trade).
+    """
+
+    slot: int
+    mode: str
+    owners: dict[str, OwnerSettlement]
+    system_imbalance_kwh: float
+    reference_price: float
+    price_short: float
+    price_surplus: float
+    vwap: float | None
+    high: float | None
+    low: float | None
+
+    @property
+    def traded(self) -> bool:
+        """Whether the slot had any trade."""
+        return self.vwap is not None
+
+    def total(self, name: str) -> float:
+        """Sum of one numeric field over owners (e.g. ``"trade_cash"``)."""
+        return math.fsum(getattr(r, name) for r in self.owners.values())
+
+
+def imbalance_prices(
+    system_imbalance_kwh: float,
+    vwap: float | None,
+    high: float | None,
+    low: float | None,
+    config: SettlementConfig,
+) -> tuple[float, float, float]:
+    """Reference, shortfall and surplus prices of a slot (currency/MWh).
+
+    Kept separate from :func:`settle_slot` so agents and tests can query the rule directly.
+
+    Returns:
+        ``(reference, price_short, price_surplus)``.
+    """
+    ref = config.reference_price if vwap is None else vwap
+    if config.mode == "single":
+        p = ref - config.scarcity_adder * system_imbalance_kwh / 1000.0
+        p = min(max(p, -config.price_cap), config.price_cap)
+        return ref, p, p
+    if config.mode == "dual":
+        hi = ref if high is None else high
+        lo = ref if low is None else low
+        # Power TAC multiplies by the premium; for negative prices that would *lower* the
+        # shortfall price, so the factor is applied in the direction that always penalises.
+        k = 1.0 + config.premium
+        short = (hi * k if hi >= 0 else hi / k) + config.fee
+        surplus = (lo / k if lo >= 0 else lo * k) - config.fee
+        return ref, short, surplus
+    return ref, 0.0, 0.0
+
+
+def settle_slot(
+    slot: int,
+    grid: Grid,
+    positions: Mapping[str, int],
+    notional: Mapping[str, int],
+    actual_kw: Mapping[str, float],
+    vwap: float | None,
+    high: float | None,
+    low: float | None,
+    config: SettlementConfig | None = None,
+) -> SlotSettlement:
+    """Settle one closed slot.
+
+    Args:
+        slot: delivery slot index.
+        grid: the exchange grid (lot, tick, slot length).
+        positions: owner -> signed lots bought (the book's ``positions``); must sum to zero.
+        notional: owner -> tick*lot cash units received (the book's ``notional``, seller +).
+        actual_kw: owner -> realised net rate in kW (production > 0). An owner missing here
+            realised 0 (it traded without physical assets).
+        vwap, high, low: the slot's trade prices in currency/MWh, all None if it did not trade.
+        config: imbalance rule; the defaults of :class:`SettlementConfig` if None.
+
+    Returns:
+        The settlement, one record per owner in ``positions`` or ``actual_kw``.
+
+    Raises:
+        ValueError: inconsistent input (positions or notional not zero-sum, a non-finite
+            rate, trade statistics partly missing or out of order).
+    """
+    cfg = config if config is not None else SettlementConfig()
+    if sum(positions.values()) != 0:
+        raise ValueError(f"slot {slot}: positions must sum to zero lots, got {dict(positions)}")
+    if sum(notional.values()) != 0:
+        raise ValueError(f"slot {slot}: notional must sum to zero, got {dict(notional)}")
+    stats = (vwap, high, low)
+    if any(s is None for s in stats) and not all(s is None for s in stats):
+        raise ValueError(f"slot {slot}: vwap, high, low must all be set or all None, got {stats}")
+    if vwap is not None and high is not None and low is not None:
+        for name, value in zip(("vwap", "high", "low"), (vwap, high, low), strict=True):
+            _finite(name, value)
+        tol = 1e-9 * max(1.0, abs(high), abs(low))
+        if not low - tol <= vwap <= high + tol:
+            raise ValueError(f"slot {slot}: need low <= vwap <= high, got {low}, {vwap}, {high}")
+    elif any(positions.values()):
+        raise ValueError(f"slot {slot}: non-zero positions but no trade statistics")
+    for owner, rate in actual_kw.items():
+        _finite(f"actual_kw[{owner!r}]", rate)
+
+    hours = grid.slot_len / 3600.0
+    owners = list(dict.fromkeys([*positions, *actual_kw]))
+    pos_kw = {o: grid.rate(positions.get(o, 0)) for o in owners}
+    imb = {o: (float(actual_kw.get(o, 0.0)) + pos_kw[o]) * hours for o in owners}
+    system = math.fsum(imb.values())
+    ref, p_short, p_surplus = imbalance_prices(system, vwap, high, low, cfg)
+
+    records: dict[str, OwnerSettlement] = {}
+    for o in owners:
+        e = imb[o]
+        unserved = spilled = 0.0
+        if cfg.mode == "curtail":
+            price = 0.0
+            unserved, spilled = max(-e, 0.0), max(e, 0.0)
+        elif e < 0:
+            price = p_short
+        elif e > 0:
+            price = p_surplus
+        else:
+            price = p_short if cfg.mode == "single" else ref
+        records[o] = OwnerSettlement(
+            slot=slot,
+            owner=o,
+            position_kw=pos_kw[o],
+            reserved_kw=0.0 - pos_kw[o],  # 0.0, not -0.0, for an owner without trades
+            actual_kw=float(actual_kw.get(o, 0.0)),
+            imbalance_kwh=e,
+            trade_cash=grid.cash(notional.get(o, 0)),
+            imbalance_cash=price * e / 1000.0,
+            unserved_kwh=unserved,
+            unserved_cost=cfg.voll * unserved / 1000.0,
+            spilled_kwh=spilled,
+            imbalance_price=price,
+            hours=hours,
+        )
+    return SlotSettlement(
+        slot=slot,
+        mode=cfg.mode,
+        owners=records,
+        system_imbalance_kwh=system,
+        reference_price=ref,
+        price_short=p_short,
+        price_surplus=p_surplus,
+        vwap=vwap,
+        high=high,
+        low=low,
+    )
+
+
+def book_prices(book: Book, grid: Grid) -> tuple[float | None, float | None, float | None]:
+    """A book's ``(vwap, high, low)`` in currency/MWh, all None if it never traded."""
+    if book.volume == 0 or book.high is None or book.low is None:
+        return None, None, None
+    return grid.price(book.turnover / book.volume), grid.price(book.high), grid.price(book.low)
+
+
+def settle_book(
+    book: Book,
+    grid: Grid,
+    actual_kw: Mapping[str, float],
+    config: SettlementConfig | None = None,
+) -> SlotSettlement:
+    """:func:`settle_slot` fed from a closed :class:`Book` (positions, notional, prices)."""
+    vwap, high, low = book_prices(book, grid)
+    return settle_slot(
+        book.slot, grid, book.positions, book.notional, actual_kw, vwap, high, low, config
+    )
+
+
+@dataclass
+class OwnerTotals:
+    """One owner's running totals over an episode (currency and kWh)."""
+
+    trade_cash: float = 0.0
+    imbalance_cash: float = 0.0
+    unserved_cost: float = 0.0
+    reserved_kwh: float = 0.0
+    actual_kwh: float = 0.0
+    imbalance_kwh: float = 0.0
+    """Signed sum."""
+    imbalance_abs_kwh: float = 0.0
+    """Imbalance volume: sum of ``|imbalance_kwh|`` (notes §4, [S36])."""
+    traded_kwh: float = 0.0
+    """Sum of ``|position|`` energy."""
+    unserved_kwh: float = 0.0
+    spilled_kwh: float = 0.0
+    n_slots: int = 0
+
+    @property
+    def net_cash(self) -> float:
+        """Trade cash + imbalance cash - unserved cost."""
+        return self.trade_cash + self.imbalance_cash - self.unserved_cost
+
+    def add(self, r: OwnerSettlement) -> None:
+        """Accumulate one slot's record."""
+        self.trade_cash += r.trade_cash
+        self.imbalance_cash += r.imbalance_cash
+        self.unserved_cost += r.unserved_cost
+        self.reserved_kwh += r.reserved_kwh
+        self.actual_kwh += r.actual_kwh
+        self.imbalance_kwh += r.imbalance_kwh
+        self.imbalance_abs_kwh += abs(r.imbalance_kwh)
+        self.traded_kwh += r.traded_kwh
+        self.unserved_kwh += r.unserved_kwh
+        self.spilled_kwh += r.spilled_kwh
+        self.n_slots += 1
+
+
+@dataclass
+class Ledger:
+    """An episode's settlements: each slot exactly once, nothing left unsettled (SPEC §3.5).
+
+    Args:
+        grid: the exchange grid.
+        config: the imbalance rule used by :meth:`settle`.
+    """
+
+    grid: Grid = field(default_factory=Grid)
+    config: SettlementConfig = field(default_factory=SettlementConfig)
+    slots: dict[int, SlotSettlement] = field(default_factory=dict, init=False)
+    totals: dict[str, OwnerTotals] = field(default_factory=dict, init=False)
+
+    def settle(
+        self,
+        slot: int,
+        positions: Mapping[str, int],
+        notional: Mapping[str, int],
+        actual_kw: Mapping[str, float],
+        vwap: float | None,
+        high: float | None,
+        low: float | None,
+    ) -> SlotSettlement:
+        """Settle a slot with this ledger's grid and config and record it.
+
+        Raises:
+            ValueError: the slot was already settled, or the input is inconsistent.
+        """
+        self._check_new(slot)
+        s = settle_slot(
+            slot, self.grid, positions, notional, actual_kw, vwap, high, low, self.config
+        )
+        self.add(s)
+        return s
+
+    def settle_book(self, book: Book, actual_kw: Mapping[str, float]) -> SlotSettlement:
+        """Settle a closed book and record it (see :func:`settle_book`)."""
+        self._check_new(book.slot)
+        s = settle_book(book, self.grid, actual_kw, self.config)
+        self.add(s)
+        return s
+
+    def add(self, settlement: SlotSettlement) -> None:
+        """Add a settlement computed elsewhere.
+
+        Raises:
+            ValueError: its slot was already settled (nothing is settled twice).
+        """
+        self._check_new(settlement.slot)
+        self.slots[settlement.slot] = settlement
+        for owner, rec in settlement.owners.items():
+            self.totals.setdefault(owner, OwnerTotals()).add(rec)
+
+    def _check_new(self, slot: int) -> None:
+        if slot in self.slots:
+            raise ValueError(f"slot {slot} is already settled; a slot settles exactly once")
+
+    def __contains__(self, slot: object) -> bool:
+        return slot in self.slots
+
+    def __len__(self) -> int:
+        return len(self.slots)
+
+    def unsettled(self, expected_slots: Iterable[int]) -> list[int]:
+        """Expected slots that were never settled, ascending (should be empty at episode end)."""
+        return sorted(set(expected_slots) - self.slots.keys())
+
+    def records(self) -> list[OwnerSettlement]:
+        """All per-owner records, by slot then first appearance of the owner."""
+        return [r for k in sorted(self.slots) for r in self.slots[k].owners.values()]
+
+    def reset(self) -> None:
+        """Forget everything (start a new episode)."""
+        self.slots.clear()
+        self.totals.clear()

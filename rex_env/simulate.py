@@ -1,0 +1,305 @@
+"""``python -m rex_env.simulate``: run a named scenario with its hand-coded population.
+
+Examples::
+
+    python -m rex_env.simulate                       # community, 1 day, seed 0, out runs/sim
+    python -m rex_env.simulate toy --days 3 --seed 7 --out runs/toy
+    python -m rex_env.simulate classroom --market MARKET.json --trader zic --periods 10 \\
+        --shouts 500 --seed 1 --json OUT.json
+
+Writes, for market scenarios: ``slots.csv`` (per slot and day: trades, VWAP, spread, depth,
+volatility, system imbalance), ``owners.csv`` (per owner: surplus, benefit versus the flat
+tariff, imbalance), ``settlements.csv`` (per owner and slot: position, actual, imbalance,
+cash), ``trades.csv``, ``summary.json``, and the plots ``depth_heatmap.png`` (LOB-3D depth,
+slot x price, at chosen moments), ``price_vs_gate.png`` (trade prices against time to gate
+closure), ``positions.png`` (reserved versus actual) and ``imbalance.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .scenarios import PRESETS, Scenario, make_scenario
+from .sim.kernel import Prio
+from .sim.market import Market
+from .sim.settlement import SettlementConfig
+
+
+@dataclass
+class DayRecord:
+    """What one simulated day leaves behind for tables and plots."""
+
+    day: int
+    seed: int
+    market: Market
+    snapshots: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+
+
+def snapshot_times(scenario: Scenario, n: int = 4) -> list[int]:
+    """``n`` moments spread over the steady-state trading period of an episode."""
+    s = scenario.schedule
+    lo = s.open_lead
+    hi = max(lo + 1, s.last_close - s.slot_len)
+    return [int(x) for x in np.linspace(lo, hi, n)]
+
+
+def run_days(scenario: Scenario, days: int, seed: int, progress: bool = True,
+             snapshots: list[int] | None = None, levels: int = 30) -> list[DayRecord]:
+    """Simulate ``days`` independent episodes (day d uses a child of ``seed``)."""
+    from agents import build_population  # the population lives above the simulation layer
+
+    if days < 1:
+        raise ValueError(f"days must be >= 1, got {days}")
+    seeds = np.random.SeedSequence(seed).spawn(days)
+    out: list[DayRecord] = []
+    bar = _progress(days * scenario.schedule.horizon, progress, f"simulating {scenario.name}")
+    for d in range(days):
+        market = Market(scenario, build_population(scenario))
+        market.reset(np.random.default_rng(seeds[d]))
+        rec = DayRecord(d, int(seeds[d].generate_state(1)[0]), market)
+        for t in snapshots if snapshots is not None else snapshot_times(scenario):
+            market.kernel.schedule(t, Prio.INFO, _snapshotter(rec, levels))
+        step = scenario.schedule.slot_len
+        t = 0
+        while not market.done:
+            t += step
+            market.run_until(t)
+            if bar is not None:
+                bar.update(step)
+            if t >= scenario.schedule.horizon:
+                market.run()
+        out.append(rec)
+    if bar is not None:
+        bar.close()
+    return out
+
+
+def _snapshotter(rec: DayRecord, levels: int) -> Any:
+    def handler(t: int, _: object) -> None:
+        m = rec.market
+        slots = list(m.view.open_slots())
+        lob = m.exchange.lob3d(slots, levels)
+        g = m.grid
+        prices = np.concatenate([lob.bid_price, lob.ask_price], axis=1) * float(g.tick_q)
+        depth = np.concatenate([lob.bid_depth, -lob.ask_depth], axis=1) * float(g.lot_q)
+        rec.snapshots.append((t, np.asarray(slots), prices, depth))
+    return handler
+
+
+def _progress(total: int, enabled: bool, desc: str) -> Any:
+    if not enabled:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency; degrade to no bar
+        return None
+    return tqdm(total=total, desc=desc, unit="sim-s", unit_scale=True, file=sys.stderr,
+                disable=not sys.stderr.isatty() and False)
+
+
+# -- outputs --------------------------------------------------------------------------------
+def write_outputs(records: list[DayRecord], out: Path, plots: bool = True) -> dict[str, Any]:
+    out.mkdir(parents=True, exist_ok=True)
+    sc = records[0].market.scenario
+    summary: dict[str, Any] = {"scenario": sc.name, "days": len(records),
+                               "settlement": sc.settlement.mode, "per_day": []}
+    with open(out / "slots.csv", "w", newline="") as fs, \
+            open(out / "owners.csv", "w", newline="") as fo, \
+            open(out / "settlements.csv", "w", newline="") as fe, \
+            open(out / "trades.csv", "w", newline="") as ft:
+        ws, wo, we, wt = (csv.writer(f) for f in (fs, fo, fe, ft))
+        ws.writerow(["day", "slot", "n_trades", "volume_kw", "vwap", "high", "low", "volatility",
+                     "mean_spread", "mean_bid_depth_kw", "mean_ask_depth_kw",
+                     "system_imbalance_kwh"])
+        wo.writerow(["day", "owner", "agent", "surplus", "benefit_vs_tariff", "trade_cash",
+                     "imbalance_cash", "imbalance_kwh", "unserved_kwh", "fills", "rejections"])
+        we.writerow(["day", "slot", "owner", "position_kw", "actual_kw", "imbalance_kwh",
+                     "trade_cash", "imbalance_cash", "unserved_kwh", "imbalance_price"])
+        wt.writerow(["day", "trade_id", "time", "slot", "price", "rate_kw", "buyer", "seller",
+                     "aggressor"])
+        for rec in records:
+            m = rec.market
+            g = m.grid
+            for t in m.trades:
+                wt.writerow([rec.day, t.trade_id, t.time, t.slot, g.format_price(t.price),
+                             g.format_rate(t.rate), t.buyer, t.seller, t.aggressor])
+            sys_imb: dict[int, float] = {}
+            for slot, recs in sorted(m.settlements.items()):
+                sys_imb[slot] = sum(r.imbalance_kwh for r in recs.values())
+                for owner, r in sorted(recs.items()):
+                    we.writerow([rec.day, slot, owner, _f(r.position_kw), _f(r.actual_kw),
+                                 _f(r.imbalance_kwh), _f(r.trade_cash), _f(r.imbalance_cash),
+                                 _f(r.unserved_kwh), _f(r.imbalance_price)])
+            for slot in sc.schedule.slots:
+                st = m.metrics.slot(slot)
+                ws.writerow([rec.day, slot, st.n_trades, _f(st.volume), _f(st.vwap),
+                             _f(st.high), _f(st.low), _f(st.volatility), _f(st.mean_spread),
+                             _f(st.mean_bid_depth), _f(st.mean_ask_depth),
+                             _f(sys_imb.get(slot, 0.0))])
+            for p in sc.prosumers:
+                a = m.accounts[p.owner]
+                ost = m.metrics.owner(p.owner)
+                wo.writerow([rec.day, p.owner, p.agent, _f(a.surplus), _f(ost.benefit),
+                             _f(a.trade_cash), _f(a.imbalance_cash), _f(a.imbalance_kwh),
+                             _f(ost.unserved_kwh), a.fills, sum(a.rejections.values())])
+            summary["per_day"].append(day_summary(rec))
+    summary["mean"] = {k: float(np.mean([d[k] for d in summary["per_day"]]))
+                       for k in ("welfare", "volume_kwh", "vwap", "mean_spread", "hhi",
+                                 "imbalance_kwh", "trades", "events_per_s")}
+    summary["by_agent"] = by_agent(records)
+    with open(out / "summary.json", "w") as f:
+        json.dump(summary, f, indent=2, default=_json_default)
+    if plots:
+        from . import plots as P
+
+        P.depth_heatmap(records[0], out / "depth_heatmap.png")
+        P.price_vs_gate(records[0], out / "price_vs_gate.png")
+        P.positions(records[0], out / "positions.png")
+        P.imbalance(records, out / "imbalance.png")
+    return summary
+
+
+def _f(x: float | None) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    return f"{x:.6g}"
+
+
+def _json_default(x: Any) -> Any:
+    if isinstance(x, (np.floating, np.integer)):
+        return x.item()
+    raise TypeError(type(x))
+
+
+def day_summary(rec: DayRecord) -> dict[str, Any]:
+    m = rec.market
+    spreads = [m.metrics.slot(s).mean_spread for s in m.schedule.slots]
+    spreads = [x for x in spreads if not math.isnan(x)]
+    mm = m.metrics
+    return {
+        "day": rec.day,
+        "trades": len(m.trades),
+        "volume_kwh": mm.volume_kwh,
+        "vwap": mm.vwap,
+        "mean_spread": float(np.mean(spreads)) if spreads else float("nan"),
+        "welfare": sum(a.surplus for a in m.accounts.values()),
+        "hhi": mm.hhi(),
+        "imbalance_kwh": sum(a.imbalance_kwh for a in m.accounts.values()),
+        "events": m.events,
+        "messages": len(m.exchange.orders),
+        "events_per_s": getattr(m, "events_per_s", float("nan")),
+    }
+
+
+def by_agent(records: list[DayRecord]) -> dict[str, dict[str, float]]:
+    """Mean per-owner outcome by agent kind over all days."""
+    acc: dict[str, list[tuple[float, float, float]]] = {}
+    for rec in records:
+        m = rec.market
+        for p in m.scenario.prosumers:
+            a = m.accounts[p.owner]
+            acc.setdefault(p.agent, []).append(
+                (a.surplus, m.metrics.owner(p.owner).benefit, a.imbalance_kwh))
+    return {k: {"owners_x_days": len(v), "surplus": float(np.mean([x[0] for x in v])),
+                "benefit_vs_tariff": float(np.mean([x[1] for x in v])),
+                "imbalance_kwh": float(np.mean([x[2] for x in v]))}
+            for k, v in sorted(acc.items())}
+
+
+def print_table(summary: dict[str, Any]) -> None:
+    print(f"\nScenario {summary['scenario']}: {summary['days']} day(s), settlement "
+          f"{summary['settlement']}")
+    m = summary["mean"]
+    print(f"  trades/day {m['trades']:.0f}  volume {m['volume_kwh']:.1f} kWh/day  "
+          f"VWAP {m['vwap']:.2f} /MWh  mean spread {m['mean_spread']:.2f} /MWh  "
+          f"HHI {m['hhi']:.0f}  welfare {m['welfare']:.2f}  imbalance "
+          f"{m['imbalance_kwh']:.1f} kWh/day")
+    print(f"\n{'agent':<14}{'owners':>8}{'surplus':>12}{'benefit':>12}{'|imb| kWh':>12}")
+    for kind, row in summary["by_agent"].items():
+        print(f"{kind:<14}{row['owners_x_days']:>8}{row['surplus']:>12.3f}"
+              f"{row['benefit_vs_tariff']:>12.3f}{row['imbalance_kwh']:>12.2f}")
+
+
+# -- classroom ------------------------------------------------------------------------------
+def classroom_main(args: argparse.Namespace) -> int:
+    from .classroom import ClassroomMarket, run_classroom, smith_market
+
+    try:
+        market = ClassroomMarket.load(args.market) if args.market else smith_market()
+        result = run_classroom(market, args.trader, args.periods, args.shouts, args.seed,
+                               args.reset_book_after_trade)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out = result.as_dict(market, trader=args.trader, periods=args.periods, shouts=args.shouts,
+                         seed=args.seed, reset_book_after_trade=args.reset_book_after_trade)
+    eq = out["equilibrium"]
+    print(f"classroom market: {len(market.buyers)} buyers, {len(market.sellers)} sellers, "
+          f"equilibrium price [{eq['price_lo']}, {eq['price_hi']}], {eq['quantity']} units, "
+          f"max surplus {eq['max_surplus']}")
+    print(f"trader {args.trader}, {args.periods} periods x {args.shouts} shouts: mean efficiency "
+          f"{out['mean_efficiency']:.3f}, trades/period {np.mean(out['trades']):.1f}")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        with open(args.json, "w") as f:
+            json.dump(out, f, indent=2)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    names = sorted(PRESETS) + ["classroom"]
+    parser = argparse.ArgumentParser(prog="python -m rex_env.simulate",
+                                     description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("scenario", nargs="?", default="community",
+                        help=f"one of {', '.join(names)} (default community)")
+    parser.add_argument("--days", type=int, default=1, help="days to simulate (default 1)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=Path("runs/sim"), help="output folder")
+    parser.add_argument("--settlement", choices=("single", "dual", "curtail"),
+                        help="override the scenario's imbalance settlement mode")
+    parser.add_argument("--no-plots", action="store_true")
+    parser.add_argument("--no-progress", action="store_true")
+    g = parser.add_argument_group("classroom (Gode & Sunder)")
+    g.add_argument("--market", type=Path, help="MARKET.json: buyers' values, sellers' costs")
+    g.add_argument("--trader", choices=("zic", "ziu"), default="zic")
+    g.add_argument("--periods", type=int, default=10)
+    g.add_argument("--shouts", type=int, default=500)
+    g.add_argument("--reset-book-after-trade", action="store_true")
+    g.add_argument("--json", type=Path, help="write the classroom results here")
+    args = parser.parse_args(argv)
+    if args.scenario == "classroom":
+        return classroom_main(args)
+    try:
+        scenario = make_scenario(args.scenario)
+        if args.settlement:
+            scenario = scenario.replace(settlement=SettlementConfig(mode=args.settlement))
+        if args.days < 1:
+            raise ValueError(f"--days must be >= 1, got {args.days}")
+    except ValueError as exc:
+        parser.error(str(exc))
+    t0 = time.perf_counter()
+    records = run_days(scenario, args.days, args.seed, progress=not args.no_progress)
+    elapsed = time.perf_counter() - t0
+    for rec in records:
+        rec.market.events_per_s = (rec.market.events + len(rec.market.exchange.orders)) / max(
+            elapsed / len(records), 1e-9)  # type: ignore[attr-defined]
+    summary = write_outputs(records, args.out, plots=not args.no_plots)
+    summary["elapsed_s"] = elapsed
+    print_table(summary)
+    print(f"\nwrote {args.out}/ (slots.csv, owners.csv, settlements.csv, trades.csv, "
+          f"summary.json{', plots' if not args.no_plots else ''}) in {elapsed:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

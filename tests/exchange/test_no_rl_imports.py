@@ -1,0 +1,37 @@
+"""STYLE practice 1: the market knows nothing of RL — the exchange imports stdlib + numpy only."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+RL_PACKAGES = ("gymnasium", "pettingzoo", "torch", "stable_baselines3")
+
+PROBE = """
+import json, sys
+import rex_env.exchange
+print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
+"""
+
+
+@pytest.fixture(scope="module")
+def loaded() -> set[str]:
+    """Top-level modules loaded by ``import rex_env.exchange`` in a fresh interpreter."""
+    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
+                         check=True, timeout=120)
+    return set(json.loads(out.stdout))
+
+
+def test_importing_the_exchange_loads_no_rl_library(loaded):
+    assert "rex_env" in loaded
+    assert not loaded & set(RL_PACKAGES), f"exchange imported {sorted(loaded & set(RL_PACKAGES))}"
+
+
+def test_importing_the_exchange_loads_only_the_standard_library_and_numpy(loaded):
+    third_party = {
+        m for m in loaded
+        if m not in sys.stdlib_module_names and not m.startswith("_") and m not in (
+            "numpy", "rex_env")
+    }
+    assert not third_party, f"exchange imported third-party modules {sorted(third_party)}"
