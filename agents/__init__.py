@@ -9,6 +9,7 @@ kind (scenario name)   class                                       module
 ``plant``              :class:`ProvisionPlantAgent`                :mod:`.plant`
 ``storage``            :class:`StorageDealer`                      :mod:`.storage`
 ``zic`` / ``ziu``      :class:`ZITrader`                           :mod:`.zi`
+``grid``               :class:`GridAgent` (supplier of last resort)  :mod:`.grid`
 =====================  ==========================================  =======================
 """
 
@@ -19,12 +20,13 @@ from rex_env.sim.agent_api import Agent
 from rex_env.sim.prosumer import ProsumerSpec
 
 from .base import SlotTrader
+from .grid import GridAgent
 from .intermittent import IntermittentProsumer
 from .plant import ProvisionPlantAgent
 from .storage import StorageDealer
 from .zi import ZITrader, zi_quote
 
-HAND_CODED = ("intermittent", "plant", "storage", "zic", "ziu")
+HAND_CODED = ("intermittent", "plant", "storage", "zic", "ziu", "grid")
 
 
 def make_agent(spec: ProsumerSpec, scenario: Scenario, kind: str | None = None) -> Agent | None:
@@ -53,6 +55,11 @@ def make_agent(spec: ProsumerSpec, scenario: Scenario, kind: str | None = None) 
         if spec.battery is None:
             raise ValueError(f"{spec.owner!r}: agent 'storage' needs a battery asset")
         return StorageDealer(spec.owner, spec.battery, **common)
+    if kind == "grid":
+        if not spec.external:
+            raise ValueError(f"{spec.owner!r}: agent 'grid' needs ProsumerSpec(external=True)")
+        return GridAgent(spec.owner, bid=scenario.tariff.feed_in, ask=scenario.tariff.retail,
+                         **common)
     if kind in ("zic", "ziu"):
         return ZITrader(spec.owner, constrained=kind == "zic", **common)
     raise ValueError(f"{spec.owner!r}: unknown agent kind {kind!r}; allowed: "
@@ -73,6 +80,7 @@ def build_population(scenario: Scenario, exclude: tuple[str, ...] = ()) -> dict[
 
 __all__ = [
     "HAND_CODED",
+    "GridAgent",
     "Agent",
     "IntermittentProsumer",
     "ProvisionPlantAgent",

@@ -21,7 +21,7 @@ def depth_heatmap(rec: DayRecord, path: Path, price_bins: int = 80) -> Path:
     """LOB-3D depth (slot x price) at each recorded moment: bids blue, asks red."""
     snaps = rec.snapshots
     n = max(1, len(snaps))
-    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 4.2), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 4.2), squeeze=False)
     allp = np.concatenate([s[2][np.isfinite(s[2])] for s in snaps]) if snaps else np.array([])
     if allp.size:
         lo, hi = np.percentile(allp, [2, 98])
@@ -38,13 +38,15 @@ def depth_heatmap(rec: DayRecord, path: Path, price_bins: int = 80) -> Path:
             idx = np.clip(np.searchsorted(edges, prices[i][ok]) - 1, 0, price_bins - 1)
             np.add.at(grid[i], idx, depth[i][ok])
         grids.append((t, slots, grid))
-        vmax = max(vmax, float(np.abs(grid).max(initial=0)))
+        nz = np.abs(grid[grid != 0])
+        if nz.size:  # the grid's deep tariff quotes would wash out everything else
+            vmax = max(vmax, float(np.percentile(nz, 90)))
     for ax, (t, slots, grid) in zip(axes[0], grids):
         extent = (edges[0], edges[-1], slots[-1] + 0.5 if len(slots) else 1,
                   slots[0] - 0.5 if len(slots) else 0)
         ax.imshow(grid, aspect="auto", cmap="coolwarm_r", vmin=-vmax, vmax=vmax, extent=extent,
                   interpolation="nearest")
-        ax.set_title(f"t = {t / 3600:.1f} h")
+        ax.set_title(f"t = {t / 3600:.1f} h ({len(slots)} open slots)")
         ax.set_xlabel("price (currency/MWh)")
     axes[0][0].set_ylabel("delivery slot (nearest at top)")
     fig.suptitle(f"LOB-3D depth — {rec.market.scenario.name}, day {rec.day} "

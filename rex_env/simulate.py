@@ -49,7 +49,7 @@ def snapshot_times(scenario: Scenario, n: int = 4) -> list[int]:
     """``n`` moments spread over the steady-state trading period of an episode."""
     s = scenario.schedule
     lo = s.open_lead
-    hi = max(lo + 1, s.last_close - s.slot_len)
+    hi = max(lo + 1, s.horizon - s.open_lead)
     return [int(x) for x in np.linspace(lo, hi, n)]
 
 

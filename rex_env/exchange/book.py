@@ -20,6 +20,19 @@ from collections import deque
 
 from .orders import AgentId, Order, Phase, Reason, Side, Status, Trade
 
+# enum members as module constants: EnumType.__getattr__ makes Enum.X slow on 3.11
+_Phase_CLOSED = Phase.CLOSED
+_Phase_CONTINUOUS = Phase.CONTINUOUS
+_Reason_SELF_TRADE = Reason.SELF_TRADE
+_Side_BUY = Side.BUY
+_Side_SELL = Side.SELL
+_Status_CANCELLED = Status.CANCELLED
+_Status_EXPIRED = Status.EXPIRED
+_Status_FILLED = Status.FILLED
+_Status_RESTING = Status.RESTING
+
+_tuple_new = tuple.__new__
+
 #: compact a level's queue when it holds more dead orders than this and than live ones
 _COMPACT_AT = 32
 
@@ -63,7 +76,7 @@ class Book:
         "low",
     )
 
-    def __init__(self, slot: int, phase: Phase = Phase.CONTINUOUS) -> None:
+    def __init__(self, slot: int, phase: Phase = _Phase_CONTINUOUS) -> None:
         self.slot = slot
         self.phase = phase
         self.bids: dict[int, Level] = {}
@@ -91,14 +104,14 @@ class Book:
 
     def levels(self, side: Side) -> list[Level]:
         """All levels of a side, best first."""
-        if side is Side.BUY:
+        if side is _Side_BUY:
             return [self.bids[p] for p in reversed(self.bid_keys)]
         return [self.asks[-k] for k in reversed(self.ask_keys)]
 
     def resting(self) -> list[Order]:
         """Every live resting order, bids then asks, each side in priority order."""
         out: list[Order] = []
-        for side in (Side.BUY, Side.SELL):
+        for side in (_Side_BUY, _Side_SELL):
             for level in self.levels(side):
                 out.extend(level.live())
         return out
@@ -108,7 +121,7 @@ class Book:
         """Put a (validated, unmatched) order's open rate at the back of its price level."""
         price = order.price
         assert price is not None
-        if order.side is Side.BUY:
+        if order.side is _Side_BUY:
             level = self.bids.get(price)
             if level is None:
                 level = self.bids[price] = Level(price)
@@ -123,10 +136,10 @@ class Book:
 
     def _level_of(self, order: Order) -> Level:
         assert order.price is not None
-        return (self.bids if order.side is Side.BUY else self.asks)[order.price]
+        return (self.bids if order.side is _Side_BUY else self.asks)[order.price]
 
     def _drop_level(self, side: Side, price: int) -> None:
-        if side is Side.BUY:
+        if side is _Side_BUY:
             del self.bids[price]
             keys, key = self.bid_keys, price
         else:
@@ -209,76 +222,112 @@ class Book:
         reaches are cancelled (self-trade prevention) and matching goes on. The caller decides
         what happens to the remainder.
         """
-        buy = order.side is Side.BUY
+        buy = order.side is _Side_BUY
         if buy:
             levels, keys = self.asks, self.ask_keys
         else:
             levels, keys = self.bids, self.bid_keys
+        if not keys:
+            return
         limit = order.price
         owner = order.owner
         oid = order.order_id
         aggressor = "buy" if buy else "sell"
         slot = self.slot
         tid = first_trade_id
-        while order.rate and keys:
+        want = order.rate
+        pos = self.positions
+        cash = self.notional
+        new = _tuple_new
+        append = trades.append
+        volume = turnover = 0
+        price = 0
+        hi = lo = None
+        while want and keys:
             key = keys[-1]
             price = -key if buy else key
             if limit is not None and (price > limit if buy else price < limit):
                 break
+            if hi is None:
+                hi = price  # first (best) level touched: extreme in one direction
+            lo = price
             level = levels[price]
             q = level.orders
-            while order.rate and q:
+            while want and q:
                 resting = q[0]
                 rrate = resting.rate
                 if not rrate:
                     q.popleft()
                     level.dead -= 1
                     continue
-                if resting.owner == owner:
+                rowner = resting.owner
+                if rowner == owner:
                     q.popleft()
                     resting.rate = 0
                     resting.removed += rrate
-                    resting.status = Status.CANCELLED
-                    resting.reason = Reason.SELF_TRADE
+                    resting.status = _Status_CANCELLED
+                    resting.reason = _Reason_SELF_TRADE
                     level.volume -= rrate
                     self_trades.append(resting)
                     continue
-                fill = order.rate if order.rate < rrate else rrate
-                resting.rate = rrate - fill
+                if want < rrate:
+                    fill = want
+                    resting.rate = rrate - fill
+                else:
+                    fill = rrate
+                    resting.rate = 0
+                    resting.status = _Status_FILLED
+                    q.popleft()
                 resting.filled += fill
                 level.volume -= fill
-                if resting.rate == 0:
-                    resting.status = Status.FILLED
-                    q.popleft()
-                order.rate -= fill
-                order.filled += fill
+                want -= fill
+                value = price * fill
                 if buy:
-                    trades.append(
-                        Trade(tid, time, slot, price, fill, oid, resting.order_id, owner,
-                              resting.owner, aggressor)
-                    )
-                    self.record_trade(price, fill, owner, resting.owner)
+                    append(new(Trade, (tid, time, slot, price, fill, oid, resting.order_id,
+                                       owner, rowner, aggressor)))
+                    pos[owner] = pos.get(owner, 0) + fill
+                    pos[rowner] = pos.get(rowner, 0) - fill
+                    cash[owner] = cash.get(owner, 0) - value
+                    cash[rowner] = cash.get(rowner, 0) + value
                 else:
-                    trades.append(
-                        Trade(tid, time, slot, price, fill, resting.order_id, oid,
-                              resting.owner, owner, aggressor)
-                    )
-                    self.record_trade(price, fill, resting.owner, owner)
+                    append(new(Trade, (tid, time, slot, price, fill, resting.order_id, oid,
+                                       rowner, owner, aggressor)))
+                    pos[rowner] = pos.get(rowner, 0) + fill
+                    pos[owner] = pos.get(owner, 0) - fill
+                    cash[rowner] = cash.get(rowner, 0) - value
+                    cash[owner] = cash.get(owner, 0) + value
+                volume += fill
+                turnover += value
                 tid += 1
             if level.volume == 0:
                 del levels[price]
                 keys.pop()
+        n = tid - first_trade_id
+        order.filled += order.rate - want
+        order.rate = want
+        if n:
+            self.last_price = trades[-1].price
+            self.volume += volume
+            self.turnover += turnover
+            self.n_trades += n
+            # prices touched are monotone: best level first, worst last
+            first, last = trades[-n].price, trades[-1].price
+            h, l_ = (last, first) if buy else (first, last)
+            if self.high is None or h > self.high:
+                self.high = h
+            if self.low is None or l_ < self.low:
+                self.low = l_
 
     def fillable(self, side: Side, limit: int | None, owner: AgentId, need: int) -> bool:
         """Can ``need`` lots be bought/sold now within ``limit`` from *other* owners' orders?"""
-        if side is Side.BUY:
+        if side is _Side_BUY:
             levels, keys, sign = self.asks, self.ask_keys, -1
         else:
             levels, keys, sign = self.bids, self.bid_keys, 1
         got = 0
         for key in reversed(keys):
             price = sign * key
-            if limit is not None and (price > limit if side is Side.BUY else price < limit):
+            if limit is not None and (price > limit if side is _Side_BUY else price < limit):
                 return False
             level = levels[price]
             got += level.volume
@@ -297,14 +346,14 @@ class Book:
                 if o.rate:
                     o.removed += o.rate
                     o.rate = 0
-                    o.status = Status.EXPIRED
+                    o.status = _Status_EXPIRED
                     out.append(o)
         out.sort(key=lambda o: o.seq)
         self.bids.clear()
         self.asks.clear()
         self.bid_keys.clear()
         self.ask_keys.clear()
-        self.phase = Phase.CLOSED
+        self.phase = _Phase_CLOSED
         return out
 
     def check(self) -> None:
@@ -315,8 +364,8 @@ class Book:
             for price, level in levels.items():
                 live = level.live()
                 assert level.volume == sum(o.rate for o in live) > 0, "bad level volume"
-                assert all(o.price == price and o.status is Status.RESTING for o in live)
+                assert all(o.price == price and o.status is _Status_RESTING for o in live)
                 seqs = [o.seq for o in live]
                 assert seqs == sorted(seqs), "time priority broken in a level"
-        if self.phase is Phase.CONTINUOUS:
+        if self.phase is _Phase_CONTINUOUS:
             assert not self.is_crossed(), "continuous book is crossed"

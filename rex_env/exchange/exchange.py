@@ -37,11 +37,42 @@ from .orders import (
     rejected,
 )
 
-_SIDES = {Side.BUY: Side.BUY, Side.SELL: Side.SELL, "buy": Side.BUY, "sell": Side.SELL}
-_KINDS = {Kind.LIMIT: Kind.LIMIT, Kind.MARKET: Kind.MARKET, "limit": Kind.LIMIT,
-          "market": Kind.MARKET}
-_TIFS = {Tif.GTC: Tif.GTC, Tif.IOC: Tif.IOC, Tif.FOK: Tif.FOK, "gtc": Tif.GTC, "ioc": Tif.IOC,
-         "fok": Tif.FOK}
+# enum members as module constants: EnumType.__getattr__ makes Enum.X slow on 3.11
+_Kind_LIMIT = Kind.LIMIT
+_Kind_MARKET = Kind.MARKET
+_Phase_CALL = Phase.CALL
+_Phase_CLOSED = Phase.CLOSED
+_Phase_CONTINUOUS = Phase.CONTINUOUS
+_Phase_PENDING = Phase.PENDING
+_Reason_AUCTION_PHASE = Reason.AUCTION_PHASE
+_Reason_BAD_FIELD = Reason.BAD_FIELD
+_Reason_DUPLICATE_ID = Reason.DUPLICATE_ID
+_Reason_NON_POSITIVE_RATE = Reason.NON_POSITIVE_RATE
+_Reason_OFF_LOT = Reason.OFF_LOT
+_Reason_OFF_TICK = Reason.OFF_TICK
+_Reason_PRICE_OUT_OF_BOUNDS = Reason.PRICE_OUT_OF_BOUNDS
+_Reason_SLOT_CLOSED = Reason.SLOT_CLOSED
+_Reason_SLOT_NOT_OPEN = Reason.SLOT_NOT_OPEN
+_Reason_UNKNOWN_ORDER = Reason.UNKNOWN_ORDER
+_Reason_UNKNOWN_SLOT = Reason.UNKNOWN_SLOT
+_Side_BUY = Side.BUY
+_Side_SELL = Side.SELL
+_Status_CANCELLED = Status.CANCELLED
+_Status_FILLED = Status.FILLED
+_Status_KILLED = Status.KILLED
+_Status_RESTING = Status.RESTING
+_Tif_FOK = Tif.FOK
+_Tif_GTC = Tif.GTC
+_Tif_IOC = Tif.IOC
+
+_tuple_new = tuple.__new__
+
+
+_SIDES = {_Side_BUY: _Side_BUY, _Side_SELL: _Side_SELL, "buy": _Side_BUY, "sell": _Side_SELL}
+_KINDS = {_Kind_LIMIT: _Kind_LIMIT, _Kind_MARKET: _Kind_MARKET, "limit": _Kind_LIMIT,
+          "market": _Kind_MARKET}
+_TIFS = {_Tif_GTC: _Tif_GTC, _Tif_IOC: _Tif_IOC, _Tif_FOK: _Tif_FOK, "gtc": _Tif_GTC, "ioc": _Tif_IOC,
+         "fok": _Tif_FOK}
 
 Ticks = int | Fraction
 """A price in ticks; a ``Fraction`` that is not whole is off the tick grid."""
@@ -102,46 +133,46 @@ class Exchange:
         book = self.books.get(slot)
         if book is not None:
             return book.phase
-        return Phase.CONTINUOUS if self.auto_open else Phase.PENDING
+        return _Phase_CONTINUOUS if self.auto_open else _Phase_PENDING
 
     def _book(self, slot: int) -> Book:
         book = self.books.get(slot)
         if book is None:
-            book = self.books[slot] = Book(slot, Phase.CONTINUOUS if self.auto_open
-                                           else Phase.PENDING)
+            book = self.books[slot] = Book(slot, _Phase_CONTINUOUS if self.auto_open
+                                           else _Phase_PENDING)
         return book
 
     def _lifecycle_fault(self, time: object, slot: object) -> Reason | None:
         if not _is_int(time) or time < self.now or not _is_int(slot):  # type: ignore[operator]
-            return Reason.BAD_FIELD
+            return _Reason_BAD_FIELD
         ph = self.phase(slot)  # type: ignore[arg-type]
         if ph is None:
-            return Reason.UNKNOWN_SLOT
-        if ph is Phase.CLOSED:
-            return Reason.SLOT_CLOSED
+            return _Reason_UNKNOWN_SLOT
+        if ph is _Phase_CLOSED:
+            return _Reason_SLOT_CLOSED
         return None
 
     def open_auction(self, slot: int, time: int) -> Report:
         """Put a pending or continuously trading slot into a call phase (SPEC §3, §7)."""
         fault = self._lifecycle_fault(time, slot)
-        if fault is None and self.phase(slot) is Phase.CALL:
-            fault = Reason.AUCTION_PHASE
+        if fault is None and self.phase(slot) is _Phase_CALL:
+            fault = _Reason_AUCTION_PHASE
         if fault is not None:
             return rejected(fault)
         self.now = time
-        self._book(slot).phase = Phase.CALL
-        return Report(None, None, None, EMPTY, EMPTY, EMPTY)
+        self._book(slot).phase = _Phase_CALL
+        return _tuple_new(Report, (None, None, None, EMPTY, EMPTY, EMPTY))
 
     def open_continuous(self, slot: int, time: int) -> Report:
         """Open a pending slot straight into continuous trading (no opening auction)."""
         fault = self._lifecycle_fault(time, slot)
-        if fault is None and self.phase(slot) is not Phase.PENDING:
-            fault = Reason.AUCTION_PHASE
+        if fault is None and self.phase(slot) is not _Phase_PENDING:
+            fault = _Reason_AUCTION_PHASE
         if fault is not None:
             return rejected(fault)
         self.now = time
-        self._book(slot).phase = Phase.CONTINUOUS
-        return Report(None, None, None, EMPTY, EMPTY, EMPTY)
+        self._book(slot).phase = _Phase_CONTINUOUS
+        return _tuple_new(Report, (None, None, None, EMPTY, EMPTY, EMPTY))
 
     def uncross(self, slot: int, time: int, reference: Ticks | None = None) -> Report:
         """End the slot's call phase at one price (SPEC §6); then it trades continuously.
@@ -150,18 +181,18 @@ class Exchange:
             reference: reference price in ticks (fractional allowed); ``None``: highest price.
         """
         fault = self._lifecycle_fault(time, slot)
-        if fault is None and self.phase(slot) is not Phase.CALL:
-            fault = Reason.AUCTION_PHASE
+        if fault is None and self.phase(slot) is not _Phase_CALL:
+            fault = _Reason_AUCTION_PHASE
         if fault is None and reference is not None and (
             isinstance(reference, bool) or not isinstance(reference, (int, Fraction))
         ):
-            fault = Reason.BAD_FIELD
+            fault = _Reason_BAD_FIELD
         if fault is not None:
             return rejected(fault)
         self.now = time
         trades = auction.uncross(self.books[slot], time, reference, self.n_trades + 1)
         self._log(trades)
-        return Report(None, None, None, trades, EMPTY, EMPTY)
+        return _tuple_new(Report, (None, None, None, trades, EMPTY, EMPTY))
 
     def close(self, slot: int, time: int) -> Report:
         """Gate closure: every resting order of the slot expires; positions are final."""
@@ -171,7 +202,7 @@ class Exchange:
         self.now = time
         book = self._book(slot)
         expired = book.expire_all()
-        return Report(None, None, None, EMPTY, EMPTY, expired)
+        return _tuple_new(Report, (None, None, None, EMPTY, EMPTY, expired))
 
     # -- orders (SPEC §4, §5) --------------------------------------------------------------
     def submit(
@@ -183,8 +214,8 @@ class Exchange:
         first_slot: int,
         price: Ticks | None,
         rate: Lots,
-        kind: Kind | str = Kind.LIMIT,
-        tif: Tif | str = Tif.GTC,
+        kind: Kind | str = _Kind_LIMIT,
+        tif: Tif | str = _Tif_GTC,
         last_slot: int | None = None,
     ) -> Report:
         """Submit an order; prices in ticks, rates in lots (see :class:`~.grid.Grid`).
@@ -195,107 +226,118 @@ class Exchange:
         Raises:
             TypeError: ``price`` or ``rate`` is not an int/Fraction (a programming error).
         """
-        if price is not None:
+        if price is not None and type(price) is not int:
             _check_number(price, "price")
-        _check_number(rate, "rate")
+        if type(rate) is not int:
+            _check_number(rate, "rate")
         if last_slot is None:
             last_slot = first_slot
         # 1. bad_field
-        side_ = _SIDES.get(side)  # type: ignore[call-overload]
-        kind_ = _KINDS.get(kind)  # type: ignore[call-overload]
-        tif_ = _TIFS.get(tif)  # type: ignore[call-overload]
+        try:
+            side_ = _SIDES.get(side)  # type: ignore[call-overload]
+            kind_ = _KINDS.get(kind)  # type: ignore[call-overload]
+            tif_ = _TIFS.get(tif)  # type: ignore[call-overload]
+        except TypeError:  # unhashable: not a side/kind/tif at all
+            return rejected(_Reason_BAD_FIELD)
         if (
             side_ is None
             or kind_ is None
             or tif_ is None
-            or order_id is None
+            or not isinstance(order_id, (str, int))
             or order_id == ""
             or isinstance(order_id, bool)
             or not isinstance(owner, str)
             or owner == ""
-            or not _is_int(first_slot)
-            or not _is_int(last_slot)
+            or (type(first_slot) is not int and not _is_int(first_slot))
+            or (type(last_slot) is not int and not _is_int(last_slot))
             or last_slot < first_slot
-            or not _is_int(time)
+            or (type(time) is not int and not _is_int(time))
             or time < self.now
-            or (kind_ is Kind.MARKET) != (price is None)
+            or (kind_ is _Kind_MARKET) != (price is None)
         ):
-            return rejected(Reason.BAD_FIELD)
+            return rejected(_Reason_BAD_FIELD)
         # 2. duplicate_id
         if order_id in self.orders:
-            return rejected(Reason.DUPLICATE_ID)
+            return rejected(_Reason_DUPLICATE_ID)
         # 3-6. values
         fault = self._value_fault(price, rate)
         if fault is not None:
             return rejected(fault)
         # 7-9. slots and phase
-        fault = self._slot_fault(first_slot, last_slot, kind_, tif_)
-        if fault is not None:
-            return rejected(fault)
+        book = self.books.get(first_slot) if first_slot == last_slot else None
+        if book is not None and book.phase is _Phase_CONTINUOUS:
+            pass  # fast path: an open single-slot book in continuous trading
+        else:
+            fault = self._slot_fault(first_slot, last_slot, kind_, tif_)
+            if fault is not None:
+                return rejected(fault)
         # accepted
         self.now = time
         self._seq += 1
         order = Order(order_id, owner, side_, first_slot, last_slot,
-                      None if price is None else int(price), int(rate), kind_, tif_, time,
-                      self._seq)
+                      price if price is None or type(price) is int else int(price),
+                      rate if type(rate) is int else int(rate), kind_, tif_, time, self._seq)
         self.orders[order_id] = order
         if first_slot != last_slot:
             return self._block(order)
-        return self._enter(order, self._book(first_slot))
+        return self._enter(order, book if book is not None else self._book(first_slot))
 
     def _value_fault(self, price: Ticks | None, rate: Lots) -> Reason | None:
         g = self.grid
         if price is not None:
             if price < g.min_ticks or price > g.max_ticks:
-                return Reason.PRICE_OUT_OF_BOUNDS
+                return _Reason_PRICE_OUT_OF_BOUNDS
             if type(price) is not int and price.denominator != 1:  # type: ignore[union-attr]
-                return Reason.OFF_TICK
+                return _Reason_OFF_TICK
         if rate <= 0:
-            return Reason.NON_POSITIVE_RATE
+            return _Reason_NON_POSITIVE_RATE
         if type(rate) is not int and rate.denominator != 1:  # type: ignore[union-attr]
-            return Reason.OFF_LOT
+            return _Reason_OFF_LOT
         return None
 
     def _slot_fault(self, first: int, last: int, kind: Kind, tif: Tif) -> Reason | None:
         phases = [self.phase(s) for s in range(first, last + 1)]
         if any(p is None for p in phases):
-            return Reason.UNKNOWN_SLOT
+            return _Reason_UNKNOWN_SLOT
         for p in phases:
-            if p is Phase.CLOSED:
-                return Reason.SLOT_CLOSED
-            if p is Phase.PENDING:
-                return Reason.SLOT_NOT_OPEN
-        if Phase.CALL in phases and (kind is Kind.MARKET or tif is not Tif.GTC or first != last):
-            return Reason.AUCTION_PHASE
+            if p is _Phase_CLOSED:
+                return _Reason_SLOT_CLOSED
+            if p is _Phase_PENDING:
+                return _Reason_SLOT_NOT_OPEN
+        if _Phase_CALL in phases and (kind is _Kind_MARKET or tif is not _Tif_GTC or first != last):
+            return _Reason_AUCTION_PHASE
         return None
 
     def _enter(self, order: Order, book: Book) -> Report:
         """An accepted single-slot order (new, or re-entering after a modify) meets the book."""
-        if book.phase is Phase.CALL:  # collect only (validation admitted limit+gtc)
+        if book.phase is _Phase_CALL:  # collect only (validation admitted limit+gtc)
             book.rest(order)
-            return Report(Status.RESTING, None, order, EMPTY, EMPTY, EMPTY)
-        if order.tif is Tif.FOK and not book.fillable(order.side, order.price, order.owner,
+            return _tuple_new(Report, (_Status_RESTING, None, order, EMPTY, EMPTY, EMPTY))
+        if order.tif is _Tif_FOK and not book.fillable(order.side, order.price, order.owner,
                                                       order.rate):
             return self._kill(order)
         trades: list[Trade] = []
         self_trades: list[Order] = []
         book.match(order, self.now, trades, self.n_trades + 1, self_trades)
-        self._log(trades)
+        if trades:
+            self.n_trades += len(trades)
+            if self.trade_log is not None:
+                self.trade_log.extend(trades)
         if order.rate == 0:
-            order.status = Status.FILLED
-        elif order.kind is Kind.LIMIT and order.tif is Tif.GTC:
+            order.status = _Status_FILLED
+        elif order.kind is _Kind_LIMIT and order.tif is _Tif_GTC:
             book.rest(order)
         else:  # ioc / market remainder
             order.removed += order.rate
             order.rate = 0
-            order.status = Status.CANCELLED
-        return Report(order.status, None, order, trades, self_trades, EMPTY)
+            order.status = _Status_CANCELLED
+        return _tuple_new(Report, (order.status, None, order, trades, self_trades, EMPTY))
 
     def _kill(self, order: Order) -> Report:
         order.removed += order.rate
         order.rate = 0
-        order.status = Status.KILLED
-        return Report(Status.KILLED, None, order, EMPTY, EMPTY, EMPTY)
+        order.status = _Status_KILLED
+        return _tuple_new(Report, (_Status_KILLED, None, order, EMPTY, EMPTY, EMPTY))
 
     def _block(self, order: Order) -> Report:
         """All legs fill in full now within the limit, in slot order, or nothing happens."""
@@ -312,9 +354,9 @@ class Exchange:
             book.match(order, self.now, trades, self.n_trades + 1 + len(trades), self_trades)
             assert order.rate == 0, "fillable() guaranteed the leg"
         order.filled = need
-        order.status = Status.FILLED
+        order.status = _Status_FILLED
         self._log(trades)
-        return Report(Status.FILLED, None, order, trades, self_trades, EMPTY)
+        return _tuple_new(Report, (_Status_FILLED, None, order, trades, self_trades, EMPTY))
 
     def _log(self, trades: list[Trade]) -> None:
         self.n_trades += len(trades)
@@ -326,21 +368,21 @@ class Exchange:
             order = self.orders.get(order_id)
         except TypeError:  # unhashable id
             return None
-        if order is None or order.status is not Status.RESTING or order.owner != owner:
+        if order is None or order.status is not _Status_RESTING or order.owner != owner:
             return None
         return order
 
     def cancel(self, time: int, order_id: OrderId, owner: AgentId) -> Report:
         """Remove the open rate of the owner's resting order (status ``cancelled``)."""
         if not _is_int(time) or time < self.now:
-            return rejected(Reason.BAD_FIELD)
+            return rejected(_Reason_BAD_FIELD)
         order = self._resting(order_id, owner)
         if order is None:
-            return rejected(Reason.UNKNOWN_ORDER)
+            return rejected(_Reason_UNKNOWN_ORDER)
         self.now = time
         order.removed += self.books[order.first_slot].remove(order)
-        order.status = Status.CANCELLED
-        return Report(Status.CANCELLED, None, order, EMPTY, EMPTY, EMPTY)
+        order.status = _Status_CANCELLED
+        return _tuple_new(Report, (_Status_CANCELLED, None, order, EMPTY, EMPTY, EMPTY))
 
     def modify(
         self,
@@ -361,10 +403,10 @@ class Exchange:
         if rate is not None:
             _check_number(rate, "rate")
         if not _is_int(time) or time < self.now or (price is None and rate is None):
-            return rejected(Reason.BAD_FIELD)
+            return rejected(_Reason_BAD_FIELD)
         order = self._resting(order_id, owner)
         if order is None:
-            return rejected(Reason.UNKNOWN_ORDER)
+            return rejected(_Reason_UNKNOWN_ORDER)
         new_price = order.price if price is None else price
         new_rate = order.rate if rate is None else rate
         fault = self._value_fault(new_price, new_rate)
@@ -375,7 +417,7 @@ class Exchange:
         book = self.books[order.first_slot]
         if new_price == order.price and new_rate <= order.rate:
             order.removed += book.reduce(order, new_rate)
-            return Report(Status.RESTING, None, order, EMPTY, EMPTY, EMPTY)
+            return _tuple_new(Report, (_Status_RESTING, None, order, EMPTY, EMPTY, EMPTY))
         # loses priority: out of the book, then in again as an incoming limit order
         book.unlink(order)
         if new_rate < order.rate:
@@ -418,11 +460,12 @@ class Exchange:
     def open_slots(self) -> list[int]:
         """Slots with a book in a call phase or in continuous trading, ascending."""
         return sorted(s for s, b in self.books.items()
-                      if b.phase is Phase.CALL or b.phase is Phase.CONTINUOUS)
+                      if b.phase is _Phase_CALL or b.phase is _Phase_CONTINUOUS)
 
     def lob3d(self, slots: Iterable[int], k: int = 5, out: LOB3D | None = None) -> LOB3D:
         """A numpy snapshot of the given slots' books: best quotes, top-k depth, statistics."""
-        return snapshot(self.books, list(slots), k, out)
+        return snapshot(self.books, list(slots), k, out,
+                        Phase.CONTINUOUS if self.auto_open else Phase.PENDING)
 
     def forget(self, slot: int) -> None:
         """Drop a closed slot's book after settlement to bound memory on long runs.
@@ -430,7 +473,7 @@ class Exchange:
         The slot stays closed (its orders keep their records and ids stay used).
         """
         book = self.books.get(slot)
-        if book is None or book.phase is not Phase.CLOSED:
+        if book is None or book.phase is not _Phase_CLOSED:
             raise ValueError(f"slot {slot} is not closed; only closed slots can be forgotten")
-        empty = Book(slot, Phase.CLOSED)
+        empty = Book(slot, _Phase_CLOSED)
         self.books[slot] = empty

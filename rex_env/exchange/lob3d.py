@@ -67,9 +67,12 @@ class LOB3D:
         return (self.best_ask + self.best_bid) / 2
 
 
-def snapshot(books: dict[int, Book], slots: list[int], k: int, out: LOB3D | None = None
-             ) -> LOB3D:
-    """Fill (or create) a :class:`LOB3D` for ``slots`` from the live books."""
+def snapshot(books: dict[int, Book], slots: list[int], k: int, out: LOB3D | None = None,
+             default_phase: Phase = Phase.PENDING) -> LOB3D:
+    """Fill (or create) a :class:`LOB3D` for ``slots`` from the live books.
+
+    ``default_phase`` is the phase of a slot that has no book yet.
+    """
     n = len(slots)
     if k <= 0:
         raise ValueError(f"k must be a positive number of levels, got {k}")
@@ -89,9 +92,11 @@ def snapshot(books: dict[int, Book], slots: list[int], k: int, out: LOB3D | None
         out.volume[:] = 0
         out.n_trades[:] = 0
     out.slots[:] = slots
+    untouched = PHASE_CODE[default_phase]
     for i, s in enumerate(slots):
         book = books.get(s)
         if book is None:
+            out.phase[i] = untouched
             continue
         out.phase[i] = PHASE_CODE[book.phase]
         if book.bid_keys:

@@ -96,6 +96,10 @@ class Phase(str, Enum):
         return self.value
 
 
+_RESTING = Status.RESTING
+_REJECTED = Status.REJECTED
+
+
 class Order:
     """One accepted submission and its state; owned and mutated only by the exchange.
 
@@ -149,7 +153,7 @@ class Order:
         self.time = time
         self.seq = seq
         self.filled = 0
-        self.status = Status.RESTING
+        self.status = _RESTING
         self.reason: Reason | None = None
         self.offered = rate  # every lot this order ever offered (grows on upward modify)
         self.removed = 0  # lots cancelled / expired / killed / modified away
@@ -208,4 +212,4 @@ EMPTY: list = []  # shared, never mutated: the empty event list of reports
 
 def rejected(reason: Reason) -> Report:
     """A report for an instruction that changed nothing."""
-    return Report(Status.REJECTED, reason, None, EMPTY, EMPTY, EMPTY)
+    return Report(_REJECTED, reason, None, EMPTY, EMPTY, EMPTY)

@@ -6,7 +6,9 @@ Sizes are those of a German residential community in summer (day 172, latitude 5
 * rooftop PV is 5-8 kWp with performance ratio 0.8 (≈ 4-6 kW at a clear noon);
 * a small community wind turbine is 100-250 kW rated (Weibull k=2, c=7 m/s);
 * a provision plant (e.g. a biogas CHP) is 50-100 kW with a marginal cost of 60-90 /MWh;
-* a community battery is 100-200 kWh / 50-100 kW.
+* a community battery is 100-200 kWh / 50-100 kW;
+* the grid behind the community (``grid``, the supplier of last resort) bids the feed-in
+  tariff and offers the retail tariff in every slot, so local prices lie between them.
 
 The classroom market (Gode & Sunder) has its own runner: :mod:`rex_env.sim.classroom`.
 """
@@ -48,6 +50,7 @@ def toy() -> Scenario:
                                                             cost_b=0.5, ramp_kw_per_slot=10.0)),
         ProsumerSpec("battery", "storage", battery=Battery(energy_kwh=40.0, power_kw=20.0)),
         ProsumerSpec("noise0", "zic"),
+        ProsumerSpec("grid", "grid", external=True),
     )
     return Scenario("toy", prosumers, schedule=schedule,
                     description="8 slots, 6 participants: for tests and quick checks")
@@ -56,20 +59,22 @@ def toy() -> Scenario:
 def community() -> Scenario:
     """The default: a residential community trading one summer day (96 slots).
 
-    24 households (12 with PV, 4 of those with a home battery), a 150 kW wind turbine, a 60 kW
-    biogas plant, a 200 kWh community battery run by a storage dealer, and 4 ZI-C noise
-    traders; single-price imbalance settlement.
+    24 households (8 with PV, 3 of those with a home battery), a 60 kW wind turbine, a 60 kW
+    biogas plant, a 200 kWh community battery run by a storage dealer, 4 ZI-C noise traders
+    and the grid connection; a spring day (day 100); single-price imbalance settlement.
     """
     prosumers = [
-        *_households(24, n_pv=12, n_battery=4),
-        ProsumerSpec("wind", "intermittent", wind=WindFarm(rated_kw=150.0)),
+        *_households(24, n_pv=8, n_battery=3),
+        ProsumerSpec("wind", "intermittent", wind=WindFarm(rated_kw=60.0)),
         ProsumerSpec("plant", "plant", plant=ProvisionPlant(capacity_kw=60.0, min_stable_kw=0.0,
                                                             cost_a=70.0, cost_b=0.3,
                                                             ramp_kw_per_slot=20.0)),
         ProsumerSpec("battery", "storage", battery=Battery(energy_kwh=200.0, power_kw=80.0)),
         *(ProsumerSpec(f"noise{i}", "zic") for i in range(4)),
+        ProsumerSpec("grid", "grid", external=True),
     ]
-    return Scenario("community", tuple(prosumers), settlement=SettlementConfig(mode="single"),
+    return Scenario("community", tuple(prosumers), schedule=SlotSchedule(day_of_year=100),
+                    settlement=SettlementConfig(mode="single", scarcity_adder=2000.0),
                     description="24 households, wind, biogas plant, battery, 4 noise traders")
 
 
@@ -85,6 +90,7 @@ def town() -> Scenario:
         *(ProsumerSpec(f"battery{i}", "storage", battery=Battery(energy_kwh=200.0, power_kw=80.0))
           for i in range(3)),
         *(ProsumerSpec(f"noise{i}", "zic") for i in range(12)),
+        ProsumerSpec("grid", "grid", external=True),
     ]
     return Scenario("town", tuple(prosumers),
                     description="100 households, 2 wind, 3 plants, 3 batteries, 12 noise traders")

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from ..exchange import LOB3D, Exchange, Grid, Kind, Order, Phase, Report, Side, Tif
+from ..exchange import LOB3D, Exchange, Grid, Kind, Order, Phase, Report, Side, Status, Tif
+from .kernel import Kernel
 from .schedule import SlotSchedule
 
 if TYPE_CHECKING:
@@ -57,10 +58,12 @@ def modify(order_id: int, price: int | None = None, rate: int | None = None) -> 
 class MarketView:
     """Read-only public market information; cheap O(1) accessors for agents' hot paths."""
 
-    __slots__ = ("_ex", "schedule", "grid", "_lob", "_lob_key", "k")
+    __slots__ = ("_ex", "_clock", "schedule", "grid", "_lob", "_lob_key", "k")
 
-    def __init__(self, exchange: Exchange, schedule: SlotSchedule, k: int = 5) -> None:
+    def __init__(self, exchange: Exchange, schedule: SlotSchedule, clock: Kernel,
+                 k: int = 5) -> None:
         self._ex = exchange
+        self._clock = clock
         self.schedule = schedule
         self.grid: Grid = exchange.grid
         self.k = k
@@ -69,11 +72,12 @@ class MarketView:
 
     @property
     def now(self) -> int:
-        return self._ex.now
+        """The simulation clock (seconds since episode start)."""
+        return self._clock.now
 
     def open_slots(self) -> range:
         """Traded slots whose book is open now (call or continuous), nearest first."""
-        return self.schedule.open_at(self._ex.now)
+        return self.schedule.open_at(self._clock.now)
 
     def phase(self, slot: int) -> Phase | None:
         return self._ex.phase(slot)
@@ -113,7 +117,7 @@ class MarketView:
         """The LOB-3D of the open slots (cached until the exchange's clock or trades move)."""
         if slots is not None:
             return self._ex.lob3d(slots, self.k)
-        key = (self._ex.now, self._ex.n_trades)
+        key = (self._clock.now, self._ex.n_trades)
         if self._lob is None or key != self._lob_key:
             self._lob = self._ex.lob3d(self.open_slots(), self.k, self._lob)
             self._lob_key = key
@@ -136,8 +140,7 @@ class OwnerView:
     def working(self, slot: int | None = None) -> list[Order]:
         """The owner's resting orders (optionally of one slot), oldest first."""
         orders = self.exchange.orders
-        live = [orders[i] for i in self.order_ids if orders[i].rate > 0
-                and orders[i].status == "resting"]
+        live = [orders[i] for i in self.order_ids if orders[i].status is Status.RESTING]
         self.order_ids[:] = [o.order_id for o in live]  # type: ignore[misc]
         if slot is None:
             return live

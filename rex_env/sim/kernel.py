@@ -47,10 +47,16 @@ class Kernel:
     __slots__ = ("now", "_queue", "_seq", "_draw", "processed")
 
     def __init__(self, rng_draw: Callable[[], float]) -> None:
+        self._draw = rng_draw
+        self.reset()
+
+    def reset(self, rng_draw: Callable[[], float] | None = None) -> None:
+        """Empty queue, clock at 0 (optionally a new tie-break source)."""
+        if rng_draw is not None:
+            self._draw = rng_draw
         self.now = 0
         self._queue: list[tuple[int, int, float, int, Handler, Any]] = []
         self._seq = 0
-        self._draw = rng_draw
         self.processed = 0
 
     def __len__(self) -> int:

@@ -82,9 +82,10 @@ class Market:
         self.agents = dict(agents)
         self.sample_every = sample_every
         self.exchange = Exchange(self.grid, n_slots=self.schedule.end_slot)
-        self.view = MarketView(self.exchange, self.schedule, k=scenario.depth_levels)
         self.rng = np.random.default_rng()
         self.kernel = Kernel(self.rng.random)
+        self.view = MarketView(self.exchange, self.schedule, self.kernel,
+                               k=scenario.depth_levels)
         self._next_id = 0
         self.reset(None)
 
@@ -98,7 +99,7 @@ class Market:
         rng = self.rng
         sc = self.scenario
         self.exchange.reset()
-        self.kernel = Kernel(rng.random)
+        self.kernel.reset(rng.random)
         self._next_id = 0
         owners = sc.owners
         self.accounts: dict[str, OwnerAccount] = {o: OwnerAccount() for o in owners}

@@ -32,6 +32,8 @@ class ProsumerSpec:
         agent: the hand-coded agent that trades for it (``"intermittent"``, ``"plant"``,
             ``"storage"``, ``"zic"``, ``"ziu"``) or ``"learner"`` (an RL policy).
         params: agent parameters that override the agent's defaults.
+        external: the wider grid behind the community (supplier of last resort): it owns no
+            assets and delivers exactly what it reserved, so it never has an imbalance.
     """
 
     owner: str
@@ -42,10 +44,13 @@ class ProsumerSpec:
     plant: ProvisionPlant | None = None
     battery: Battery | None = None
     params: tuple[tuple[str, float], ...] = ()
+    external: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.owner, str) or not self.owner:
             raise ValueError(f"owner must be a non-empty string, got {self.owner!r}")
+        if self.external and (self.has_uncontrollable or self.plant or self.battery):
+            raise ValueError(f"{self.owner!r}: an external (grid) participant owns no assets")
 
     @property
     def capacity_kw(self) -> float:
@@ -182,6 +187,8 @@ class Prosumer:
         """Deliver a slot: dispatch the flexible assets toward the reservation."""
         i = slot - self._first
         L = self.schedule.slot_len
+        if self.spec.external:
+            return Realized(reserved_net_kw, 0.0, 0.0, 0.0, 0.0, 0.0)
         gen = float(self.generation[i])
         cons = float(self.consumption[i])
         target = reserved_net_kw - (gen - cons)  # what the flexible assets should add

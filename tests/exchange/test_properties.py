@@ -392,30 +392,38 @@ def draw_rate(draw) -> Any:
 
 
 @st.composite
-def scenarios(draw, max_events: int = 40, lo: int = 98, hi: int = 102,
-              cancel_weight: int = 2) -> Scenario:
+def scenarios(draw, max_events: int = 50, lo: int = 98, hi: int = 102,
+              cancel_weight: int = 2, block_one_in: int = 5, min_slots: int = 1) -> Scenario:
     """A random stream of instructions that often crosses, self-trades and hits every fault.
 
     The generator keeps a rough belief of each slot's phase (assuming its own lifecycle rows are
     accepted) so that most lifecycle rows fit and auctions really happen; now and then it sends
     one that does not fit, a row from the past, or an instruction with a bad field or value.
     """
-    n_slots = draw(st.integers(1, 3))
+    n_slots = draw(st.integers(min_slots, 3))
     auto_open = draw(st.booleans())
     owners = ["A", "B", "C", "D"][: draw(st.integers(2, 4))]
     events: list[tuple] = []
     phase = {s: "continuous" if auto_open else "pending" for s in range(n_slots)}
     if not auto_open:
         for s in range(n_slots):
-            how = draw(st.sampled_from(["open_continuous", "open_continuous", "open_auction",
-                                        "pending"]))
+            how = draw(st.sampled_from(["open_continuous"] * 3 + ["open_auction", "pending"]))
             if how != "pending":
                 events.append((how, 0, s))
                 phase[s] = "call" if how == "open_auction" else "continuous"
     used: dict[str, str] = {}  # id -> owner of its first submission
+    mid = (lo + hi) // 2
+    for s in range(n_slots):  # a few resting quotes to start with: bids <= mid < asks
+        for _ in range(draw(st.integers(0, 4))):
+            oid = f"o{len(used)}"
+            used[oid] = owner = draw(st.sampled_from(owners))
+            side = draw(st.sampled_from(["buy", "sell"]))
+            price = draw(st.integers(lo, mid) if side == "buy" else st.integers(mid + 1, hi))
+            events.append(("submit", 0, oid, owner, side, s, price, draw(st.integers(1, 5)),
+                           "limit", "gtc", None))
     t = 0
-    ops = ["submit"] * 8 + ["cancel"] * cancel_weight + ["modify"] * 3 + ["lifecycle"] * 2
-    for _ in range(draw(st.integers(3, max_events))):
+    ops = ["submit"] * 10 + ["cancel"] * cancel_weight + ["modify"] * 3 + ["lifecycle"]
+    for _ in range(draw(st.integers(5, max_events))):
         t += draw(st.sampled_from([0, 0, 0, 1, 1, 2]))
         time = t - 1 if one_in(draw, 25) else t  # now and then a row from the past
         op = draw(st.sampled_from(ops))
@@ -449,7 +457,7 @@ def scenarios(draw, max_events: int = 40, lo: int = 98, hi: int = 102,
                 price = draw_price(draw, lo, hi) if price is None else None
             rate = draw_rate(draw)
             last = None
-            if n_slots > 1 and one_in(draw, 5):  # a block over 2-3 slots, rarely beyond
+            if n_slots > 1 and one_in(draw, block_one_in):  # a block over 2-3 slots, rarely beyond
                 first = draw(st.integers(0, n_slots - 2))
                 slot, last = first, draw(st.integers(first + 1, n_slots - 1))
                 if one_in(draw, 10):
@@ -473,7 +481,7 @@ def scenarios(draw, max_events: int = 40, lo: int = 98, hi: int = 102,
             fits = {
                 "pending": ["open_auction", "open_continuous"],
                 "call": ["uncross"] * 5 + ["close"],
-                "continuous": ["open_auction"] * 3 + ["close"],
+                "continuous": ["open_auction"] * 4 + ["close"],
                 "closed": ["close"],
             }[phase[slot]]
             life = draw(st.sampled_from(fits if not one_in(draw, 8) else
@@ -590,6 +598,11 @@ def test_engine_matches_the_reference_model_and_keeps_every_invariant(sc):
 
 @given(scenarios(max_events=120, lo=99, hi=100, cancel_weight=5))
 def test_long_streams_on_two_price_levels_match_the_reference_model(sc):
+    run_against_reference(sc)
+
+
+@given(scenarios(block_one_in=2, min_slots=2))
+def test_block_heavy_streams_match_the_reference_model(sc):
     run_against_reference(sc)
 
 
