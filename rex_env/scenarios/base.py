@@ -55,6 +55,8 @@ class Scenario:
         reference_price: currency/MWh; the opening auctions' reference and agents' prior.
         depth_levels: K, levels per side in the LOB-3D views.
         description: one line for listings.
+        learners: the owners an RL policy trades for in the environment (each keeps its
+            hand-coded ``agent`` for simulations and as its baseline).
     """
 
     name: str
@@ -66,6 +68,7 @@ class Scenario:
     reference_price: float = 100.0
     depth_levels: int = 5
     description: str = ""
+    learners: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.prosumers:
@@ -86,6 +89,12 @@ class Scenario:
             raise ValueError(f"reference_price must be a finite number, got {ref!r}")
         if not isinstance(self.depth_levels, int) or not 1 <= self.depth_levels <= 50:
             raise ValueError(f"depth_levels must be an int in 1..50, got {self.depth_levels!r}")
+        unknown = sorted(set(self.learners) - set(owners))
+        if unknown:
+            raise ValueError(f"scenario {self.name!r}: learners {unknown} are not owners; "
+                             f"owners: {owners}")
+        if len(set(self.learners)) != len(self.learners):
+            raise ValueError(f"scenario {self.name!r}: learners must be unique")
         ticks = self.grid.price_ticks(ref)
         if not (self.grid.min_ticks <= ticks <= self.grid.max_ticks):
             raise ValueError(f"reference_price {ref} lies outside the grid's price bounds")
@@ -93,10 +102,6 @@ class Scenario:
     @property
     def owners(self) -> list[str]:
         return [p.owner for p in self.prosumers]
-
-    @property
-    def learners(self) -> list[str]:
-        return [p.owner for p in self.prosumers if p.agent == "learner"]
 
     @property
     def reference_ticks(self) -> int | Fraction:

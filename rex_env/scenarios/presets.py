@@ -53,7 +53,8 @@ def toy() -> Scenario:
         ProsumerSpec("grid", "grid", external=True),
     )
     return Scenario("toy", prosumers, schedule=schedule,
-                    description="8 slots, 6 participants: for tests and quick checks")
+                    description="8 slots, 6 participants: for tests and quick checks",
+                    learners=("house00", "house01"))
 
 
 def community() -> Scenario:
@@ -75,7 +76,8 @@ def community() -> Scenario:
     ]
     return Scenario("community", tuple(prosumers), schedule=SlotSchedule(day_of_year=100),
                     settlement=SettlementConfig(mode="single", scarcity_adder=2000.0),
-                    description="24 households, wind, biogas plant, battery, 4 noise traders")
+                    description="24 households, wind, biogas plant, battery, 4 noise traders",
+                    learners=tuple(f"house{i:02d}" for i in range(8)))
 
 
 def town() -> Scenario:

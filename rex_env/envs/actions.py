@@ -1,0 +1,126 @@
+"""Decoding actions into order instructions (actions -> orders, the env's only market logic).
+
+**Box mode** (default): ``W x 2`` values in ``[-1, 1]``, one pair per window slot (nearest
+delivery first):
+
+* ``target``: the position to hold, *relative to the forecast reservation*: target position
+  = ``-forecast_net_rate + target * capacity`` (kW, bought > 0). ``0`` reserves exactly the
+  forecast (what the intermittent prototype does); ``±1`` buys / sells one full capacity more.
+* ``aggressiveness``: the limit price, from passive (``-1``: one tick inside the spread on its
+  own side) to crossing (``+1``: the best opposite quote plus 5 % of the reference price,
+  sweeping a few levels).
+
+The decoder steers one working order per slot to the gap ``target - position``: it keeps an
+unchanged order (time priority), modifies it, or cancels and replaces it. In a call phase
+the price is capped at the passive level (the book does not match until it uncrosses).
+
+**Discrete mode**: ``Discrete(1 + W * 2 * P * Q)``: action 0 does nothing; action
+``1 + ((j * 2 + side) * P + p) * Q + q`` places (replacing the slot's working order) a limit
+order in window slot ``j`` on ``side`` (0 buy, 1 sell) at price level ``p`` (passive ->
+crossing) for ``size_levels[q]`` of capacity. :func:`discrete_mask` marks the actions that
+name an open slot and stay within the capacity bounds.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..exchange import Order, Phase, Side, Status, Tif
+from ..sim.agent_api import Instruction, MarketView, cancel, modify, submit
+
+
+def price_for(market: MarketView, slot: int, side: Side, u: float, ref: int,
+              bounds: tuple[int, int]) -> int:
+    """Limit price (ticks) for aggressiveness ``u`` in [0, 1] (0 passive, 1 crossing)."""
+    bid, ask = market.best_bid(slot), market.best_ask(slot)
+    margin = max(1, ref // 20)
+    if side is Side.BUY:
+        passive = bid + 1 if bid is not None else ref - margin
+        if ask is not None:
+            passive = min(passive, ask - 1)
+        take = (ask if ask is not None else ref) + margin
+    else:
+        passive = ask - 1 if ask is not None else ref + margin
+        if bid is not None:
+            passive = max(passive, bid + 1)
+        take = (bid if bid is not None else ref) - margin
+    if market.phase(slot) is Phase.CALL:
+        u = 0.0
+    p = passive + u * (take - passive)
+    p = math.floor(p) if side is Side.BUY else math.ceil(p)
+    return min(max(p, bounds[0]), bounds[1])
+
+
+class OrderSteer:
+    """One working order per slot for one learner; turns a desired (gap, price) into
+    instructions with as little churn as possible."""
+
+    __slots__ = ("working",)
+
+    def __init__(self) -> None:
+        self.working: dict[int, Order] = {}
+
+    def reset(self) -> None:
+        self.working = {}
+
+    def live(self, slot: int) -> Order | None:
+        o = self.working.get(slot)
+        if o is not None and o.status is not Status.RESTING:
+            del self.working[slot]
+            return None
+        return o
+
+    def steer(self, slot: int, gap: int, price: int, out: list[Instruction]) -> None:
+        w = self.live(slot)
+        side = Side.BUY if gap > 0 else Side.SELL
+        size = abs(gap)
+        if w is not None:
+            if size == 0 or w.side is not side:
+                out.append(cancel(w.order_id))  # type: ignore[arg-type]
+                del self.working[slot]
+            elif w.price == price and w.rate == size:
+                return
+            else:
+                out.append(modify(w.order_id, price, size))  # type: ignore[arg-type]
+                return
+        if size:
+            out.append(submit(side, slot, price, size, Tif.GTC))
+
+    def note(self, ins: Instruction, order: Order | None) -> None:
+        """Remember a newly resting order placed by ``ins``."""
+        if order is not None and order.status is Status.RESTING and ins.op == "submit":
+            self.working[order.first_slot] = order
+
+    def signed_rate(self, slot: int) -> tuple[int, int | None]:
+        """(signed open lots, price) of the slot's working order, (0, None) if none."""
+        w = self.live(slot)
+        if w is None:
+            return 0, None
+        return (w.rate if w.side is Side.BUY else -w.rate), w.price
+
+
+def discrete_table(window: int, price_levels: int, size_levels: tuple[float, ...]
+                   ) -> NDArray[np.int64]:
+    """Rows ``(slot j, side 0/1, price level, size level)`` of actions ``1..n``."""
+    rows = [(j, s, p, q) for j in range(window) for s in range(2)
+            for p in range(price_levels) for q in range(len(size_levels))]
+    return np.array(rows, dtype=np.int64).reshape(-1, 4)
+
+
+def discrete_mask(n_open: int, position_frac: NDArray[np.float64], table: NDArray[np.int64],
+                  size_levels: tuple[float, ...], limit: float = 2.0) -> NDArray[np.int8]:
+    """1 for valid actions: no-op always; an order only in an open slot and only if it keeps
+    the position within ``±limit`` capacities."""
+    mask = np.zeros(1 + len(table), np.int8)
+    mask[0] = 1
+    j, side, q = table[:, 0], table[:, 1], table[:, 3]
+    sizes = np.asarray(size_levels)[q]
+    pos = np.zeros(len(table))
+    ok = j < n_open
+    pos[ok] = position_frac[j[ok]]
+    after = np.where(side == 0, pos + sizes, pos - sizes)
+    mask[1:] = ok & (np.abs(after) <= limit)
+    return mask

@@ -1,0 +1,122 @@
+"""Environment configuration: every keyword of :func:`rex_env.parallel_env`, validated once.
+
+An unknown keyword or a bad value fails at construction with a message listing what is
+allowed (the env never half-starts).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from ..scenarios import PRESETS, Scenario, make_scenario
+
+ACTION_MODES = ("box", "discrete")
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """Settings of the Rex environment.
+
+    Args:
+        scenario: a preset name (``toy``, ``community``, ``town``) or a :class:`Scenario`.
+        learners: who the RL policies trade for: ``None`` (the scenario's learners), an agent
+            kind (``"intermittent"``, ``"plant"``, ``"storage"``: every prosumer of that kind),
+            or a sequence of owner ids.
+        decision_interval: seconds between decision epochs (default: one slot length).
+        action_mode: ``"box"`` (per-slot target position and aggressiveness) or
+            ``"discrete"`` (one order per step from a flat ``Discrete`` table, with masks).
+        max_cycles: truncate every agent after this many steps (``None``: the trading day).
+        reward_scale: rewards are surplus changes divided by this many currency units
+            (``None``: the value of one slot at full capacity at the reference price).
+        price_levels: discrete mode: price levels from passive to crossing (>= 2).
+        size_levels: discrete mode: order sizes as fractions of capacity (>= 1).
+        settlement: override the scenario's settlement mode (``single``/``dual``/``curtail``).
+    """
+
+    scenario: str | Scenario = "community"
+    learners: Any = None
+    decision_interval: int | None = None
+    action_mode: str = "box"
+    max_cycles: int | None = None
+    reward_scale: float | None = None
+    price_levels: int = 3
+    size_levels: tuple[float, ...] = (0.1, 0.3, 1.0)
+    settlement: str | None = None
+
+    def __post_init__(self) -> None:
+        sc = self.scenario
+        if not isinstance(sc, Scenario):
+            if not isinstance(sc, str) or sc not in PRESETS:
+                raise ValueError(f"unknown scenario {sc!r}; allowed: {', '.join(sorted(PRESETS))}"
+                                 " or a rex_env.scenarios.Scenario")
+        if self.action_mode not in ACTION_MODES:
+            raise ValueError(f"action_mode must be one of {ACTION_MODES}, got "
+                             f"{self.action_mode!r}")
+        di = self.decision_interval
+        if di is not None and (not isinstance(di, int) or isinstance(di, bool) or di <= 0):
+            raise ValueError(f"decision_interval must be a positive int of seconds, got {di!r}")
+        mc = self.max_cycles
+        if mc is not None and (not isinstance(mc, int) or isinstance(mc, bool) or mc <= 0):
+            raise ValueError(f"max_cycles must be a positive int or None, got {mc!r}")
+        rs = self.reward_scale
+        if rs is not None and (not isinstance(rs, (int, float)) or not math.isfinite(rs)
+                               or rs <= 0):
+            raise ValueError(f"reward_scale must be a finite number > 0 or None, got {rs!r}")
+        if not isinstance(self.price_levels, int) or self.price_levels < 2:
+            raise ValueError(f"price_levels must be an int >= 2, got {self.price_levels!r}")
+        sizes = tuple(self.size_levels)
+        if not sizes or any(not (isinstance(x, (int, float)) and 0 < x <= 1) for x in sizes):
+            raise ValueError(f"size_levels must be fractions of capacity in (0, 1], got "
+                             f"{self.size_levels!r}")
+        object.__setattr__(self, "size_levels", sizes)
+        if self.settlement not in (None, "single", "dual", "curtail"):
+            raise ValueError(f"settlement must be single, dual, curtail or None, got "
+                             f"{self.settlement!r}")
+
+    @classmethod
+    def from_kwargs(cls, **kwargs: Any) -> EnvConfig:
+        """Build from keyword arguments; unknown keywords are an error listing the allowed."""
+        allowed = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(kwargs) - set(allowed))
+        if unknown:
+            raise TypeError(f"unknown argument(s) {unknown}; allowed: {', '.join(allowed)}")
+        return cls(**kwargs)
+
+    def build_scenario(self) -> Scenario:
+        from ..sim.settlement import SettlementConfig
+
+        sc = make_scenario(self.scenario)
+        if self.settlement is not None and self.settlement != sc.settlement.mode:
+            sc = sc.replace(settlement=dataclasses.replace(sc.settlement,
+                                                           mode=self.settlement))
+            assert isinstance(sc.settlement, SettlementConfig)
+        return sc
+
+    def learner_owners(self, sc: Scenario) -> tuple[str, ...]:
+        """Resolve :attr:`learners` against the scenario."""
+        lr = self.learners
+        if lr is None:
+            owners = tuple(sc.learners)
+            if not owners:
+                raise ValueError(f"scenario {sc.name!r} names no learners; pass learners= (an "
+                                 "agent kind or owner ids)")
+            return owners
+        if isinstance(lr, str):
+            owners = tuple(p.owner for p in sc.prosumers if p.agent == lr)
+            if not owners:
+                kinds = sorted({p.agent for p in sc.prosumers})
+                raise ValueError(f"no prosumer of kind {lr!r} in scenario {sc.name!r}; kinds: "
+                                 f"{kinds}, or pass owner ids")
+            return owners
+        owners = tuple(lr)
+        unknown = sorted(set(owners) - set(sc.owners))
+        if unknown or not owners:
+            raise ValueError(f"learners {unknown or owners} are not owners of scenario "
+                             f"{sc.name!r}; owners: {sc.owners}")
+        for o in owners:
+            if sc.spec(o).external:
+                raise ValueError(f"{o!r} is the external grid and cannot be a learner")
+        return owners

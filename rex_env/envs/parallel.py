@@ -1,0 +1,415 @@
+"""The Rex PettingZoo environment: learned prosumers trade on the LOB-3D.
+
+The env is a thin adapter around :class:`rex_env.sim.market.Market`: actions become orders
+(:mod:`.actions`), the market runs to the next decision epoch with every other participant
+driven by its hand-coded agent, the LOB-3D and private state become observations
+(:mod:`.observation`), and surplus changes become rewards.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from numpy.typing import NDArray
+from pettingzoo import ParallelEnv
+
+from ..exchange import Side
+from ..scenarios import Scenario
+from ..sim.agent_api import Instruction
+from ..sim.market import Market
+from .actions import OrderSteer, discrete_mask, discrete_table, price_for
+from .config import EnvConfig
+from .observation import LIMIT, PRIVATE_FEATURES, TIME_FEATURES, PublicBlock, feature_names
+
+AgentID = str
+
+
+class RexParallelEnv(ParallelEnv):  # type: ignore[misc]
+    """Rex, the reservation exchange, as a PettingZoo ``ParallelEnv`` (version 0).
+
+    **Agents.** ``prosumer_0 .. prosumer_{n-1}``: the scenario's learners (``owner_of`` maps
+    each to its owner id, e.g. ``house03``). Everyone else in the market — households, wind,
+    plant, storage dealer, noise traders, the grid — is driven by its hand-coded agent inside
+    the env. All agents share the same observation and action spaces (parameter sharing);
+    prosumer-specific facts (capacity, assets) are *in* the observation, not in the space.
+
+    **Time.** Slot ``k`` delivers over ``[k*slot_len, (k+1)*slot_len)``; each slot opens
+    ``open_lead`` before delivery (call phase, then continuous trading) and closes at
+    ``gate_lead`` before delivery. A step is one decision epoch, ``decision_interval``
+    seconds (default one slot, 900 s). The episode is one trading day: from the first
+    opening until the last gate closure (community: 118 steps); at the last step the market
+    runs on until every slot is delivered and settled, so every reservation is settled
+    inside the episode.
+
+    **Action** (``action_mode="box"``, default): ``Box(-1, 1, (2*W,), float32)``, for each of
+    the ``W`` window slots (nearest delivery first):
+
+    =====  ================  ===========================================================
+    index  name              meaning
+    =====  ================  ===========================================================
+    2j     target            position = -forecast + target * capacity (kW, bought > 0)
+    2j+1   aggressiveness    -1 passive (inside the spread) ... +1 crossing the spread
+    =====  ================  ===========================================================
+
+    Values outside ``[-1, 1]`` are clipped and counted in ``infos[a]["clipped"]``; a NaN or
+    infinite value raises ``ValueError`` naming the agent. ``action_mode="discrete"`` gives
+    ``Discrete(1 + W*2*P*Q)`` (one order per step; see :mod:`rex_env.envs.actions`) with
+    masks from :meth:`action_masks`.
+
+    **Observation**: ``Box(-10, 10, (D,), float32)``, named by :meth:`feature_names`; layout,
+    units and scales in :mod:`rex_env.envs.observation` (time features; per window slot: phase,
+    time to gate, best bid/ask, spread, top-K depth, last price, VWAP, volume, own position,
+    own working order, forecast and its uncertainty; state of charge, plant output, last
+    imbalance, asset flags). Prices are relative to the reference price, rates to the
+    learner's capacity; every value is clipped to ``[-10, 10]``.
+
+    **Reward**: the change of the learner's economic surplus since the last step — trade cash
+    (at each fill) + imbalance cash + value of consumption served (at the retail tariff) -
+    production cost (these three at each slot's settlement) — divided by ``reward_scale``
+    (default: the value of one slot at full capacity at the reference price,
+    ``capacity_kW * reference_price / 1000 * slot_len / 3600`` currency). ``infos[a]`` holds
+    ``reward_parts`` (currency), ``fills``, ``filled_kw``, ``rejections`` (reason -> count),
+    ``clipped`` and ``owner``.
+
+    **Episode end**: no agent terminates early; all truncate together at the end of the
+    trading day or after ``max_cycles`` steps.
+
+    **Arguments**: see :class:`rex_env.envs.config.EnvConfig` (``scenario``, ``learners``,
+    ``decision_interval``, ``action_mode``, ``max_cycles``, ``reward_scale``,
+    ``price_levels``, ``size_levels``, ``settlement``) and ``render_mode`` (``ansi``,
+    ``rgb_array``, ``human``).
+
+    **Version history**: v0 (rex_env 0.1.0) — first release.
+    """
+
+    metadata = {"name": "rex_v0", "render_modes": ["ansi", "rgb_array", "human"],
+                "is_parallelizable": True, "render_fps": 4}
+
+    def __init__(self, scenario: str | Scenario = "community", render_mode: str | None = None,
+                 max_cycles: int | None = None, **overrides: Any) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or "
+                             f"None, got {render_mode!r}")
+        self.config = EnvConfig.from_kwargs(scenario=scenario, max_cycles=max_cycles,
+                                            **overrides)
+        self.render_mode = render_mode
+        self.scenario = sc = self.config.build_scenario()
+        learners = self.config.learner_owners(sc)
+        self.possible_agents: list[AgentID] = [f"prosumer_{i}" for i in range(len(learners))]
+        self.owner_of: dict[AgentID, str] = dict(zip(self.possible_agents, learners))
+        self.agent_of: dict[str, AgentID] = {o: a for a, o in self.owner_of.items()}
+        self.schedule = s = sc.schedule
+        self.grid = sc.grid
+        self.window = s.window
+        self.k = sc.depth_levels
+        self.dt = self.config.decision_interval or s.slot_len
+        self.n_steps = -(-s.last_close // self.dt)  # epochs from t=0 to the last gate
+        self.max_cycles = self.config.max_cycles
+        self._names = feature_names(self.window, self.k)
+        self._per = len(self._names[len(TIME_FEATURES):-len(PRIVATE_FEATURES)]) // self.window
+        obs_space = spaces.Box(-LIMIT, LIMIT, (len(self._names),), np.float32)
+        if self.config.action_mode == "box":
+            act_space: spaces.Space[Any] = spaces.Box(-1.0, 1.0, (2 * self.window,), np.float32)
+            self._table = None
+        else:
+            self._table = discrete_table(self.window, self.config.price_levels,
+                                         self.config.size_levels)
+            act_space = spaces.Discrete(1 + len(self._table))
+        # one object per space, shared by every agent (parameter sharing; `is` checks)
+        self._obs_space = obs_space
+        self._act_space = act_space
+        specs = {o: sc.spec(o) for o in learners}
+        self._capacity = {a: max(specs[o].capacity_kw, 1.0) for a, o in self.owner_of.items()}
+        ref = sc.reference_price
+        self._ref_ticks = int(sc.reference_ticks)
+        slot_h = s.slot_len / 3600
+        self._reward_scale = {
+            a: self.config.reward_scale or (self._capacity[a] * ref / 1000 * slot_h)
+            for a in self.possible_agents
+        }
+        self._flags = {
+            a: np.array([specs[o].pv is not None, specs[o].wind is not None,
+                         specs[o].load is not None, specs[o].battery is not None,
+                         specs[o].plant is not None], np.float32)
+            for a, o in self.owner_of.items()
+        }
+        self._public = PublicBlock(self.window, self.k)
+        self._lot_kw = float(self.grid.lot_q)
+        self._bounds = (int(math.ceil(self.grid.min_ticks)), int(math.floor(self.grid.max_ticks)))
+        from agents import build_population  # hand-coded population (layer above the sim)
+
+        self._population = build_population(sc, exclude=learners)
+        self.market = Market(sc, self._population)
+        self._steer = {a: OrderSteer() for a in self.possible_agents}
+        self.agents: list[AgentID] = []
+        self._step_count = 0
+        self._last_surplus: dict[AgentID, float] = {}
+        self._last_parts: dict[AgentID, tuple[float, float, float, float]] = {}
+        self._np_random: np.random.Generator | None = None
+        self._lob = None
+        self._info_extra: dict[AgentID, dict[str, Any]] = {}
+
+    # -- spaces ---------------------------------------------------------------------------
+    def observation_space(self, agent: AgentID) -> spaces.Space[Any]:
+        return self._obs_space
+
+    def action_space(self, agent: AgentID) -> spaces.Space[Any]:
+        return self._act_space
+
+    def feature_names(self) -> list[str]:
+        """Names of the observation's features, in order."""
+        return list(self._names)
+
+    # -- episode --------------------------------------------------------------------------
+    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None
+              ) -> tuple[dict[AgentID, NDArray[np.float32]], dict[AgentID, dict[str, Any]]]:
+        """Start a trading day. A seed makes it reproducible; ``None`` continues the stream."""
+        if seed is not None or self._np_random is None:
+            self._np_random = np.random.default_rng(seed)
+        self.market.reset(self._np_random)
+        for st in self._steer.values():
+            st.reset()
+        self.agents = list(self.possible_agents)
+        self._step_count = 0
+        self._last_surplus = {a: 0.0 for a in self.agents}
+        self._last_parts = {a: (0.0, 0.0, 0.0, 0.0) for a in self.agents}
+        self.market.run_until(0)
+        obs = self._observe()
+        infos = {a: {"owner": self.owner_of[a]} for a in self.agents}
+        return obs, infos
+
+    @property
+    def np_random(self) -> np.random.Generator:
+        if self._np_random is None:
+            self._np_random = np.random.default_rng()
+        return self._np_random
+
+    def step(self, actions: dict[AgentID, Any]) -> tuple[
+        dict[AgentID, NDArray[np.float32]], dict[AgentID, float], dict[AgentID, bool],
+        dict[AgentID, bool], dict[AgentID, dict[str, Any]],
+    ]:
+        """validate -> orders -> run to the next epoch -> settle -> rewards -> truncation."""
+        if not self.agents:
+            raise RuntimeError("step() called on a finished episode; call reset() first")
+        decoded = {a: self._validate(a, actions.get(a)) for a in self.agents}
+        m = self.market
+        rejections: dict[AgentID, dict[str, int]] = {a: {} for a in self.agents}
+        for a in self.agents:
+            action, clipped = decoded[a]
+            self._info_extra[a] = {"clipped": clipped}
+            instructions = self._decode(a, action)
+            if not instructions:
+                continue
+            for ins, rep in m.execute(self.owner_of[a], instructions):
+                self._steer[a].note(ins, rep.order)
+                if rep.reason is not None:
+                    r = rejections[a]
+                    r[rep.reason.value] = r.get(rep.reason.value, 0) + 1
+        self._step_count += 1
+        t_next = self._step_count * self.dt
+        last = t_next >= self.schedule.last_close
+        if last:
+            m.run()  # the remaining deliveries and settlements belong to this episode
+        else:
+            m.run_until(t_next)
+        truncate = last or (self.max_cycles is not None and self._step_count >= self.max_cycles)
+        rewards: dict[AgentID, float] = {}
+        infos: dict[AgentID, dict[str, Any]] = {}
+        for a in self.agents:
+            acct = m.accounts[self.owner_of[a]]
+            surplus = acct.surplus
+            rewards[a] = float((surplus - self._last_surplus[a]) / self._reward_scale[a])
+            self._last_surplus[a] = surplus
+            parts = (acct.trade_cash, acct.imbalance_cash, acct.consumption_value,
+                     acct.production_cost)
+            prev = self._last_parts[a]
+            self._last_parts[a] = parts
+            infos[a] = {
+                "owner": self.owner_of[a],
+                "reward_parts": {"trade_cash": parts[0] - prev[0],
+                                 "imbalance_cash": parts[1] - prev[1],
+                                 "consumption_value": parts[2] - prev[2],
+                                 "production_cost": -(parts[3] - prev[3])},
+                "fills": acct.fills,
+                "rejections": rejections[a],
+                "clipped": self._info_extra[a]["clipped"],
+                "surplus": surplus,
+                "imbalance_kwh": acct.imbalance_kwh,
+            }
+        obs = self._observe()
+        terminations = {a: False for a in self.agents}
+        truncations = {a: truncate for a in self.agents}
+        if truncate:
+            self.agents = []
+        return obs, rewards, terminations, truncations, infos
+
+    # -- actions --------------------------------------------------------------------------
+    def _validate(self, agent: AgentID, action: Any) -> tuple[Any, int]:
+        space = self._act_space
+        if isinstance(space, spaces.Discrete):
+            if action is None:
+                return 0, 0
+            try:
+                a = int(action)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"action of {agent} must be an int in [0, {space.n}), got "
+                                 f"{action!r}") from exc
+            if not 0 <= a < space.n:
+                return 0, 1  # out of range: a no-op, counted
+            return a, 0
+        if action is None:
+            arr = np.zeros(space.shape, np.float32)  # type: ignore[arg-type]
+            arr[::2] = 0.0
+            return arr, 0
+        arr = np.asarray(action, dtype=np.float64).reshape(-1)
+        if arr.shape != space.shape:
+            raise ValueError(f"action of {agent} must have shape {space.shape}, got "
+                             f"{np.shape(action)}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"action of {agent} contains NaN or infinite values: {arr}")
+        clipped = int(np.count_nonzero((arr < -1.0) | (arr > 1.0)))
+        return np.clip(arr, -1.0, 1.0), clipped
+
+    def _decode(self, agent: AgentID, action: Any) -> list[Instruction]:
+        m = self.market
+        view = m.view
+        owner = self.owner_of[agent]
+        slots = view.open_slots()
+        steer = self._steer[agent]
+        cap_lots = self._capacity[agent] / self._lot_kw
+        ex = m.exchange
+        me = m.owner_views[owner]
+        now = m.now
+        out: list[Instruction] = []
+        if self._table is None:
+            for j, slot in enumerate(slots[: self.window]):
+                fc, _ = me.forecast(slot, now)
+                target = round(-fc / self._lot_kw + float(action[2 * j]) * cap_lots)
+                gap = target - ex.position(owner, slot)
+                if gap == 0:
+                    steer.steer(slot, 0, 0, out)
+                    continue
+                side = Side.BUY if gap > 0 else Side.SELL
+                u = (float(action[2 * j + 1]) + 1.0) / 2.0
+                price = price_for(view, slot, side, u, self._ref_ticks, self._bounds)
+                steer.steer(slot, gap, price, out)
+            return out
+        if action == 0:
+            return out
+        j, side_i, p, q = self._table[action - 1]
+        if j >= len(slots):
+            return out  # a masked (closed) slot: a no-op
+        slot = slots[int(j)]
+        side = Side.BUY if side_i == 0 else Side.SELL
+        size = max(1, round(self.config.size_levels[int(q)] * cap_lots))
+        u = p / (self.config.price_levels - 1)
+        price = price_for(view, slot, side, u, self._ref_ticks, self._bounds)
+        w = steer.live(slot)
+        if w is not None:
+            out.append(Instruction("cancel", w.order_id))  # type: ignore[arg-type]
+            del steer.working[slot]
+        steer.steer(slot, size if side is Side.BUY else -size, price, out)
+        return out
+
+    def action_masks(self, agent: AgentID | None = None) -> NDArray[np.int8]:
+        """Valid discrete actions of an agent (1 = valid); for MaskablePPO / DQN masking."""
+        if self._table is None:
+            raise ValueError("action_masks() needs action_mode='discrete'")
+        agent = agent if agent is not None else self.possible_agents[0]
+        owner = self.owner_of[agent]
+        slots = self.market.view.open_slots()[: self.window]
+        ex = self.market.exchange
+        cap_lots = self._capacity[agent] / self._lot_kw
+        pos = np.array([ex.position(owner, s) / cap_lots for s in slots])
+        return discrete_mask(len(slots), pos, self._table, self.config.size_levels)
+
+    # -- observations ---------------------------------------------------------------------
+    def _observe(self) -> dict[AgentID, NDArray[np.float32]]:
+        m = self.market
+        s = self.schedule
+        now = m.now
+        slots = m.view.open_slots()[: self.window]
+        lob = m.exchange.lob3d(slots, self.k, self._lob)
+        self._lob = lob
+        n = len(slots)
+        codes = np.where(lob.phase == 2, 1.0, np.where(lob.phase == 1, 0.5, 0.0))
+        gate = np.array([(s.close_time(k) - now) / (s.open_lead - s.gate_lead) for k in slots])
+        self._public.fill(lob, codes, gate, self._ref_ticks, self._lot_kw)
+        pub = self._public.values
+        local = (s.local_seconds(s.first_slot) + now - s.first_slot * s.slot_len) / 86400.0
+        head = np.array([math.sin(2 * math.pi * local), math.cos(2 * math.pi * local),
+                         min(1.0, now / max(1, s.last_close)), n / self.window], np.float32)
+        out: dict[AgentID, NDArray[np.float32]] = {}
+        per = self._per
+        npub = self._public.n_public
+        for a in self.agents:
+            owner = self.owner_of[a]
+            cap = self._capacity[a]
+            block = pub.copy()
+            if n:
+                pos = np.array([m.exchange.position(owner, k) for k in slots]) * self._lot_kw
+                wr = np.zeros(n)
+                wp = np.zeros(n)
+                steer = self._steer[a]
+                for i, k in enumerate(slots):
+                    r, p = steer.signed_rate(k)
+                    if r:
+                        wr[i] = r * self._lot_kw
+                        wp[i] = (p - self._ref_ticks) / self._ref_ticks  # type: ignore[operator]
+                fc, sd = m.owner_views[owner].forecast_window(slots, now)
+                block[:n, npub] = pos / cap
+                block[:n, npub + 1] = wr / cap
+                block[:n, npub + 2] = wp
+                block[:n, npub + 3] = fc / cap
+                block[:n, npub + 4] = sd / cap
+            priv = self._private(a, cap)
+            vec = np.concatenate([head, block.reshape(-1), priv])
+            np.clip(vec, -LIMIT, LIMIT, out=vec)
+            out[a] = vec.astype(np.float32, copy=False)
+        assert per == pub.shape[1]
+        return out
+
+    def _private(self, agent: AgentID, cap: float) -> NDArray[np.float32]:
+        m = self.market
+        owner = self.owner_of[agent]
+        p = m.prosumers.get(owner)
+        spec = self.scenario.spec(owner)
+        soc = 0.0
+        plant = 0.0
+        if p is not None and spec.battery is not None:
+            soc = p.soc_kwh / spec.battery.energy_kwh
+        if p is not None and spec.plant is not None:
+            plant = p.plant_kw / spec.plant.capacity_kw
+        last_imb = 0.0
+        settled = m.settlements
+        if settled:
+            last = settled[max(settled)].get(owner)
+            if last is not None:
+                last_imb = last.imbalance_kwh / (cap * self.schedule.slot_len / 3600)
+        return np.concatenate([np.array([soc, plant, last_imb], np.float32), self._flags[agent]])
+
+    # -- rendering ------------------------------------------------------------------------
+    def render(self) -> Any:
+        """``ansi``: text; ``rgb_array``: an HxWx3 uint8 picture; ``human``: draw, return None.
+
+        Rendering reads the market and changes nothing.
+        """
+        from . import render as R
+
+        if self.render_mode is None:
+            return None
+        if self.render_mode == "ansi":
+            return R.ansi(self)
+        img = R.rgb(self)
+        if self.render_mode == "rgb_array":
+            return img
+        R.show(img)
+        return None
+
+    def close(self) -> None:
+        from . import render as R
+
+        R.close()
