@@ -34,6 +34,10 @@ class EnvConfig:
         price_levels: discrete mode: price levels from passive to crossing (>= 2).
         size_levels: discrete mode: order sizes as fractions of capacity (>= 1).
         settlement: override the scenario's settlement mode (``single``/``dual``/``curtail``).
+        controlled_by: evaluation switch: drive the learners' prosumers with this hand-coded
+            agent kind (``intermittent``, ``plant``, ``storage``, ``zic``, ``ziu``,
+            ``random``) instead of the actions, so baselines and policies are scored through
+            the same env loop; actions are then ignored.
     """
 
     scenario: str | Scenario = "community"
@@ -45,6 +49,7 @@ class EnvConfig:
     price_levels: int = 3
     size_levels: tuple[float, ...] = (0.1, 0.3, 1.0)
     settlement: str | None = None
+    controlled_by: str | None = None
 
     def __post_init__(self) -> None:
         sc = self.scenario
@@ -72,6 +77,9 @@ class EnvConfig:
             raise ValueError(f"size_levels must be fractions of capacity in (0, 1], got "
                              f"{self.size_levels!r}")
         object.__setattr__(self, "size_levels", sizes)
+        if self.controlled_by is not None and not isinstance(self.controlled_by, str):
+            raise ValueError(f"controlled_by must be an agent kind or None, got "
+                             f"{self.controlled_by!r}")
         if self.settlement not in (None, "single", "dual", "curtail"):
             raise ValueError(f"settlement must be single, dual, curtail or None, got "
                              f"{self.settlement!r}")

@@ -139,9 +139,17 @@ class RexParallelEnv(ParallelEnv):  # type: ignore[misc]
         self._public = PublicBlock(self.window, self.k)
         self._lot_kw = float(self.grid.lot_q)
         self._bounds = (int(math.ceil(self.grid.min_ticks)), int(math.floor(self.grid.max_ticks)))
-        from agents import build_population  # hand-coded population (layer above the sim)
+        from agents import build_population, make_agent  # the hand-coded population
 
         self._population = build_population(sc, exclude=learners)
+        self.controlled_by = self.config.controlled_by
+        if self.controlled_by is not None:  # evaluation: a baseline drives the learners
+            for o in learners:
+                agent = make_agent(specs[o], sc, self.controlled_by)
+                if agent is None:
+                    raise ValueError(f"controlled_by={self.controlled_by!r} is not a hand-coded "
+                                     "agent kind")
+                self._population[o] = agent
         self.market = Market(sc, self._population)
         self._steer = {a: OrderSteer() for a in self.possible_agents}
         self.agents: list[AgentID] = []
@@ -200,6 +208,8 @@ class RexParallelEnv(ParallelEnv):  # type: ignore[misc]
         for a in self.agents:
             action, clipped = decoded[a]
             self._info_extra[a] = {"clipped": clipped}
+            if self.controlled_by is not None:
+                continue  # a hand-coded agent trades for this prosumer inside the market
             instructions = self._decode(a, action)
             if not instructions:
                 continue

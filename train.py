@@ -1,0 +1,229 @@
+"""Train prosumer policies on Rex with stable-baselines3 PPO.
+
+Two routes:
+
+* ``shared`` (default): parameter sharing — every learner of ``n_envs`` copies of the
+  PettingZoo env is one sub-env of :class:`rex_env.envs.vec.SharedVecEnv`;
+* ``single``: one learner in ``rex_env/Prosumer-v0`` (everyone else hand-coded), through
+  SB3's ``DummyVecEnv``.
+
+A run folder ``OUT`` holds ``config.json`` (every option), ``model.zip``,
+``vecnormalize.pkl`` (observation/reward normalisation statistics, when used),
+``checkpoints/`` and ``tb/`` (TensorBoard: rewards and market metrics). Same seed, same
+result (on the same machine and library versions)::
+
+    python train.py --scenario community --role intermittent --timesteps 200000 --out runs/ppo
+    tensorboard --logdir runs/ppo/tb
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROLES = ("intermittent", "plant", "storage", "scenario")
+"""``scenario``: the scenario's own learners; otherwise every prosumer of that agent kind."""
+
+
+@dataclass
+class Args:
+    """Options of ``train.py`` (every field is a command-line flag)."""
+
+    scenario: str = "community"
+    """scenario preset (toy, community, town)"""
+    role: str = "scenario"
+    """which prosumers learn: intermittent, plant, storage (every prosumer of that kind) or
+    scenario (the scenario's learners)"""
+    timesteps: int = 200_000
+    """total agent-steps of experience (summed over all learners and copies)"""
+    seed: int = 0
+    """training seed: copy m of the env starts from seed*1000 + m; PPO and torch from seed"""
+    n_envs: int = 2
+    """env copies (each holds all learners)"""
+    route: str = "shared"
+    """shared (parameter sharing over all learners) or single (one learner, Prosumer-v0)"""
+    device: str = "cpu"
+    """torch device"""
+    out: Path = Path("runs/ppo")
+    """run folder"""
+    resume: bool = False
+    """continue from OUT/model.zip (and its normalisation statistics)"""
+    checkpoint_every: int = 50_000
+    """save a checkpoint every this many agent-steps (0: never)"""
+    normalize: bool = True
+    """VecNormalize observations and rewards (statistics saved with the model)"""
+    learning_rate: float = 3e-4
+    """Adam learning rate"""
+    n_steps: int = 256
+    """rollout length per sub-env"""
+    batch_size: int = 256
+    """minibatch size"""
+    n_epochs: int = 5
+    """PPO epochs per rollout"""
+    gamma: float = 0.99
+    """discount"""
+    ent_coef: float = 0.0
+    """entropy bonus"""
+    log_std_init: float = -1.0
+    """initial log std of the Gaussian policy (small: start near the forecast reservation)"""
+    net_arch: tuple[int, ...] = (128, 128)
+    """hidden layers of the policy and value networks"""
+    decision_interval: int = 0
+    """seconds between decisions (0: one slot)"""
+    progress: bool = True
+    """show a progress bar"""
+    threads: int = 1
+    """torch threads (1 is fastest for small MLPs)"""
+
+
+def learners_for(scenario: str, role: str) -> Any:
+    """The env's ``learners=`` for a role; fails early with the allowed values."""
+    from rex_env.scenarios import make_scenario
+
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; allowed: {', '.join(ROLES)}")
+    sc = make_scenario(scenario)
+    if role == "scenario":
+        return None
+    owners = tuple(p.owner for p in sc.prosumers if p.agent == role)
+    if not owners:
+        raise ValueError(f"scenario {scenario!r} has no prosumer of role {role!r}")
+    return owners
+
+
+def env_kwargs(args: Args) -> dict[str, Any]:
+    kw: dict[str, Any] = {"scenario": args.scenario, "learners": learners_for(args.scenario,
+                                                                             args.role)}
+    if args.decision_interval:
+        kw["decision_interval"] = args.decision_interval
+    return kw
+
+
+def validate(args: Args) -> None:
+    """Every check that can fail before any work starts."""
+    from rex_env.scenarios import PRESETS
+
+    if args.scenario not in PRESETS:
+        raise ValueError(f"unknown scenario {args.scenario!r}; allowed: "
+                         f"{', '.join(sorted(PRESETS))}")
+    learners_for(args.scenario, args.role)
+    if args.route not in ("shared", "single"):
+        raise ValueError(f"route must be shared or single, got {args.route!r}")
+    for name in ("timesteps", "n_envs", "n_steps", "batch_size", "n_epochs"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be >= 1")
+    if not 0 <= args.seed < 1_000_000:
+        raise ValueError("--seed must be in [0, 1000000) (evaluation seeds live above)")
+    if args.resume and not (args.out / "model.zip").exists():
+        raise FileNotFoundError(f"--resume: no model at {args.out / 'model.zip'}")
+
+
+def make_venv(args: Args) -> Any:
+    """The vectorised training env for the chosen route, seeded per copy."""
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from rex_env.envs.single import ProsumerEnv
+    from rex_env.envs.vec import SharedVecEnv
+
+    kw = env_kwargs(args)
+    if args.route == "shared":
+        venv = SharedVecEnv.make(args.n_envs, **kw)
+    else:
+        learners = kw.pop("learners")
+        learner = learners[0] if learners else None
+        venv = DummyVecEnv([lambda: ProsumerEnv(learner=learner, **kw)
+                            for _ in range(args.n_envs)])
+    venv.seed(args.seed * 1000)
+    return venv
+
+
+def market_metrics_callback() -> Any:
+    """A callback logging each learner's episode surplus and imbalance to TensorBoard."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class MarketMetrics(BaseCallback):  # type: ignore[misc]
+        def _on_step(self) -> bool:
+            for info, done in zip(self.locals["infos"], self.locals["dones"]):
+                if done and "surplus" in info:
+                    self.logger.record_mean("market/episode_surplus", info["surplus"])
+                    self.logger.record_mean("market/episode_imbalance_kwh",
+                                            info["imbalance_kwh"])
+                    self.logger.record_mean("market/fills", info["fills"])
+            return True
+
+    return MarketMetrics()
+
+
+def train(args: Args) -> Path:
+    """Train and save; returns the run folder."""
+    validate(args)
+    import torch
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
+    from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
+
+    torch.set_num_threads(args.threads)
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    venv = VecMonitor(make_venv(args))
+    if args.normalize:
+        stats = out / "vecnormalize.pkl"
+        if args.resume and stats.exists():
+            venv = VecNormalize.load(str(stats), venv)
+        else:
+            venv = VecNormalize(venv, norm_obs=True, norm_reward=True, clip_obs=10.0,
+                                gamma=args.gamma)
+    config = {**{k: (str(v) if isinstance(v, Path) else v)
+                 for k, v in dataclasses.asdict(args).items()},
+              "env_kwargs": {k: v for k, v in env_kwargs(args).items()},
+              "num_envs": venv.num_envs, "python": sys.version.split()[0]}
+    (out / "config.json").write_text(json.dumps(config, indent=2, default=str))
+    if args.resume:
+        model = PPO.load(out / "model.zip", env=venv, device=args.device)
+    else:
+        model = PPO("MlpPolicy", venv, learning_rate=args.learning_rate, n_steps=args.n_steps,
+                    batch_size=args.batch_size, n_epochs=args.n_epochs, gamma=args.gamma,
+                    ent_coef=args.ent_coef, seed=args.seed, device=args.device, verbose=0,
+                    tensorboard_log=str(out / "tb"),
+                    policy_kwargs={"log_std_init": args.log_std_init,
+                                   "net_arch": list(args.net_arch)})
+    callbacks = [market_metrics_callback()]
+    if args.checkpoint_every:
+        every = max(1, args.checkpoint_every // venv.num_envs)
+        callbacks.append(CheckpointCallback(every, str(out / "checkpoints"), "ppo",
+                                            save_vecnormalize=args.normalize))
+    t0 = time.perf_counter()
+    model.learn(args.timesteps, callback=CallbackList(callbacks), progress_bar=args.progress,
+                reset_num_timesteps=not args.resume, tb_log_name="ppo")
+    elapsed = time.perf_counter() - t0
+    model.save(out / "model.zip")
+    if args.normalize:
+        venv.save(str(out / "vecnormalize.pkl"))
+    timing = {"agent_steps": int(model.num_timesteps), "seconds": elapsed,
+              "agent_steps_per_s": model.num_timesteps / max(elapsed, 1e-9)}
+    (out / "timing.json").write_text(json.dumps(timing, indent=2))
+    print(f"trained {model.num_timesteps} agent-steps in {elapsed:.0f} s "
+          f"({timing['agent_steps_per_s']:.0f}/s); saved {out / 'model.zip'}")
+    venv.close()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    import tyro
+
+    args = tyro.cli(Args, args=argv, description=__doc__.split("\n\n")[0])
+    try:
+        train(args)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
