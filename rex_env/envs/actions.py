@@ -6,9 +6,9 @@ delivery first):
 * ``target``: the position to hold, *relative to the forecast reservation*: target position
   = ``-forecast_net_rate + target * capacity`` (kW, bought > 0). ``0`` reserves exactly the
   forecast (what the intermittent prototype does); ``±1`` buys / sells one full capacity more.
-* ``aggressiveness``: the limit price, from passive (``-1``: one tick inside the spread on its
-  own side) to crossing (``+1``: the best opposite quote plus 5 % of the reference price,
-  sweeping a few levels).
+* ``aggressiveness``: the limit price: ``0`` takes at the touch (the best opposite quote),
+  ``-1`` is passive (one tick inside the spread on its own side), ``+1`` reaches 5 % of the
+  reference price beyond the touch (sweeping deeper levels); in between, linear.
 
 The decoder steers one working order per slot to the gap ``target - position``: it keeps an
 unchanged order (time priority), modifies it, or cancels and replaces it. In a call phase
@@ -17,7 +17,7 @@ the price is capped at the passive level (the book does not match until it uncro
 **Discrete mode**: ``Discrete(1 + W * 2 * P * Q)``: action 0 does nothing; action
 ``1 + ((j * 2 + side) * P + p) * Q + q`` places (replacing the slot's working order) a limit
 order in window slot ``j`` on ``side`` (0 buy, 1 sell) at price level ``p`` (passive ->
-crossing) for ``size_levels[q]`` of capacity. :func:`discrete_mask` marks the actions that
+touch -> deep) for ``size_levels[q]`` of capacity. :func:`discrete_mask` marks the actions that
 name an open slot and stay within the capacity bounds.
 """
 
@@ -32,24 +32,31 @@ from ..exchange import Order, Phase, Side, Status, Tif
 from ..sim.agent_api import Instruction, MarketView, cancel, modify, submit
 
 
-def price_for(market: MarketView, slot: int, side: Side, u: float, ref: int,
+def price_for(market: MarketView, slot: int, side: Side, a: float, ref: int,
               bounds: tuple[int, int]) -> int:
-    """Limit price (ticks) for aggressiveness ``u`` in [0, 1] (0 passive, 1 crossing)."""
+    """Limit price (ticks) for aggressiveness ``a`` in [-1, 1].
+
+    ``a = 0`` is the *touch*: the best opposite quote (takes what is offered there);
+    ``a -> -1`` moves to the passive price (one tick inside the spread on its own side);
+    ``a -> +1`` goes beyond the touch by up to 5 % of the reference price (sweeps deeper
+    levels). Without quotes, the reference price stands in. In a call phase the price is
+    capped at the passive level: nothing matches before the uncross anyway.
+    """
     bid, ask = market.best_bid(slot), market.best_ask(slot)
     margin = max(1, ref // 20)
     if side is Side.BUY:
+        touch = ask if ask is not None else ref
         passive = bid + 1 if bid is not None else ref - margin
-        if ask is not None:
-            passive = min(passive, ask - 1)
-        take = (ask if ask is not None else ref) + margin
+        passive = min(passive, touch - 1)
+        deep = touch + margin
     else:
+        touch = bid if bid is not None else ref
         passive = ask - 1 if ask is not None else ref + margin
-        if bid is not None:
-            passive = max(passive, bid + 1)
-        take = (bid if bid is not None else ref) - margin
+        passive = max(passive, touch + 1)
+        deep = touch - margin
     if market.phase(slot) is Phase.CALL:
-        u = 0.0
-    p = passive + u * (take - passive)
+        a = -1.0
+    p = touch + (-a) * (passive - touch) if a <= 0 else touch + a * (deep - touch)
     p = math.floor(p) if side is Side.BUY else math.ceil(p)
     return min(max(p, bounds[0]), bounds[1])
 

@@ -51,7 +51,7 @@ class RexParallelEnv(ParallelEnv):  # type: ignore[misc]
     index  name              meaning
     =====  ================  ===========================================================
     2j     target            position = -forecast + target * capacity (kW, bought > 0)
-    2j+1   aggressiveness    -1 passive (inside the spread) ... +1 crossing the spread
+    2j+1   aggressiveness    -1 passive (inside the spread), 0 at the touch, +1 deeper
     =====  ================  ===========================================================
 
     Values outside ``[-1, 1]`` are clipped and counted in ``infos[a]["clipped"]``; a NaN or
@@ -303,8 +303,8 @@ class RexParallelEnv(ParallelEnv):  # type: ignore[misc]
                     steer.steer(slot, 0, 0, out)
                     continue
                 side = Side.BUY if gap > 0 else Side.SELL
-                u = (float(action[2 * j + 1]) + 1.0) / 2.0
-                price = price_for(view, slot, side, u, self._ref_ticks, self._bounds)
+                price = price_for(view, slot, side, float(action[2 * j + 1]), self._ref_ticks,
+                                  self._bounds)
                 steer.steer(slot, gap, price, out)
             return out
         if action == 0:
@@ -315,8 +315,8 @@ class RexParallelEnv(ParallelEnv):  # type: ignore[misc]
         slot = slots[int(j)]
         side = Side.BUY if side_i == 0 else Side.SELL
         size = max(1, round(self.config.size_levels[int(q)] * cap_lots))
-        u = p / (self.config.price_levels - 1)
-        price = price_for(view, slot, side, u, self._ref_ticks, self._bounds)
+        a = 2.0 * p / (self.config.price_levels - 1) - 1.0  # level 0 passive ... last deep
+        price = price_for(view, slot, side, a, self._ref_ticks, self._bounds)
         w = steer.live(slot)
         if w is not None:
             out.append(Instruction("cancel", w.order_id))  # type: ignore[arg-type]
