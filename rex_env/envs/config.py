@@ -14,6 +14,8 @@ from typing import Any
 from ..scenarios import PRESETS, Scenario, make_scenario
 
 ACTION_MODES = ("box", "discrete")
+CONTROLLERS = ("intermittent", "plant", "storage", "zic", "ziu", "random")
+"""Hand-coded agent kinds that can drive the learners' prosumers (``controlled_by``)."""
 
 
 @dataclass(frozen=True)
@@ -67,19 +69,22 @@ class EnvConfig:
         if mc is not None and (not isinstance(mc, int) or isinstance(mc, bool) or mc <= 0):
             raise ValueError(f"max_cycles must be a positive int or None, got {mc!r}")
         rs = self.reward_scale
-        if rs is not None and (not isinstance(rs, (int, float)) or not math.isfinite(rs)
-                               or rs <= 0):
+        if rs is not None and (isinstance(rs, bool) or not isinstance(rs, (int, float))
+                               or not math.isfinite(rs) or rs <= 0):
             raise ValueError(f"reward_scale must be a finite number > 0 or None, got {rs!r}")
         if not isinstance(self.price_levels, int) or self.price_levels < 2:
             raise ValueError(f"price_levels must be an int >= 2, got {self.price_levels!r}")
+        if not isinstance(self.size_levels, (tuple, list)):
+            raise ValueError(f"size_levels must be a sequence of fractions of capacity in "
+                             f"(0, 1], got {self.size_levels!r}")
         sizes = tuple(self.size_levels)
         if not sizes or any(not (isinstance(x, (int, float)) and 0 < x <= 1) for x in sizes):
             raise ValueError(f"size_levels must be fractions of capacity in (0, 1], got "
                              f"{self.size_levels!r}")
         object.__setattr__(self, "size_levels", sizes)
-        if self.controlled_by is not None and not isinstance(self.controlled_by, str):
-            raise ValueError(f"controlled_by must be an agent kind or None, got "
-                             f"{self.controlled_by!r}")
+        if self.controlled_by is not None and self.controlled_by not in CONTROLLERS:
+            raise ValueError(f"controlled_by must be one of {', '.join(CONTROLLERS)} or None, "
+                             f"got {self.controlled_by!r}")
         if self.settlement not in (None, "single", "dual", "curtail"):
             raise ValueError(f"settlement must be single, dual, curtail or None, got "
                              f"{self.settlement!r}")
@@ -106,24 +111,29 @@ class EnvConfig:
     def learner_owners(self, sc: Scenario) -> tuple[str, ...]:
         """Resolve :attr:`learners` against the scenario."""
         lr = self.learners
+        members = [p for p in sc.prosumers if not p.external]
         if lr is None:
             owners = tuple(sc.learners)
             if not owners:
                 raise ValueError(f"scenario {sc.name!r} names no learners; pass learners= (an "
                                  "agent kind or owner ids)")
-            return owners
-        if isinstance(lr, str):
-            owners = tuple(p.owner for p in sc.prosumers if p.agent == lr)
+        elif isinstance(lr, str):
+            owners = tuple(p.owner for p in members if p.agent == lr)
             if not owners:
-                kinds = sorted({p.agent for p in sc.prosumers})
-                raise ValueError(f"no prosumer of kind {lr!r} in scenario {sc.name!r}; kinds: "
-                                 f"{kinds}, or pass owner ids")
-            return owners
-        owners = tuple(lr)
+                kinds = sorted({p.agent for p in members})
+                raise ValueError(f"no prosumer of kind {lr!r} can learn in scenario "
+                                 f"{sc.name!r}; kinds: {kinds}, or pass owner ids")
+        elif isinstance(lr, (tuple, list)) and all(isinstance(o, str) for o in lr):
+            owners = tuple(lr)
+        else:
+            raise ValueError(f"learners must be None, an agent kind or a sequence of owner ids, "
+                             f"got {lr!r}; owners: {sc.owners}")
         unknown = sorted(set(owners) - set(sc.owners))
         if unknown or not owners:
-            raise ValueError(f"learners {unknown or owners} are not owners of scenario "
+            raise ValueError(f"learners {unknown or list(owners)} are not owners of scenario "
                              f"{sc.name!r}; owners: {sc.owners}")
+        if len(set(owners)) != len(owners):
+            raise ValueError(f"learners must be distinct, got {list(owners)}")
         for o in owners:
             if sc.spec(o).external:
                 raise ValueError(f"{o!r} is the external grid and cannot be a learner")

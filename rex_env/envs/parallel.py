@@ -71,8 +71,11 @@ class RexParallelEnv(ParallelEnv):  # type: ignore[misc]
     production cost (these three at each slot's settlement) — divided by ``reward_scale``
     (default: the value of one slot at full capacity at the reference price,
     ``capacity_kW * reference_price / 1000 * slot_len / 3600`` currency). ``infos[a]`` holds
-    ``reward_parts`` (currency), ``fills``, ``filled_kw``, ``rejections`` (reason -> count),
-    ``clipped`` and ``owner``.
+    the step's ``reward_parts`` (currency: trade cash, imbalance cash, consumption value,
+    minus production cost, minus unserved-energy cost; they sum to ``reward * reward_scale``),
+    ``fills`` and ``filled_kw`` (this step), ``rejections`` (reason -> count, this step),
+    ``clipped`` (action entries clipped), ``surplus`` and ``imbalance_kwh`` (episode so far)
+    and ``owner``.
 
     **Episode end**: no agent terminates early; all truncate together at the end of the
     trading day or after ``max_cycles`` steps.
@@ -146,16 +149,14 @@ class RexParallelEnv(ParallelEnv):  # type: ignore[misc]
         if self.controlled_by is not None:  # evaluation: a baseline drives the learners
             for o in learners:
                 agent = make_agent(specs[o], sc, self.controlled_by)
-                if agent is None:
-                    raise ValueError(f"controlled_by={self.controlled_by!r} is not a hand-coded "
-                                     "agent kind")
+                assert agent is not None, "EnvConfig admits hand-coded kinds only"
                 self._population[o] = agent
         self.market = Market(sc, self._population)
         self._steer = {a: OrderSteer() for a in self.possible_agents}
         self.agents: list[AgentID] = []
         self._step_count = 0
         self._last_surplus: dict[AgentID, float] = {}
-        self._last_parts: dict[AgentID, tuple[float, float, float, float]] = {}
+        self._last_parts: dict[AgentID, tuple[float, ...]] = {}
         self._np_random: np.random.Generator | None = None
         self._lob = None
         self._info_extra: dict[AgentID, dict[str, Any]] = {}
@@ -183,7 +184,7 @@ class RexParallelEnv(ParallelEnv):  # type: ignore[misc]
         self.agents = list(self.possible_agents)
         self._step_count = 0
         self._last_surplus = {a: 0.0 for a in self.agents}
-        self._last_parts = {a: (0.0, 0.0, 0.0, 0.0) for a in self.agents}
+        self._last_parts = {a: (0.0,) * 7 for a in self.agents}
         self.market.run_until(0)
         obs = self._observe()
         infos = {a: {"owner": self.owner_of[a]} for a in self.agents}
@@ -234,7 +235,8 @@ class RexParallelEnv(ParallelEnv):  # type: ignore[misc]
             rewards[a] = float((surplus - self._last_surplus[a]) / self._reward_scale[a])
             self._last_surplus[a] = surplus
             parts = (acct.trade_cash, acct.imbalance_cash, acct.consumption_value,
-                     acct.production_cost)
+                     acct.production_cost, acct.unserved_cost, float(acct.fills),
+                     acct.filled_kw)
             prev = self._last_parts[a]
             self._last_parts[a] = parts
             infos[a] = {
@@ -242,8 +244,10 @@ class RexParallelEnv(ParallelEnv):  # type: ignore[misc]
                 "reward_parts": {"trade_cash": parts[0] - prev[0],
                                  "imbalance_cash": parts[1] - prev[1],
                                  "consumption_value": parts[2] - prev[2],
-                                 "production_cost": -(parts[3] - prev[3])},
-                "fills": acct.fills,
+                                 "production_cost": -(parts[3] - prev[3]),
+                                 "unserved_cost": -(parts[4] - prev[4])},
+                "fills": int(parts[5] - prev[5]),
+                "filled_kw": parts[6] - prev[6],
                 "rejections": rejections[a],
                 "clipped": self._info_extra[a]["clipped"],
                 "surplus": surplus,
@@ -263,10 +267,14 @@ class RexParallelEnv(ParallelEnv):  # type: ignore[misc]
             if action is None:
                 return 0, 0
             try:
-                a = int(action)
+                f = float(np.asarray(action).reshape(()))
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"action of {agent} must be an int in [0, {space.n}), got "
                                  f"{action!r}") from exc
+            if not math.isfinite(f) or f != int(f):
+                raise ValueError(f"action of {agent} must be a whole number in [0, {space.n}), "
+                                 f"got {action!r}")
+            a = int(f)
             if not 0 <= a < space.n:
                 return 0, 1  # out of range: a no-op, counted
             return a, 0

@@ -42,16 +42,19 @@ def ansi(env: RexParallelEnv, max_slots: int = 8) -> str:
 
 
 def rgb(env: RexParallelEnv) -> NDArray[np.uint8]:
-    """LOB-3D depth heatmap (slot x price) and recent trade prices, as an RGB array."""
-    import matplotlib
+    """LOB-3D depth heatmap (slot x price) and recent trade prices, as an RGB array.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Draws on a private figure and canvas: the process's matplotlib backend is left alone.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     m = env.market
     g = env.grid
     slots = list(m.view.open_slots())
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3.2), dpi=80)
+    fig = Figure(figsize=(8, 3.2), dpi=80)
+    canvas = FigureCanvasAgg(fig)
+    ax1, ax2 = fig.subplots(1, 2)
     if slots:
         lob = m.exchange.lob3d(slots, 10)
         prices = np.concatenate([lob.bid_price, lob.ask_price], 1) * float(g.tick_q)
@@ -71,10 +74,8 @@ def rgb(env: RexParallelEnv) -> NDArray[np.uint8]:
     ax2.set_xlabel("time (h)")
     ax2.set_title("trade prices")
     fig.tight_layout()
-    fig.canvas.draw()
-    img = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
-    plt.close(fig)
-    return img
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
 
 
 def show(img: NDArray[np.uint8]) -> None:

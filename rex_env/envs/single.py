@@ -35,6 +35,13 @@ class ProsumerEnv(gym.Env):  # type: ignore[type-arg]
                  render_mode: str | None = None, **overrides: Any) -> None:
         if "learners" in overrides:
             raise TypeError("ProsumerEnv takes learner= (one owner id), not learners=")
+        from .config import EnvConfig as _C
+
+        allowed = sorted({f for f in _C.__dataclass_fields__} - {"learners", "scenario"})
+        unknown = sorted(set(overrides) - set(allowed))
+        if unknown:
+            raise TypeError(f"unknown argument(s) {unknown}; allowed: scenario, learner, "
+                            f"render_mode, {', '.join(allowed)}")
         cfg_scenario = EnvConfig(scenario=scenario).build_scenario()
         if learner is None:
             if not cfg_scenario.learners:

@@ -48,6 +48,7 @@ class OwnerAccount:
     production_cost: float = 0.0
     imbalance_kwh: float = 0.0
     fills: int = 0
+    filled_kw: float = 0.0
     rejections: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -198,16 +199,18 @@ class Market:
         rate_of = self.grid.rate
         for t in trades:
             value = cash(t.price * t.rate)
+            kw = rate_of(t.rate)
             b = accts.get(t.buyer)
             s = accts.get(t.seller)
             if b is not None:
                 b.trade_cash -= value
                 b.fills += 1
+                b.filled_kw += kw
             if s is not None:
                 s.trade_cash += value
                 s.fills += 1
-            metrics.on_trade(t.slot, t.time, price_of(t.price), rate_of(t.rate), t.buyer,
-                             t.seller)
+                s.filled_kw += kw
+            metrics.on_trade(t.slot, t.time, price_of(t.price), kw, t.buyer, t.seller)
         self.trades.extend(trades)
 
     # -- handlers -----------------------------------------------------------------------------

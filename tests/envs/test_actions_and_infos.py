@@ -1,0 +1,384 @@
+"""Actions (clipping, invalid values, discrete masks), infos, rewards and episode ends.
+
+The spec is the docstring of :class:`rex_env.envs.parallel.RexParallelEnv`.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from gymnasium import spaces
+
+import rex_env
+from rex_env.exchange import Reason, Side
+from rex_env.sim.agent_api import cancel, submit
+
+from .helpers import ActionStream, assert_same, make_par, step_record
+
+INFO_KEYS = {"owner", "reward_parts", "fills", "filled_kw", "rejections", "clipped"}
+PART_KEYS = {"trade_cash", "imbalance_cash", "consumption_value", "production_cost",
+             "unserved_cost"}
+REASONS = {r.value for r in Reason}
+
+
+def _toy(**kwargs: Any) -> Any:
+    env = rex_env.parallel_env("toy", **kwargs)
+    env.reset(seed=0)
+    return env
+
+
+def _zeros(env: Any) -> dict[str, Any]:
+    return {a: np.zeros(env.action_space(a).shape, np.float32) for a in env.agents}
+
+
+# -- box actions: clipping ------------------------------------------------------------------------
+def test_out_of_range_box_actions_are_clipped_and_counted() -> None:
+    env = _toy()
+    ref = copy.deepcopy(env)
+    for _ in range(3):  # a few steps so that orders are working
+        acts = _zeros(env)
+        step_record(env, acts)
+        step_record(ref, acts)
+    wild = np.zeros(env.action_space("prosumer_0").shape, np.float32)
+    wild[[0, 1, 4]] = [3.0, -7.5, 1.0001]  # three values out of range
+    wild[2] = -1.0  # the bounds themselves are in range
+    wild[3] = 1.0
+    rec = step_record(env, {"prosumer_0": wild, "prosumer_1": np.full_like(wild, 0.5)})
+    infos = rec[4]
+    assert infos["prosumer_0"]["clipped"] == 3
+    assert infos["prosumer_1"]["clipped"] == 0
+    # the clipped action is exactly what was executed
+    rec_ref = step_record(ref, {"prosumer_0": np.clip(wild, -1, 1),
+                                "prosumer_1": np.full_like(wild, 0.5)})
+    rec_ref[4]["prosumer_0"]["clipped"] = 3
+    assert_same(rec, rec_ref)
+
+
+def test_clip_count_is_per_step() -> None:
+    env = _toy()
+    big = {a: np.full(env.action_space(a).shape, 2.0, np.float32) for a in env.agents}
+    infos = env.step(big)[4]
+    assert all(i["clipped"] == env.action_space("prosumer_0").shape[0] for i in infos.values())
+    infos = env.step(_zeros(env))[4]
+    assert all(i["clipped"] == 0 for i in infos.values())
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf], ids=["nan", "inf", "-inf"])
+@pytest.mark.parametrize("agent", ["prosumer_0", "prosumer_1"])
+def test_non_finite_box_action_raises_naming_the_agent(bad: float, agent: str) -> None:
+    env = _toy()
+    twin = copy.deepcopy(env)
+    acts = _zeros(env)
+    acts[agent] = acts[agent].copy()
+    acts[agent][5] = bad
+    with pytest.raises(ValueError, match=agent):
+        env.step(acts)
+    # the rejected call changed nothing: the env continues like its twin
+    good = _zeros(env)
+    assert_same(step_record(env, good), step_record(twin, good))
+
+
+def test_wrong_shape_box_action_raises_naming_the_agent() -> None:
+    env = _toy()
+    acts = _zeros(env)
+    acts["prosumer_1"] = np.zeros(3, np.float32)
+    with pytest.raises(ValueError, match="prosumer_1"):
+        env.step(acts)
+
+
+# -- discrete actions ---------------------------------------------------------------------------
+def test_discrete_space_size() -> None:
+    env = rex_env.parallel_env("toy", action_mode="discrete", price_levels=4,
+                               size_levels=(0.5, 1.0))
+    space = env.action_space("prosumer_0")
+    assert isinstance(space, spaces.Discrete)
+    assert space.n == 1 + env.window * 2 * 4 * 2
+
+
+@pytest.mark.parametrize("bad", [-1, 10**6], ids=["negative", "too-large"])
+def test_discrete_out_of_range_is_a_counted_noop(bad: int) -> None:
+    env = _toy(action_mode="discrete")
+    twin = copy.deepcopy(env)
+    rec = step_record(env, {"prosumer_0": bad, "prosumer_1": 3})
+    ref = step_record(twin, {"prosumer_0": 0, "prosumer_1": 3})
+    assert rec[4]["prosumer_0"]["clipped"] == 1
+    assert rec[4]["prosumer_1"]["clipped"] == 0
+    ref[4]["prosumer_0"]["clipped"] = 1
+    assert_same(rec, ref)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, float("inf")],
+                         ids=["nan", "inf", "-inf", "py-inf"])
+def test_non_finite_discrete_action_raises_value_error_naming_the_agent(bad: float) -> None:
+    env = _toy(action_mode="discrete")
+    with pytest.raises(ValueError, match="prosumer_1"):
+        env.step({"prosumer_0": 0, "prosumer_1": bad})
+
+
+def test_action_masks_shape_dtype_and_closed_slots() -> None:
+    env = rex_env.parallel_env("toy", action_mode="discrete")
+    n = env.action_space("prosumer_0").n
+    table = env._table
+    env.reset(seed=1)
+    acts = ActionStream(1, masked=True)
+    saw_closed = False
+    while env.agents:
+        n_open = len(env.market.view.open_slots()[: env.window])
+        for a in env.agents:
+            mask = env.action_masks(a)
+            assert isinstance(mask, np.ndarray)
+            assert mask.shape == (n,) and mask.dtype == np.int8
+            assert set(np.unique(mask)) <= {0, 1}
+            assert mask[0] == 1  # doing nothing is always allowed
+            closed = table[:, 0] >= n_open
+            assert not mask[1:][closed].any(), "an action in a closed slot is not masked"
+            saw_closed |= bool(closed.any())
+        env.step(acts(env))
+    assert saw_closed, "the toy day should have steps with fewer open slots than the window"
+    assert env.action_masks().shape == (n,)  # default agent
+
+
+def test_masked_out_actions_never_place_orders_in_closed_slots() -> None:
+    """Take exactly the actions the mask forbids because their slot is not open: no order
+    instruction reaches the market and no order rests in a slot that is not open."""
+    env = rex_env.parallel_env("toy", action_mode="discrete")
+    table = env._table
+    env.reset(seed=2)
+    sent: list[tuple[str, Any]] = []
+    execute = env.market.execute
+
+    def spy(owner: str, instructions: Any) -> Any:
+        instructions = list(instructions)
+        sent.extend((owner, ins) for ins in instructions)
+        return execute(owner, instructions)
+
+    env.market.execute = spy
+    learners = set(env.owner_of.values())
+    rng = np.random.default_rng(0)
+    tried = 0
+    while env.agents:
+        open_slots = set(env.market.view.open_slots())
+        n_open = len(env.market.view.open_slots()[: env.window])
+        closed_actions = 1 + np.flatnonzero(table[:, 0] >= n_open)
+        if len(closed_actions):
+            acts = {a: int(rng.choice(closed_actions)) for a in env.agents}
+            tried += 1
+        else:
+            acts = {a: 0 for a in env.agents}
+        before = len(sent)
+        infos = env.step(acts)[4]
+        mine = [ins for owner, ins in sent[before:] if owner in learners]
+        if len(closed_actions):
+            assert mine == [], f"masked actions sent {mine}"
+            assert all(i["rejections"] == {} for i in infos.values())
+        for ins in mine:
+            assert ins.op != "submit" or ins.slot in open_slots
+    assert tried > 0
+
+
+def test_masked_random_play_is_never_rejected() -> None:
+    env = rex_env.parallel_env("toy", action_mode="discrete")
+    env.reset(seed=3)
+    acts = ActionStream(3, masked=True)
+    while env.agents:
+        infos = env.step(acts(env))[4]
+        for a, info in infos.items():
+            assert info["rejections"] == {}, (a, info["rejections"])
+            assert info["clipped"] == 0
+
+
+def test_action_masks_needs_discrete_mode() -> None:
+    env = _toy()
+    with pytest.raises(ValueError, match="discrete"):
+        env.action_masks("prosumer_0")
+
+
+# -- infos ------------------------------------------------------------------------------------
+def _check_info(env: Any, agent: str, info: dict[str, Any]) -> None:
+    """The values of the keys present (the key set itself: ``test_infos_have_the_spec_keys``)."""
+    assert info["owner"] == env.owner_of[agent]
+    parts = info["reward_parts"]
+    assert set(parts) == PART_KEYS
+    assert all(isinstance(v, float) and math.isfinite(v) for v in parts.values())
+    assert isinstance(info["fills"], int) and info["fills"] >= 0
+    if "filled_kw" in info:
+        assert isinstance(info["filled_kw"], float) and math.isfinite(info["filled_kw"])
+    rej = info["rejections"]
+    assert isinstance(rej, dict)
+    for reason, count in rej.items():
+        assert reason in REASONS and isinstance(count, int) and count > 0
+    assert isinstance(info["clipped"], int) and info["clipped"] >= 0
+
+
+def test_infos_have_the_spec_keys() -> None:
+    """The docstring: ``infos[a]`` holds reward_parts, fills, filled_kw, rejections, clipped
+    and owner."""
+    env = _toy()
+    infos = env.step(_zeros(env))[4]
+    for a, info in infos.items():
+        missing = INFO_KEYS - set(info)
+        assert not missing, f"infos[{a}] lacks {sorted(missing)} (has {sorted(info)})"
+
+
+@pytest.mark.parametrize("mode", ["box", "discrete"])
+def test_infos_carry_fills_rejections_and_reward_parts(mode: str) -> None:
+    env = _toy(action_mode=mode)
+    acts = ActionStream(0, spread=1.3)
+    while env.agents:
+        obs, rewards, terms, truncs, infos = env.step(acts(env))
+        assert set(infos) == set(rewards) == set(obs)
+        for a, info in infos.items():
+            _check_info(env, a, info)
+
+
+def test_fills_agree_with_the_trade_log() -> None:
+    """``fills`` / ``filled_kw``: the learner's fills in this step (trades it was party to)."""
+    env = _toy()
+    acts = ActionStream(1, spread=1.2)
+    total = 0
+    seen = 0
+    while env.agents:
+        infos = env.step(acts(env))[4]
+        new = env.market.trades[seen:]
+        seen = len(env.market.trades)
+        for a, info in infos.items():
+            owner = env.owner_of[a]
+            mine = [t for t in new if owner in (t.buyer, t.seller)]
+            assert info["fills"] == len(mine)
+            assert info["filled_kw"] == pytest.approx(sum(env.grid.rate(t.rate) for t in mine))
+        total += sum(i["fills"] for i in infos.values())
+    assert total > 0, "random actions should trade in a toy day"
+
+
+def test_rejections_report_reasons_of_this_step() -> None:
+    """Rejected instructions are counted by reason in the step's infos (and only there)."""
+    env = _toy()
+    closed_slot = 0  # a warm-up slot: its gate closed before t=0
+
+    def decode(agent: str, action: Any) -> list[Any]:
+        if agent != "prosumer_0":
+            return []
+        return [cancel(987_654), submit(Side.BUY, closed_slot, env._ref_ticks, 1),
+                cancel(987_655)]
+
+    env._decode = decode
+    infos = env.step(_zeros(env))[4]
+    assert infos["prosumer_0"]["rejections"] == {"unknown_order": 2, "slot_closed": 1}
+    assert infos["prosumer_1"]["rejections"] == {}
+    del env._decode
+    infos = env.step(_zeros(env))[4]
+    assert infos["prosumer_0"]["rejections"] == {}
+
+
+@pytest.mark.parametrize("settlement", ["single", "dual", "curtail"])
+def test_reward_parts_add_up_to_the_reward(settlement: str) -> None:
+    """reward = (trade cash + imbalance cash + consumption value + production cost part)
+    / reward_scale, at every step, in every settlement mode."""
+    env = _toy(settlement=settlement)
+    acts = ActionStream(0, spread=1.5)
+    worst = 0.0
+    while env.agents:
+        _, rewards, _, _, infos = env.step(acts(env))
+        for a, r in rewards.items():
+            parts = infos[a]["reward_parts"]
+            total = sum(parts.values()) / env._reward_scale[a]
+            worst = max(worst, abs(total - r))
+    assert worst < 1e-9, f"reward parts miss {worst:.6g} reward units somewhere"
+
+
+def test_rewards_sum_to_the_surplus_of_the_day() -> None:
+    env = _toy()
+    acts = ActionStream(2)
+    total = dict.fromkeys(env.agents, 0.0)
+    while env.agents:
+        rewards = env.step(acts(env))[1]
+        assert all(isinstance(r, float) and math.isfinite(r) for r in rewards.values())
+        for a, r in rewards.items():
+            total[a] += r
+    for a, t in total.items():
+        surplus = env.market.accounts[env.owner_of[a]].surplus
+        assert t * env._reward_scale[a] == pytest.approx(surplus, abs=1e-9)
+
+
+def test_reward_scale_divides_the_reward() -> None:
+    e1 = _toy()
+    sc = e1.scenario
+    for a, owner in e1.owner_of.items():  # default: one slot at capacity, reference price
+        cap = max(sc.spec(owner).capacity_kw, 1.0)
+        default = cap * sc.reference_price / 1000 * sc.schedule.slot_len / 3600
+        assert e1._reward_scale[a] == pytest.approx(default)
+    e2 = _toy(reward_scale=0.5)
+    acts = ActionStream(4)
+    while e1.agents:
+        a = acts(e1)
+        r1 = step_record(e1, a)[1]
+        r2 = step_record(e2, a)[1]
+        for k in r1:
+            assert r2[k] == pytest.approx(r1[k] * e1._reward_scale[k] / 0.5, abs=1e-12)
+
+
+# -- episode end -----------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", ["box", "discrete"])
+def test_all_agents_truncate_together_at_the_horizon(mode: str) -> None:
+    env = rex_env.parallel_env("toy", action_mode=mode)
+    env.reset(seed=5)
+    acts = ActionStream(5)
+    steps = 0
+    while env.agents:
+        live = list(env.agents)
+        obs, rewards, terms, truncs, infos = env.step(acts(env))
+        steps += 1
+        for d in (obs, rewards, terms, truncs, infos):
+            assert list(d) == live
+        assert not any(terms.values()), "no agent terminates early"
+        assert len(set(truncs.values())) == 1, f"agents truncated apart: {truncs}"
+    assert all(truncs.values())
+    assert steps == env.n_steps
+    assert env.agents == []
+    # the market ran to the end: every slot's reservations are settled inside the episode
+    assert env.market.now >= env.schedule.last_close
+    assert sorted(env.market.settlements) == list(env.schedule.slots)
+    with pytest.raises(RuntimeError):
+        env.step({})
+
+
+@pytest.mark.parametrize(("preset", "max_cycles"), [("toy", 1), ("toy", 5), ("toy", 500),
+                                                    ("community", 7)],
+                         ids=["toy-1", "toy-5", "toy-beyond-day", "community-7"])
+def test_max_cycles_is_honoured(preset: str, max_cycles: int) -> None:
+    env = rex_env.parallel_env(preset, max_cycles=max_cycles)
+    expected = min(max_cycles, env.n_steps)
+    for episode in range(2):  # and again after a reset
+        env.reset(seed=episode)
+        steps = 0
+        while env.agents:
+            truncs = env.step({a: env.action_space(a).sample() for a in env.agents})[3]
+            steps += 1
+            assert all(truncs.values()) == (steps == expected)
+        assert steps == expected
+
+
+def test_max_cycles_attribute_set_after_construction_is_honoured() -> None:
+    """``parallel_api_test`` sets ``env.max_cycles``; the env must read it on every step."""
+    env = make_par("toy")
+    env.max_cycles = 3
+    env.reset(seed=0)
+    steps = 0
+    while env.agents:
+        env.step({})
+        steps += 1
+    assert steps == 3
+
+
+def test_missing_actions_default_to_holding_the_forecast() -> None:
+    """An absent action is the neutral action (box: all zeros; discrete: 0)."""
+    for mode, neutral in [("box", None), ("discrete", 0)]:
+        env = _toy(action_mode=mode)
+        twin = copy.deepcopy(env)
+        rec = step_record(env, {})
+        acts = _zeros(twin) if neutral is None else dict.fromkeys(twin.agents, neutral)
+        assert_same(rec, step_record(twin, acts))
