@@ -41,7 +41,8 @@ def depth_heatmap(rec: DayRecord, path: Path, price_bins: int = 80) -> Path:
         nz = np.abs(grid[grid != 0])
         if nz.size:  # the grid's deep tariff quotes would wash out everything else
             vmax = max(vmax, float(np.percentile(nz, 90)))
-    for ax, (t, slots, grid) in zip(axes[0], grids):
+    # axes has one (empty) panel when there are no snapshots, hence strict=False
+    for ax, (t, slots, grid) in zip(axes[0], grids, strict=False):
         extent = (edges[0], edges[-1], slots[-1] + 0.5 if len(slots) else 1,
                   slots[0] - 0.5 if len(slots) else 0)
         ax.imshow(grid, aspect="auto", cmap="coolwarm_r", vmin=-vmax, vmax=vmax, extent=extent,
@@ -93,7 +94,7 @@ def positions(rec: DayRecord, path: Path) -> Path:
     fig, axes = plt.subplots(len(kinds), 1, figsize=(9, 2.0 * len(kinds)), sharex=True,
                              squeeze=False)
     agent_of = {p.owner: p.agent for p in m.scenario.prosumers}
-    for ax, kind in zip(axes[:, 0], kinds):
+    for ax, kind in zip(axes[:, 0], kinds, strict=True):
         res = np.array([sum(r.reserved_kw for o, r in m.settlements[k].items()
                             if agent_of.get(o) == kind) for k in slots])
         act = np.array([sum(r.actual_kw for o, r in m.settlements[k].items()

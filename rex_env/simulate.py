@@ -43,6 +43,8 @@ class DayRecord:
     seed: int
     market: Market
     snapshots: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    elapsed_s: float = float("nan")
+    """Wall time of the day: building the market, reset and the run."""
 
 
 def snapshot_times(scenario: Scenario, n: int = 4) -> list[int]:
@@ -64,6 +66,7 @@ def run_days(scenario: Scenario, days: int, seed: int, progress: bool = True,
     out: list[DayRecord] = []
     bar = _progress(days * scenario.schedule.horizon, progress, f"simulating {scenario.name}")
     for d in range(days):
+        t0 = time.perf_counter()
         market = Market(scenario, build_population(scenario))
         market.reset(np.random.default_rng(seeds[d]))
         rec = DayRecord(d, int(seeds[d].generate_state(1)[0]), market)
@@ -78,6 +81,7 @@ def run_days(scenario: Scenario, days: int, seed: int, progress: bool = True,
                 bar.update(step)
             if t >= scenario.schedule.horizon:
                 market.run()
+        rec.elapsed_s = time.perf_counter() - t0
         out.append(rec)
     if bar is not None:
         bar.close()
@@ -103,16 +107,21 @@ def _progress(total: int, enabled: bool, desc: str) -> Any:
         from tqdm import tqdm
     except ImportError:  # pragma: no cover - tqdm is a dependency; degrade to no bar
         return None
-    return tqdm(total=total, desc=desc, unit="sim-s", unit_scale=True, file=sys.stderr,
-                disable=not sys.stderr.isatty() and False)
+    return tqdm(total=total, desc=desc, unit="sim-s", unit_scale=True, file=sys.stderr)
 
 
 # -- outputs --------------------------------------------------------------------------------
-def write_outputs(records: list[DayRecord], out: Path, plots: bool = True) -> dict[str, Any]:
+def write_outputs(records: list[DayRecord], out: Path, plots: bool = True,
+                  extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write the tables, ``summary.json`` (strict JSON, ``extra`` merged in) and the plots.
+
+    Returns the summary (with ``nan`` where a statistic is undefined; the file has ``null``).
+    """
     out.mkdir(parents=True, exist_ok=True)
     sc = records[0].market.scenario
     summary: dict[str, Any] = {"scenario": sc.name, "days": len(records),
-                               "settlement": sc.settlement.mode, "per_day": []}
+                               "settlement": sc.settlement.mode, **(extra or {}),
+                               "per_day": []}
     with open(out / "slots.csv", "w", newline="") as fs, \
             open(out / "owners.csv", "w", newline="") as fo, \
             open(out / "settlements.csv", "w", newline="") as fe, \
@@ -153,12 +162,12 @@ def write_outputs(records: list[DayRecord], out: Path, plots: bool = True) -> di
                              _f(a.trade_cash), _f(a.imbalance_cash), _f(a.imbalance_kwh),
                              _f(ost.unserved_kwh), a.fills, sum(a.rejections.values())])
             summary["per_day"].append(day_summary(rec))
-    summary["mean"] = {k: float(np.mean([d[k] for d in summary["per_day"]]))
+    summary["mean"] = {k: _mean_finite([d[k] for d in summary["per_day"]])
                        for k in ("welfare", "volume_kwh", "vwap", "mean_spread", "hhi",
                                  "imbalance_kwh", "trades", "events_per_s")}
     summary["by_agent"] = by_agent(records)
     with open(out / "summary.json", "w") as f:
-        json.dump(summary, f, indent=2, default=_json_default)
+        json.dump(_strict_json(summary), f, indent=2, allow_nan=False)
     if plots:
         from . import plots as P
 
@@ -175,10 +184,23 @@ def _f(x: float | None) -> str:
     return f"{x:.6g}"
 
 
-def _json_default(x: Any) -> Any:
+def _mean_finite(xs: list[float]) -> float:
+    """Mean over the days where the statistic is defined (nan if it never is)."""
+    ok = [float(x) for x in xs if x is not None and math.isfinite(x)]
+    return float(np.mean(ok)) if ok else float("nan")
+
+
+def _strict_json(x: Any) -> Any:
+    """A copy with numpy scalars as Python numbers and nan/inf as None (strict JSON)."""
+    if isinstance(x, dict):
+        return {str(k): _strict_json(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_strict_json(v) for v in x]
     if isinstance(x, (np.floating, np.integer)):
-        return x.item()
-    raise TypeError(type(x))
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
 
 
 def day_summary(rec: DayRecord) -> dict[str, Any]:
@@ -197,7 +219,9 @@ def day_summary(rec: DayRecord) -> dict[str, Any]:
         "imbalance_kwh": sum(a.imbalance_kwh for a in m.accounts.values()),
         "events": m.events,
         "messages": len(m.exchange.orders),
-        "events_per_s": getattr(m, "events_per_s", float("nan")),
+        "elapsed_s": rec.elapsed_s,
+        # kernel events + accepted orders per second of the day's wall time
+        "events_per_s": (m.events + len(m.exchange.orders)) / rec.elapsed_s,
     }
 
 
@@ -285,16 +309,19 @@ def main(argv: list[str] | None = None) -> int:
             scenario = scenario.replace(settlement=SettlementConfig(mode=args.settlement))
         if args.days < 1:
             raise ValueError(f"--days must be >= 1, got {args.days}")
+        if args.seed < 0:
+            raise ValueError(f"--seed must be >= 0, got {args.seed}")
     except ValueError as exc:
         parser.error(str(exc))
     t0 = time.perf_counter()
     records = run_days(scenario, args.days, args.seed, progress=not args.no_progress)
     elapsed = time.perf_counter() - t0
-    for rec in records:
-        rec.market.events_per_s = (rec.market.events + len(rec.market.exchange.orders)) / max(
-            elapsed / len(records), 1e-9)  # type: ignore[attr-defined]
-    summary = write_outputs(records, args.out, plots=not args.no_plots)
-    summary["elapsed_s"] = elapsed
+    extra = {"seed": args.seed, "elapsed_s": elapsed}
+    try:
+        summary = write_outputs(records, args.out, plots=not args.no_plots, extra=extra)
+    except OSError as exc:
+        print(f"error: cannot write the results to {args.out}: {exc}", file=sys.stderr)
+        return 1
     print_table(summary)
     print(f"\nwrote {args.out}/ (slots.csv, owners.csv, settlements.csv, trades.csv, "
           f"summary.json{', plots' if not args.no_plots else ''}) in {elapsed:.1f} s")

@@ -58,7 +58,7 @@ def modify(order_id: int, price: int | None = None, rate: int | None = None) -> 
 class MarketView:
     """Read-only public market information; cheap O(1) accessors for agents' hot paths."""
 
-    __slots__ = ("_ex", "_clock", "schedule", "grid", "_lob", "_lob_key", "k")
+    __slots__ = ("_ex", "_clock", "schedule", "grid", "k")
 
     def __init__(self, exchange: Exchange, schedule: SlotSchedule, clock: Kernel,
                  k: int = 5) -> None:
@@ -67,8 +67,6 @@ class MarketView:
         self.schedule = schedule
         self.grid: Grid = exchange.grid
         self.k = k
-        self._lob: LOB3D | None = None
-        self._lob_key: tuple[int, int] | None = None
 
     @property
     def now(self) -> int:
@@ -114,14 +112,8 @@ class MarketView:
         return [(-p, book.asks[-p].volume) for p in keys]
 
     def lob3d(self, slots: Sequence[int] | None = None) -> LOB3D:
-        """The LOB-3D of the open slots (cached until the exchange's clock or trades move)."""
-        if slots is not None:
-            return self._ex.lob3d(slots, self.k)
-        key = (self._clock.now, self._ex.n_trades)
-        if self._lob is None or key != self._lob_key:
-            self._lob = self._ex.lob3d(self.open_slots(), self.k, self._lob)
-            self._lob_key = key
-        return self._lob
+        """A fresh LOB-3D snapshot of the given (default: the open) slots."""
+        return self._ex.lob3d(self.open_slots() if slots is None else slots, self.k)
 
 
 @dataclass
@@ -136,6 +128,10 @@ class OwnerView:
     def position(self, slot: int) -> int:
         """Signed lots bought in the slot so far."""
         return self.exchange.position(self.owner, slot)
+
+    def notional(self, slot: int) -> int:
+        """The owner's trade cash in the slot in tick*lot units (received > 0)."""
+        return self.exchange.notional(self.owner, slot)
 
     def working(self, slot: int | None = None) -> list[Order]:
         """The owner's resting orders (optionally of one slot), oldest first."""

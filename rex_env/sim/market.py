@@ -26,7 +26,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fractions import Fraction
+
 from ..exchange import Exchange, Reason, Report, Trade
+from ..exchange.orders import rejected
 from .agent_api import Agent, Instruction, MarketView, OwnerView
 from .kernel import Kernel, Prio
 from .metrics import MarketMetrics
@@ -35,6 +38,29 @@ from .settlement import Ledger, OwnerSettlement, settle_slot
 
 if False:  # pragma: no cover - typing only, avoids an import cycle at runtime
     from ..scenarios import Scenario
+
+
+_BAD = object()
+
+
+def _number(x: object) -> object:
+    """Ticks/lots from an agent as the exchange takes them: ints stay, numpy integers and
+    whole floats become ints, other finite floats exact Fractions (rejected off the grid);
+    NaN, infinities and non-numbers are ``_BAD`` (a ``bad_field`` rejection, never a crash)."""
+    if x is None or type(x) is int:
+        return x
+    if isinstance(x, bool):
+        return _BAD
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        f = float(x)
+        if f != f or f in (float("inf"), float("-inf")):
+            return _BAD
+        return int(f) if f.is_integer() else Fraction(f)
+    if isinstance(x, Fraction):
+        return x
+    return _BAD
 
 
 @dataclass
@@ -114,12 +140,12 @@ class Market:
         }
         for o in owners:
             self.owner_views[o] = OwnerView(o, self.exchange, self.prosumers.get(o), [])
-        self.ledger = Ledger()
-        self.metrics = MarketMetrics(sc.tariff)
+        self.ledger = Ledger(self.grid, sc.settlement)
+        self.metrics = MarketMetrics(sc.tariff, slot_len=self.schedule.slot_len)
         self.settlements: dict[int, dict[str, OwnerSettlement]] = {}
         self.trades: list[Trade] = []
         self.events = 0
-        for j, (owner, agent) in enumerate(sorted(self.agents.items())):
+        for j, (_, agent) in enumerate(sorted(self.agents.items())):
             agent.reset(children[len(sc.prosumers) + j])
         self._schedule_episode()
 
@@ -170,20 +196,23 @@ class Market:
         ids = self.owner_views[owner].order_ids
         for ins in instructions:
             op = ins.op
-            if op == "submit":
+            price, rate = _number(ins.price), _number(ins.rate)
+            if price is _BAD or rate is _BAD:
+                rep = rejected(Reason.BAD_FIELD)
+            elif op == "submit":
                 self._next_id += 1
                 oid = self._next_id
-                rep = ex.submit(now, oid, owner, ins.side, ins.slot, ins.price, ins.rate,
+                rep = ex.submit(now, oid, owner, ins.side, ins.slot, price,
+                                rate,  # type: ignore[arg-type]
                                 ins.kind, ins.tif, ins.last_slot)
-                if rep.status is not None and rep.order is not None and rep.order.rate:
+                if rep.order is not None and rep.order.rate:
                     ids.append(oid)
             elif op == "cancel":
                 rep = ex.cancel(now, ins.order_id, owner)  # type: ignore[arg-type]
             elif op == "modify":
-                rep = ex.modify(now, ins.order_id, owner, ins.price,  # type: ignore[arg-type]
-                                ins.rate)
+                rep = ex.modify(now, ins.order_id, owner, price, rate)  # type: ignore[arg-type]
             else:
-                rep = Report(None, Reason.BAD_FIELD, None, [], [], [])
+                rep = rejected(Reason.BAD_FIELD)
             if rep.reason is not None:
                 acct.rejections[rep.reason.value] = acct.rejections.get(rep.reason.value, 0) + 1
             if rep.trades:

@@ -98,6 +98,7 @@ class Prosumer:
         self.schedule = schedule
         n, L, doy = schedule.n_slots, schedule.slot_len, schedule.day_of_year
         self._first = schedule.first_slot
+        self._slot_len = L
         revisions = -(-schedule.open_lead // L)
         gen = np.zeros(n)
         cons = np.zeros(n)
@@ -119,6 +120,8 @@ class Prosumer:
             cons += y
             paths.append((ForecastPath(f_load, y, load_peak_kw(spec.load), revisions,
                                        slot_len=L, update_s=L, bounds=(0.0, math.inf)), -1.0))
+        self.paths: tuple[tuple[ForecastPath, float], ...] = tuple(paths)
+        """The forecast path of each uncontrollable asset and its sign in the net rate."""
         self.generation: NDArray[np.float64] = gen
         self.consumption: NDArray[np.float64] = cons
         # Every forecast the episode can show, precomputed: the net forecast of local slot i
@@ -158,7 +161,13 @@ class Prosumer:
 
     def forecast(self, slot: int, t: int) -> tuple[float, float]:
         """Forecast net rate (kW, production > 0) of one slot and its standard deviation."""
-        m = self._m(slot, t)
+        # _m inlined: agents call this for every slot they manage at every wake-up
+        L = self._slot_len
+        m = -((t - slot * L) // L)
+        if m < 0:
+            m = 0
+        elif m > self._revisions:
+            m = self._revisions
         return self._fc_rows[slot - self._first][m], self._fc_std_list[m]
 
     def uncontrollable_kw(self, slot: int) -> float:

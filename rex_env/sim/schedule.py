@@ -59,7 +59,9 @@ class SlotSchedule:
         )
         need(1 <= self.day_of_year <= 366, f"day_of_year must be in 1..366, got "
              f"{self.day_of_year}")
-        need(0 <= self.start_hour < 24, f"start_hour must be in [0, 24), got {self.start_hour}")
+        h = self.start_hour
+        need(isinstance(h, (int, float)) and not isinstance(h, bool) and 0 <= h < 24,
+             f"start_hour must be a number of hours in [0, 24), got {h!r}")
         object.__setattr__(self, "first_slot", -(-self.open_lead // self.slot_len))
 
     # -- per slot -------------------------------------------------------------------------
