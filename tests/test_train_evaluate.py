@@ -1,0 +1,115 @@
+"""train.py and evaluate.py smoke-run in a subprocess with a tiny budget (issue 6)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ["--scenario", "toy", "--timesteps", "256", "--n-envs", "1", "--n-steps", "64",
+        "--batch-size", "64", "--n-epochs", "1", "--no-progress", "--checkpoint-every", "128"]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600, check=False)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("run")
+    proc = run("train.py", *TINY, "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def test_train_writes_a_complete_run_folder(trained: Path) -> None:
+    for name in ("config.json", "model.zip", "vecnormalize.pkl", "timing.json"):
+        assert (trained / name).exists(), name
+    cfg = json.loads((trained / "config.json").read_text())
+    assert cfg["scenario"] == "toy" and cfg["timesteps"] == 256 and cfg["seed"] == 0
+    assert cfg["env_kwargs"]["scenario"] == "toy"
+    assert list((trained / "tb").glob("*/events.out.tfevents.*")), "TensorBoard logs"
+    assert list((trained / "checkpoints").glob("ppo_*_steps.zip")), "checkpoints"
+
+
+def test_resume_continues_the_run(trained: Path) -> None:
+    before = json.loads((trained / "timing.json").read_text())["agent_steps"]
+    proc = run("train.py", *TINY, "--out", str(trained), "--resume")
+    assert proc.returncode == 0, proc.stderr
+    after = json.loads((trained / "timing.json").read_text())["agent_steps"]
+    assert after > before
+
+
+def test_same_seed_same_model(tmp_path: Path) -> None:
+    for d in ("a", "b"):
+        proc = run("train.py", *TINY, "--out", str(tmp_path / d), "--checkpoint-every", "0")
+        assert proc.returncode == 0, proc.stderr
+
+    def params(d: str) -> bytes:
+        with zipfile.ZipFile(tmp_path / d / "model.zip") as z:
+            return z.read("policy.pth")
+
+    assert params("a") == params("b")
+
+
+def test_evaluate_prints_the_table_and_writes_files(trained: Path, tmp_path: Path) -> None:
+    out = tmp_path / "eval"
+    proc = run("evaluate.py", "--run", str(trained), "--n-seeds", "2", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "| controller |" in proc.stdout and "| ppo |" in proc.stdout
+    assert "| intermittent |" in proc.stdout and "| random |" in proc.stdout
+    assert "not applicable" in proc.stdout  # the plant agent cannot drive a household
+    for name in ("results.csv", "results.json", "table.md", "surplus_by_controller.png",
+                 "learning_curve.png", "price_trajectories.png"):
+        assert (out / name).exists(), name
+    res = json.loads((out / "results.json").read_text())
+    assert res["seeds"] == [1_000_000_000, 1_000_000_001]
+    assert "paired" in res and res["paired"]["best_prototype"] == "intermittent"
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--role", "wizard"], "unknown role"),
+    (["--scenario", "atlantis"], "unknown scenario"),
+    (["--route", "sideways"], "route must be"),
+    (["--timesteps", "0"], "--timesteps must be >= 1"),
+], ids=["role", "scenario", "route", "timesteps"])
+def test_train_refuses_bad_options_before_any_work(tmp_path: Path, args: list[str],
+                                                   words: str) -> None:
+    out = tmp_path / "never"
+    proc = run("train.py", *TINY, "--out", str(out), *args)
+    assert proc.returncode != 0
+    assert words in proc.stderr
+    assert not (out / "model.zip").exists()
+
+
+def test_train_resume_without_a_model_fails_clearly(tmp_path: Path) -> None:
+    proc = run("train.py", *TINY, "--out", str(tmp_path / "none"), "--resume")
+    assert proc.returncode == 2 and "no model at" in proc.stderr
+
+
+def test_evaluate_refuses_missing_or_incompatible_models_and_empty_seeds(
+        trained: Path, tmp_path: Path) -> None:
+    proc = run("evaluate.py", "--run", str(tmp_path / "nothing"))
+    assert proc.returncode == 2 and "no run at" in proc.stderr
+    proc = run("evaluate.py", "--run", str(trained), "--n-seeds", "0")
+    assert proc.returncode == 2 and "no evaluation seeds" in proc.stderr
+    proc = run("evaluate.py", "--run", str(trained), "--seeds", "0")
+    assert proc.returncode == 2 and "used for training" in proc.stderr
+    # a model trained on toy cannot be scored on community (other observation size)
+    other = tmp_path / "other"
+    other.mkdir()
+    cfg = json.loads((trained / "config.json").read_text())
+    cfg["env_kwargs"]["scenario"] = "community"
+    (other / "config.json").write_text(json.dumps(cfg))
+    (other / "model.zip").write_bytes((trained / "model.zip").read_bytes())
+    proc = run("evaluate.py", "--run", str(other), "--n-seeds", "1", "--controllers", "ppo")
+    assert proc.returncode == 2 and "expects observations of shape" in proc.stderr
+    (other / "model.zip").write_bytes(b"not a zip")
+    proc = run("evaluate.py", "--run", str(other), "--n-seeds", "1", "--controllers", "ppo")
+    assert proc.returncode == 2 and "not a loadable PPO model" in proc.stderr
