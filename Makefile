@@ -17,14 +17,20 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[train,dev]"
 	touch $(STAMP)
 
+# the main job: a short PPO run on the default scenario (community), then the paired
+# evaluation against the prototypes on held-out seeds; everything lands in runs/demo/
+DEMO_STEPS ?= 40000
+DEMO_SEEDS ?= 5
 demo: $(STAMP)
-	$(PY) -m rex_env.demo
+	$(PY) train.py --scenario community --timesteps $(DEMO_STEPS) --n-envs 2 \
+		--out runs/demo
+	$(PY) evaluate.py --run runs/demo --n-seeds $(DEMO_SEEDS) --out runs/demo/eval
 
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2 -p no:cacheprovider
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check rex_env agents tests benchmarks train.py evaluate.py
+	$(VENV)/bin/ruff check rex_env agents tests benchmarks examples train.py evaluate.py
 	$(VENV)/bin/mypy
 
 bench: $(STAMP)

@@ -132,7 +132,7 @@ class PPOPolicy(Controller):
             x = np.clip((x - self.obs_rms.mean) / np.sqrt(self.obs_rms.var + self.eps),
                         -self.clip, self.clip).astype(np.float32)
         actions, _ = self.model.predict(x, deterministic=self.deterministic)
-        return dict(zip(agents, actions))
+        return dict(zip(agents, actions, strict=True))
 
 
 # -- one episode ------------------------------------------------------------------------------
@@ -338,7 +338,7 @@ def plot_all(episodes: dict[str, list[Episode]], summary: dict[str, dict[str, tu
     curve = learning_curve(run)
     fig, ax = plt.subplots(figsize=(7, 3.5))
     if curve:
-        ax.plot(*zip(*curve))
+        ax.plot(*zip(*curve, strict=True))
     ax.set_xlabel("agent-steps")
     ax.set_ylabel("mean episode reward (training)")
     ax.set_title("Learning curve")

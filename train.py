@@ -65,11 +65,13 @@ class Args:
     """minibatch size"""
     n_epochs: int = 5
     """PPO epochs per rollout"""
-    gamma: float = 0.99
-    """discount"""
+    gamma: float = 0.999
+    """discount; close to 1 on purpose: trade cash arrives at the fill but the imbalance it
+    causes is settled up to a day of steps later, so a short horizon would reward
+    over-trading (cash now, penalty discounted away)"""
     ent_coef: float = 0.0
     """entropy bonus"""
-    log_std_init: float = -1.0
+    log_std_init: float = -2.0
     """initial log std of the Gaussian policy (small: start near the forecast reservation)"""
     net_arch: tuple[int, ...] = (128, 128)
     """hidden layers of the policy and value networks"""
@@ -148,7 +150,7 @@ def market_metrics_callback() -> Any:
 
     class MarketMetrics(BaseCallback):  # type: ignore[misc]
         def _on_step(self) -> bool:
-            for info, done in zip(self.locals["infos"], self.locals["dones"]):
+            for info, done in zip(self.locals["infos"], self.locals["dones"], strict=True):
                 if done and "surplus" in info:
                     self.logger.record_mean("market/episode_surplus", info["surplus"])
                     self.logger.record_mean("market/episode_imbalance_kwh",

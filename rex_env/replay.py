@@ -195,7 +195,7 @@ def read_rows(handle: TextIO) -> Iterator[tuple[int, dict[str, str]]]:
     line = reader.line_num + 1
     for values in reader:
         if values:  # a blank line is not a row
-            yield line, dict(zip(header, values))
+            yield line, dict(zip(header, values, strict=False))  # short rows: empty fields
         line = reader.line_num + 1
 
 

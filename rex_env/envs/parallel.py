@@ -102,7 +102,7 @@ class RexParallelEnv(ParallelEnv):  # type: ignore[misc]
         self.scenario = sc = self.config.build_scenario()
         learners = self.config.learner_owners(sc)
         self.possible_agents: list[AgentID] = [f"prosumer_{i}" for i in range(len(learners))]
-        self.owner_of: dict[AgentID, str] = dict(zip(self.possible_agents, learners))
+        self.owner_of: dict[AgentID, str] = dict(zip(self.possible_agents, learners, strict=True))
         self.agent_of: dict[str, AgentID] = {o: a for a, o in self.owner_of.items()}
         self.schedule = s = sc.schedule
         self.grid = sc.grid

@@ -31,7 +31,8 @@ def ansi(env: RexParallelEnv, max_slots: int = 8) -> str:
         gate = (env.schedule.close_time(k) - m.now) / 60
         phase = m.exchange.phase(k)
         lines.append(f"{k:>5} {str(phase):>10} {p(lob.best_bid[i]):>8} {p(lob.best_ask[i]):>8} "
-                     f"{g.rate(lob.bid_depth[i].sum()):>8.1f} {g.rate(lob.ask_depth[i].sum()):>8.1f}"
+                     f"{g.rate(lob.bid_depth[i].sum()):>8.1f} "
+                     f"{g.rate(lob.ask_depth[i].sum()):>8.1f}"
                      f" {p(lob.last_price[i]):>8} {gate:>7.0f}m")
     for a in env.possible_agents:
         owner = env.owner_of[a]

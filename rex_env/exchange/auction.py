@@ -57,7 +57,7 @@ def clearing_price(
     for i in range(n - 1, -1, -1):
         run += bid_at.get(prices[i], 0)
         cum_bid[i] = run
-    vols = [min(b, a) for b, a in zip(cum_bid, cum_ask)]
+    vols = [min(b, a) for b, a in zip(cum_bid, cum_ask, strict=True)]
     best = max(vols)
     if best == 0:
         return Clearing(None, 0, 0)

@@ -242,15 +242,11 @@ class Book:
         append = trades.append
         volume = turnover = 0
         price = 0
-        hi = lo = None
         while want and keys:
             key = keys[-1]
             price = -key if buy else key
             if limit is not None and (price > limit if buy else price < limit):
                 break
-            if hi is None:
-                hi = price  # first (best) level touched: extreme in one direction
-            lo = price
             level = levels[price]
             q = level.orders
             while want and q:

@@ -71,7 +71,8 @@ _tuple_new = tuple.__new__
 _SIDES = {_Side_BUY: _Side_BUY, _Side_SELL: _Side_SELL, "buy": _Side_BUY, "sell": _Side_SELL}
 _KINDS = {_Kind_LIMIT: _Kind_LIMIT, _Kind_MARKET: _Kind_MARKET, "limit": _Kind_LIMIT,
           "market": _Kind_MARKET}
-_TIFS = {_Tif_GTC: _Tif_GTC, _Tif_IOC: _Tif_IOC, _Tif_FOK: _Tif_FOK, "gtc": _Tif_GTC, "ioc": _Tif_IOC,
+_TIFS = {_Tif_GTC: _Tif_GTC, _Tif_IOC: _Tif_IOC, _Tif_FOK: _Tif_FOK, "gtc": _Tif_GTC,
+         "ioc": _Tif_IOC,
          "fok": _Tif_FOK}
 
 Ticks = int | Fraction

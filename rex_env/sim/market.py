@@ -23,10 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
-
-from fractions import Fraction
 
 from ..exchange import Exchange, Reason, Report, Trade
 from ..exchange.orders import rejected
