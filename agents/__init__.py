@@ -1,16 +1,22 @@
-"""Hand-coded agents: the three prototypical prosumers of the seeds and zero-intelligence
-traders. They populate the market that learned policies trade in and are the baselines every
-learned policy is judged against (SPEC §10).
+"""Hand-coded agents: the three prototypical prosumers of the seeds, zero-intelligence
+traders and a random baseline. They populate the market that learned policies trade in and
+are the baselines every learned policy is judged against (SPEC §10).
 
-=====================  ==========================================  =======================
-kind (scenario name)   class                                       module
-=====================  ==========================================  =======================
-``intermittent``       :class:`IntermittentProsumer`               :mod:`.intermittent`
-``plant``              :class:`ProvisionPlantAgent`                :mod:`.plant`
-``storage``            :class:`StorageDealer`                      :mod:`.storage`
-``zic`` / ``ziu``      :class:`ZITrader`                           :mod:`.zi`
+=====================  ============================================  =======================
+kind (scenario name)   class                                         module
+=====================  ============================================  =======================
+``intermittent``       :class:`IntermittentProsumer`                 :mod:`.intermittent`
+``plant``              :class:`ProvisionPlantAgent`                  :mod:`.plant`
+``storage``            :class:`StorageDealer`                        :mod:`.storage`
+``zic`` / ``ziu``      :class:`ZITrader`                             :mod:`.zi`
+``random``             :class:`RandomTrader` (same assets, random)   :mod:`.random_agent`
 ``grid``               :class:`GridAgent` (supplier of last resort)  :mod:`.grid`
-=====================  ==========================================  =======================
+=====================  ============================================  =======================
+
+Every agent is a :class:`SlotTrader` (:mod:`.base`): periodic seeded wake-ups, one working
+order per slot (two for the dealer), make-take pricing. Each module's docstring gives its
+rules, the reasoning behind each, its parameters (validated: a bad one raises a
+``ValueError`` naming it and what is allowed) and the cost of one decision.
 """
 
 from __future__ import annotations
@@ -23,46 +29,76 @@ from .base import SlotTrader
 from .grid import GridAgent
 from .intermittent import IntermittentProsumer
 from .plant import ProvisionPlantAgent
+from .random_agent import RandomTrader
 from .storage import StorageDealer
 from .zi import ZITrader, zi_quote
 
-HAND_CODED = ("intermittent", "plant", "storage", "zic", "ziu", "grid")
+HAND_CODED = ("intermittent", "plant", "storage", "zic", "ziu", "random", "grid")
+
+
+def _common(spec: ProsumerSpec, scenario: Scenario) -> dict[str, object]:
+    out: dict[str, object] = {"reference_price": scenario.reference_price,
+                              "tick": float(scenario.grid.tick_q),
+                              "lot": float(scenario.grid.lot_q)}
+    out.update(dict(spec.params))
+    return out
 
 
 def make_agent(spec: ProsumerSpec, scenario: Scenario, kind: str | None = None) -> Agent | None:
     """The hand-coded agent of a prosumer (``kind`` overrides ``spec.agent``).
 
+    ``spec.params`` override the agent's defaults (e.g. ``(("period", 600),)``).
+
     Returns ``None`` for ``learner`` and ``passive`` prosumers (nobody trades for them here).
 
     Raises:
         ValueError: the kind does not fit the prosumer's assets (e.g. ``plant`` without a
-            plant), naming what is allowed.
+            plant), or a parameter is out of range — naming what is allowed.
     """
     kind = spec.agent if kind is None else kind
-    params = dict(spec.params)
-    common = {"reference_price": scenario.reference_price,
-              "tick": float(scenario.grid.tick_q), "lot": float(scenario.grid.lot_q)}
-    common.update(params)
     if kind in ("learner", "passive"):
         return None
-    if kind == "intermittent":
-        return IntermittentProsumer(spec.owner, max_buy=scenario.tariff.retail, **common)
-    if kind == "plant":
-        if spec.plant is None:
-            raise ValueError(f"{spec.owner!r}: agent 'plant' needs a plant asset")
-        return ProvisionPlantAgent(spec.owner, spec.plant, **common)
-    if kind == "storage":
-        if spec.battery is None:
-            raise ValueError(f"{spec.owner!r}: agent 'storage' needs a battery asset")
-        return StorageDealer(spec.owner, spec.battery, **common)
-    if kind == "grid":
-        if not spec.external:
-            raise ValueError(f"{spec.owner!r}: agent 'grid' needs ProsumerSpec(external=True)")
-        return GridAgent(spec.owner, bid=scenario.tariff.feed_in, ask=scenario.tariff.retail,
-                         **common)
-    if kind in ("zic", "ziu"):
-        return ZITrader(spec.owner, constrained=kind == "zic", **common)
-    raise ValueError(f"{spec.owner!r}: unknown agent kind {kind!r}; allowed: "
+    common = _common(spec, scenario)
+    who = repr(spec.owner)
+    try:
+        if kind == "intermittent":
+            common.setdefault("max_buy", scenario.tariff.retail)
+            st = scenario.settlement
+            common.setdefault("settlement", st.mode)
+            common.setdefault("premium", st.premium)
+            common.setdefault("fee", st.fee)
+            return IntermittentProsumer(spec.owner, **common)  # type: ignore[arg-type]
+        if kind == "plant":
+            if spec.plant is None or spec.has_uncontrollable or spec.battery is not None:
+                raise ValueError(f"{who}: agent 'plant' needs a plant asset and no other assets")
+            return ProvisionPlantAgent(spec.owner, spec.plant, **common)  # type: ignore[arg-type]
+        if kind == "storage":
+            if spec.battery is None or spec.has_uncontrollable or spec.plant is not None:
+                raise ValueError(f"{who}: agent 'storage' needs a battery asset and no other "
+                                 "assets (a household with a battery is 'intermittent')")
+            return StorageDealer(spec.owner, spec.battery, **common)  # type: ignore[arg-type]
+        if kind == "grid":
+            if not spec.external:
+                raise ValueError(f"{who}: agent 'grid' needs ProsumerSpec(external=True)")
+            return GridAgent(spec.owner, bid=scenario.tariff.feed_in,
+                             ask=scenario.tariff.retail, **common)  # type: ignore[arg-type]
+        if kind in ("zic", "ziu"):
+            return ZITrader(spec.owner, constrained=kind == "zic", **common)  # type: ignore
+        if kind == "random":
+            common.setdefault("price_lo", scenario.tariff.feed_in)
+            common.setdefault("price_hi", scenario.tariff.retail)
+            cap = spec.capacity_kw if spec.capacity_kw > 0 else 1.0
+            return RandomTrader(spec.owner, cap, **common)  # type: ignore[arg-type]
+    except TypeError as exc:  # an unknown parameter name in spec.params
+        if "keyword argument" not in str(exc):
+            raise
+        raise ValueError(f"{who}: unknown parameter for agent {kind!r} in params: "
+                         f"{str(exc).split('argument ')[-1]}") from None
+    except ValueError as exc:
+        msg = str(exc)
+        raise ValueError(msg if msg.startswith(who) else f"{who} (agent {kind!r}): {msg}"
+                         ) from None
+    raise ValueError(f"{who}: unknown agent kind {kind!r}; allowed: "
                      f"{', '.join(HAND_CODED)}, learner, passive")
 
 
@@ -80,10 +116,11 @@ def build_population(scenario: Scenario, exclude: tuple[str, ...] = ()) -> dict[
 
 __all__ = [
     "HAND_CODED",
-    "GridAgent",
     "Agent",
+    "GridAgent",
     "IntermittentProsumer",
     "ProvisionPlantAgent",
+    "RandomTrader",
     "SlotTrader",
     "StorageDealer",
     "ZITrader",

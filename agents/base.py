@@ -3,20 +3,34 @@
 An agent (see :class:`rex_env.sim.agent_api.Agent`) is woken by the simulation, reads the
 public :class:`~rex_env.sim.agent_api.MarketView` and its private
 :class:`~rex_env.sim.agent_api.OwnerView`, and returns instructions. :class:`SlotTrader` adds
-what every prototype needs: one working order per slot, steered toward a target position with
-*make-take* management — passive (inside the spread, "make") while gate closure is far,
-crossing the spread ("take") as it approaches, and a market order for what is left in the
-last wake-up before the gate.
+what every prototype needs:
+
+* periodic wake-ups with a seeded jitter, so that agents do not act in lockstep;
+* one working order per slot, steered toward a target position (:meth:`SlotTrader.steer`):
+  an unchanged intention keeps its order (and its time priority), a smaller one is a pure
+  decrease (keeps priority), anything else a modify or a cancel-and-replace;
+* *make-take* pricing (:meth:`SlotTrader.make_take_price`): passive inside the spread
+  ("make": earn the spread) while gate closure is far, moving to the crossing price ("take":
+  pay the spread) as it approaches — the urgency ``u`` goes from 0 when the slot opens to 1 at
+  its gate, and the limit moves as ``u ** make_take``;
+* :meth:`SlotTrader.others_best`: the best price of the *other* participants on one side (the
+  agent's own resting order excluded), so that an agent that improves on the book does not
+  keep improving on itself.
+
+Cost: everything here is O(1) dictionary and list work per slot; the random draws of the
+wake-up schedule use a ``random.Random`` seeded from the episode generator (a scalar numpy
+draw costs ~1 µs, a ``random.Random`` draw ~0.1 µs).
 """
 
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Iterable
 
 import numpy as np
 
-from rex_env.exchange import Order, Side, Status, Tif
+from rex_env.exchange import Order, Report, Side, Status, Tif
 from rex_env.sim.agent_api import (
     Agent,
     Instruction,
@@ -26,10 +40,48 @@ from rex_env.sim.agent_api import (
     modify,
     submit,
 )
-from rex_env.exchange import Report
 
-__all__ = ["Agent", "Instruction", "MarketView", "OwnerView", "SlotTrader", "cancel", "modify",
-           "submit"]
+__all__ = ["Agent", "Instruction", "MarketView", "OwnerView", "SlotTrader", "cancel",
+           "ceil_ticks", "check_number", "floor_ticks", "modify", "submit"]
+
+
+def check_number(name: str, value: object, lo: float | None = None, hi: float | None = None,
+                 *, lo_open: bool = False, hi_open: bool = False,
+                 integer: bool = False) -> float:
+    """Validate one agent parameter; the ``ValueError`` names it and what is allowed."""
+    kind = "an int" if integer else "a number"
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if integer:
+        ok = ok and float(value).is_integer()  # type: ignore[arg-type]
+    if ok and not math.isfinite(value):  # type: ignore[arg-type]
+        ok = False
+    if ok and lo is not None:
+        ok = value > lo if lo_open else value >= lo  # type: ignore[operator]
+    if ok and hi is not None:
+        ok = value < hi if hi_open else value <= hi  # type: ignore[operator]
+    if not ok:
+        rng = ""
+        if lo is not None and hi is not None:
+            rng = f" in {'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}"
+        elif lo is not None:
+            rng = f" {'>' if lo_open else '>='} {lo}"
+        elif hi is not None:
+            rng = f" {'<' if hi_open else '<='} {hi}"
+        raise ValueError(f"{name} must be {kind}{rng}, got {value!r}")
+    return float(value)  # type: ignore[arg-type]
+
+
+def floor_ticks(price: float, tick: float) -> int:
+    """A price in whole ticks, rounded down (a buyer's limit: never pays more than asked).
+
+    Tolerates float noise: ``floor_ticks(300.0, 0.1)`` is 3000, not 2999.
+    """
+    return math.floor(price / tick + 1e-9)
+
+
+def ceil_ticks(price: float, tick: float) -> int:
+    """A price in whole ticks, rounded up (a seller's limit: never accepts less)."""
+    return math.ceil(price / tick - 1e-9)
 
 
 class SlotTrader(Agent):
@@ -39,47 +91,59 @@ class SlotTrader(Agent):
         owner: the participant it trades for.
         period: seconds between wake-ups (a uniform jitter of ±``jitter`` of it is drawn from
             the episode generator so that agents do not act in lockstep).
+        jitter: fraction of ``period``, in [0, 1).
         reference_price: prior price (currency/MWh) when a slot has no quotes or trades.
-        grid_tick: price tick (currency/MWh) to convert prices.
         make_take: how urgency shapes the price: the limit moves from the passive to the
             crossing price as ``urgency ** make_take`` (1 = linear; larger = stay passive
             longer).
-        take_within: seconds before gate closure in which the rest goes as a market order.
+        take_within: seconds before gate closure in which what is left is taken at the
+            agent's limit price.
+        tick: price tick (currency/MWh) to convert prices to ticks.
+        lot: rate lot (kW) to convert rates to lots.
+
+    Raises:
+        ValueError: a parameter out of range, naming it and what is allowed.
     """
 
     def __init__(self, owner: str, *, period: int = 300, jitter: float = 0.2,
                  reference_price: float = 100.0, make_take: float = 2.0,
                  take_within: int = 600, tick: float = 0.1, lot: float = 0.1) -> None:
-        if period <= 0:
-            raise ValueError(f"period must be > 0 seconds, got {period}")
-        if not 0 <= jitter < 1:
-            raise ValueError(f"jitter must be in [0, 1), got {jitter}")
-        if make_take <= 0:
-            raise ValueError(f"make_take must be > 0, got {make_take}")
+        check_number("period", period, 0, lo_open=True, integer=True)
+        check_number("jitter", jitter, 0, 1, hi_open=True)
+        check_number("reference_price", reference_price)
+        check_number("make_take", make_take, 0, lo_open=True)
+        check_number("take_within", take_within, 0, integer=True)
+        check_number("tick", tick, 0, lo_open=True)
+        check_number("lot", lot, 0, lo_open=True)
         self.owner = owner
-        self.period = period
-        self.jitter = jitter
+        self.period = int(period)
+        self.jitter = float(jitter)
         self.ref_ticks = int(round(reference_price / tick))
-        self.make_take = make_take
-        self.take_within = take_within
-        self.tick = tick
-        self.lot = lot
+        self.make_take = float(make_take)
+        self.take_within = int(take_within)
+        self.tick = float(tick)
+        self.lot = float(lot)
         self.working: dict[int, Order] = {}
         self._rng = np.random.default_rng(0)
+        self._py = random.Random(0)
+        self._cursor = 0
 
     # -- schedule -----------------------------------------------------------------------------
     def reset(self, rng: np.random.Generator) -> None:
+        """Episode start: forget orders and round-robin position, reseed private randomness."""
         self._rng = rng
+        self._py = random.Random(int(rng.integers(2**63)))
         self.working = {}
+        self._cursor = 0
 
     def next_wake(self, now: int, rng: np.random.Generator) -> int | None:
         if now < 0:  # first wake: a random phase within one period
-            return int(self._rng.integers(0, self.period))
+            return self._py.randrange(self.period)
         j = self.jitter * self.period
-        return now + max(1, int(self.period + self._rng.uniform(-j, j)))
+        return now + max(1, int(self.period + self._py.uniform(-j, j)))
 
     def on_reports(self, reports: list[tuple[Instruction, Report]]) -> None:
-        for ins, rep in reports:
+        for _ins, rep in reports:
             order = rep.order
             if order is not None and order.status is Status.RESTING:
                 self.working[order.first_slot] = order
@@ -114,11 +178,42 @@ class SlotTrader(Agent):
             return min(ask, vwap) if vwap is not None else ask
         return vwap if vwap is not None else self.ref_ticks
 
+    @staticmethod
+    def others_best(market: MarketView, slot: int, side: Side, own: Order | None
+                    ) -> int | None:
+        """Best price on ``side`` of ``slot`` among the *other* participants' orders.
+
+        The agent's own resting order ``own`` (if on that side and alone at the top level) is
+        skipped: the next level is then the others' best. Public data plus the agent's own
+        order only (SPEC §11).
+        """
+        best = market.best_bid(slot) if side is Side.BUY else market.best_ask(slot)
+        if (best is None or own is None or own.side is not side or own.price != best
+                or own.status is not Status.RESTING):
+            return best
+        levels = market.depth(slot, side, 2)
+        if levels and levels[0][1] > own.rate:  # someone else at the same price
+            return best
+        return levels[1][0] if len(levels) > 1 else None
+
     def make_take_price(self, market: MarketView, slot: int, side: Side, u: float,
-                        spread_ticks: int = 50) -> int:
-        """The limit price for an urgency ``u``: passive inside the spread -> crossing."""
+                        spread_ticks: int = 50, own: Order | None = None) -> int:
+        """The limit price for an urgency ``u``: passive inside the spread -> crossing.
+
+        ``u = 0``: one tick better than the others' best quote on the own side (never
+        crossing); ``u = 1``: the best quote on the other side (crossing). Without quotes, the
+        fair price -/+ half of ``spread_ticks``. ``own`` (the agent's working order in the
+        slot) is left out of the own side's best, so a resting order does not undercut itself
+        at every wake-up.
+        """
         bid, ask = market.best_bid(slot), market.best_ask(slot)
-        fair = self.fair_price(market, slot)
+        fair = (bid + ask) / 2 if bid is not None and ask is not None else \
+            self.fair_price(market, slot)
+        if own is not None and own.side is side:
+            if side is Side.BUY:
+                bid = self.others_best(market, slot, Side.BUY, own)
+            else:
+                ask = self.others_best(market, slot, Side.SELL, own)
         w = u**self.make_take
         if side is Side.BUY:
             passive = (bid + 1) if bid is not None else fair - spread_ticks / 2

@@ -1,24 +1,60 @@
 """The intermittent prosumer (SPEC §10.1): reserve the forecast, manage make-take to the gate.
 
 It owns uncontrollable generation and/or load (wind, PV, household) and needs no clever
-forecasting: for every open slot it targets a position equal to minus its forecast net rate
-(it sells forecast surplus, buys forecast deficit), revises as forecasts update, and manages
-its working order *make-take*: passive inside the spread while the gate is far (earning the
-spread rather than paying it), progressively crossing as gate closure approaches, and a
-market order for what remains in its last wake-up before the gate, so it rarely ends in
-imbalance. Risk-neutral and "no-loss": it never buys above ``max_buy`` nor sells below
-``min_sell`` (currency/MWh), the prices at which staying in imbalance is cheaper.
+forecasting. Its rules:
+
+1. **Target = minus the forecast.** For every open slot it targets the position (bought > 0)
+   ``round(-forecast net rate / lot)``: it sells forecast surplus and buys forecast deficit,
+   and revises as the forecast updates. Under a symmetric imbalance price the expected
+   imbalance cost is smallest at the forecast (it is unbiased, SPEC §8); rounding to the lot
+   is the best a lot-granular order can do.
+2. **Make-take.** The working order of a slot is priced passively early — one tick better than
+   the other participants' best quote, so it *earns* the spread from impatient traders — and
+   moves toward the crossing price as ``urgency ** make_take`` (urgency 0 when the slot
+   opens, 1 at its gate): a quadratic path stays patient for most of the 6 h window and is
+   decisive in the last hour.
+3. **Take what is left.** In its wake-ups within ``take_within`` seconds of the gate the rest
+   is priced at its no-loss limit, so it trades against whatever the book offers within the
+   limit: it rarely ends in imbalance.
+4. **No-loss limits: never pay more than the imbalance would cost.** Staying in imbalance is
+   the alternative to trading, so it never buys above (sells below) what the imbalance is
+   expected to settle at, read from the settlement rule (SPEC §9) and the slot's public VWAP
+   ``v`` (the scenario's reference price before the first trade): ``single``: ``v (1 ±
+   cushion)`` (the scarcity adder moves the price with the system imbalance, which it cannot
+   see; the cushion is its risk margin); ``dual``: ``v (1 + premium) + fee`` and ``v / (1 +
+   premium) - fee`` (the penalty prices, with ``v`` standing for the slot's high and low);
+   ``curtail``: unserved load loses its value, spilled output earns nothing, so only the
+   absolute limits apply. Always within ``[min_sell, max_buy]``: the retail tariff (the
+   grid's price for energy the community does not have) and zero (renewable output has no
+   marginal cost).
+
+What is left is imbalance it cannot avoid: in the community preset the tracking error at the
+gate (final position minus the last forecast it could see) is zero; the imbalance is the
+error of that forecast (lead 30 min: forecasts are revised every slot, and the revision of
+lead 15 min is published at the second the gate closes) plus the rounding to the 0.1 kW lot,
+which is most of it for a 0.4 kW household.
 
 Parameters and why:
 
 * ``period`` 300 s: forecasts are revised every slot (900 s); three looks per revision let it
   follow the book without flooding it.
-* ``deadband`` 1 lot: a forecast change smaller than this does not move its order (keeps
-  priority, avoids churn).
-* ``make_take`` 2.0: quadratic urgency — patient for most of the 6 h window, decisive in the
-  last hour.
-* ``max_buy`` / ``min_sell``: the outside options (the retail tariff for a buyer, zero for
-  renewable output whose marginal cost is zero).
+* ``slots_per_wake`` 6: the nearest half of them at every wake-up (they are urgent), the rest
+  round-robin over the far slots (each far slot is revisited every ~40 min; far forecasts move
+  slowly).
+* ``deadband`` 1 lot: a change of the gap smaller than this does not move a patient order
+  (keeps its priority, avoids churn).
+* ``make_take`` 2.0, ``take_within`` 600 s (inherited; every slot gets at least one wake-up in
+  its last 600 s since the wake-up gap is at most 1.2 x 300 s).
+* ``cushion`` 0.2: in single pricing a short (long) owner pays (receives) the VWAP moved by
+  the scarcity adder; 20 % covers a system imbalance of the size of the community's load in
+  the community preset.
+* ``settlement`` (mode, premium, fee): taken from the scenario by
+  :func:`agents.make_agent`.
+
+Cost: one :meth:`act` handles ``slots_per_wake`` slots with O(1) work each (a forecast lookup,
+a position, the best quotes; a slot already reserved as forecast costs ~1 µs): ≈ 80 µs of CPU
+on average in a community day (8,880 acts, a third of the day's 1.9 s), measured with
+``time.process_time`` around each call on a loaded 2-core machine.
 """
 
 from __future__ import annotations
@@ -28,64 +64,118 @@ from collections.abc import Iterable
 from rex_env.exchange import Phase, Side
 from rex_env.sim.agent_api import Instruction, MarketView, OwnerView
 
-from .base import SlotTrader
+from .base import SlotTrader, ceil_ticks, check_number, floor_ticks
 
 
 class IntermittentProsumer(SlotTrader):
-    """Reserves its forecast net rate in every open slot with make-take management."""
+    """Reserves its forecast net rate in every open slot with make-take management.
+
+    Args:
+        owner: the participant it trades for.
+        period: seconds between wake-ups.
+        deadband: lots; smaller changes of a patient order's size are ignored (int >= 0).
+        max_buy: currency/MWh, the highest price it pays.
+        min_sell: currency/MWh, the lowest price it accepts (<= ``max_buy``).
+        slots_per_wake: slots it manages per wake-up (int >= 1).
+        settlement: imbalance mode of the market, ``single``, ``dual`` or ``curtail``.
+        premium, fee: the dual mode's penalty parameters (fraction, currency/MWh; >= 0).
+        cushion: fraction >= 0; single mode's margin around the VWAP.
+        **kw: :class:`~agents.base.SlotTrader` parameters.
+
+    Raises:
+        ValueError: a parameter out of range, naming it and what is allowed.
+    """
 
     def __init__(self, owner: str, *, period: int = 300, deadband: int = 1,
                  max_buy: float = 300.0, min_sell: float = 0.0, slots_per_wake: int = 6,
-                 **kw: float) -> None:
+                 settlement: str = "single", premium: float = 0.2, fee: float = 5.0,
+                 cushion: float = 0.2, **kw: float) -> None:
         super().__init__(owner, period=period, **kw)  # type: ignore[arg-type]
+        check_number("deadband", deadband, 0, integer=True)
+        check_number("max_buy", max_buy)
+        check_number("min_sell", min_sell)
+        check_number("slots_per_wake", slots_per_wake, 1, integer=True)
         if max_buy < min_sell:
             raise ValueError(f"max_buy ({max_buy}) must be >= min_sell ({min_sell})")
-        if slots_per_wake < 1:
-            raise ValueError(f"slots_per_wake must be >= 1, got {slots_per_wake}")
-        self.deadband = deadband
-        self.max_buy = int(max_buy / self.tick)
-        self.min_sell = int(min_sell / self.tick)
-        self.slots_per_wake = slots_per_wake
-        self._cursor = 0
+        if settlement not in ("single", "dual", "curtail"):
+            raise ValueError(f"settlement must be one of single, dual, curtail; got "
+                             f"{settlement!r}")
+        check_number("premium", premium, 0)
+        check_number("fee", fee, 0)
+        check_number("cushion", cushion, 0)
+        self.settlement = settlement
+        self.premium = float(premium)
+        self.fee_ticks = fee / self.tick
+        self.cushion = float(cushion)
+        self.deadband = int(deadband)
+        self.max_buy = floor_ticks(max_buy, self.tick)
+        self.min_sell = ceil_ticks(min_sell, self.tick)
+        self.slots_per_wake = int(slots_per_wake)
 
     def target(self, me: OwnerView, slot: int, now: int) -> int:
         """Target position in lots: minus the forecast net rate (bought > 0)."""
         return round(-me.forecast(slot, now)[0] / self.lot)
+
+    def chosen_slots(self, slots: range) -> list[int]:
+        """The nearest ``slots_per_wake // 2`` slots, then the far ones round-robin."""
+        near = self.slots_per_wake // 2
+        chosen = list(slots[:near])
+        far = slots[near:]
+        if len(far):
+            k = min(self.slots_per_wake - len(chosen), len(far))
+            start = self._cursor % len(far)
+            chosen += [far[(start + i) % len(far)] for i in range(k)]
+            self._cursor += k
+        return chosen
 
     def act(self, market: MarketView, me: OwnerView) -> Iterable[Instruction]:
         slots = market.open_slots()
         if not len(slots):
             return []
         now = market.now
-        # the nearest slots every time (urgent), the rest round-robin
-        chosen = list(slots[: self.slots_per_wake // 2])
-        far = slots[len(chosen):]
-        if len(far):
-            k = self.slots_per_wake - len(chosen)
-            start = self._cursor % len(far)
-            chosen += [far[(start + i) % len(far)] for i in range(min(k, len(far)))]
-            self._cursor += k
         out: list[Instruction] = []
-        for slot in chosen:
+        for slot in self.chosen_slots(slots):
             gap = self.target(me, slot, now) - me.position(slot)
             w = self.live(slot)
-            if w is not None and abs(gap - (w.rate if w.side is Side.BUY else -w.rate)) < \
-                    self.deadband and self.urgency(market, slot) < 0.5:
-                continue
+            if w is None:
+                if gap == 0:
+                    continue  # reserved as forecast, nothing working: nothing to do
+            elif abs(gap - (w.rate if w.side is Side.BUY else -w.rate)) < self.deadband \
+                    and self.urgency(market, slot) < 0.5:
+                continue  # a patient order of the right size keeps its price and priority
             out.extend(self.order_for(market, slot, gap))
         return out
 
+    def limit(self, market: MarketView, slot: int, side: Side) -> int:
+        """Rule 4: the highest price it pays (BUY) or lowest it accepts (SELL), in ticks."""
+        if self.settlement == "curtail":
+            return self.max_buy if side is Side.BUY else self.min_sell
+        v = market.vwap(slot)
+        ref = float(self.ref_ticks) if v is None else v
+        if self.settlement == "single":
+            d = self.cushion * abs(ref)
+            lim = ref + d if side is Side.BUY else ref - d
+        elif side is Side.BUY:
+            lim = (ref * (1 + self.premium) if ref >= 0 else ref / (1 + self.premium)) \
+                + self.fee_ticks
+        else:
+            lim = (ref / (1 + self.premium) if ref >= 0 else ref * (1 + self.premium)) \
+                - self.fee_ticks
+        if side is Side.BUY:
+            return min(self.max_buy, int(lim // 1))
+        return max(self.min_sell, int(-(-lim // 1)))
+
     def order_for(self, market: MarketView, slot: int, gap: int) -> list[Instruction]:
+        """The instructions that steer the slot's working order to trade ``gap`` lots."""
         if gap == 0:
             return self.steer(market, slot, 0, 0)
         side = Side.BUY if gap > 0 else Side.SELL
-        phase = market.phase(slot)
+        lim = self.limit(market, slot, side)
         left = market.schedule.close_time(slot) - market.now
-        if phase is Phase.CONTINUOUS and left <= self.take_within:
+        if left <= self.take_within and market.phase(slot) is Phase.CONTINUOUS:
             # last chance: take what the book offers within the no-loss limit, now
-            price = self.max_buy if side is Side.BUY else self.min_sell
-            return self.steer(market, slot, gap, price)
+            return self.steer(market, slot, gap, lim)
         u = self.urgency(market, slot)
-        price = self.make_take_price(market, slot, side, u)
-        price = min(price, self.max_buy) if side is Side.BUY else max(price, self.min_sell)
+        price = self.make_take_price(market, slot, side, u, own=self.working.get(slot))
+        price = min(price, lim) if side is Side.BUY else max(price, lim)
         return self.steer(market, slot, gap, price)

@@ -32,8 +32,12 @@ TRADERS = ("zic", "ziu")
 
 def _number(x: object, where: str) -> float:
     if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
-        raise ValueError(f"{where}: {x!r} is not a finite number")
+        raise ValueError(f"{where}: must be a finite number, got {x!r}")
     return float(x)
+
+
+def _finite_or_none(x: float) -> float | None:
+    return x if math.isfinite(x) else None
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,8 @@ class ClassroomMarket:
 
     Raises:
         ValueError: naming the field and what is allowed (empty lists, non-numbers,
-            price_min >= price_max, values outside the price range).
+            price_min >= price_max, values outside the price range, a market in which no
+            unit can trade at a gain).
     """
 
     buyers: tuple[tuple[float, ...], ...]
@@ -71,12 +76,16 @@ class ClassroomMarket:
         object.__setattr__(self, "buyers", tuple(tuple(float(x) for x in u) for u in self.buyers))
         object.__setattr__(self, "sellers",
                            tuple(tuple(float(x) for x in u) for u in self.sellers))
+        if not self.equilibrium().max_surplus > 0:
+            raise ValueError("buyers, sellers: no unit can trade at a gain (every value is at or "
+                             "below every cost), so efficiency is undefined; at least one "
+                             "value must exceed one cost")
 
     @classmethod
     def from_dict(cls, d: Any) -> ClassroomMarket:
         if not isinstance(d, dict):
-            raise ValueError("the market file must hold a JSON object with buyers, sellers, "
-                             "price_min, price_max")
+            raise ValueError("market: must be a JSON object with fields buyers, sellers and "
+                             f"optionally price_min, price_max; got {type(d).__name__}")
         unknown = sorted(set(d) - {"buyers", "sellers", "price_min", "price_max"})
         if unknown:
             raise ValueError(f"unknown field(s) {unknown}; allowed: buyers, sellers, "
@@ -86,13 +95,30 @@ class ClassroomMarket:
                 raise ValueError(f"{f}: missing; a list of lists of numbers is required")
         return cls(d["buyers"], d["sellers"], d.get("price_min", 1.0), d.get("price_max", 200.0))
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form :meth:`from_dict` reads."""
+        def num(x: float) -> float | int:
+            return int(x) if float(x).is_integer() else x
+
+        return {"buyers": [[num(x) for x in u] for u in self.buyers],
+                "sellers": [[num(x) for x in u] for u in self.sellers],
+                "price_min": num(self.price_min), "price_max": num(self.price_max)}
+
     @classmethod
     def load(cls, path: str | Path) -> ClassroomMarket:
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValueError(f"{path}: cannot read the market file "
+                             f"({exc.strerror or exc})") from None
+        try:
+            data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}: not valid JSON ({exc})") from exc
-        return cls.from_dict(data)
+            raise ValueError(f"{path}: not valid JSON ({exc})") from None
+        try:
+            return cls.from_dict(data)
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
 
     def equilibrium(self) -> Any:
         values = [v for u in self.buyers for v in u]
@@ -101,11 +127,36 @@ class ClassroomMarket:
 
 
 def smith_market() -> ClassroomMarket:
-    """The default: a symmetric market of 6 buyers and 6 sellers with 3 units each
-    (values 200-40, costs 20-180 in steps; equilibrium ≈ 110, 9 units)."""
+    """The default: a symmetric market of 6 buyers and 6 sellers with 3 units each (values
+    60-190, costs 30-160, in steps of 10; equilibrium price 110, 12 units, two of them at
+    zero gain; maximum surplus 860)."""
     buyers = [(190 - 10 * i, 150 - 10 * i, 110 - 10 * i) for i in range(6)]
     sellers = [(30 + 10 * i, 70 + 10 * i, 110 + 10 * i) for i in range(6)]
     return ClassroomMarket(tuple(buyers), tuple(sellers), 1.0, 200.0)
+
+
+def example_markets() -> dict[str, ClassroomMarket]:
+    """Four classroom markets of different shapes (the README's table; JSON copies in
+    ``examples/classroom/``):
+
+    * ``symmetric``: :func:`smith_market`;
+    * ``flat_supply``: sellers' costs 95-105 (a nearly flat supply curve), buyers' values
+      60-190; most of the surplus goes to the buyers;
+    * ``asymmetric``: 3 buyers with 6 units each against 9 sellers with 2 units each;
+    * ``thin_margin``: values and costs interleave in small steps around the equilibrium,
+      so that many extramarginal units lie just beyond it: trading them destroys surplus.
+    """
+    flat = ClassroomMarket(
+        tuple((190 - 10 * i, 150 - 10 * i, 110 - 10 * i) for i in range(6)),
+        tuple((95 + 2 * i, 97 + 2 * i, 99 + 2 * i) for i in range(6)), 1.0, 200.0)
+    asym = ClassroomMarket(
+        tuple(tuple(190 - 20 * j - 5 * i for j in range(6)) for i in range(3)),
+        tuple((30 + 15 * i, 100 + 12 * i) for i in range(9)), 1.0, 200.0)
+    thin = ClassroomMarket(
+        tuple((130 - 4 * i, 118 - 4 * i, 106 - 4 * i, 94 - 4 * i) for i in range(4)),
+        tuple((70 + 4 * i, 82 + 4 * i, 94 + 4 * i, 106 + 4 * i) for i in range(4)), 1.0, 200.0)
+    return {"symmetric": smith_market(), "flat_supply": flat, "asymmetric": asym,
+            "thin_margin": thin}
 
 
 @dataclass
@@ -116,15 +167,17 @@ class ClassroomResult:
     smith_alpha: list[float] = field(default_factory=list)
 
     def as_dict(self, market: ClassroomMarket, **config: Any) -> dict[str, Any]:
+        """The results as strict JSON (an undefined statistic, e.g. Smith's alpha of a
+        period without trades, is ``None``)."""
         eq = market.equilibrium()
         eff = [e for e in self.efficiency if not math.isnan(e)]
         return {
             "config": config,
-            "efficiency": self.efficiency,
-            "mean_efficiency": float(np.mean(eff)) if eff else float("nan"),
+            "efficiency": [_finite_or_none(e) for e in self.efficiency],
+            "mean_efficiency": float(np.mean(eff)) if eff else None,
             "trades": self.trades,
             "prices": self.prices,
-            "smith_alpha": self.smith_alpha,
+            "smith_alpha": [_finite_or_none(a) for a in self.smith_alpha],
             "equilibrium": {"price_lo": eq.price_lo, "price_hi": eq.price_hi,
                             "quantity": eq.quantity, "max_surplus": eq.max_surplus},
         }
@@ -136,17 +189,21 @@ def run_classroom(market: ClassroomMarket, trader: str = "zic", periods: int = 1
     """Run ``periods`` trading periods of ZI traders on the exchange.
 
     Raises:
-        ValueError: unknown trader, non-positive periods, negative shouts, bad tick.
+        ValueError: unknown trader, non-positive periods, negative shouts or seed, bad tick
+            — naming the parameter and what is allowed.
     """
     if trader not in TRADERS:
         raise ValueError(f"trader must be one of {', '.join(TRADERS)}, got {trader!r}")
-    if not isinstance(periods, int) or periods < 1:
-        raise ValueError(f"periods must be an int >= 1, got {periods!r}")
-    if not isinstance(shouts, int) or shouts < 0:
-        raise ValueError(f"shouts must be an int >= 0, got {shouts!r}")
-    if not tick > 0:
-        raise ValueError(f"tick must be > 0, got {tick}")
-    grid = Grid(tick=str(tick), lot="1", price_min=-1e9 * tick, price_max=1e9 * tick)
+    if isinstance(periods, bool) or not isinstance(periods, int) or periods < 1:
+        raise ValueError(f"periods must be an int >= 1 (trading periods), got {periods!r}")
+    if isinstance(shouts, bool) or not isinstance(shouts, int) or shouts < 0:
+        raise ValueError(f"shouts must be an int >= 0 (quotes per period), got {shouts!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be an int >= 0, got {seed!r}")
+    if isinstance(tick, bool) or not isinstance(tick, (int, float)) or not tick > 0:
+        raise ValueError(f"tick must be a number > 0, got {tick!r}")
+    bound = f"{1e9 * tick:.0f}"  # wide bounds: the market's own range is enforced by the quotes
+    grid = Grid(tick=str(tick), lot="1", price_min="-" + bound, price_max=bound)
     rng = np.random.default_rng(seed)
     lo = math.ceil(market.price_min / tick)
     hi = math.floor(market.price_max / tick)

@@ -10,7 +10,8 @@ Sizes are those of a German residential community in summer (day 172, latitude 5
 * the grid behind the community (``grid``, the supplier of last resort) bids the feed-in
   tariff and offers the retail tariff in every slot, so local prices lie between them.
 
-The classroom market (Gode & Sunder) has its own runner: :mod:`rex_env.sim.classroom`.
+The classroom market (Gode & Sunder) has its own runner: :mod:`rex_env.classroom`. Scenarios
+can also be written as JSON files (:mod:`rex_env.scenarios.loader`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,19 @@ def _households(n: int, n_pv: int, n_battery: int, prefix: str = "house",
                                 load=Household(annual_kwh=2500.0 + 250.0 * (i % 8)),
                                 pv=pv, battery=battery))
     return out
+
+
+COMMUNITY_ADDER = 20000.0
+"""Scarcity adder of the community's single imbalance price, currency/MWh per MWh.
+
+Scaled to the community: its load is ≈ 10 kW, i.e. ≈ 2.5 kWh per 15-min slot, so a system
+imbalance of the size of the whole load moves the imbalance price by ≈ 50 /MWh, about half
+the price level. With a much smaller adder (2000: 5 /MWh for the same imbalance) imbalance
+settles at about the VWAP, and an owner who buys cheap from impatient sellers and leaves the
+energy in imbalance is paid the VWAP for it: a random trader holding the plant then earned
+more than the prototype plant (market_rules.md §2.2: the scarcity component exists to give
+an incentive to balance).
+"""
 
 
 def toy() -> Scenario:
@@ -62,7 +76,8 @@ def community() -> Scenario:
 
     24 households (8 with PV, 3 of those with a home battery), a 60 kW wind turbine, a 60 kW
     biogas plant, a 200 kWh community battery run by a storage dealer, 4 ZI-C noise traders
-    and the grid connection; a spring day (day 100); single-price imbalance settlement.
+    and the grid connection; a spring day (day 100); single-price imbalance settlement with a
+    scarcity adder scaled to the community (:data:`COMMUNITY_ADDER`).
     """
     prosumers = [
         *_households(24, n_pv=8, n_battery=3),
@@ -75,7 +90,7 @@ def community() -> Scenario:
         ProsumerSpec("grid", "grid", external=True),
     ]
     return Scenario("community", tuple(prosumers), schedule=SlotSchedule(day_of_year=100),
-                    settlement=SettlementConfig(mode="single", scarcity_adder=2000.0),
+                    settlement=SettlementConfig(mode="single", scarcity_adder=COMMUNITY_ADDER),
                     description="24 households, wind, biogas plant, battery, 4 noise traders",
                     learners=tuple(f"house{i:02d}" for i in range(8)))
 
@@ -95,7 +110,8 @@ def town() -> Scenario:
         ProsumerSpec("grid", "grid", external=True),
     ]
     return Scenario("town", tuple(prosumers),
-                    description="100 households, 2 wind, 3 plants, 3 batteries, 12 noise traders")
+                    description="100 households, 2 wind, 3 plants, 3 batteries, 12 noise traders",
+                    learners=tuple(f"house{i:02d}" for i in range(10)))
 
 
 PRESETS: dict[str, Callable[[], Scenario]] = {"toy": toy, "community": community, "town": town}

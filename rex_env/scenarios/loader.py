@@ -1,0 +1,314 @@
+"""Scenarios from JSON files: :func:`load_scenario`, :func:`scenario_from_dict` and back,
+:func:`scenario_to_dict`.
+
+A scenario file holds one JSON object. Every field but ``name`` and ``prosumers`` is optional
+and defaults as in :class:`~rex_env.scenarios.Scenario`; ``base`` starts from a preset instead
+(its fields, each replaced whole by the file's)::
+
+    {
+      "name": "my-street",
+      "description": "six houses and a battery",
+      "base": "community",                       # optional: start from a preset
+      "schedule": {"n_slots": 96, "open_lead": 21600, "gate_lead": 900, "call_len": 300,
+                   "slot_len": 900, "start_hour": 0, "day_of_year": 172},
+      "grid": {"tick": "0.1", "lot": "0.1", "price_min": -9999, "price_max": 9999},
+      "settlement": {"mode": "single", "scarcity_adder": 20000},
+      "tariff": {"retail": 300, "feed_in": 80},
+      "reference_price": 100,
+      "depth_levels": 5,
+      "learners": ["house00"],                   # optional: owners an RL policy trades for
+      "prosumers": [
+        {"owner": "house", "count": 6, "agent": "intermittent",
+         "load": {"annual_kwh": 3500}, "pv": {"peak_kw": 6}},
+        {"owner": "battery", "agent": "storage",
+         "battery": {"energy_kwh": 100, "power_kw": 50}, "params": {"margin": 0.05}},
+        {"owner": "grid", "agent": "grid", "external": true}
+      ]
+    }
+
+A prosumer's assets (``wind``, ``pv``, ``load``, ``plant``, ``battery``) take the fields of
+:class:`~rex_env.physics.WindFarm`, :class:`~rex_env.physics.PVSystem`,
+:class:`~rex_env.physics.Household`, :class:`~rex_env.physics.ProvisionPlant` and
+:class:`~rex_env.physics.Battery`; ``params`` override the agent's defaults (see
+:mod:`agents`); ``count`` makes that many copies named ``owner00``, ``owner01``, ...
+
+Every error names the field (``prosumers[2].battery.power_kw``) and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from ..exchange import Grid
+from ..physics import Battery, Household, ProvisionPlant, PVSystem, WindFarm
+from ..sim.prosumer import ProsumerSpec
+from ..sim.schedule import SlotSchedule
+from ..sim.settlement import SettlementConfig
+from .base import AGENT_KINDS, Scenario, Tariff
+
+ASSETS: dict[str, type] = {"wind": WindFarm, "pv": PVSystem, "load": Household,
+                           "plant": ProvisionPlant, "battery": Battery}
+"""Asset field of a prosumer -> its physics class."""
+
+TOP_FIELDS = ("name", "description", "base", "schedule", "grid", "settlement", "tariff",
+              "reference_price", "depth_levels", "prosumers", "learners")
+PROSUMER_FIELDS = ("owner", "agent", "count", "params", "external", *ASSETS)
+_GRID_FIELDS = ("tick", "lot", "price_min", "price_max")
+
+
+def _fail(where: str, msg: str) -> ValueError:
+    return ValueError(f"{where or 'scenario'}: {msg}")
+
+
+def _at(where: str, key: str) -> str:
+    """The path of field ``key`` inside ``where`` (``""`` is the top level)."""
+    return f"{where}.{key}" if where else key
+
+
+def _object(x: Any, where: str, allowed: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(x, dict):
+        raise _fail(where, f"must be a JSON object with fields among {', '.join(allowed)}; "
+                           f"got {type(x).__name__}")
+    unknown = sorted(k for k in x if k not in allowed)
+    if unknown:
+        raise _fail(where, f"unknown field(s) {', '.join(map(repr, unknown))}; allowed: "
+                           f"{', '.join(allowed)}")
+    return x
+
+
+def _value(x: Any, where: str) -> Any:
+    """A JSON scalar or list as a dataclass field value (lists become tuples)."""
+    if isinstance(x, list):
+        return tuple(_value(v, f"{where}[{i}]") for i, v in enumerate(x))
+    if isinstance(x, float) and not math.isfinite(x):
+        raise _fail(where, f"must be a finite number, got {x!r}")
+    if isinstance(x, dict):
+        raise _fail(where, "must be a number, string, boolean or list, not an object")
+    return x
+
+
+def _build(cls: type, data: Any, where: str, exclude: tuple[str, ...] = (),
+           fixed: dict[str, Any] | None = None) -> Any:
+    """``cls(**data)`` with every field checked by name and errors prefixed by ``where``."""
+    names = tuple(f.name for f in dataclasses.fields(cls) if f.init and f.name not in exclude)
+    fields = _object(data, where, names)
+    kwargs = {k: _value(v, f"{where}.{k}") for k, v in fields.items()}
+    kwargs.update(fixed or {})
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise _fail(where, str(exc)) from None
+
+
+def _number(x: Any, where: str, *, integer: bool = False) -> Any:
+    ok = isinstance(x, (int, float)) and not isinstance(x, bool)
+    if ok and integer:
+        ok = float(x).is_integer()
+    if not ok or not math.isfinite(x):
+        raise _fail(where, f"must be {'an int' if integer else 'a number'}, got {x!r}")
+    return int(x) if integer else x
+
+
+def _prosumers(data: Any, where: str = "prosumers") -> tuple[ProsumerSpec, ...]:
+    if not isinstance(data, list) or not data:
+        raise _fail(where, "must be a non-empty list of prosumer objects (owner, agent, "
+                           "assets)")
+    out: list[ProsumerSpec] = []
+    for i, p in enumerate(data):
+        w = f"{where}[{i}]"
+        p = _object(p, w, PROSUMER_FIELDS)
+        owner = p.get("owner")
+        if not isinstance(owner, str) or not owner:
+            raise _fail(f"{w}.owner", f"must be a non-empty string, got {owner!r}")
+        agent = p.get("agent")
+        if agent not in AGENT_KINDS:
+            raise _fail(f"{w}.agent", f"must be one of {', '.join(AGENT_KINDS)}; got {agent!r}")
+        count = p.get("count")
+        if count is not None:
+            count = _number(count, f"{w}.count", integer=True)
+            if count < 1:
+                raise _fail(f"{w}.count", f"must be an int >= 1, got {count}")
+        external = p.get("external", False)
+        if not isinstance(external, bool):
+            raise _fail(f"{w}.external", f"must be true or false, got {external!r}")
+        assets = {name: _build(cls, p[name], f"{w}.{name}")
+                  for name, cls in ASSETS.items() if p.get(name) is not None}
+        params = p.get("params", {})
+        if not isinstance(params, dict):
+            raise _fail(f"{w}.params", "must be a JSON object of agent parameter -> value")
+        for k, v in params.items():
+            if not isinstance(v, (int, float, str, bool)) or (
+                    isinstance(v, float) and not math.isfinite(v)):
+                raise _fail(f"{w}.params.{k}", f"must be a finite number, string or boolean, "
+                                               f"got {v!r}")
+        names = [owner] if count is None else \
+            [f"{owner}{j:0{max(2, len(str(count - 1)))}d}" for j in range(count)]
+        for name in names:
+            try:
+                out.append(ProsumerSpec(name, agent, params=tuple(params.items()),
+                                        external=external, **assets))
+            except ValueError as exc:
+                raise _fail(w, str(exc)) from None
+    return tuple(out)
+
+
+def scenario_from_dict(data: Any, where: str = "") -> Scenario:
+    """A validated :class:`Scenario` from a JSON-like dict (see the module docstring).
+
+    Raises:
+        ValueError: naming the field and what is allowed.
+    """
+    from .presets import PRESETS  # presets import this package's base only
+
+    data = _object(data, where, TOP_FIELDS)
+    base_name = data.get("base")
+    if base_name is not None:
+        if base_name not in PRESETS:
+            raise _fail(_at(where, "base"), "must be a preset, one of "
+                        f"{', '.join(sorted(PRESETS))}; got {base_name!r}")
+        base: Scenario | None = PRESETS[base_name]()
+    else:
+        base = None
+        if "prosumers" not in data:
+            raise _fail(_at(where, "prosumers"), "missing; a non-empty list of prosumers is "
+                                              "required (or a 'base' preset)")
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        raise _fail(_at(where, "name"), f"must be a non-empty string, got {name!r}")
+    kw: dict[str, Any] = {} if base is None else {
+        f.name: getattr(base, f.name) for f in dataclasses.fields(Scenario)}
+    kw["name"] = name
+    if "description" in data:
+        if not isinstance(data["description"], str):
+            raise _fail(_at(where, "description"), "must be a string")
+        kw["description"] = data["description"]
+    if "schedule" in data:
+        kw["schedule"] = _build(SlotSchedule, data["schedule"], _at(where, "schedule"))
+    slot_len = kw.get("schedule", SlotSchedule()).slot_len
+    if "grid" in data:
+        kw["grid"] = _build(Grid, data["grid"], _at(where, "grid"), exclude=("slot_len",),
+                            fixed={"slot_len": slot_len})
+    elif "schedule" in data:
+        g = kw.get("grid", Grid())
+        kw["grid"] = dataclasses.replace(g, slot_len=slot_len)
+    if "settlement" in data:
+        kw["settlement"] = _build(SettlementConfig, data["settlement"], _at(where, "settlement"))
+    if "tariff" in data:
+        kw["tariff"] = _build(Tariff, data["tariff"], _at(where, "tariff"))
+    if "reference_price" in data:
+        kw["reference_price"] = _number(data["reference_price"], _at(where, "reference_price"))
+    if "depth_levels" in data:
+        kw["depth_levels"] = _number(data["depth_levels"], _at(where, "depth_levels"),
+                                     integer=True)
+    if "prosumers" in data:
+        kw["prosumers"] = _prosumers(data["prosumers"], _at(where, "prosumers"))
+        if "learners" not in data and base is not None:
+            kw.pop("learners", None)  # the preset's learners may not exist any more
+    if "learners" in data:
+        learners = data["learners"]
+        if not isinstance(learners, list) or not all(isinstance(x, str) for x in learners):
+            raise _fail(_at(where, "learners"), "must be a list of owner ids")
+        kw["learners"] = tuple(learners)
+    try:
+        scenario = Scenario(**kw)
+    except ValueError as exc:
+        raise _fail(where, str(exc)) from None
+    _check_agents(scenario, data.get("prosumers"), where)
+    return scenario
+
+
+def _check_agents(scenario: Scenario, raw: Any, where: str) -> None:
+    """Build each hand-coded agent once, so that a kind that does not fit the assets or a bad
+    ``params`` entry fails here, naming the prosumer, rather than when the market starts."""
+    try:
+        from agents import make_agent  # the population lives above this package
+    except ImportError:  # pragma: no cover - agents ships with rex_env
+        return
+    index: dict[str, int] = {}
+    if isinstance(raw, list):
+        for i, p in enumerate(raw):
+            if isinstance(p, dict) and isinstance(p.get("owner"), str):
+                index[p["owner"]] = i
+    for spec in scenario.prosumers:
+        try:
+            make_agent(spec, scenario)
+        except ValueError as exc:
+            j = index.get(spec.owner, index.get(spec.owner.rstrip("0123456789")))
+            w = _at(where, f"prosumers[{j}]" if j is not None else "prosumers")
+            raise _fail(w, str(exc)) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """The scenario of a JSON file (see the module docstring).
+
+    Raises:
+        ValueError: the file is missing, not JSON, or a field is invalid — naming the file,
+            the field and what is allowed.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"{p}: cannot read the scenario file ({exc.strerror or exc})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{p}: not valid JSON ({exc})") from None
+    try:
+        return scenario_from_dict(data)
+    except ValueError as exc:
+        raise ValueError(f"{p}: {exc}") from None
+
+
+def _asset_dict(asset: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(asset):
+        if not f.init:
+            continue
+        v = getattr(asset, f.name)
+        if isinstance(v, float) and math.isinf(v):
+            continue  # JSON has no infinity; the default (no limit) is infinite
+        out[f.name] = list(v) if isinstance(v, tuple) else v
+    return out
+
+
+def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
+    """A JSON-able dict that :func:`scenario_from_dict` turns back into ``scenario``.
+
+    (Infinite ramp limits are left out: they are the default.)
+    """
+    g = scenario.grid
+    prosumers = []
+    for p in scenario.prosumers:
+        d: dict[str, Any] = {"owner": p.owner, "agent": p.agent}
+        for name in ASSETS:
+            asset = getattr(p, name)
+            if asset is not None:
+                d[name] = _asset_dict(asset)
+        if p.params:
+            d["params"] = dict(p.params)
+        if p.external:
+            d["external"] = True
+        prosumers.append(d)
+    return {
+        "name": scenario.name,
+        "description": scenario.description,
+        "schedule": _asset_dict(scenario.schedule),
+        "grid": {k: getattr(g, k) for k in _GRID_FIELDS},
+        "settlement": _asset_dict(scenario.settlement),
+        "tariff": _asset_dict(scenario.tariff),
+        "reference_price": scenario.reference_price,
+        "depth_levels": scenario.depth_levels,
+        "prosumers": prosumers,
+        "learners": list(getattr(scenario, "learners", ())),
+    }
+
+
+def save_scenario(scenario: Scenario, path: str | Path) -> None:
+    """Write ``scenario`` as a JSON file that :func:`load_scenario` reads back."""
+    Path(path).write_text(json.dumps(scenario_to_dict(scenario), indent=2) + "\n",
+                          encoding="utf-8")
