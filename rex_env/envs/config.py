@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..scenarios import PRESETS, Scenario, make_scenario
@@ -23,7 +24,8 @@ class EnvConfig:
     """Settings of the Rex environment.
 
     Args:
-        scenario: a preset name (``toy``, ``community``, ``town``) or a :class:`Scenario`.
+        scenario: a preset name (``toy``, ``community``, ``town``, ``bandit``), the path of a
+            scenario ``.json`` file, or a :class:`Scenario`.
         learners: who the RL policies trade for: ``None`` (the scenario's learners), an agent
             kind (``"intermittent"``, ``"plant"``, ``"storage"``: every prosumer of that kind),
             or a sequence of owner ids.
@@ -42,7 +44,7 @@ class EnvConfig:
             the same env loop; actions are then ignored.
     """
 
-    scenario: str | Scenario = "community"
+    scenario: str | Path | Scenario = "community"
     learners: Any = None
     decision_interval: int | None = None
     action_mode: str = "box"
@@ -55,10 +57,10 @@ class EnvConfig:
 
     def __post_init__(self) -> None:
         sc = self.scenario
-        if not isinstance(sc, Scenario):
-            if not isinstance(sc, str) or sc not in PRESETS:
-                raise ValueError(f"unknown scenario {sc!r}; allowed: {', '.join(sorted(PRESETS))}"
-                                 " or a rex_env.scenarios.Scenario")
+        if not isinstance(sc, Scenario) and not (
+                isinstance(sc, (str, Path)) and (sc in PRESETS or str(sc).endswith(".json"))):
+            raise ValueError(f"unknown scenario {sc!r}; allowed: {', '.join(sorted(PRESETS))}, "
+                             "a scenario .json file or a rex_env.scenarios.Scenario")
         if self.action_mode not in ACTION_MODES:
             raise ValueError(f"action_mode must be one of {ACTION_MODES}, got "
                              f"{self.action_mode!r}")

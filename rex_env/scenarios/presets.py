@@ -114,5 +114,24 @@ def town() -> Scenario:
                     learners=tuple(f"house{i:02d}" for i in range(10)))
 
 
-PRESETS: dict[str, Callable[[], Scenario]] = {"toy": toy, "community": community, "town": town}
+def bandit() -> Scenario:
+    """A learning check with a known optimum: one 20 kW wind farm (the learner) and the grid.
+
+    The grid's standing bid (the feed-in tariff, 80 /MWh) is the only buyer, and `dual`
+    settlement with a fee of 100 /MWh makes any imbalance a loss (a surplus is paid
+    ``min price / 2 - 100``, a shortfall pays ``max price * 2 + 100``). The optimal action is
+    therefore known: reserve exactly the forecast (``target = 0``) and take the bid at the
+    touch (``aggressiveness >= 0``); passive offers never fill. 8 slots, a 1 h window.
+    """
+    schedule = SlotSchedule(n_slots=8, open_lead=3600, gate_lead=900, call_len=0)
+    prosumers = (ProsumerSpec("wind", "intermittent", wind=WindFarm(rated_kw=20.0)),
+                 ProsumerSpec("grid", "grid", external=True))
+    return Scenario("bandit", prosumers, schedule=schedule,
+                    settlement=SettlementConfig(mode="dual", premium=1.0, fee=100.0),
+                    description="one wind farm and the grid: a known optimal action",
+                    learners=("wind",))
+
+
+PRESETS: dict[str, Callable[[], Scenario]] = {"toy": toy, "community": community, "town": town,
+                                              "bandit": bandit}
 DEFAULT = "community"

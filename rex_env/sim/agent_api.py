@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -116,26 +115,33 @@ class MarketView:
         return self._ex.lob3d(self.open_slots() if slots is None else slots, self.k)
 
 
-@dataclass
 class OwnerView:
-    """What only its owner may see: orders, positions, cash, forecasts, assets."""
+    """What only its owner may see: orders, positions, cash, forecasts, assets.
 
-    owner: str
-    exchange: Exchange
-    prosumer: Prosumer | None
-    order_ids: list[int]
+    The exchange behind it is private (SPEC §11): every accessor filters by the owner. The
+    ``Order`` records returned by :meth:`working` are live and must be treated as read-only.
+    """
+
+    __slots__ = ("owner", "_exchange", "prosumer", "order_ids")
+
+    def __init__(self, owner: str, exchange: Exchange, prosumer: Prosumer | None,
+                 order_ids: list[int]) -> None:
+        self.owner = owner
+        self._exchange = exchange
+        self.prosumer = prosumer
+        self.order_ids = order_ids
 
     def position(self, slot: int) -> int:
         """Signed lots bought in the slot so far."""
-        return self.exchange.position(self.owner, slot)
+        return self._exchange.position(self.owner, slot)
 
     def notional(self, slot: int) -> int:
         """The owner's trade cash in the slot in tick*lot units (received > 0)."""
-        return self.exchange.notional(self.owner, slot)
+        return self._exchange.notional(self.owner, slot)
 
     def working(self, slot: int | None = None) -> list[Order]:
         """The owner's resting orders (optionally of one slot), oldest first."""
-        orders = self.exchange.orders
+        orders = self._exchange.orders
         live = [orders[i] for i in self.order_ids if orders[i].status is Status.RESTING]
         self.order_ids[:] = [o.order_id for o in live]  # type: ignore[misc]
         if slot is None:

@@ -1,8 +1,10 @@
 """STYLE practice 1: the market knows nothing of RL — the exchange imports stdlib + numpy only."""
 
+import ast
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -35,3 +37,23 @@ def test_importing_the_exchange_loads_only_the_standard_library_and_numpy(loaded
             "numpy", "rex_env")
     }
     assert not third_party, f"exchange imported third-party modules {sorted(third_party)}"
+
+
+def test_exchange_source_imports_only_the_standard_library_numpy_and_itself():
+    import rex_env.exchange
+
+    package = Path(rex_env.exchange.__file__).parent
+    for path in sorted(package.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:  # relative: inside rex_env.exchange
+                    continue
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                assert top in sys.stdlib_module_names or top == "numpy", (
+                    f"{path.name} imports {name}")

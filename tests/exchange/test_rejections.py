@@ -472,3 +472,12 @@ def test_uncross_with_a_reference_that_is_not_a_number_is_bad_field():
     before = state_digest(ex)
     assert ex.uncross(2, 10, reference="100").reason is Reason.BAD_FIELD
     assert state_digest(ex) == before
+
+
+def test_accepted_lifecycle_rows_move_the_clock_and_rejected_ones_do_not():
+    ex = world()
+    assert ex.uncross(3, 30).status is Status.REJECTED  # not in a call phase
+    assert submit(ex, {**BASE, "order_id": "x", "time": 25}).ok
+    assert ex.open_auction(1, 40).ok
+    assert submit(ex, {**BASE, "time": 39}).reason is Reason.BAD_FIELD
+    assert submit(ex, {**BASE, "time": 40}).ok

@@ -588,8 +588,6 @@ def test_views_never_show_other_owners_orders() -> None:
         assert view.position(k) == m.exchange.books[k].positions.get("noise0", 0)
 
 
-@pytest.mark.xfail(strict=True, reason="bug (agent_api.py): OwnerView.exchange is a public "
-                   "field, so an agent can read every owner's orders (SPEC §11)")
 def test_no_public_attribute_of_a_view_reaches_the_exchange() -> None:
     from rex_env.exchange import Exchange
 
