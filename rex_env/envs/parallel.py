@@ -74,8 +74,9 @@ class RexParallelEnv(ParallelEnv):  # type: ignore[misc]
     the step's ``reward_parts`` (currency: trade cash, imbalance cash, consumption value,
     minus production cost, minus unserved-energy cost; they sum to ``reward * reward_scale``),
     ``fills`` and ``filled_kw`` (this step), ``rejections`` (reason -> count, this step),
-    ``clipped`` (action entries clipped), ``surplus`` and ``imbalance_kwh`` (episode so far)
-    and ``owner``.
+    ``clipped`` (action entries clipped), ``surplus`` and ``imbalance_kwh`` (episode so far),
+    ``day_settled`` (True on the last step of a complete day: nothing is left to earn, so a
+    learner should not bootstrap a value beyond it) and ``owner``.
 
     **Episode end**: no agent terminates early; all truncate together at the end of the
     trading day or after ``max_cycles`` steps.
@@ -252,6 +253,7 @@ class RexParallelEnv(ParallelEnv):  # type: ignore[misc]
                 "clipped": self._info_extra[a]["clipped"],
                 "surplus": surplus,
                 "imbalance_kwh": acct.imbalance_kwh,
+                "day_settled": last,
             }
         obs = self._observe()
         terminations = {a: False for a in self.agents}

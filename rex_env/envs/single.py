@@ -3,7 +3,9 @@
 A plain ``gymnasium.Env`` for any single-agent library: the learner is one owner of the
 scenario (``learner=``, default: the scenario's first learner); every other participant,
 including the scenario's other learners, is driven by its hand-coded agent. Spaces, reward,
-observation and episode are those of :class:`~rex_env.envs.parallel.RexParallelEnv`.
+observation and episode are those of :class:`~rex_env.envs.parallel.RexParallelEnv`, except
+that the end of a complete trading day is reported as ``terminated`` (every slot is settled:
+a terminal state in Gymnasium's sense); ``max_cycles`` still truncates.
 """
 
 from __future__ import annotations
@@ -67,8 +69,10 @@ class ProsumerEnv(gym.Env):  # type: ignore[type-arg]
     def step(self, action: Any) -> tuple[NDArray[np.float32], float, bool, bool,
                                          dict[str, Any]]:
         obs, rew, term, trunc, info = self.par.step({self.agent: action})
-        return obs[self.agent], rew[self.agent], term[self.agent], trunc[self.agent], \
-            info[self.agent]
+        a = self.agent
+        if info[a]["day_settled"]:  # the day is over and settled: a terminal state (Gymnasium)
+            return obs[a], rew[a], True, False, info[a]
+        return obs[a], rew[a], term[a], trunc[a], info[a]
 
     def action_masks(self) -> NDArray[np.int8]:
         """Valid discrete actions (``action_mode="discrete"``), for MaskablePPO."""

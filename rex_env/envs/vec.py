@@ -106,7 +106,9 @@ class SharedVecEnv(VecEnv):  # type: ignore[misc]
                 if d:
                     done = True
                     info["terminal_observation"] = obs[a]
-                    info["TimeLimit.truncated"] = trunc[a] and not term[a]
+                    # a complete day is settled to the last slot: a true end, no bootstrapping
+                    info["TimeLimit.truncated"] = (trunc[a] and not term[a]
+                                                   and not info.get("day_settled", False))
                 infos[i] = info
             if done:
                 obs, reset_infos = env.reset()
