@@ -84,7 +84,7 @@ class _RegisterOnImport(importlib.abc.MetaPathFinder):
             run(module)
             _REGISTRARS[name](module)
 
-        loader.exec_module = exec_module  # this spec's own loader instance
+        loader.exec_module = exec_module  # type: ignore[method-assign]  # this spec's loader
         return spec
 
 

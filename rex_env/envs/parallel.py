@@ -16,7 +16,7 @@ from gymnasium import spaces
 from numpy.typing import NDArray
 from pettingzoo import ParallelEnv
 
-from ..exchange import Side
+from ..exchange import LOB3D, Side
 from ..scenarios import Scenario
 from ..sim.agent_api import Instruction
 from ..sim.market import Market
@@ -27,7 +27,7 @@ from .observation import LIMIT, PRIVATE_FEATURES, TIME_FEATURES, PublicBlock, fe
 AgentID = str
 
 
-class RexParallelEnv(ParallelEnv):  # type: ignore[misc]
+class RexParallelEnv(ParallelEnv):
     """Rex, the reservation exchange, as a PettingZoo ``ParallelEnv`` (version 0).
 
     **Agents.** ``prosumer_0 .. prosumer_{n-1}``: the scenario's learners (``owner_of`` maps
@@ -94,7 +94,8 @@ class RexParallelEnv(ParallelEnv):  # type: ignore[misc]
 
     def __init__(self, scenario: str | Scenario = "community", render_mode: str | None = None,
                  max_cycles: int | None = None, **overrides: Any) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+        modes: list[str] = self.metadata["render_modes"]  # type: ignore[assignment]
+        if render_mode is not None and render_mode not in modes:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or "
                              f"None, got {render_mode!r}")
         self.config = EnvConfig.from_kwargs(scenario=scenario, max_cycles=max_cycles,
@@ -159,7 +160,7 @@ class RexParallelEnv(ParallelEnv):  # type: ignore[misc]
         self._last_surplus: dict[AgentID, float] = {}
         self._last_parts: dict[AgentID, tuple[float, ...]] = {}
         self._np_random: np.random.Generator | None = None
-        self._lob = None
+        self._lob: LOB3D | None = None
         self._info_extra: dict[AgentID, dict[str, Any]] = {}
 
     # -- spaces ---------------------------------------------------------------------------
@@ -281,10 +282,8 @@ class RexParallelEnv(ParallelEnv):  # type: ignore[misc]
                 return 0, 1  # out of range: a no-op, counted
             return a, 0
         if action is None:
-            arr = np.zeros(space.shape, np.float32)  # type: ignore[arg-type]
-            arr[::2] = 0.0
-            return arr, 0
-        arr = np.asarray(action, dtype=np.float64).reshape(-1)
+            return np.zeros(2 * self.window), 0
+        arr: NDArray[np.float64] = np.asarray(action, dtype=np.float64).reshape(-1)
         if arr.shape != space.shape:
             raise ValueError(f"action of {agent} must have shape {space.shape}, got "
                              f"{np.shape(action)}")

@@ -21,7 +21,7 @@ from .config import EnvConfig
 from .parallel import RexParallelEnv
 
 
-class ProsumerEnv(gym.Env):  # type: ignore[type-arg]
+class ProsumerEnv(gym.Env):
     """One learner, everyone else hand-coded (see :class:`RexParallelEnv` for the spec).
 
     Args:

@@ -26,7 +26,7 @@ from stable_baselines3.common.vec_env.base_vec_env import (
 from .parallel import RexParallelEnv
 
 
-class SharedVecEnv(VecEnv):  # type: ignore[misc]
+class SharedVecEnv(VecEnv):
     """K learners x M copies of :class:`RexParallelEnv` as one SB3 ``VecEnv``.
 
     Args:

@@ -235,9 +235,9 @@ class Exchange:
             last_slot = first_slot
         # 1. bad_field
         try:
-            side_ = _SIDES.get(side)  # type: ignore[call-overload]
-            kind_ = _KINDS.get(kind)  # type: ignore[call-overload]
-            tif_ = _TIFS.get(tif)  # type: ignore[call-overload]
+            side_ = _SIDES.get(side)
+            kind_ = _KINDS.get(kind)
+            tif_ = _TIFS.get(tif)
         except TypeError:  # unhashable: not a side/kind/tif at all
             return rejected(_Reason_BAD_FIELD)
         if (
@@ -288,11 +288,11 @@ class Exchange:
         if price is not None:
             if price < g.min_ticks or price > g.max_ticks:
                 return _Reason_PRICE_OUT_OF_BOUNDS
-            if type(price) is not int and price.denominator != 1:  # type: ignore[union-attr]
+            if type(price) is not int and price.denominator != 1:
                 return _Reason_OFF_TICK
         if rate <= 0:
             return _Reason_NON_POSITIVE_RATE
-        if type(rate) is not int and rate.denominator != 1:  # type: ignore[union-attr]
+        if type(rate) is not int and rate.denominator != 1:
             return _Reason_OFF_LOT
         return None
 

@@ -32,7 +32,7 @@ from ..exchange.orders import rejected
 from .agent_api import Agent, Instruction, MarketView, OwnerView
 from .kernel import Kernel, Prio
 from .metrics import MarketMetrics
-from .prosumer import Prosumer
+from .prosumer import Prosumer, Realized
 from .settlement import Ledger, OwnerSettlement, settle_slot
 
 if False:  # pragma: no cover - typing only, avoids an import cycle at runtime
@@ -201,8 +201,8 @@ class Market:
             elif op == "submit":
                 self._next_id += 1
                 oid = self._next_id
-                rep = ex.submit(now, oid, owner, ins.side, ins.slot, price,
-                                rate,  # type: ignore[arg-type]
+                rep = ex.submit(now, oid, owner, ins.side, ins.slot,
+                                price, rate,  # type: ignore[arg-type]
                                 ins.kind, ins.tif, ins.last_slot)
                 if rep.order is not None and rep.order.rate:
                     ids.append(oid)
@@ -263,20 +263,18 @@ class Market:
         ex, g = self.exchange, self.grid
         book = ex.books[slot]
         actual: dict[str, float] = {}
-        realized = {}
+        realized: dict[str, Realized] = {}
         for owner, p in self.prosumers.items():
             reserved_kw = -g.rate(book.positions.get(owner, 0))
             r = p.realize(slot, reserved_kw)
             realized[owner] = r
             actual[owner] = r.net_kw
-        stats = self.metrics.slot(slot)
         vwap = None if not book.volume else g.price(book.turnover / book.volume)
         high = None if book.high is None else g.price(book.high)
         low = None if book.low is None else g.price(book.low)
         res = settle_slot(slot, g, dict(book.positions), dict(book.notional), actual, vwap,
                           high, low, self.scenario.settlement)
         self.ledger.add(res)
-        del stats
         hours = g.slot_len / 3600
         value_per_mwh = self.scenario.tariff.retail
         recs = res.owners
@@ -285,12 +283,12 @@ class Market:
             acct = self.accounts.get(owner)
             if acct is None:
                 continue
-            r = realized.get(owner)
-            cons_kwh = 0.0 if r is None else r.consumption_kw * hours
-            prod_kwh = 0.0 if r is None else r.production_kw * hours
+            got = realized.get(owner)
+            cons_kwh = 0.0 if got is None else got.consumption_kw * hours
+            prod_kwh = 0.0 if got is None else got.production_kw * hours
             unserved = rec.unserved_kwh
             cons_value = (cons_kwh - min(unserved, cons_kwh)) * value_per_mwh / 1000
-            prod_cost = 0.0 if r is None else r.production_cost
+            prod_cost = 0.0 if got is None else got.production_cost
             acct.imbalance_cash += rec.imbalance_cash
             acct.unserved_cost += rec.unserved_cost
             acct.consumption_value += cons_value
