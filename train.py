@@ -69,6 +69,9 @@ class Args:
     """discount; close to 1 on purpose: trade cash arrives at the fill but the imbalance it
     causes is settled up to a day of steps later, so a short horizon would reward
     over-trading (cash now, penalty discounted away)"""
+    gae_lambda: float = 0.95
+    """GAE lambda (1.0: Monte Carlo returns, unbiased for the day-long delay between a trade
+    and the settlement of its imbalance)"""
     ent_coef: float = 0.0
     """entropy bonus"""
     log_std_init: float = -2.0
@@ -178,8 +181,10 @@ def train(args: Args) -> Path:
         if args.resume and stats.exists():
             venv = VecNormalize.load(str(stats), venv)
         else:
+            # rewards are scaled but never clipped: an imbalance is settled in one lump, and
+            # clipping it would teach the policy that imbalance is cheap
             venv = VecNormalize(venv, norm_obs=True, norm_reward=True, clip_obs=10.0,
-                                gamma=args.gamma)
+                                clip_reward=float("inf"), gamma=args.gamma)
     config = {**{k: (str(v) if isinstance(v, Path) else v)
                  for k, v in dataclasses.asdict(args).items()},
               "env_kwargs": {k: v for k, v in env_kwargs(args).items()},
@@ -190,7 +195,7 @@ def train(args: Args) -> Path:
     else:
         model = PPO("MlpPolicy", venv, learning_rate=args.learning_rate, n_steps=args.n_steps,
                     batch_size=args.batch_size, n_epochs=args.n_epochs, gamma=args.gamma,
-                    ent_coef=args.ent_coef, seed=args.seed, device=args.device, verbose=0,
+                    gae_lambda=args.gae_lambda, ent_coef=args.ent_coef, seed=args.seed, device=args.device, verbose=0,
                     tensorboard_log=str(out / "tb"),
                     policy_kwargs={"log_std_init": args.log_std_init,
                                    "net_arch": list(args.net_arch)})

@@ -148,6 +148,20 @@ class SlotTrader(Agent):
             if order is not None and order.status is Status.RESTING:
                 self.working[order.first_slot] = order
 
+    def chosen_slots(self, slots: range) -> list[int]:
+        """The nearest ``slots_per_wake // 2`` open slots (urgent), then the far ones
+        round-robin, so every slot is revisited within a few wake-ups at O(1) cost each."""
+        per_wake: int = getattr(self, "slots_per_wake", len(slots))
+        near = per_wake // 2
+        chosen = list(slots[:near])
+        far = slots[near:]
+        if len(far):
+            k = min(per_wake - len(chosen), len(far))
+            start = self._cursor % len(far)
+            chosen += [far[(start + i) % len(far)] for i in range(k)]
+            self._cursor += k
+        return chosen
+
     # -- helpers ------------------------------------------------------------------------------
     def live(self, slot: int) -> Order | None:
         """The agent's working order in a slot, if it is still resting."""

@@ -116,18 +116,6 @@ class IntermittentProsumer(SlotTrader):
         """Target position in lots: minus the forecast net rate (bought > 0)."""
         return round(-me.forecast(slot, now)[0] / self.lot)
 
-    def chosen_slots(self, slots: range) -> list[int]:
-        """The nearest ``slots_per_wake // 2`` slots, then the far ones round-robin."""
-        near = self.slots_per_wake // 2
-        chosen = list(slots[:near])
-        far = slots[near:]
-        if len(far):
-            k = min(self.slots_per_wake - len(chosen), len(far))
-            start = self._cursor % len(far)
-            chosen += [far[(start + i) % len(far)] for i in range(k)]
-            self._cursor += k
-        return chosen
-
     def act(self, market: MarketView, me: OwnerView) -> Iterable[Instruction]:
         slots = market.open_slots()
         if not len(slots):

@@ -125,18 +125,6 @@ class ProvisionPlantAgent(SlotTrader):
                 lo = max(lo, self.sold_kw(me, k) + self.offered_kw(k) - r)
         return lo
 
-    def chosen_slots(self, slots: range) -> list[int]:
-        """The nearest half of ``slots_per_wake``, then the far slots round-robin."""
-        near = self.slots_per_wake // 2
-        chosen = list(slots[:near])
-        far = slots[near:]
-        if len(far):
-            k = min(self.slots_per_wake - len(chosen), len(far))
-            start = self._cursor % len(far)
-            chosen += [far[(start + i) % len(far)] for i in range(k)]
-            self._cursor += k
-        return chosen
-
     def act(self, market: MarketView, me: OwnerView) -> Iterable[Instruction]:
         slots = market.open_slots()
         if not len(slots):
