@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench install clean
+.PHONY: demo test test-core test-rllib lint bench install clean
 
 install: $(STAMP)
 
@@ -26,8 +26,25 @@ demo: $(STAMP)
 		--out runs/demo
 	$(PY) evaluate.py --run runs/demo --n-seeds $(DEMO_SEEDS) --out runs/demo/eval
 
-test: $(STAMP)
+# the whole suite: the core in .venv, then the Ray RLlib adapter in its own venv (ray pins
+# gymnasium 1.2.2, the core venv keeps the newest gymnasium)
+test: test-core test-rllib
+
+test-core: $(STAMP)
 	$(PY) -m pytest -q -n 2 -p no:cacheprovider
+
+RLLIB_VENV ?= .venv-rllib
+RLLIB_STAMP := $(RLLIB_VENV)/.installed
+
+$(RLLIB_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(RLLIB_VENV)
+	$(RLLIB_VENV)/bin/python -m pip install -q --upgrade pip
+	$(RLLIB_VENV)/bin/python -m pip install -q torch==2.13.0
+	$(RLLIB_VENV)/bin/python -m pip install -q -e ".[train,dev,rllib]"
+	touch $(RLLIB_STAMP)
+
+test-rllib: $(RLLIB_STAMP)
+	$(RLLIB_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_rllib.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check rex_env agents tests benchmarks examples train.py evaluate.py
@@ -37,4 +54,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_exchange.py
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(RLLIB_VENV) runs .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -153,8 +153,9 @@ class Episode:
 def run_episode(make_env: Callable[..., Any], controller: Controller, seed: int) -> Episode:
     """One trading day with ``controller`` trading for the learners; mean per learner."""
     env = make_env(controlled_by=controller.controlled_by)
-    if isinstance(controller, PPOPolicy):
-        controller.check(env)
+    check = getattr(controller, "check", None)
+    if check is not None:
+        check(env)
     controller.reset(seed)
     obs, _ = env.reset(seed=seed)
     while env.agents:
@@ -256,7 +257,11 @@ def evaluate(args: Args) -> dict[str, Any]:
 
     controllers: list[Controller] = []
     for c in args.controllers:
-        if c == "ppo":
+        if c == "ppo" and (args.run / "rllib_checkpoint").exists():
+            from rex_env.rllib import RLlibPolicy  # a run of examples/rllib_train.py
+
+            controllers.append(RLlibPolicy(args.run / "rllib_checkpoint", args.deterministic))
+        elif c == "ppo":
             controllers.append(PPOPolicy(args.run, args.deterministic))
         elif c == "random":
             controllers.append(RandomPolicy())

@@ -56,6 +56,10 @@ class RexMultiAgentEnv(MultiAgentEnv):  # type: ignore[misc, unused-ignore]
     get distinct, reproducible streams; later resets continue the stream. An explicit
     ``reset(seed=...)`` always wins (RLlib passes ``config.seed + worker_index`` when
     ``config.debugging(seed=...)`` is set).
+
+    A complete trading day ends in ``terminateds`` (``infos[a]["day_settled"]``: every slot
+    is settled, nothing is left to earn, so PPO does not bootstrap beyond it); a day cut short
+    by ``max_cycles`` ends in ``truncateds``.
     """
 
     metadata = RexParallelEnv.metadata
@@ -98,6 +102,9 @@ class RexMultiAgentEnv(MultiAgentEnv):  # type: ignore[misc, unused-ignore]
                         dict[Any, Any]]:
         obs, rew, term, trunc, infos = self.par_env.step(action_dict)
         self.agents = list(self.par_env.agents)
+        for a, info in infos.items():
+            if info.get("day_settled"):  # a complete, settled day: a true end (no bootstrap)
+                term[a], trunc[a] = True, False
         term["__all__"] = all(term.values())
         trunc["__all__"] = all(trunc.values())
         return obs, rew, term, trunc, infos
@@ -187,16 +194,18 @@ class HoldForecastRLM(RLModule):  # type: ignore[misc, unused-ignore]
 # -- the algorithm config ---------------------------------------------------------------------
 def build_config(env_config: Mapping[str, Any] | None = None, *, mapping: str = "shared",
                  fixed: Iterable[str] = (), env_runners: int = 0, envs_per_runner: int = 1,
-                 seed: int = 0, train_batch: int = 2000, minibatch: int = 500,
-                 epochs: int = 5, lr: float = 3e-4, gamma: float = 0.99,
+                 seed: int = 0, train_batch: int = 2000, minibatch: int = 256,
+                 epochs: int = 5, lr: float = 3e-4, gamma: float = 0.999, lam: float = 0.95,
                  hidden: tuple[int, ...] = (128, 128), fragment: int | str = "auto",
                  cpus_per_runner: float = 1.0, sample_timeout: float | None = None) -> Any:
     """A new-API-stack ``PPOConfig`` training the learners of ``env_config`` (see
     :class:`RexMultiAgentEnv`) under ``mapping`` (see :func:`policy_mapping`).
 
-    ``train_batch`` counts env steps (each holds one step of every learner); env copies start
-    from seeds ``seed*1000 + worker_index (+ vector index)``, like ``train.py``'s
-    ``seed*1000 + m``. ``cpus_per_runner`` is the Ray CPU reservation of one env runner.
+    ``train_batch`` counts env steps (each holds one step of every learner), ``minibatch``
+    agent steps per module; env copies start from seeds ``seed*1000 + worker_index
+    (+ vector index)``, like ``train.py``'s ``seed*1000 + m``. Defaults follow ``train.py``
+    (``gamma`` 0.999, GAE ``lam`` 0.95, 5 epochs, 128x128, lr 3e-4). ``cpus_per_runner`` is
+    the Ray CPU reservation of one env runner.
     ``sample_timeout`` (seconds, ``None``: wait) bounds one collection of the batch; RLlib's
     default of 60 s silently yields an empty batch when runners are slow (a busy machine,
     large scenarios).
@@ -233,7 +242,7 @@ def build_config(env_config: Mapping[str, Any] | None = None, *, mapping: str = 
                    model_config=DefaultModelConfig(fcnet_hiddens=list(hidden),
                                                    vf_share_layers=False))
         .training(train_batch_size_per_learner=train_batch, minibatch_size=minibatch,
-                  num_epochs=epochs, lr=lr, gamma=gamma)
+                  num_epochs=epochs, lr=lr, gamma=gamma, lambda_=lam)
         .debugging(seed=base)
     )
 

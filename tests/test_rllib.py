@@ -72,15 +72,23 @@ def test_adapter_meets_the_multi_agent_env_contract() -> None:
         acts = {a: env.action_spaces[a].sample() for a in env.agents}
         obs, rew, term, trunc, infos = env.step(acts)
         n += 1
-        assert term["__all__"] is False
         assert set(rew) == set(obs) == set(env.possible_agents)
         assert set(term) == set(trunc) == {*env.possible_agents, "__all__"}
         assert all(isinstance(r, float) and math.isfinite(r) for r in rew.values())
-        if trunc["__all__"]:
+        if term["__all__"] or trunc["__all__"]:
             break
-        assert not any(trunc.values()) and env.agents == env.possible_agents
+        assert not any(term.values()) and not any(trunc.values())
+        assert env.agents == env.possible_agents
+    # a complete, settled day is a true end (no bootstrapping), all agents at once
     assert n == RexParallelEnv("toy").n_steps and env.agents == []
-    assert all(trunc.values())
+    assert all(term.values()) and not any(trunc.values())
+    assert all(info["day_settled"] for info in infos.values())
+    # a day cut short by max_cycles is a truncation
+    short = RexMultiAgentEnv({**TOY, "max_cycles": 3})
+    short.reset(seed=0)
+    for _ in range(3):
+        _, _, term, trunc, _ = short.step({a: None for a in short.agents})
+    assert all(trunc.values()) and not any(term.values()) and short.agents == []
 
 
 def test_adapter_seeding_explicit_and_per_worker() -> None:
