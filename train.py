@@ -78,6 +78,9 @@ class Args:
     """initial log std of the Gaussian policy (small: start near the forecast reservation)"""
     net_arch: tuple[int, ...] = (128, 128)
     """hidden layers of the policy and value networks"""
+    reward: str = "surplus"
+    """training reward: surplus, or trading (surplus minus the exogenous value of consumption:
+    same optimum, less variance)"""
     decision_interval: int = 0
     """seconds between decisions (0: one slot)"""
     progress: bool = True
@@ -106,6 +109,8 @@ def env_kwargs(args: Args) -> dict[str, Any]:
                                                                              args.role)}
     if args.decision_interval:
         kw["decision_interval"] = args.decision_interval
+    if args.reward != "surplus":
+        kw["reward"] = args.reward
     return kw
 
 

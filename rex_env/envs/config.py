@@ -42,6 +42,10 @@ class EnvConfig:
             agent kind (``intermittent``, ``plant``, ``storage``, ``zic``, ``ziu``,
             ``random``) instead of the actions, so baselines and policies are scored through
             the same env loop; actions are then ignored.
+        reward: ``"surplus"`` (default: the change in economic surplus) or ``"trading"``
+            (the same minus the value of consumption served, which no action changes outside
+            ``curtail`` settlement: the same optimal policy with far less reward variance, for
+            training; evaluation always measures surplus).
     """
 
     scenario: str | Path | Scenario = "community"
@@ -54,6 +58,7 @@ class EnvConfig:
     size_levels: tuple[float, ...] = (0.1, 0.3, 1.0)
     settlement: str | None = None
     controlled_by: str | None = None
+    reward: str = "surplus"
 
     def __post_init__(self) -> None:
         sc = self.scenario
@@ -87,6 +92,8 @@ class EnvConfig:
         if self.controlled_by is not None and self.controlled_by not in CONTROLLERS:
             raise ValueError(f"controlled_by must be one of {', '.join(CONTROLLERS)} or None, "
                              f"got {self.controlled_by!r}")
+        if self.reward not in ("surplus", "trading"):
+            raise ValueError(f"reward must be 'surplus' or 'trading', got {self.reward!r}")
         if self.settlement not in (None, "single", "dual", "curtail"):
             raise ValueError(f"settlement must be single, dual, curtail or None, got "
                              f"{self.settlement!r}")

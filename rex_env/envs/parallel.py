@@ -231,11 +231,13 @@ class RexParallelEnv(ParallelEnv):
         truncate = last or (self.max_cycles is not None and self._step_count >= self.max_cycles)
         rewards: dict[AgentID, float] = {}
         infos: dict[AgentID, dict[str, Any]] = {}
+        trading = self.config.reward == "trading"
         for a in self.agents:
             acct = m.accounts[self.owner_of[a]]
             surplus = acct.surplus
-            rewards[a] = float((surplus - self._last_surplus[a]) / self._reward_scale[a])
-            self._last_surplus[a] = surplus
+            scored = surplus - acct.consumption_value if trading else surplus
+            rewards[a] = float((scored - self._last_surplus[a]) / self._reward_scale[a])
+            self._last_surplus[a] = scored
             parts = (acct.trade_cash, acct.imbalance_cash, acct.consumption_value,
                      acct.production_cost, acct.unserved_cost, float(acct.fills),
                      acct.filled_kw)
