@@ -200,7 +200,8 @@ def train(args: Args) -> Path:
     else:
         model = PPO("MlpPolicy", venv, learning_rate=args.learning_rate, n_steps=args.n_steps,
                     batch_size=args.batch_size, n_epochs=args.n_epochs, gamma=args.gamma,
-                    gae_lambda=args.gae_lambda, ent_coef=args.ent_coef, seed=args.seed, device=args.device, verbose=0,
+                    gae_lambda=args.gae_lambda, ent_coef=args.ent_coef, seed=args.seed,
+                    device=args.device, verbose=0,
                     tensorboard_log=str(out / "tb"),
                     policy_kwargs={"log_std_init": args.log_std_init,
                                    "net_arch": list(args.net_arch)})
