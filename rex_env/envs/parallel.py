@@ -22,7 +22,7 @@ from ..sim.agent_api import Instruction
 from ..sim.market import Market
 from .actions import OrderSteer, discrete_mask, discrete_table, price_for
 from .config import EnvConfig
-from .observation import LIMIT, PRIVATE_FEATURES, TIME_FEATURES, PublicBlock, feature_names
+from .observation import LIMIT, PublicBlock, feature_names
 
 AgentID = str
 
@@ -114,7 +114,6 @@ class RexParallelEnv(ParallelEnv):
         self.n_steps = -(-s.last_close // self.dt)  # epochs from t=0 to the last gate
         self.max_cycles = self.config.max_cycles
         self._names = feature_names(self.window, self.k)
-        self._per = len(self._names[len(TIME_FEATURES):-len(PRIVATE_FEATURES)]) // self.window
         obs_space = spaces.Box(-LIMIT, LIMIT, (len(self._names),), np.float32)
         if self.config.action_mode == "box":
             act_space: spaces.Space[Any] = spaces.Box(-1.0, 1.0, (2 * self.window,), np.float32)
@@ -161,7 +160,6 @@ class RexParallelEnv(ParallelEnv):
         self._last_parts: dict[AgentID, tuple[float, ...]] = {}
         self._np_random: np.random.Generator | None = None
         self._lob: LOB3D | None = None
-        self._info_extra: dict[AgentID, dict[str, Any]] = {}
 
     # -- spaces ---------------------------------------------------------------------------
     def observation_space(self, agent: AgentID) -> spaces.Space[Any]:
@@ -209,8 +207,7 @@ class RexParallelEnv(ParallelEnv):
         m = self.market
         rejections: dict[AgentID, dict[str, int]] = {a: {} for a in self.agents}
         for a in self.agents:
-            action, clipped = decoded[a]
-            self._info_extra[a] = {"clipped": clipped}
+            action = decoded[a][0]
             if self.controlled_by is not None:
                 continue  # a hand-coded agent trades for this prosumer inside the market
             instructions = self._decode(a, action)
@@ -253,7 +250,7 @@ class RexParallelEnv(ParallelEnv):
                 "fills": int(parts[5] - prev[5]),
                 "filled_kw": parts[6] - prev[6],
                 "rejections": rejections[a],
-                "clipped": self._info_extra[a]["clipped"],
+                "clipped": decoded[a][1],
                 "surplus": surplus,
                 "imbalance_kwh": acct.imbalance_kwh,
                 "day_settled": last,
@@ -364,7 +361,6 @@ class RexParallelEnv(ParallelEnv):
         head = np.array([math.sin(2 * math.pi * local), math.cos(2 * math.pi * local),
                          min(1.0, now / max(1, s.last_close)), n / self.window], np.float32)
         out: dict[AgentID, NDArray[np.float32]] = {}
-        per = self._per
         npub = self._public.n_public
         for a in self.agents:
             owner = self.owner_of[a]
@@ -390,7 +386,6 @@ class RexParallelEnv(ParallelEnv):
             vec = np.concatenate([head, block.reshape(-1), priv])
             np.clip(vec, -LIMIT, LIMIT, out=vec)
             out[a] = vec.astype(np.float32, copy=False)
-        assert per == pub.shape[1]
         return out
 
     def _private(self, agent: AgentID, cap: float) -> NDArray[np.float32]:
