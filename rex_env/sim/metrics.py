@@ -169,7 +169,26 @@ def allocative_efficiency(realised_surplus: float, max_surplus: float) -> float:
 # -- per slot ------------------------------------------------------------------------------
 
 
-class SlotStats:
+class _VolumeStats:
+    """VWAP and energy of an accumulated (turnover, volume, slot_len): one definition for a
+    slot and for the whole market."""
+
+    turnover: float
+    volume: float
+    slot_len: int
+
+    @property
+    def vwap(self) -> float:
+        """Volume-weighted average price (nan without trades)."""
+        return self.turnover / self.volume if self.volume > 0 else NAN
+
+    @property
+    def volume_kwh(self) -> float:
+        """Traded energy, kWh."""
+        return self.volume * self.slot_len / 3600.0
+
+
+class SlotStats(_VolumeStats):
     """Trade and quote statistics of one delivery slot, updated per event in O(1).
 
     Args:
@@ -292,16 +311,6 @@ class SlotStats:
         self._t_quote = time
 
     # -- queries ---------------------------------------------------------------------------
-    @property
-    def vwap(self) -> float:
-        """Volume-weighted average price (nan without trades)."""
-        return self.turnover / self.volume if self.volume > 0 else NAN
-
-    @property
-    def volume_kwh(self) -> float:
-        """Traded energy, kWh."""
-        return self.volume * self.slot_len / 3600.0
-
     @property
     def mean_price(self) -> float:
         """Unweighted mean trade price (nan without trades)."""
@@ -553,7 +562,7 @@ class OwnerStats:
 # -- market --------------------------------------------------------------------------------
 
 
-class MarketMetrics:
+class MarketMetrics(_VolumeStats):
     """All slots' and owners' statistics plus market-level aggregates.
 
     Feed it trades (:meth:`on_trade`), top-of-book samples (:meth:`on_quote`) and settlements
@@ -637,16 +646,6 @@ class MarketMetrics:
         )
 
     # -- aggregates ------------------------------------------------------------------------
-    @property
-    def vwap(self) -> float:
-        """VWAP over all slots' trades."""
-        return self.turnover / self.volume if self.volume > 0 else NAN
-
-    @property
-    def volume_kwh(self) -> float:
-        """Traded energy over all slots, kWh."""
-        return self.volume * self.slot_len / 3600.0
-
     @property
     def welfare(self) -> float:
         """Total surplus of all owners (currency)."""
