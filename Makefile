@@ -17,13 +17,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[train,dev]"
 	touch $(STAMP)
 
-# the main job: a short PPO run on the default scenario (community), then the paired
-# evaluation against the prototypes on held-out seeds; everything lands in runs/demo/
-DEMO_STEPS ?= 40000
+# the main job: a short PPO run on the default scenario (community) under hard "no
+# reservation, no service" settlement, then the paired evaluation against the prototypes on
+# held-out seeds; everything lands in runs/demo/ (DEMO_SETTLEMENT=single for the EU-style price)
+DEMO_STEPS ?= 100000
 DEMO_SEEDS ?= 5
+DEMO_SETTLEMENT ?= curtail
 demo: $(STAMP)
-	$(PY) train.py --scenario community --timesteps $(DEMO_STEPS) --n-envs 2 \
-		--out runs/demo
+	$(PY) train.py --scenario community --settlement $(DEMO_SETTLEMENT) \
+		--timesteps $(DEMO_STEPS) --n-envs 2 --out runs/demo
 	$(PY) evaluate.py --run runs/demo --n-seeds $(DEMO_SEEDS) --out runs/demo/eval
 
 # the whole suite: the core in .venv, then the Ray RLlib adapter in its own venv (ray pins

@@ -283,8 +283,10 @@ def evaluate(args: Args) -> dict[str, Any]:
         episodes[ctrl.name] = eps
     summary = summarise(episodes)
     protos = [p for p in PROTOTYPES if p in summary]
-    note_lines = [f"Scenario {env_kw['scenario']}, learners {cfg['role']}, {len(seeds)} held-out "
-                  f"seeds from {seeds[0]}; mean ± 95 % CI over seeds of the per-learner mean."]
+    settle = f" ({env_kw['settlement']} settlement)" if env_kw.get("settlement") else ""
+    note_lines = [f"Scenario {env_kw['scenario']}{settle}, learners {cfg['role']}, {len(seeds)} "
+                  f"held-out seeds from {seeds[0]}; mean ± 95 % CI over seeds of the "
+                  f"per-learner mean."]
     result: dict[str, Any] = {"summary": {c: {k: list(v) for k, v in row.items()}
                                           for c, row in summary.items()},
                               "seeds": seeds, "skipped": skipped, "run": str(args.run)}

@@ -73,12 +73,26 @@ def test_evaluate_prints_the_table_and_writes_files(trained: Path, tmp_path: Pat
     assert "paired" in res and res["paired"]["best_prototype"] == "intermittent"
 
 
+def test_the_settlement_option_reaches_training_and_evaluation(tmp_path: Path) -> None:
+    out = tmp_path / "curtail"
+    proc = run("train.py", *TINY, "--out", str(out), "--settlement", "curtail",
+               "--checkpoint-every", "0")
+    assert proc.returncode == 0, proc.stderr
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["settlement"] == "curtail" and cfg["env_kwargs"]["settlement"] == "curtail"
+    proc = run("evaluate.py", "--run", str(out), "--n-seeds", "1", "--controllers", "ppo",
+               "intermittent", "--no-plots")
+    assert proc.returncode == 0, proc.stderr
+    assert "(curtail settlement)" in proc.stdout
+
+
 @pytest.mark.parametrize(("args", "words"), [
     (["--role", "wizard"], "unknown role"),
     (["--scenario", "atlantis"], "unknown scenario"),
     (["--route", "sideways"], "route must be"),
     (["--timesteps", "0"], "--timesteps must be >= 1"),
-], ids=["role", "scenario", "route", "timesteps"])
+    (["--settlement", "barter"], "settlement must be single, dual, curtail"),
+], ids=["role", "scenario", "route", "timesteps", "settlement"])
 def test_train_refuses_bad_options_before_any_work(tmp_path: Path, args: list[str],
                                                    words: str) -> None:
     out = tmp_path / "never"
