@@ -51,6 +51,9 @@ class Args:
     """use the policy's mean action"""
     plots: bool = True
     """write the PNG plots"""
+    budget_curve: bool = False
+    """also score every checkpoint in RUN/checkpoints on the same seeds: the held-out surplus
+    by training budget (budget.csv, budget_curve.png)"""
 
 
 # -- controllers: one interface for learned, hand-coded and random ------------------------
@@ -94,10 +97,11 @@ class PPOPolicy(Controller):
 
     name = "ppo"
 
-    def __init__(self, run: Path, deterministic: bool = True) -> None:
+    def __init__(self, run: Path, deterministic: bool = True, model: Path | None = None,
+                 stats: Path | None = None) -> None:
         from stable_baselines3 import PPO
 
-        model_path = run / "model.zip"
+        model_path = model or run / "model.zip"
         if not model_path.exists():
             raise FileNotFoundError(f"no model at {model_path}; train one with train.py")
         try:
@@ -106,7 +110,7 @@ class PPOPolicy(Controller):
             raise ValueError(f"{model_path} is not a loadable PPO model: {exc}") from exc
         self.deterministic = deterministic
         self.obs_rms = None
-        stats = run / "vecnormalize.pkl"
+        stats = stats or run / "vecnormalize.pkl"
         if stats.exists():
             import pickle
 
@@ -303,6 +307,8 @@ def evaluate(args: Args) -> dict[str, Any]:
     table = markdown(summary, "\n".join(note_lines))
     print(table)
     (out / "table.md").write_text(table)
+    if args.budget_curve:
+        result["budget"] = budget_curve(args, make_env, seeds, episodes, out)
     (out / "results.json").write_text(json.dumps(result, indent=2))
     with open(out / "results.csv", "w", newline="") as f:
         w = csv.writer(f)
@@ -313,6 +319,75 @@ def evaluate(args: Args) -> dict[str, Any]:
     if args.plots:
         plot_all(episodes, summary, args.run, out)
     return result
+
+
+def checkpoints(run: Path) -> list[tuple[int, Path, Path]]:
+    """(agent-steps, model, normalisation stats) of the run's checkpoints, oldest first."""
+    found = []
+    for model in (run / "checkpoints").glob("ppo_*_steps.zip"):
+        steps = int(model.stem.split("_")[1])
+        found.append((steps, model, model.with_name(f"ppo_vecnormalize_{steps}_steps.pkl")))
+    return sorted(found)
+
+
+def budget_curve(args: Args, make_env: Callable[..., Any], seeds: list[int],
+                 episodes: dict[str, list[Episode]], out: Path) -> list[dict[str, Any]]:
+    """Score each checkpoint (and the final model) on the held-out seeds; paired against the
+    best prototype already scored. Writes budget.csv and budget_curve.png."""
+    cfg = json.loads((args.run / "config.json").read_text())
+    final = json.loads((args.run / "timing.json").read_text())["agent_steps"] \
+        if (args.run / "timing.json").exists() else None
+    points = checkpoints(args.run)
+    if final is not None and "ppo" in episodes:
+        points.append((int(final), args.run / "model.zip", args.run / "vecnormalize.pkl"))
+    if not points:
+        raise FileNotFoundError(f"--budget-curve: no checkpoints in {args.run / 'checkpoints'}")
+    protos = [p for p in PROTOTYPES if p in episodes]
+    best = max(protos, key=lambda p: float(np.mean([e.surplus for e in episodes[p]]))) \
+        if protos else None
+    rows: list[dict[str, Any]] = []
+    for steps, model, stats in points:
+        if steps == final and "ppo" in episodes:
+            eps = episodes["ppo"]
+        else:
+            pol = PPOPolicy(args.run, args.deterministic, model=model, stats=stats)
+            eps = [run_episode(make_env, pol, s) for s in _progress(seeds, f"{steps:>12}")]
+        m, h = mean_ci([e.surplus for e in eps])
+        row: dict[str, Any] = {"agent_steps": steps, "surplus": m, "ci": h}
+        if best is not None:
+            d, dh = paired({"ppo": eps, best: episodes[best]}, "ppo", best)
+            row |= {"best_prototype": best, "diff": d, "diff_ci": dh}
+        rows.append(row)
+    with open(out / "budget.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    print("\n| agent-steps | PPO surplus | paired diff vs " + (best or "-") + " |\n|---|---|---|")
+    for r in rows:
+        diff = f"{r['diff']:+.3f} ± {r['diff_ci']:.3f}" if "diff" in r else "-"
+        print(f"| {r['agent_steps']} | {r['surplus']:.3f} ± {r['ci']:.3f} | {diff} |")
+    if args.plots:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        x = [r["agent_steps"] for r in rows]
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        ax.errorbar(x, [r["surplus"] for r in rows], yerr=[r["ci"] for r in rows], marker="o",
+                    capsize=3, color="C3", label="PPO (deterministic)")
+        for i, c in enumerate(c for c in episodes if c != "ppo"):
+            mu, hw = mean_ci([e.surplus for e in episodes[c]])
+            ax.axhline(mu, color=f"C{i}", ls="--", lw=1, label=c)
+            ax.axhspan(mu - hw, mu + hw, color=f"C{i}", alpha=0.12)
+        ax.set_xlabel("training budget (agent-steps)")
+        ax.set_ylabel("surplus per learner per day")
+        ax.set_title(f"Held-out surplus by budget ({cfg['scenario']}, {len(seeds)} seeds)")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(out / "budget_curve.png", dpi=110)
+        plt.close(fig)
+    return rows
 
 
 def _progress(seq: Sequence[int], desc: str) -> Any:

@@ -73,6 +73,25 @@ def test_evaluate_prints_the_table_and_writes_files(trained: Path, tmp_path: Pat
     assert "paired" in res and res["paired"]["best_prototype"] == "intermittent"
 
 
+def test_budget_curve_scores_every_checkpoint_on_the_same_seeds(trained: Path,
+                                                                 tmp_path: Path) -> None:
+    out = tmp_path / "budget"
+    proc = run("evaluate.py", "--run", str(trained), "--n-seeds", "1", "--controllers", "ppo",
+               "intermittent", "--budget-curve", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    rows = (out / "budget.csv").read_text().splitlines()
+    ckpts = sorted(int(p.stem.split("_")[1]) for p in (trained / "checkpoints").glob("*.zip"))
+    final = json.loads((trained / "timing.json").read_text())["agent_steps"]
+    steps = [int(r.split(",")[0]) for r in rows[1:]]
+    assert steps == sorted([*ckpts, final]) and len(ckpts) >= 1
+    assert rows[0].startswith("agent_steps,surplus,ci,best_prototype,diff")
+    # the final model's row is the main table's PPO score (same seeds, same episodes)
+    res = json.loads((out / "results.json").read_text())
+    assert res["budget"][-1]["surplus"] == pytest.approx(res["summary"]["ppo"]["surplus"][0])
+    assert (out / "budget_curve.png").exists()
+    assert "| agent-steps | PPO surplus |" in proc.stdout
+
+
 def test_the_settlement_option_reaches_training_and_evaluation(tmp_path: Path) -> None:
     out = tmp_path / "curtail"
     proc = run("train.py", *TINY, "--out", str(out), "--settlement", "curtail",
