@@ -10,9 +10,11 @@ seeds of the learners' surplus, imbalance volume and cost, benefit versus the fl
 and market metrics (mean spread, price volatility, community welfare); and the paired
 difference PPO minus the best prototype. Writes ``results.csv``, ``results.json``,
 ``table.md`` and plots (``surplus_by_controller.png``, ``learning_curve.png``,
-``price_trajectories.png``)::
+``price_trajectories.png``); with ``--budget-curve`` also every checkpoint of the run on the
+same seeds (``budget.csv``, ``budget_curve.png``: the budget after which PPO beats the
+prototypes)::
 
-    python evaluate.py --run runs/ppo --n-seeds 20 --out runs/ppo/eval
+    python evaluate.py --run runs/ppo --n-seeds 20 --out runs/ppo/eval [--budget-curve]
 """
 
 from __future__ import annotations
