@@ -12,7 +12,7 @@ A run folder ``OUT`` holds ``config.json`` (every option), ``model.zip``,
 ``checkpoints/`` and ``tb/`` (TensorBoard: rewards and market metrics). Same seed, same
 result (on the same machine and library versions)::
 
-    python train.py --scenario community --role intermittent --timesteps 200000 --out runs/ppo
+    python train.py --scenario community --settlement curtail --timesteps 300000 --out runs/ppo
     tensorboard --logdir runs/ppo/tb
 """
 
