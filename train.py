@@ -9,7 +9,8 @@ Two routes:
 
 A run folder ``OUT`` holds ``config.json`` (every option), ``model.zip``,
 ``vecnormalize.pkl`` (observation/reward normalisation statistics, when used),
-``checkpoints/`` and ``tb/`` (TensorBoard: rewards and market metrics). Same seed, same
+``checkpoints/``, ``tb/`` (TensorBoard: rewards and market metrics) and ``timing.json``
+(agent-steps/s; seconds in the env, in policy inference and in PPO updates). Same seed, same
 result (on the same machine and library versions)::
 
     python train.py --scenario community --settlement curtail --timesteps 300000 --out runs/ppo
@@ -163,11 +164,44 @@ def make_venv(args: Args) -> Any:
     return venv
 
 
+def step_timer(venv: Any) -> Any:
+    """Wrap ``venv`` so that the seconds spent inside the environment are counted
+    (``.seconds``): the env part of "where the training time goes"."""
+    from stable_baselines3.common.vec_env import VecEnvWrapper
+
+    class StepTimer(VecEnvWrapper):  # type: ignore[misc]
+        seconds = 0.0
+
+        def reset(self) -> Any:
+            t = time.perf_counter()
+            obs = self.venv.reset()
+            self.seconds += time.perf_counter() - t
+            return obs
+
+        def step_wait(self) -> Any:
+            t = time.perf_counter()
+            out = self.venv.step_wait()
+            self.seconds += time.perf_counter() - t
+            return out
+
+    return StepTimer(venv)
+
+
 def market_metrics_callback() -> Any:
-    """A callback logging each learner's episode surplus and imbalance to TensorBoard."""
+    """A callback logging each learner's episode surplus and imbalance to TensorBoard, and
+    the seconds spent collecting rollouts (``rollout_seconds``; the rest is PPO updates)."""
     from stable_baselines3.common.callbacks import BaseCallback
 
     class MarketMetrics(BaseCallback):  # type: ignore[misc]
+        rollout_seconds = 0.0
+        _t = 0.0
+
+        def _on_rollout_start(self) -> None:
+            self._t = time.perf_counter()
+
+        def _on_rollout_end(self) -> None:
+            self.rollout_seconds += time.perf_counter() - self._t
+
         def _on_step(self) -> bool:
             for info, done in zip(self.locals["infos"], self.locals["dones"], strict=True):
                 if done and "surplus" in info:
@@ -191,7 +225,8 @@ def train(args: Args) -> Path:
     torch.set_num_threads(args.threads)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
-    venv = VecMonitor(make_venv(args))
+    timer = step_timer(make_venv(args))
+    venv = VecMonitor(timer)
     if args.normalize:
         stats = out / "vecnormalize.pkl"
         if args.resume and stats.exists():
@@ -216,7 +251,8 @@ def train(args: Args) -> Path:
                     tensorboard_log=str(out / "tb"),
                     policy_kwargs={"log_std_init": args.log_std_init,
                                    "net_arch": list(args.net_arch)})
-    callbacks = [market_metrics_callback()]
+    metrics = market_metrics_callback()
+    callbacks = [metrics]
     if args.checkpoint_every:
         every = max(1, args.checkpoint_every // venv.num_envs)
         callbacks.append(CheckpointCallback(every, str(out / "checkpoints"), "ppo",
@@ -228,11 +264,19 @@ def train(args: Args) -> Path:
     model.save(out / "model.zip")
     if args.normalize:
         venv.save(str(out / "vecnormalize.pkl"))
+    env_s, rollout_s = timer.seconds, metrics.rollout_seconds
     timing = {"agent_steps": int(model.num_timesteps), "seconds": elapsed,
-              "agent_steps_per_s": model.num_timesteps / max(elapsed, 1e-9)}
+              "agent_steps_per_s": model.num_timesteps / max(elapsed, 1e-9),
+              "env_seconds": env_s,
+              "policy_inference_seconds": max(rollout_s - env_s, 0.0),
+              "update_seconds": max(elapsed - rollout_s, 0.0)}
     (out / "timing.json").write_text(json.dumps(timing, indent=2))
+    share = {k: 100 * timing[f"{k}_seconds"] / max(elapsed, 1e-9)
+             for k in ("env", "policy_inference", "update")}
     print(f"trained {model.num_timesteps} agent-steps in {elapsed:.0f} s "
-          f"({timing['agent_steps_per_s']:.0f}/s); saved {out / 'model.zip'}")
+          f"({timing['agent_steps_per_s']:.0f}/s: env {share['env']:.0f} %, policy inference "
+          f"{share['policy_inference']:.0f} %, PPO updates {share['update']:.0f} %); saved "
+          f"{out / 'model.zip'}")
     venv.close()
     return out
 

@@ -36,6 +36,10 @@ def test_train_writes_a_complete_run_folder(trained: Path) -> None:
     assert cfg["env_kwargs"]["scenario"] == "toy"
     assert list((trained / "tb").glob("*/events.out.tfevents.*")), "TensorBoard logs"
     assert list((trained / "checkpoints").glob("ppo_*_steps.zip")), "checkpoints"
+    timing = json.loads((trained / "timing.json").read_text())
+    parts = [timing[k] for k in ("env_seconds", "policy_inference_seconds", "update_seconds")]
+    assert all(p > 0 for p in parts)  # where the time goes: env, policy inference, updates
+    assert sum(parts) == pytest.approx(timing["seconds"], rel=0.05)
 
 
 def test_resume_continues_the_run(trained: Path) -> None:
