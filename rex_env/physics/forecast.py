@@ -96,6 +96,9 @@ class ForecastPath:
         bounds: Physical range (lo, hi) to which reported means are clipped.
         slot_corr_s: Correlation time of errors across delivery slots, seconds (0 = independent
             slots).
+        scale: Optional per-slot factor (>= 0, shape (n_slots,)) on the error scale: a slot
+            whose outcome is certain has scale 0 (PV at night: the sun is down, the forecast
+            is exactly 0), otherwise errors would be clipped into a biased forecast there.
     """
 
     def __init__(
@@ -110,6 +113,7 @@ class ForecastPath:
         error: ForecastErrorModel | None = None,
         bounds: tuple[float, float] = (0.0, math.inf),
         slot_corr_s: float = 0.0,
+        scale: ArrayLike | None = None,
     ) -> None:
         y = np.array(truth, dtype=np.float64)
         if y.ndim != 1:
@@ -131,21 +135,32 @@ class ForecastPath:
         self.update_s = update_s
         self.bounds = (float(bounds[0]), float(bounds[1]))
 
+        if scale is None:
+            row_scale = np.ones(y.size)
+        else:
+            row_scale = np.array(scale, dtype=np.float64)
+            if row_scale.shape != y.shape or not np.all(np.isfinite(row_scale)) \
+                    or np.any(row_scale < 0.0):
+                raise ValueError(f"scale must be finite, >= 0 and of shape {y.shape} (one per "
+                                 f"slot), got shape {row_scale.shape}")
         sigma = self.capacity_kw * self.error.fraction(np.arange(max_revisions + 1) * update_s)
         sigma[0] = 0.0
         increment_sd = np.sqrt(np.maximum(np.diff(sigma**2), 0.0))
         phi = math.exp(-slot_len / slot_corr_s) if slot_corr_s > 0.0 else 0.0
         eps = ar1_standard_normal(rng, (y.size, max_revisions), phi) * increment_sd
+        eps *= row_scale[:, None]
         errors = np.zeros((y.size, max_revisions + 1))
         np.cumsum(eps, axis=1, out=errors[:, 1:])
+        sigma_table = row_scale[:, None] * sigma[None, :]
 
         # Forecast tables per (slot, revisions left), so a read is one fancy index.
         unclipped = y[:, None] + errors
         clipped = np.minimum(np.maximum(unclipped, self.bounds[0]), self.bounds[1])
-        for a in (y, sigma, errors, unclipped, clipped):
+        for a in (y, sigma, sigma_table, errors, unclipped, clipped):
             a.setflags(write=False)
         self._truth = y
         self._sigma = sigma
+        self._sigma_table = sigma_table
         self._errors = errors
         self._unclipped = unclipped
         self._clipped = clipped
@@ -162,8 +177,15 @@ class ForecastPath:
 
     @property
     def sigma_by_revisions(self) -> FloatArray:
-        """sigma_m in kW for m = 0..M (read-only view); sigma_0 = 0."""
+        """sigma_m in kW for m = 0..M before the per-slot ``scale`` (read-only view);
+        sigma_0 = 0."""
         return self._sigma
+
+    @property
+    def sigma_table(self) -> FloatArray:
+        """Error standard deviation S[k, m] in kW of slot k with m revisions to go: the
+        per-slot ``scale`` times sigma_m, shape (n_slots, M + 1) (read-only view)."""
+        return self._sigma_table
 
     @property
     def n_slots(self) -> int:
@@ -193,7 +215,7 @@ class ForecastPath:
         k = np.asarray(slots, dtype=np.intp)
         m = self.revisions_left(k, t)
         mean: FloatArray = (self._clipped if clip else self._unclipped)[k, m]
-        std: FloatArray = self._sigma[m]
+        std: FloatArray = self._sigma_table[k, m]
         return mean, std
 
     def forecast(self, k: int, t: float, *, clip: bool = True) -> float:
@@ -203,4 +225,4 @@ class ForecastPath:
 
     def sigma(self, k: int, t: float) -> float:
         """Standard deviation (kW) of the forecast error of slot ``k`` at time ``t``."""
-        return float(self._sigma[int(self.revisions_left(k, t))])
+        return float(self._sigma_table[k, int(self.revisions_left(k, t))])

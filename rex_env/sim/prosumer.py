@@ -113,8 +113,12 @@ class Prosumer:
         if spec.pv is not None:
             y = spec.pv.sample(r_pv, doy, n, L)
             gen += y
+            # the error scales with the clear-sky potential: zero when the sun is down, so a
+            # night forecast is exactly 0 instead of a positive (clipped) error
+            potential = spec.pv.clear_sky_kw(doy, n, L) / spec.pv.capacity_kw
             paths.append((ForecastPath(f_pv, y, spec.pv.capacity_kw, revisions, slot_len=L,
-                                       update_s=L, bounds=(0.0, spec.pv.capacity_kw)), 1.0))
+                                       update_s=L, bounds=(0.0, spec.pv.capacity_kw),
+                                       scale=np.clip(potential, 0.0, 1.0)), 1.0))
         if spec.load is not None:
             y = spec.load.sample(r_load, doy, n, L)
             cons += y
@@ -125,19 +129,19 @@ class Prosumer:
         self.generation: NDArray[np.float64] = gen
         self.consumption: NDArray[np.float64] = cons
         # Every forecast the episode can show, precomputed: the net forecast of local slot i
-        # with m revisions to go is fc_mean[i, m]; its standard deviation fc_std[m]. Reading
-        # a forecast is then indexing (agents read them at every wake-up).
+        # with m revisions to go is fc_mean[i, m]; its standard deviation fc_std[i, m].
+        # Reading a forecast is then indexing (agents read them at every wake-up).
         self._revisions = revisions
         mean = np.zeros((n, revisions + 1))
-        var = np.zeros(revisions + 1)
+        var = np.zeros((n, revisions + 1))
         for path, sign in paths:
             lo, hi = path.bounds
             mean += sign * np.clip(path.truth[:, None] + path.errors, lo, hi)
-            var += path.sigma_by_revisions**2
+            var += path.sigma_table**2
         self.fc_mean = mean
         self.fc_std = np.sqrt(var)
         self._fc_rows: list[list[float]] = mean.tolist()
-        self._fc_std_list: list[float] = self.fc_std.tolist()
+        self._fc_std_rows: list[list[float]] = self.fc_std.tolist()
         self.plant_kw = 0.0  # previous slot's plant output (ramp limits)
         self.soc_kwh = spec.battery.initial_energy_kwh if spec.battery is not None else 0.0
 
@@ -157,7 +161,7 @@ class Prosumer:
         k = np.asarray(slots, dtype=np.intp)
         L = self.schedule.slot_len
         m = np.clip(-((t - k * L) // L), 0, self._revisions)
-        return self.fc_mean[k - self._first, m], self.fc_std[m]
+        return self.fc_mean[k - self._first, m], self.fc_std[k - self._first, m]
 
     def forecast(self, slot: int, t: int) -> tuple[float, float]:
         """Forecast net rate (kW, production > 0) of one slot and its standard deviation."""
@@ -168,7 +172,8 @@ class Prosumer:
             m = 0
         elif m > self._revisions:
             m = self._revisions
-        return self._fc_rows[slot - self._first][m], self._fc_std_list[m]
+        i = slot - self._first
+        return self._fc_rows[i][m], self._fc_std_rows[i][m]
 
     def uncontrollable_kw(self, slot: int) -> float:
         """True net rate of the uncontrollable assets in a slot (known only at delivery)."""

@@ -120,3 +120,31 @@ def test_arrays_are_read_only_and_window_results_fresh() -> None:
     mean, _ = fp.forecast_window(np.arange(4), 0)
     mean[:] = -1.0
     assert fp.forecast(0, 0) != -1.0
+
+
+def test_a_slot_with_zero_scale_is_forecast_exactly_and_the_rest_scale_their_error() -> None:
+    truth = np.full(96, 50.0)
+    truth[:20] = 0.0  # e.g. PV at night: the outcome is certain
+    scale = np.ones(96)
+    scale[:20] = 0.0
+    scale[20:40] = 0.5
+    fp = ForecastPath(np.random.default_rng(3), truth, CAP, 96, scale=scale)
+    plain = ForecastPath(np.random.default_rng(3), truth, CAP, 96)
+    for t in (0, 3600, 40_000):
+        mean, std = fp.forecast_window(np.arange(96), t)
+        np.testing.assert_array_equal(mean[:20], 0.0)  # no clipped noise: no bias
+        np.testing.assert_array_equal(std[:20], 0.0)
+        m = fp.revisions_left(np.arange(96), t)
+        np.testing.assert_allclose(std[20:40], 0.5 * fp.sigma_by_revisions[m[20:40]])
+        np.testing.assert_allclose(std[40:], fp.sigma_by_revisions[m[40:]])
+        assert fp.sigma(30, t) == pytest.approx(0.5 * plain.sigma(30, t))
+    # the same draws, scaled per slot: scale 1 slots are the unscaled path
+    np.testing.assert_array_equal(fp.errors[40:], plain.errors[40:])
+    np.testing.assert_allclose(fp.errors[20:40], 0.5 * plain.errors[20:40])
+
+
+@pytest.mark.parametrize("scale", [np.ones(5), -np.ones(96), np.full(96, np.nan)],
+                         ids=["shape", "negative", "nan"])
+def test_bad_scale_is_refused(scale: np.ndarray) -> None:  # type: ignore[type-arg]
+    with pytest.raises(ValueError, match="scale must be finite, >= 0 and of shape"):
+        ForecastPath(np.random.default_rng(0), np.full(96, 50.0), CAP, 96, scale=scale)

@@ -72,7 +72,8 @@ def test_fast_forecast_lookup_equals_the_table_at_revisions_left() -> None:
         for t in range(-L, s.horizon + L, 61):
             m = p._m(slot, t)
             assert 0 <= m <= p._revisions
-            assert p.forecast(slot, t) == (p.fc_mean[slot - s.first_slot, m], p.fc_std[m])
+            i = slot - s.first_slot
+            assert p.forecast(slot, t) == (p.fc_mean[i, m], p.fc_std[i, m])
 
 
 def test_forecast_window_agrees_with_single_lookups() -> None:
@@ -228,3 +229,16 @@ def test_prosumer_spec_validation_messages() -> None:
         ProsumerSpec("", "zic")
     with pytest.raises(ValueError, match="external .* owns no assets"):
         ProsumerSpec("grid", "grid", external=True, load=Household())
+
+
+def test_pv_at_night_is_forecast_exactly_zero_with_zero_uncertainty() -> None:
+    """A clipped error on a certain zero would be a biased forecast (the intermittent
+    prototype would sell night PV it never produces)."""
+    p = make(ProsumerSpec("pv", "intermittent", pv=PVSystem(peak_kw=5.0)), seed=4)
+    night = [k for k in SCHED.slots if p.generation[k - SCHED.first_slot] == 0.0]
+    day = [k for k in SCHED.slots if p.generation[k - SCHED.first_slot] > 0.5]
+    assert len(night) > 20 and len(day) > 20
+    for t in (0, 4 * 3600, 12 * 3600):
+        for k in night:
+            assert p.forecast(k, t) == (0.0, 0.0)
+        assert any(p.forecast(k, t)[1] > 0.0 for k in day if k * L > t)
