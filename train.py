@@ -86,6 +86,10 @@ class Args:
     same optimum, less variance)"""
     decision_interval: int = 0
     """seconds between decisions (0: one slot)"""
+    pricing: str = "make_take"
+    """what the policy's aggressiveness 0 means: make_take (the prototypes' path: passive early,
+    the touch at the gate; the zero action then trades like the intermittent prototype) or
+    touch (take at the best opposite quote, the env's default; costs ≈ 0.2 per household-day)"""
     settlement: str = ""
     """imbalance settlement: single, dual, curtail, or empty for the scenario's own (curtail
     is hard 'no reservation, no service': a shortfall is unserved at the value of lost load,
@@ -120,6 +124,8 @@ def env_kwargs(args: Args) -> dict[str, Any]:
         kw["reward"] = args.reward
     if args.settlement:
         kw["settlement"] = args.settlement
+    if args.pricing != "touch":
+        kw["pricing"] = args.pricing
     return kw
 
 
@@ -131,6 +137,8 @@ def validate(args: Args) -> None:
         raise ValueError(f"unknown scenario {args.scenario!r}; allowed: "
                          f"{', '.join(sorted(PRESETS))}")
     learners_for(args.scenario, args.role)
+    if args.pricing not in ("touch", "make_take"):
+        raise ValueError(f"pricing must be touch or make_take, got {args.pricing!r}")
     if args.settlement not in ("", "single", "dual", "curtail"):
         raise ValueError(f"settlement must be single, dual, curtail or empty (the scenario's "
                          f"own), got {args.settlement!r}")

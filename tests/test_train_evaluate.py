@@ -115,7 +115,8 @@ def test_the_settlement_option_reaches_training_and_evaluation(tmp_path: Path) -
     (["--route", "sideways"], "route must be"),
     (["--timesteps", "0"], "--timesteps must be >= 1"),
     (["--settlement", "barter"], "settlement must be single, dual, curtail"),
-], ids=["role", "scenario", "route", "timesteps", "settlement"])
+    (["--pricing", "haggle"], "pricing must be touch or make_take"),
+], ids=["role", "scenario", "route", "timesteps", "settlement", "pricing"])
 def test_train_refuses_bad_options_before_any_work(tmp_path: Path, args: list[str],
                                                    words: str) -> None:
     out = tmp_path / "never"

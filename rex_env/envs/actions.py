@@ -8,7 +8,10 @@ delivery first):
   forecast (what the intermittent prototype does); ``±1`` buys / sells one full capacity more.
 * ``aggressiveness``: the limit price: ``0`` takes at the touch (the best opposite quote),
   ``-1`` is passive (one tick inside the spread on its own side), ``+1`` reaches 5 % of the
-  reference price beyond the touch (sweeping deeper levels); in between, linear.
+  reference price beyond the touch (sweeping deeper levels); in between, linear. With
+  ``pricing="make_take"`` the value is relative to the prototypes' make-take path
+  (:func:`make_take_aggressiveness`): ``0`` is passive when the slot opens and the touch at
+  its last decision, so the zero action trades like the intermittent prototype.
 
 The decoder steers one working order per slot to the gap ``target - position``: it keeps an
 unchanged order (time priority), modifies it, or cancels and replaces it. In a call phase
@@ -30,6 +33,7 @@ from numpy.typing import NDArray
 
 from ..exchange import Order, Phase, Side, Status, Tif
 from ..sim.agent_api import Instruction, MarketView, cancel, modify, submit
+from ..sim.schedule import SlotSchedule
 
 
 def price_for(market: MarketView, slot: int, side: Side, a: float, ref: int,
@@ -59,6 +63,23 @@ def price_for(market: MarketView, slot: int, side: Side, a: float, ref: int,
     p = touch + (-a) * (passive - touch) if a <= 0 else touch + a * (deep - touch)
     p = math.floor(p) if side is Side.BUY else math.ceil(p)
     return min(max(p, bounds[0]), bounds[1])
+
+
+def make_take_aggressiveness(a: float, schedule: SlotSchedule, slot: int, now: int,
+                             step_s: int) -> float:
+    """Aggressiveness ``a`` relative to the make-take path (``pricing="make_take"``).
+
+    With urgency ``u`` (0 when the slot opens, 1 at its gate) the prototypes' price moves from
+    passive to the touch as ``u ** 2`` (agents/base.py); in :func:`price_for`'s scale that is
+    ``u ** 2 - 1``. The policy's ``a`` shifts that path: ``0`` follows it, ``-1`` stays
+    passive, ``+1`` is one whole scale more aggressive (deep at the gate). At the slot's last
+    decision (its gate closes within ``step_s``) ``u`` is 1: what is left is taken at the
+    touch, as the prototypes take what is left in their last wake-ups.
+    """
+    left = schedule.close_time(slot) - now
+    window = schedule.open_lead - schedule.gate_lead
+    u = 1.0 if left <= step_s else min(1.0, max(0.0, 1.0 - left / window))
+    return min(1.0, max(-1.0, u * u - 1.0 + a))
 
 
 class OrderSteer:

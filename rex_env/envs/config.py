@@ -35,6 +35,11 @@ class EnvConfig:
         max_cycles: truncate every agent after this many steps (``None``: the trading day).
         reward_scale: rewards are surplus changes divided by this many currency units
             (``None``: the value of one slot at full capacity at the reference price).
+        pricing: box mode: what aggressiveness 0 means. ``"touch"`` (default): take at the
+            best opposite quote; ``"make_take"``: follow the prototypes' make-take path
+            (passive when the slot opens, the touch at its gate, moving as urgency squared),
+            so the zero action is "reserve the forecast the way the intermittent prototype
+            does" and the policy learns deviations from it.
         price_levels: discrete mode: price levels from passive to crossing (>= 2).
         size_levels: discrete mode: order sizes as fractions of capacity (>= 1).
         settlement: override the scenario's settlement mode (``single``/``dual``/``curtail``).
@@ -54,6 +59,7 @@ class EnvConfig:
     action_mode: str = "box"
     max_cycles: int | None = None
     reward_scale: float | None = None
+    pricing: str = "touch"
     price_levels: int = 3
     size_levels: tuple[float, ...] = (0.1, 0.3, 1.0)
     settlement: str | None = None
@@ -94,6 +100,8 @@ class EnvConfig:
                              f"got {self.controlled_by!r}")
         if self.reward not in ("surplus", "trading"):
             raise ValueError(f"reward must be 'surplus' or 'trading', got {self.reward!r}")
+        if self.pricing not in ("touch", "make_take"):
+            raise ValueError(f"pricing must be 'touch' or 'make_take', got {self.pricing!r}")
         if self.settlement not in (None, "single", "dual", "curtail"):
             raise ValueError(f"settlement must be single, dual, curtail or None, got "
                              f"{self.settlement!r}")

@@ -20,7 +20,13 @@ from ..exchange import LOB3D, Side
 from ..scenarios import Scenario
 from ..sim.agent_api import Instruction
 from ..sim.market import Market
-from .actions import OrderSteer, discrete_mask, discrete_table, price_for
+from .actions import (
+    OrderSteer,
+    discrete_mask,
+    discrete_table,
+    make_take_aggressiveness,
+    price_for,
+)
 from .config import EnvConfig
 from .observation import LIMIT, PublicBlock, feature_names
 
@@ -303,6 +309,7 @@ class RexParallelEnv(ParallelEnv):
         now = m.now
         out: list[Instruction] = []
         if self._table is None:
+            make_take = self.config.pricing == "make_take"
             for j, slot in enumerate(slots[: self.window]):
                 fc, _ = me.forecast(slot, now)
                 target = round(-fc / self._lot_kw + float(action[2 * j]) * cap_lots)
@@ -311,8 +318,10 @@ class RexParallelEnv(ParallelEnv):
                     steer.steer(slot, 0, 0, out)
                     continue
                 side = Side.BUY if gap > 0 else Side.SELL
-                price = price_for(view, slot, side, float(action[2 * j + 1]), self._ref_ticks,
-                                  self._bounds)
+                a = float(action[2 * j + 1])
+                if make_take:
+                    a = make_take_aggressiveness(a, self.schedule, slot, now, self.dt)
+                price = price_for(view, slot, side, a, self._ref_ticks, self._bounds)
                 steer.steer(slot, gap, price, out)
             return out
         if action == 0:

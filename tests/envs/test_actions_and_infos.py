@@ -382,3 +382,19 @@ def test_missing_actions_default_to_holding_the_forecast() -> None:
         rec = step_record(env, {})
         acts = _zeros(twin) if neutral is None else dict.fromkeys(twin.agents, neutral)
         assert_same(rec, step_record(twin, acts))
+
+
+def test_make_take_pricing_follows_the_prototypes_path_and_takes_at_the_last_decision() -> None:
+    from rex_env.envs.actions import make_take_aggressiveness
+    from rex_env.scenarios import make_scenario
+
+    s = make_scenario("community").schedule
+    k = s.first_slot + 30
+    opened, gate = s.close_time(k) - (s.open_lead - s.gate_lead), s.close_time(k)
+    mid = (opened + gate) // 2
+    assert make_take_aggressiveness(0.0, s, k, opened, 900) == -1.0  # passive when it opens
+    assert make_take_aggressiveness(0.0, s, k, mid, 900) == pytest.approx(0.5**2 - 1)
+    assert make_take_aggressiveness(0.0, s, k, gate - 900, 900) == 0.0  # last call: the touch
+    assert make_take_aggressiveness(1.0, s, k, gate - 900, 900) == 1.0  # deeper than the touch
+    assert make_take_aggressiveness(-1.0, s, k, gate - 900, 900) == -1.0  # passive throughout
+    assert make_take_aggressiveness(-1.0, s, k, mid, 900) == -1.0

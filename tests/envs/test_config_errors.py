@@ -85,6 +85,7 @@ BAD_VALUES = [
     ("size_levels", 0.5, ["(0, 1]"]),
     ("learners", 5, ["owners"]),
     ("controlled_by", "learner", ["intermittent", "plant", "storage", "zic"]),
+    ("pricing", "haggle", ["touch", "make_take"]),
 ]
 
 

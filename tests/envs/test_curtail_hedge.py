@@ -15,11 +15,12 @@ from rex_env.envs.parallel import RexParallelEnv
 SEEDS = (1_000_000_000, 1_000_000_001)
 
 
-def learners_surplus(settlement: str, hedge: float | None, seed: int) -> float:
+def learners_surplus(settlement: str, hedge: float | None, seed: int,
+                     pricing: str = "touch") -> float:
     """Mean surplus of the 8 household learners of ``community`` over one day, driven by the
     intermittent prototype (``hedge=None``) or by the fixed action "target ``hedge`` of
     capacity above the forecast, at the touch" in every slot."""
-    env = RexParallelEnv(scenario="community", settlement=settlement,
+    env = RexParallelEnv(scenario="community", settlement=settlement, pricing=pricing,
                          controlled_by="intermittent" if hedge is None else None)
     obs, _ = env.reset(seed=seed)
     while env.agents:
@@ -47,3 +48,16 @@ def test_under_the_single_price_the_same_hedge_loses_to_the_prototype() -> None:
         proto = learners_surplus("single", None, seed)
         hedged = learners_surplus("single", 0.01, seed)
         assert hedged < proto, (seed, hedged, proto)  # measured -0.39, -0.39
+
+
+@pytest.mark.slow
+def test_with_make_take_pricing_the_zero_action_trades_like_the_prototype() -> None:
+    """``pricing="make_take"`` (train.py's default): the policy starts where the prototype
+    is and learns deviations from it; with ``touch`` pricing the zero action pays the spread
+    (measured ≈ 0.2 per household-day below the prototype)."""
+    seed = SEEDS[0]
+    proto = learners_surplus("single", None, seed)
+    zero = learners_surplus("single", 0.0, seed, pricing="make_take")
+    touch = learners_surplus("single", 0.0, seed)
+    assert abs(zero - proto) < 0.1, (zero, proto)
+    assert touch < zero - 0.1, (touch, zero)
