@@ -90,6 +90,9 @@ class Args:
     """what the policy's aggressiveness 0 means: make_take (the prototypes' path: passive early,
     the touch at the gate; the zero action then trades like the intermittent prototype) or
     touch (take at the best opposite quote, the env's default; costs ≈ 0.2 per household-day)"""
+    target_range: float = 1.0
+    """how far the target may go from the forecast, in capacities (smaller: finer control of
+    small deviations for the same exploration noise)"""
     settlement: str = ""
     """imbalance settlement: single, dual, curtail, or empty for the scenario's own (curtail
     is hard 'no reservation, no service': a shortfall is unserved at the value of lost load,
@@ -126,6 +129,8 @@ def env_kwargs(args: Args) -> dict[str, Any]:
         kw["settlement"] = args.settlement
     if args.pricing != "touch":
         kw["pricing"] = args.pricing
+    if args.target_range != 1.0:
+        kw["target_range"] = args.target_range
     return kw
 
 

@@ -35,6 +35,11 @@ class EnvConfig:
         max_cycles: truncate every agent after this many steps (``None``: the trading day).
         reward_scale: rewards are surplus changes divided by this many currency units
             (``None``: the value of one slot at full capacity at the reference price).
+        target_range: box mode: how far the target may go from the forecast, in capacities
+            (``target * target_range * capacity``; > 0). The default 1.0 can express any
+            position; a small range (e.g. 0.1) gives the policy a finer grip on the small
+            deviations that pay (a hedge of a few per cent of capacity) for the same
+            exploration noise.
         pricing: box mode: what aggressiveness 0 means. ``"touch"`` (default): take at the
             best opposite quote; ``"make_take"``: follow the prototypes' make-take path
             (passive when the slot opens, the touch at its gate, moving as urgency squared),
@@ -59,6 +64,7 @@ class EnvConfig:
     action_mode: str = "box"
     max_cycles: int | None = None
     reward_scale: float | None = None
+    target_range: float = 1.0
     pricing: str = "touch"
     price_levels: int = 3
     size_levels: tuple[float, ...] = (0.1, 0.3, 1.0)
@@ -100,6 +106,11 @@ class EnvConfig:
                              f"got {self.controlled_by!r}")
         if self.reward not in ("surplus", "trading"):
             raise ValueError(f"reward must be 'surplus' or 'trading', got {self.reward!r}")
+        tr = self.target_range
+        if isinstance(tr, bool) or not isinstance(tr, (int, float)) or not 0 < tr <= 2 \
+                or not math.isfinite(tr):
+            raise ValueError(f"target_range must be a number in (0, 2] (capacities), got "
+                             f"{tr!r}")
         if self.pricing not in ("touch", "make_take"):
             raise ValueError(f"pricing must be 'touch' or 'make_take', got {self.pricing!r}")
         if self.settlement not in (None, "single", "dual", "curtail"):

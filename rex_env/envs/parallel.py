@@ -310,9 +310,10 @@ class RexParallelEnv(ParallelEnv):
         out: list[Instruction] = []
         if self._table is None:
             make_take = self.config.pricing == "make_take"
+            reach = self.config.target_range * cap_lots
             for j, slot in enumerate(slots[: self.window]):
                 fc, _ = me.forecast(slot, now)
-                target = round(-fc / self._lot_kw + float(action[2 * j]) * cap_lots)
+                target = round(-fc / self._lot_kw + float(action[2 * j]) * reach)
                 gap = target - ex.position(owner, slot)
                 if gap == 0:
                     steer.steer(slot, 0, 0, out)

@@ -398,3 +398,27 @@ def test_make_take_pricing_follows_the_prototypes_path_and_takes_at_the_last_dec
     assert make_take_aggressiveness(1.0, s, k, gate - 900, 900) == 1.0  # deeper than the touch
     assert make_take_aggressiveness(-1.0, s, k, gate - 900, 900) == -1.0  # passive throughout
     assert make_take_aggressiveness(-1.0, s, k, mid, 900) == -1.0
+
+
+def test_target_range_scales_how_far_the_target_goes_from_the_forecast() -> None:
+    """The same action asks for a 10x smaller deviation with ``target_range=0.1``."""
+    gaps = {}
+    for tr in (1.0, 0.1):
+        env = _toy(target_range=tr)
+        a = env.agents[0]
+        owner = env.owner_of[a]
+        m = env.market
+        slot = m.view.open_slots()[0]
+        fc, _ = m.owner_views[owner].forecast(slot, m.now)
+        act = _zeros(env)
+        act[a][0] = 0.5  # buy half a range more than the forecast in the nearest slot
+        ins = env._decode(a, act[a])
+        lot_kw = env._lot_kw
+        base = round(-fc / lot_kw)
+        sub = [i for i in ins if i.op == "submit" and i.slot == slot]
+        assert sub and sub[0].rate is not None, ins
+        pos = m.exchange.position(owner, slot)
+        gaps[tr] = pos + (sub[0].rate if sub[0].side is Side.BUY else -sub[0].rate) - base
+    cap_lots = env._capacity[a] / env._lot_kw
+    assert gaps[1.0] == pytest.approx(0.5 * cap_lots, abs=1)
+    assert gaps[0.1] == pytest.approx(0.05 * cap_lots, abs=1)

@@ -86,6 +86,7 @@ BAD_VALUES = [
     ("learners", 5, ["owners"]),
     ("controlled_by", "learner", ["intermittent", "plant", "storage", "zic"]),
     ("pricing", "haggle", ["touch", "make_take"]),
+    ("target_range", 0.0, ["(0, 2]"]),
 ]
 
 
