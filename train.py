@@ -90,6 +90,8 @@ class Args:
     """what the policy's aggressiveness 0 means: make_take (the prototypes' path: passive early,
     the touch at the gate; the zero action then trades like the intermittent prototype) or
     touch (take at the best opposite quote, the env's default; costs ≈ 0.2 per household-day)"""
+    action_mode: str = "box"
+    """box (a target and an aggressiveness per open slot) or offset (one pair for every slot)"""
     target_range: float = 1.0
     """how far the target may go from the forecast, in capacities (smaller: finer control of
     small deviations for the same exploration noise)"""
@@ -129,6 +131,8 @@ def env_kwargs(args: Args) -> dict[str, Any]:
         kw["settlement"] = args.settlement
     if args.pricing != "touch":
         kw["pricing"] = args.pricing
+    if args.action_mode != "box":
+        kw["action_mode"] = args.action_mode
     if args.target_range != 1.0:
         kw["target_range"] = args.target_range
     return kw
@@ -142,6 +146,8 @@ def validate(args: Args) -> None:
         raise ValueError(f"unknown scenario {args.scenario!r}; allowed: "
                          f"{', '.join(sorted(PRESETS))}")
     learners_for(args.scenario, args.role)
+    if args.action_mode not in ("box", "offset"):
+        raise ValueError(f"action_mode must be box or offset, got {args.action_mode!r}")
     if args.pricing not in ("touch", "make_take"):
         raise ValueError(f"pricing must be touch or make_take, got {args.pricing!r}")
     if args.settlement not in ("", "single", "dual", "curtail"):

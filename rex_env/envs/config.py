@@ -14,7 +14,7 @@ from typing import Any
 
 from ..scenarios import PRESETS, Scenario, make_scenario
 
-ACTION_MODES = ("box", "discrete")
+ACTION_MODES = ("box", "offset", "discrete")
 CONTROLLERS = ("intermittent", "plant", "storage", "zic", "ziu", "random")
 """Hand-coded agent kinds that can drive the learners' prosumers (``controlled_by``)."""
 
@@ -30,8 +30,11 @@ class EnvConfig:
             kind (``"intermittent"``, ``"plant"``, ``"storage"``: every prosumer of that kind),
             or a sequence of owner ids.
         decision_interval: seconds between decision epochs (default: one slot length).
-        action_mode: ``"box"`` (per-slot target position and aggressiveness) or
-            ``"discrete"`` (one order per step from a flat ``Discrete`` table, with masks).
+        action_mode: ``"box"`` (per-slot target position and aggressiveness),
+            ``"offset"`` (one target and one aggressiveness, ``Box(-1, 1, (2,))``, applied to
+            every open slot: a 23x smaller action for policies whose useful deviation from
+            the forecast is the same everywhere, e.g. a hedge) or ``"discrete"`` (one order
+            per step from a flat ``Discrete`` table, with masks).
         max_cycles: truncate every agent after this many steps (``None``: the trading day).
         reward_scale: rewards are surplus changes divided by this many currency units
             (``None``: the value of one slot at full capacity at the reference price).

@@ -124,6 +124,9 @@ class RexParallelEnv(ParallelEnv):
         if self.config.action_mode == "box":
             act_space: spaces.Space[Any] = spaces.Box(-1.0, 1.0, (2 * self.window,), np.float32)
             self._table = None
+        elif self.config.action_mode == "offset":
+            act_space = spaces.Box(-1.0, 1.0, (2,), np.float32)
+            self._table = None
         else:
             self._table = discrete_table(self.window, self.config.price_levels,
                                          self.config.size_levels)
@@ -295,7 +298,10 @@ class RexParallelEnv(ParallelEnv):
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"action of {agent} contains NaN or infinite values: {arr}")
         clipped = int(np.count_nonzero((arr < -1.0) | (arr > 1.0)))
-        return np.clip(arr, -1.0, 1.0), clipped
+        arr = np.clip(arr, -1.0, 1.0)
+        if arr.size == 2 and self.config.action_mode == "offset":
+            arr = np.tile(arr, self.window)  # one (target, aggressiveness) for every slot
+        return arr, clipped
 
     def _decode(self, agent: AgentID, action: Any) -> list[Instruction]:
         m = self.market

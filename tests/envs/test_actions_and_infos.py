@@ -422,3 +422,19 @@ def test_target_range_scales_how_far_the_target_goes_from_the_forecast() -> None
     cap_lots = env._capacity[a] / env._lot_kw
     assert gaps[1.0] == pytest.approx(0.5 * cap_lots, abs=1)
     assert gaps[0.1] == pytest.approx(0.05 * cap_lots, abs=1)
+
+
+def test_offset_mode_is_the_box_mode_with_one_pair_for_every_slot() -> None:
+    """``action_mode="offset"``: Box(-1, 1, (2,)); the same market as box mode with that pair
+    repeated in every window slot."""
+    off, box = _toy(action_mode="offset"), _toy()
+    assert off.action_space(off.agents[0]).shape == (2,)
+    rng = np.random.default_rng(5)
+    for _ in range(12):
+        pairs = {a: rng.uniform(-0.3, 0.3, 2).astype(np.float32) for a in off.agents}
+        r_off = step_record(off, pairs)
+        r_box = step_record(box, {a: np.tile(p, box.window) for a, p in pairs.items()})
+        assert_same(r_off, r_box)
+        if not off.agents:
+            break
+    assert off.market.trades  # something happened
