@@ -10,8 +10,9 @@ delivery first):
   ``-1`` is passive (one tick inside the spread on its own side), ``+1`` reaches 5 % of the
   reference price beyond the touch (sweeping deeper levels); in between, linear. With
   ``pricing="make_take"`` the value is relative to the prototypes' make-take path
-  (:func:`make_take_aggressiveness`): ``0`` is passive when the slot opens and the touch at
-  its last decision, so the zero action trades like the intermittent prototype.
+  (:func:`make_take_aggressiveness`): ``0`` is passive when the slot opens, the touch near its
+  gate and a limit beyond the touch at its last decision, so the zero action trades like the
+  intermittent prototype.
 
 The decoder steers one working order per slot to the gap ``target - position``: it keeps an
 unchanged order (time priority), modifies it, or cancels and replaces it. In a call phase
@@ -72,13 +73,18 @@ def make_take_aggressiveness(a: float, schedule: SlotSchedule, slot: int, now: i
     With urgency ``u`` (0 when the slot opens, 1 at its gate) the prototypes' price moves from
     passive to the touch as ``u ** 2`` (agents/base.py); in :func:`price_for`'s scale that is
     ``u ** 2 - 1``. The policy's ``a`` shifts that path: ``0`` follows it, ``-1`` stays
-    passive, ``+1`` is one whole scale more aggressive (deep at the gate). At the slot's last
-    decision (its gate closes within ``step_s``) ``u`` is 1: what is left is taken at the
-    touch, as the prototypes take what is left in their last wake-ups.
+    passive, ``+1`` is one whole scale more aggressive. At the slot's last decision (its gate
+    closes within ``step_s``) what is left is taken as the prototypes take it in their last
+    wake-ups, at a limit beyond the touch: ``a = 0`` is the deep price (5 % of the reference
+    beyond the touch), ``-0.5`` the touch, ``-1`` passive. A limit exactly at the touch
+    would make filling a knife edge: any small negative ``a`` would rest one tick short of
+    the quote and leave the slot in imbalance.
     """
     left = schedule.close_time(slot) - now
+    if left <= step_s:
+        return min(1.0, max(-1.0, 1.0 + 2.0 * a))
     window = schedule.open_lead - schedule.gate_lead
-    u = 1.0 if left <= step_s else min(1.0, max(0.0, 1.0 - left / window))
+    u = min(1.0, max(0.0, 1.0 - left / window))
     return min(1.0, max(-1.0, u * u - 1.0 + a))
 
 

@@ -394,9 +394,11 @@ def test_make_take_pricing_follows_the_prototypes_path_and_takes_at_the_last_dec
     mid = (opened + gate) // 2
     assert make_take_aggressiveness(0.0, s, k, opened, 900) == -1.0  # passive when it opens
     assert make_take_aggressiveness(0.0, s, k, mid, 900) == pytest.approx(0.5**2 - 1)
-    assert make_take_aggressiveness(0.0, s, k, gate - 900, 900) == 0.0  # last call: the touch
-    assert make_take_aggressiveness(1.0, s, k, gate - 900, 900) == 1.0  # deeper than the touch
-    assert make_take_aggressiveness(-1.0, s, k, gate - 900, 900) == -1.0  # passive throughout
+    last = gate - 900
+    assert make_take_aggressiveness(0.0, s, k, last, 900) == 1.0  # last call: beyond the touch
+    assert make_take_aggressiveness(-0.02, s, k, last, 900) > 0.9  # not a knife edge
+    assert make_take_aggressiveness(-0.5, s, k, last, 900) == 0.0  # the touch
+    assert make_take_aggressiveness(-1.0, s, k, last, 900) == -1.0  # passive throughout
     assert make_take_aggressiveness(-1.0, s, k, mid, 900) == -1.0
 
 
