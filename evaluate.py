@@ -43,8 +43,11 @@ class Args:
     """run folder written by train.py (config.json, model.zip, vecnormalize.pkl)"""
     n_seeds: int = 10
     """number of held-out seeds (EVAL_SEED_BASE, EVAL_SEED_BASE+1, ...)"""
+    first_seed: int = EVAL_SEED_BASE
+    """first of the --n-seeds consecutive held-out seeds (e.g. a fresh range for a final
+    report after configurations were compared on the default one)"""
     seeds: tuple[int, ...] = ()
-    """explicit held-out seeds (overrides --n-seeds)"""
+    """explicit held-out seeds (overrides --n-seeds and --first-seed)"""
     controllers: tuple[str, ...] = ("ppo", "intermittent", "plant", "storage", "random")
     """controllers to score"""
     out: Path | None = None
@@ -242,7 +245,7 @@ def evaluate(args: Args) -> dict[str, Any]:
     if not cfg_path.exists():
         raise FileNotFoundError(f"no run at {args.run} (config.json missing); train first")
     cfg = json.loads(cfg_path.read_text())
-    seeds = list(args.seeds) if args.seeds else [EVAL_SEED_BASE + i for i in range(args.n_seeds)]
+    seeds = list(args.seeds) if args.seeds else [args.first_seed + i for i in range(args.n_seeds)]
     if not seeds:
         raise ValueError("no evaluation seeds: give --n-seeds >= 1 or --seeds")
     train_base = int(cfg.get("seed", 0)) * 1000

@@ -76,9 +76,9 @@ class Args:
     and the settlement of its imbalance)"""
     ent_coef: float = 0.0
     """entropy bonus"""
-    log_std_init: float = -3.0
-    """initial log std of the Gaussian policy (small: start near the forecast reservation; a
-    target 0.05 of capacity off the forecast already changes a household's day a lot)"""
+    log_std_init: float = -2.0
+    """initial log std of the Gaussian policy (with --target-range 0.1: exploration of about
+    1 % of capacity around the prototype's behaviour, the size of the deviations that pay)"""
     net_arch: tuple[int, ...] = (128, 128)
     """hidden layers of the policy and value networks"""
     reward: str = "surplus"
@@ -90,9 +90,10 @@ class Args:
     """what the policy's aggressiveness 0 means: make_take (the prototypes' path: passive early,
     the touch at the gate; the zero action then trades like the intermittent prototype) or
     touch (take at the best opposite quote, the env's default; costs ≈ 0.2 per household-day)"""
-    action_mode: str = "box"
-    """box (a target and an aggressiveness per open slot) or offset (one pair for every slot)"""
-    target_range: float = 1.0
+    action_mode: str = "offset"
+    """box (a target and an aggressiveness per open slot) or offset (one pair for every slot:
+    46 -> 2 action dimensions in `community`)"""
+    target_range: float = 0.1
     """how far the target may go from the forecast, in capacities (smaller: finer control of
     small deviations for the same exploration noise)"""
     settlement: str = ""
@@ -129,12 +130,9 @@ def env_kwargs(args: Args) -> dict[str, Any]:
         kw["reward"] = args.reward
     if args.settlement:
         kw["settlement"] = args.settlement
-    if args.pricing != "touch":
-        kw["pricing"] = args.pricing
-    if args.action_mode != "box":
-        kw["action_mode"] = args.action_mode
-    if args.target_range != 1.0:
-        kw["target_range"] = args.target_range
+    kw["pricing"] = args.pricing
+    kw["action_mode"] = args.action_mode
+    kw["target_range"] = args.target_range
     return kw
 
 

@@ -81,7 +81,8 @@ def test_budget_curve_scores_every_checkpoint_on_the_same_seeds(trained: Path,
                                                                  tmp_path: Path) -> None:
     out = tmp_path / "budget"
     proc = run("evaluate.py", "--run", str(trained), "--n-seeds", "1", "--controllers", "ppo",
-               "intermittent", "--budget-curve", "--out", str(out))
+               "intermittent", "--budget-curve", "--out", str(out), "--first-seed",
+               "1000000100")
     assert proc.returncode == 0, proc.stderr
     rows = (out / "budget.csv").read_text().splitlines()
     ckpts = sorted(int(p.stem.split("_")[1]) for p in (trained / "checkpoints").glob("*.zip"))
@@ -93,6 +94,7 @@ def test_budget_curve_scores_every_checkpoint_on_the_same_seeds(trained: Path,
     res = json.loads((out / "results.json").read_text())
     assert res["budget"][-1]["surplus"] == pytest.approx(res["summary"]["ppo"]["surplus"][0])
     assert (out / "budget_curve.png").exists()
+    assert res["seeds"] == [1_000_000_100]
     assert "| agent-steps | PPO surplus |" in proc.stdout
 
 
