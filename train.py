@@ -13,7 +13,7 @@ A run folder ``OUT`` holds ``config.json`` (every option), ``model.zip``,
 (agent-steps/s; seconds in the env, in policy inference and in PPO updates). Same seed, same
 result (on the same machine and library versions)::
 
-    python train.py --scenario community --settlement curtail --timesteps 300000 --out runs/ppo
+    python train.py --scenario community --settlement curtail --timesteps 200000 --out runs/ppo
     tensorboard --logdir runs/ppo/tb
 """
 
