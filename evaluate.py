@@ -313,7 +313,8 @@ def evaluate(args: Args) -> dict[str, Any]:
     print(table)
     (out / "table.md").write_text(table)
     if args.budget_curve:
-        result["budget"] = budget_curve(args, make_env, seeds, episodes, out)
+        result["budget"] = budget_curve(args, make_env, seeds, episodes, out,
+                                        str(env_kw["scenario"]))
     (out / "results.json").write_text(json.dumps(result, indent=2))
     with open(out / "results.csv", "w", newline="") as f:
         w = csv.writer(f)
@@ -336,10 +337,10 @@ def checkpoints(run: Path) -> list[tuple[int, Path, Path]]:
 
 
 def budget_curve(args: Args, make_env: Callable[..., Any], seeds: list[int],
-                 episodes: dict[str, list[Episode]], out: Path) -> list[dict[str, Any]]:
+                 episodes: dict[str, list[Episode]], out: Path,
+                 scenario: str) -> list[dict[str, Any]]:
     """Score each checkpoint (and the final model) on the held-out seeds; paired against the
     best prototype already scored. Writes budget.csv and budget_curve.png."""
-    cfg = json.loads((args.run / "config.json").read_text())
     final = json.loads((args.run / "timing.json").read_text())["agent_steps"] \
         if (args.run / "timing.json").exists() else None
     points = checkpoints(args.run)
@@ -389,7 +390,7 @@ def budget_curve(args: Args, make_env: Callable[..., Any], seeds: list[int],
                         marker="o", capsize=3, color="C3")
             ax.set_ylabel("PPO surplus per learner per day")
         ax.set_xlabel("training budget (agent-steps)")
-        ax.set_title(f"Held-out seeds by training budget ({cfg['scenario']}, {len(seeds)} "
+        ax.set_title(f"Held-out seeds by training budget ({scenario}, {len(seeds)} "
                      f"seeds, 95 % CI)")
         fig.tight_layout()
         fig.savefig(out / "budget_curve.png", dpi=110)

@@ -91,8 +91,8 @@ class Args:
     the touch at the gate; the zero action then trades like the intermittent prototype) or
     touch (take at the best opposite quote, the env's default; costs ≈ 0.2 per household-day)"""
     action_mode: str = "offset"
-    """box (a target and an aggressiveness per open slot) or offset (one pair for every slot:
-    46 -> 2 action dimensions in `community`)"""
+    """box (a target and an aggressiveness per open slot), offset (one pair for every slot:
+    46 -> 2 action dimensions in `community`) or discrete"""
     target_range: float = 0.1
     """how far the target may go from the forecast, in capacities (smaller: finer control of
     small deviations for the same exploration noise)"""
@@ -138,19 +138,14 @@ def env_kwargs(args: Args) -> dict[str, Any]:
 
 def validate(args: Args) -> None:
     """Every check that can fail before any work starts."""
+    from rex_env.envs import EnvConfig
     from rex_env.scenarios import PRESETS
 
     if args.scenario not in PRESETS:
         raise ValueError(f"unknown scenario {args.scenario!r}; allowed: "
                          f"{', '.join(sorted(PRESETS))}")
-    learners_for(args.scenario, args.role)
-    if args.action_mode not in ("box", "offset"):
-        raise ValueError(f"action_mode must be box or offset, got {args.action_mode!r}")
-    if args.pricing not in ("touch", "make_take"):
-        raise ValueError(f"pricing must be touch or make_take, got {args.pricing!r}")
-    if args.settlement not in ("", "single", "dual", "curtail"):
-        raise ValueError(f"settlement must be single, dual, curtail or empty (the scenario's "
-                         f"own), got {args.settlement!r}")
+    # the role, and the env's own checks of every env option (one list of what is allowed)
+    EnvConfig.from_kwargs(**env_kwargs(args))
     if args.route not in ("shared", "single"):
         raise ValueError(f"route must be shared or single, got {args.route!r}")
     for name in ("timesteps", "n_envs", "n_steps", "batch_size", "n_epochs"):

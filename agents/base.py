@@ -163,6 +163,18 @@ class SlotTrader(Agent):
         return chosen
 
     # -- helpers ------------------------------------------------------------------------------
+    def random_intent(self, slots: range, me: OwnerView, max_lots: int, limit: int
+                      ) -> tuple[int, Side, int]:
+        """A random (slot, side, size) for the random and zero-intelligence traders: a uniform
+        open slot and side, a size of 1..``max_lots`` lots cut to what keeps the position
+        within ``±limit`` lots (size <= 0: no room on that side)."""
+        r = self._py
+        slot = slots[r.randrange(len(slots))]
+        side = Side.BUY if r.random() < 0.5 else Side.SELL
+        pos = me.position(slot)
+        room = limit - pos if side is Side.BUY else limit + pos
+        return slot, side, min(r.randint(1, max_lots), room)
+
     def live(self, slot: int) -> Order | None:
         """The agent's working order in a slot, if it is still resting."""
         o = self.working.get(slot)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rex_env.exchange import Side
 from rex_env.sim.agent_api import Instruction, MarketView, OwnerView
 
 from .base import SlotTrader, ceil_ticks, check_number, floor_ticks
@@ -52,16 +53,11 @@ class RandomTrader(SlotTrader):
         slots = market.open_slots()
         if not len(slots):
             return []
-        r = self._py
-        slot = slots[r.randrange(len(slots))]
-        buy = r.random() < 0.5
-        pos = me.position(slot)
-        room = self.capacity - pos if buy else self.capacity + pos
-        size = min(r.randint(1, self.capacity), room)
+        slot, side, size = self.random_intent(slots, me, self.capacity, self.capacity)
         if size <= 0:
             return self.steer(market, slot, 0, 0)
-        price = r.randint(self.lo, self.hi)
-        return self.steer(market, slot, size if buy else -size, price)
+        price = self._py.randint(self.lo, self.hi)
+        return self.steer(market, slot, size if side is Side.BUY else -size, price)
 
 
 __all__ = ["RandomTrader"]

@@ -91,12 +91,8 @@ class ZITrader(SlotTrader):
         slots = market.open_slots()
         if not len(slots):
             return []
+        slot, side, size = self.random_intent(slots, me, self.max_lots, self.max_position)
         r = self._py
-        slot = slots[r.randrange(len(slots))]
-        side = Side.BUY if r.random() < 0.5 else Side.SELL
-        pos = me.position(slot)
-        room = self.max_position - pos if side is Side.BUY else self.max_position + pos
-        size = min(r.randint(1, self.max_lots), room)
         if size <= 0:
             return self.steer(market, slot, 0, 0)
         value = r.randint(self.lo, self.hi)

@@ -115,10 +115,10 @@ class EnvConfig:
             raise ValueError(f"target_range must be a number in (0, 2] (capacities), got "
                              f"{tr!r}")
         if self.pricing not in ("touch", "make_take"):
-            raise ValueError(f"pricing must be 'touch' or 'make_take', got {self.pricing!r}")
+            raise ValueError(f"pricing must be touch or make_take, got {self.pricing!r}")
         if self.settlement not in (None, "single", "dual", "curtail"):
-            raise ValueError(f"settlement must be single, dual, curtail or None, got "
-                             f"{self.settlement!r}")
+            raise ValueError(f"settlement must be single, dual, curtail or None (the "
+                             f"scenario's own), got {self.settlement!r}")
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> EnvConfig:

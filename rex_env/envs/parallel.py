@@ -299,7 +299,7 @@ class RexParallelEnv(ParallelEnv):
             raise ValueError(f"action of {agent} contains NaN or infinite values: {arr}")
         clipped = int(np.count_nonzero((arr < -1.0) | (arr > 1.0)))
         arr = np.clip(arr, -1.0, 1.0)
-        if arr.size == 2 and self.config.action_mode == "offset":
+        if self.config.action_mode == "offset":
             arr = np.tile(arr, self.window)  # one (target, aggressiveness) for every slot
         return arr, clipped
 
