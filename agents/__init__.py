@@ -11,7 +11,12 @@ kind (scenario name)   class                                         module
 ``zic`` / ``ziu``      :class:`ZITrader`                             :mod:`.zi`
 ``random``             :class:`RandomTrader` (same assets, random)   :mod:`.random_agent`
 ``grid``               :class:`GridAgent` (supplier of last resort)  :mod:`.grid`
+``newsvendor``         :class:`NewsvendorProsumer` (strong baseline)  :mod:`.newsvendor`
+``rolling_intrinsic``  :class:`RollingIntrinsicTrader` (strong b.)   :mod:`.rolling_intrinsic`
 =====================  ============================================  =======================
+
+The last two are the strong baselines of SPEC §10 (version 2); the perfect-foresight bounds
+of every role are in :mod:`.bounds`.
 
 Every agent is a :class:`SlotTrader` (:mod:`.base`): periodic seeded wake-ups, one working
 order per slot (two for the dealer), make-take pricing. Each module's docstring gives its
@@ -21,6 +26,8 @@ rules, the reasoning behind each, its parameters (validated: a bad one raises a
 
 from __future__ import annotations
 
+import math
+
 from rex_env.scenarios import Scenario
 from rex_env.sim.agent_api import Agent
 from rex_env.sim.prosumer import ProsumerSpec
@@ -28,12 +35,15 @@ from rex_env.sim.prosumer import ProsumerSpec
 from .base import SlotTrader
 from .grid import GridAgent
 from .intermittent import IntermittentProsumer
+from .newsvendor import NewsvendorProsumer
 from .plant import ProvisionPlantAgent
 from .random_agent import RandomTrader
+from .rolling_intrinsic import RollingIntrinsicTrader
 from .storage import StorageDealer
 from .zi import ZITrader, zi_quote
 
-HAND_CODED = ("intermittent", "plant", "storage", "zic", "ziu", "random", "grid")
+HAND_CODED = ("intermittent", "plant", "storage", "zic", "ziu", "random", "grid", "newsvendor",
+              "rolling_intrinsic")
 
 
 def _common(spec: ProsumerSpec, scenario: Scenario) -> dict[str, object]:
@@ -61,21 +71,32 @@ def make_agent(spec: ProsumerSpec, scenario: Scenario, kind: str | None = None) 
     common = _common(spec, scenario)
     who = repr(spec.owner)
     try:
-        if kind == "intermittent":
+        if kind in ("intermittent", "newsvendor"):
             common.setdefault("max_buy", scenario.tariff.retail)
             st = scenario.settlement
             common.setdefault("settlement", st.mode)
             common.setdefault("premium", st.premium)
             common.setdefault("fee", st.fee)
-            return IntermittentProsumer(spec.owner, **common)  # type: ignore[arg-type]
+            if kind == "intermittent":
+                return IntermittentProsumer(spec.owner, **common)  # type: ignore[arg-type]
+            common.setdefault("voll", st.voll)
+            common.setdefault("consumption_value",
+                              scenario.tariff.retail if spec.load is not None else 0.0)
+            gen = sum(a.capacity_kw for a in (spec.wind, spec.pv) if a is not None)
+            common.setdefault("net_max", gen)
+            common.setdefault("net_min", -math.inf if spec.load is not None else 0.0)
+            return NewsvendorProsumer(spec.owner, **common)  # type: ignore[arg-type]
         if kind == "plant":
             if spec.plant is None or spec.has_uncontrollable or spec.battery is not None:
                 raise ValueError(f"{who}: agent 'plant' needs a plant asset and no other assets")
             return ProvisionPlantAgent(spec.owner, spec.plant, **common)  # type: ignore[arg-type]
-        if kind == "storage":
+        if kind in ("storage", "rolling_intrinsic"):
             if spec.battery is None or spec.has_uncontrollable or spec.plant is not None:
-                raise ValueError(f"{who}: agent 'storage' needs a battery asset and no other "
+                raise ValueError(f"{who}: agent {kind!r} needs a battery asset and no other "
                                  "assets (a household with a battery is 'intermittent')")
+            if kind == "rolling_intrinsic":
+                return RollingIntrinsicTrader(spec.owner, spec.battery,
+                                              **common)  # type: ignore[arg-type]
             return StorageDealer(spec.owner, spec.battery, **common)  # type: ignore[arg-type]
         if kind == "grid":
             if not spec.external:
@@ -119,8 +140,10 @@ __all__ = [
     "Agent",
     "GridAgent",
     "IntermittentProsumer",
+    "NewsvendorProsumer",
     "ProvisionPlantAgent",
     "RandomTrader",
+    "RollingIntrinsicTrader",
     "SlotTrader",
     "StorageDealer",
     "ZITrader",

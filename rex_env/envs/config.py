@@ -15,7 +15,8 @@ from typing import Any
 from ..scenarios import PRESETS, Scenario, make_scenario
 
 ACTION_MODES = ("box", "offset", "discrete")
-CONTROLLERS = ("intermittent", "plant", "storage", "zic", "ziu", "random")
+CONTROLLERS = ("intermittent", "plant", "storage", "zic", "ziu", "random", "newsvendor",
+               "rolling_intrinsic")
 """Hand-coded agent kinds that can drive the learners' prosumers (``controlled_by``)."""
 
 

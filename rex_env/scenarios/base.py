@@ -16,8 +16,8 @@ from ..sim.prosumer import ProsumerSpec
 from ..sim.schedule import SlotSchedule
 from ..sim.settlement import SettlementConfig
 
-AGENT_KINDS = ("intermittent", "plant", "storage", "zic", "ziu", "random", "grid", "learner",
-               "passive")
+AGENT_KINDS = ("intermittent", "plant", "storage", "zic", "ziu", "random", "grid", "newsvendor",
+               "rolling_intrinsic", "learner", "passive")
 """What may trade for a prosumer: a hand-coded agent, an RL learner, or nobody."""
 
 
