@@ -33,6 +33,9 @@ import numpy as np
 EVAL_SEED_BASE = 1_000_000_000
 """Evaluation seeds start here; training seeds are below 10^9 (train.py enforces it)."""
 PROTOTYPES = ("intermittent", "plant", "storage")
+BASELINES = ("newsvendor", "rolling_intrinsic")
+"""The strong baselines (SPEC §10 version 2); scored like the prototypes when asked for, e.g.
+``--controllers ppo intermittent newsvendor random`` (benchmarks/headroom.py adds the bounds)."""
 
 
 @dataclass
@@ -252,10 +255,10 @@ def evaluate(args: Args) -> dict[str, Any]:
     clash = [s for s in seeds if train_base <= s < train_base + int(cfg.get("n_envs", 1))]
     if clash:
         raise ValueError(f"seeds {clash} were used for training; evaluate on held-out seeds")
-    unknown = sorted(set(args.controllers) - {"ppo", "random", *PROTOTYPES})
+    unknown = sorted(set(args.controllers) - {"ppo", "random", *PROTOTYPES, *BASELINES})
     if unknown:
         raise ValueError(f"unknown controllers {unknown}; allowed: ppo, random, "
-                         f"{', '.join(PROTOTYPES)}")
+                         f"{', '.join(PROTOTYPES + BASELINES)}")
     env_kw = dict(cfg["env_kwargs"])
     if env_kw.get("learners") is not None:
         env_kw["learners"] = tuple(env_kw["learners"])

@@ -85,7 +85,8 @@ def make_agent(spec: ProsumerSpec, scenario: Scenario, kind: str | None = None) 
             gen = sum(a.capacity_kw for a in (spec.wind, spec.pv) if a is not None)
             common.setdefault("net_max", gen)
             common.setdefault("net_min", -math.inf if spec.load is not None else 0.0)
-            return NewsvendorProsumer(spec.owner, **common)  # type: ignore[arg-type]
+            return NewsvendorProsumer(spec.owner, battery=spec.battery,
+                                      **common)  # type: ignore[arg-type]
         if kind == "plant":
             if spec.plant is None or spec.has_uncontrollable or spec.battery is not None:
                 raise ValueError(f"{who}: agent 'plant' needs a plant asset and no other assets")

@@ -43,6 +43,16 @@ The unit values ``s`` and ``d`` per settlement mode (SPEC §9; :func:`imbalance_
 The ratio is clipped to [``min_ratio``, 1 - ``min_ratio``]: the Gaussian tail is a poor model
 far out, and a zero-width forecast (PV at night) makes any ratio the forecast itself.
 
+A household with a battery: at delivery the battery fills the gap between reservation and
+output (:mod:`rex_env.sim.prosumer`), up to ``D`` kW of discharge and ``C`` kW of charge (its
+feasible range at the current state of charge, the best estimate the agent has for the
+slot's). A shortfall is then only what exceeds ``D``: ``P(X < r - D) = ratio`` gives ``r = q +
+D``, and a surplus only what exceeds ``C``: ``r = q - C``. The battery is a buffer, not a
+position, so the reservation never goes beyond the median on the cheap side: ``r = min(mu, q +
+D)`` when the ratio is below 1/2, ``max(mu, q - C)`` above it. (Without this the rule buys a
+household's +2 sigma under curtailment although its battery would have covered the shortfall,
+and loses to the prototype.)
+
 Parameters and why:
 
 * ``settlement``, ``premium``, ``fee``, ``voll``: the scenario's settlement
@@ -53,6 +63,7 @@ Parameters and why:
 * ``net_min``, ``net_max``: kW; the range of the owner's net rate (``-inf`` without a load
   limit; 0 for pure generation; the generation capacity above).
 * ``min_ratio`` 0.001: the clip of the critical ratio.
+* ``battery``: the household's battery, if any (the factory passes it).
 * the rest as :class:`~agents.intermittent.IntermittentProsumer`.
 
 Cost: the prototype's plus one inverse normal CDF per managed slot (≈ 1 µs).
@@ -64,6 +75,7 @@ import math
 from collections.abc import Iterable
 from statistics import NormalDist
 
+from rex_env.physics import Battery
 from rex_env.sim.agent_api import Instruction, MarketView, OwnerView
 
 from .base import check_number
@@ -146,6 +158,7 @@ class NewsvendorProsumer(IntermittentProsumer):
             (currency/MWh, >= 0).
         net_min, net_max: range of the owner's net rate in kW (``net_min <= net_max``).
         min_ratio: clip of the critical ratio, in (0, 0.5).
+        battery: the owner's battery (a buffer at delivery), or None.
         **kw: :class:`~agents.intermittent.IntermittentProsumer` parameters (``settlement``,
             ``premium``, ``fee``, ...).
 
@@ -156,7 +169,8 @@ class NewsvendorProsumer(IntermittentProsumer):
     def __init__(self, owner: str, *, voll: float = 3000.0, consumption_value: float = 0.0,
                  short_premium: float = 0.0, surplus_discount: float = 0.0,
                  net_min: float = -math.inf, net_max: float = math.inf,
-                 min_ratio: float = 0.001, **kw: float) -> None:
+                 min_ratio: float = 0.001, battery: Battery | None = None,
+                 **kw: float) -> None:
         super().__init__(owner, **kw)  # type: ignore[arg-type]
         check_number("voll", voll, 0, lo_open=True)
         check_number("consumption_value", consumption_value, 0)
@@ -168,6 +182,9 @@ class NewsvendorProsumer(IntermittentProsumer):
                 raise ValueError(f"{name} must be a number (kW, may be infinite), got {v!r}")
         if net_min > net_max:
             raise ValueError(f"net_min ({net_min}) must be <= net_max ({net_max})")
+        if battery is not None and not isinstance(battery, Battery):
+            raise ValueError(f"battery must be a Battery or None, got {battery!r}")
+        self.battery = battery
         self.voll = float(voll)
         self.consumption_value = float(consumption_value)
         self.short_premium = float(short_premium)
@@ -185,16 +202,32 @@ class NewsvendorProsumer(IntermittentProsumer):
             short_premium=self.short_premium, surplus_discount=self.surplus_discount)
         return critical_ratio(price, d, s, self.min_ratio)
 
-    def reservation_kw(self, mu: float, sigma: float, price: float) -> float:
-        """The net rate to reserve (kW, production > 0) for a forecast ``mu`` ± ``sigma``."""
-        return newsvendor_quantile(mu, sigma, self.ratio(price), self.net_min, self.net_max)
+    def reservation_kw(self, mu: float, sigma: float, price: float,
+                       buffer_kw: tuple[float, float] = (0.0, 0.0)) -> float:
+        """The net rate to reserve (kW, production > 0) for a forecast ``mu`` ± ``sigma``.
+
+        ``buffer_kw`` = (charge C, discharge D) the battery can add at delivery (kW, >= 0).
+        """
+        ratio = self.ratio(price)
+        q = newsvendor_quantile(mu, sigma, ratio)
+        c, d = buffer_kw
+        if ratio < 0.5:
+            q = min(mu, q + d)
+        elif ratio > 0.5:
+            q = max(mu, q - c)
+        return min(max(q, self.net_min), self.net_max)
 
     def target(self, me: OwnerView, slot: int, now: int) -> int:
         """Target position in lots: minus the newsvendor reservation (bought > 0)."""
         mu, sigma = me.forecast(slot, now)
         m = self._market
         ticks = self.fair_price(m, slot) if m is not None else self.ref_ticks
-        return round(-self.reservation_kw(mu, sigma, ticks * self.tick) / self.lot)
+        buffer = (0.0, 0.0)
+        pro = me.prosumer
+        if self.battery is not None and pro is not None:
+            lo, hi = self.battery.feasible_rate_range(pro.soc_kwh, pro.schedule.slot_len)
+            buffer = (-lo, hi)
+        return round(-self.reservation_kw(mu, sigma, ticks * self.tick, buffer) / self.lot)
 
     def act(self, market: MarketView, me: OwnerView) -> Iterable[Instruction]:
         self._market = market  # the public price the ratio is read at (see target)

@@ -67,7 +67,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from rex_env.exchange import Phase, Side, Tif
 from rex_env.physics import Battery
@@ -256,6 +255,8 @@ class RollingIntrinsicTrader(SlotTrader):
         usual case: the volumes are whole lots) or, rounded toward zero (or the buys or the sells
         up), still ``feasible``;
         else the mixed-integer program (rarely needed; HiGHS, capped at ``mip_seconds``)."""
+        from scipy.optimize import Bounds, LinearConstraint, milp  # ~0.3 s to import: lazily
+
         cons = LinearConstraint(rows, lo, hi)
         res = milp(cost, constraints=cons, bounds=Bounds(lb, ub))
         if res.x is None:

@@ -70,6 +70,24 @@ def test_the_quantile_maximises_the_expected_surplus(mode: str, kw: dict) -> Non
     assert gain(q) > gain(mu) or math.isclose(q, mu)
 
 
+def test_a_battery_buffers_the_quantile_but_never_past_the_median() -> None:
+    agent = NewsvendorProsumer("h", settlement="curtail", voll=3000.0)
+    r = agent.ratio(100.0)  # 1/30: reserve far below the forecast
+    q = -1.0 + 0.5 * norm.ppf(r)
+    assert agent.reservation_kw(-1.0, 0.5, 100.0) == pytest.approx(q)
+    # a 0.5 kW discharge covers that much of a shortfall: reserve 0.5 kW more
+    assert agent.reservation_kw(-1.0, 0.5, 100.0, (0.0, 0.5)) == pytest.approx(q + 0.5)
+    # a big battery covers it all: the median, not a bet on discharging
+    assert agent.reservation_kw(-1.0, 0.5, 100.0, (5.0, 5.0)) == pytest.approx(-1.0)
+    # the charge side matters when a surplus is the costly error (ratio > 1/2)
+    dear = NewsvendorProsumer("h", settlement="single", short_premium=0.0,
+                              surplus_discount=50.0)
+    q = 2.0 + 0.5 * norm.ppf(dear.ratio(100.0))
+    assert q > 2.0
+    assert dear.reservation_kw(2.0, 0.5, 100.0, (0.2, 0.0)) == pytest.approx(q - 0.2)
+    assert dear.reservation_kw(2.0, 0.5, 100.0, (9.0, 0.0)) == pytest.approx(2.0)
+
+
 def test_agent_targets_the_quantile_of_its_own_forecast() -> None:
     sc = make_scenario("toy").replace(settlement=SettlementConfig(mode="curtail"))
     sc = sc.with_agents(house01="newsvendor", wind="newsvendor")
@@ -120,13 +138,15 @@ def test_factory_passes_the_settlement_and_the_assets() -> None:
     assert wind.consumption_value == 0.0
     assert house.net_min == -math.inf and house.consumption_value == sc.tariff.retail
     assert house.settlement == "single" and house.ratio(80.0) == 0.5
+    assert house.battery is None
+    assert make_agent(sc.spec("house05"), sc, "newsvendor").battery is sc.spec("house05").battery
 
 
 @pytest.mark.parametrize(("kw", "field"), [
     (dict(voll=0.0), "voll"), (dict(consumption_value=-1.0), "consumption_value"),
     (dict(short_premium=-1.0), "short_premium"), (dict(min_ratio=0.5), "min_ratio"),
     (dict(net_min=1.0, net_max=0.0), "net_min"), (dict(net_max=float("nan")), "net_max"),
-    (dict(settlement="auction"), "settlement"),
+    (dict(settlement="auction"), "settlement"), (dict(battery=5.0), "battery"),
 ])
 def test_bad_parameters_are_refused_naming_the_field(kw: dict, field: str) -> None:  # type: ignore
     with pytest.raises(ValueError, match=field):

@@ -1,0 +1,70 @@
+"""benchmarks/headroom.py: the CLI smoke-tested in a subprocess on toy with a tiny budget, and
+the library functions on a fixed seed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.headroom import ROLES, bound, headroom, members, run_day, score
+from rex_env.scenarios import make_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_cli_on_toy_prints_every_role_and_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "h.json"
+    proc = subprocess.run([sys.executable, "benchmarks/headroom.py", "toy", "--n-seeds", "2",
+                           "--quiet", "--json", str(out)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    for role in ("households", "wind", "plant", "storage"):
+        assert f"| {role} |" in proc.stdout
+    assert "pv_battery" not in proc.stdout  # toy has no household with a battery
+    d = json.loads(out.read_text())
+    assert d["scenario"] == "toy" and len(d["seeds"]) == 2
+    st = d["roles"]["storage"]
+    assert st["members"] == ["battery"] and len(st["scores"]["bound"]) == 2
+    # the bound is over the prototype's day: the idle dealer is below it, the rolling
+    # intrinsic trader (in a market its own trades changed) close to it
+    sc = st["scores"]
+    assert all(b > 0.5 and p == 0.0 for b, p in zip(sc["bound"], sc["prototype"], strict=True))
+    assert all(abs(x - b) < 0.2 * b for b, x in zip(sc["bound"], sc["baseline"], strict=True))
+    assert np.isnan(d["roles"]["plant"]["summary"]["baseline"][0])  # no baseline for the plant
+
+
+def test_cli_refuses_bad_arguments() -> None:
+    proc = subprocess.run([sys.executable, "benchmarks/headroom.py", "toy", "--n-seeds", "0"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "--n-seeds" in proc.stderr
+
+
+def test_members_are_the_learners_of_the_role() -> None:
+    sc = make_scenario("community")
+    got = {r.name: members(sc, r) for r in ROLES}
+    assert got["households"] == [f"house{i:02d}" for i in range(5)]
+    assert got["pv_battery"] == ["house05", "house06", "house07"]
+    assert got["wind"] == ["wind"] and got["plant"] == ["plant"]
+    assert got["storage"] == ["battery"]
+
+
+def test_under_single_pricing_the_newsvendor_reserves_the_median_like_the_prototype() -> None:
+    (res,) = headroom(make_scenario("toy"), [5], roles=("households",))
+    assert res.scores["baseline"] == res.scores["prototype"]
+
+
+def test_bound_adds_up_the_roles_of_an_owner_and_values_leftover_charge() -> None:
+    m = run_day(make_scenario("toy"), 3)
+    assert bound(m, "battery", "vwap_rte") > bound(m, "battery", "none") - 1e-9
+    assert score(m, "battery", "vwap_rte") > score(m, "battery", "none")  # it holds charge
+    assert bound(m, "plant", "none") >= 0.0
+
+
+def test_unknown_role_is_refused() -> None:
+    with pytest.raises(ValueError, match="households"):
+        headroom(make_scenario("toy"), [1], roles=("wizard",))
