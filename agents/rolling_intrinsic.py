@@ -51,7 +51,11 @@ Parameters and why:
 
 * ``period`` 300 s (the prototypes' rhythm; the plan is re-solved at every wake-up).
 * ``levels`` 5: book levels per side it may trade through (the LOB-3D's depth).
-* ``terminal_price`` None, ``keep_reserve`` True: above.
+* ``terminal_price`` None, ``keep_reserve`` True: above. :func:`agents.make_agent` passes
+  ``terminal_price=0.0``, the market's current accounts; with it the trader only locks in
+  spreads inside the window (energy above the reserve at the window's end is worth nothing
+  to it) and sells what is left in the last window. An estimated terminal price instead
+  makes it buy below the estimate to hold energy, a bet on the valuation rule.
 * ``min_gain`` 0.0: currency; a plan that gains less than this over doing nothing is not
   traded (churn control).
 * ``mip_seconds`` 0.2: the LP relaxation's trades are usually whole lots (the book's volumes

@@ -57,7 +57,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere: agents/ lives at
 import numpy as np  # noqa: E402
 from numpy.typing import NDArray  # noqa: E402
 
-from agents import build_population  # noqa: E402
+from agents import RollingIntrinsicTrader, build_population  # noqa: E402
 from agents.bounds import intermittent_bound, plant_bound, storage_bound  # noqa: E402
 from evaluate import EVAL_SEED_BASE, mean_ci  # noqa: E402
 from rex_env.scenarios import PRESETS, Scenario, make_scenario  # noqa: E402
@@ -103,9 +103,17 @@ def members(scenario: Scenario, role: Role) -> list[str]:
     return learners or own
 
 
-def run_day(scenario: Scenario, seed: int) -> Market:
-    """One seeded day of ``scenario`` with its hand-coded population, run to the end."""
-    m = Market(scenario, build_population(scenario))
+def run_day(scenario: Scenario, seed: int, leftover: str = "none") -> Market:
+    """One seeded day of ``scenario`` with its hand-coded population, run to the end.
+
+    Rolling-intrinsic traders value charge left at the end as the score does: at nothing
+    (``none``) or at their estimate of the day's VWAP x round-trip efficiency (``vwap_rte``).
+    """
+    pop = build_population(scenario)
+    for agent in pop.values():
+        if isinstance(agent, RollingIntrinsicTrader):
+            agent.terminal_price = 0.0 if leftover == "none" else None
+    m = Market(scenario, pop)
     m.reset(seed)
     m.run()
     return m
@@ -208,7 +216,7 @@ def headroom(scenario: Scenario, seeds: Sequence[int], roles: Sequence[str] = RO
     chosen = [r for r in ROLES if r.name in roles]
     results = [RoleResult(r.name, members(scenario, r)) for r in chosen]
     for seed in seeds:
-        proto = run_day(scenario, seed)
+        proto = run_day(scenario, seed, leftover)
         for role, res in zip(chosen, results, strict=True):
             if not res.members:
                 continue
@@ -221,7 +229,8 @@ def headroom(scenario: Scenario, seeds: Sequence[int], roles: Sequence[str] = RO
                     res.scores[c].append(float("nan"))
                     continue
                 sc = scenario.with_agents(**{o: kind for o in res.members})
-                res.scores[c].append(_mean_score(run_day(sc, seed), res.members, leftover))
+                res.scores[c].append(_mean_score(run_day(sc, seed, leftover), res.members,
+                                                 leftover))
         if progress:
             print(f"seed {seed} done", file=sys.stderr, flush=True)
     return [r for r in results if r.members]
