@@ -94,7 +94,8 @@ def make_agent(spec: ProsumerSpec, scenario: Scenario, kind: str | None = None) 
         if kind in ("storage", "rolling_intrinsic"):
             if spec.battery is None or spec.has_uncontrollable or spec.plant is not None:
                 raise ValueError(f"{who}: agent {kind!r} needs a battery asset and no other "
-                                 "assets (a household with a battery is 'intermittent')")
+                                 "assets (a household with a battery is 'intermittent' or "
+                                 "'newsvendor')")
             if kind == "rolling_intrinsic":
                 # the market's accounts give charge left at the end no value; when settlement
                 # values it (issue 11), pass that price here (None: the agent estimates it)
