@@ -167,7 +167,10 @@ class PVSystem:
         latitude: Degrees north, default 51.0 (central Germany).
         longitude: Degrees east, or None for the time zone's central meridian (default).
         utc_offset_h: Time zone of the episode clock (standard time); default +1 (CET).
-        clear_mean_h: Mean duration of a clear spell, hours.
+        clear_mean_h: Mean duration of a clear spell, hours. This and the next five fields
+            default to the fit against the DWD test reference year for Kassel (hourly k_c:
+            mean, spread, clear and overcast shares, ramps, lag-1 and lag-3 autocorrelation;
+            ``benchmarks/calibrate_physics.py --fit``).
         cloudy_mean_h: Mean duration of a cloudy spell, hours.
         kc_clear_mean: Mean clear-sky index in the clear state.
         kc_clear_sd: Its standard deviation (before clipping).
@@ -195,12 +198,12 @@ class PVSystem:
     latitude: float = 51.0
     longitude: float | None = None
     utc_offset_h: float = 1.0
-    clear_mean_h: float = 3.0
-    cloudy_mean_h: float = 4.5
-    kc_clear_mean: float = 0.95
-    kc_clear_sd: float = 0.05
-    kc_cloudy_mean: float = 0.45
-    kc_cloudy_sd: float = 0.2
+    clear_mean_h: float = 7.8
+    cloudy_mean_h: float = 11.2
+    kc_clear_mean: float = 1.02
+    kc_clear_sd: float = 0.07
+    kc_cloudy_mean: float = 0.34
+    kc_cloudy_sd: float = 0.17
     kc_min: float = 0.05
     kc_max: float = 1.2
     substeps: int = 4
