@@ -4,7 +4,10 @@ see the same machine load.
 
 Each measurement runs in a fresh interpreter with the tree first on ``sys.path``. ``reset()``
 is timed over ``--resets`` seeds after one warm-up reset (which fills the per-scenario caches
-of deterministic profiles); the first reset is reported separately.
+of deterministic profiles); the first reset is reported separately. "prosumers" is the
+physics part of a reset alone: building every prosumer's profiles and forecast paths.
+"make env" includes validating the scenario and the first (lazy) imports of the physics
+libraries.
 
     python benchmarks/bench_reset.py --trees /work/main . --repeats 3
 """
@@ -22,7 +25,9 @@ import json, sys, time
 t0 = time.perf_counter()
 import rex_env
 t_import = time.perf_counter() - t0
+t0 = time.perf_counter()
 env = rex_env.parallel_env(sys.argv[1])
+t_make = time.perf_counter() - t0
 t0 = time.perf_counter()
 env.reset(seed=0)
 t_first = time.perf_counter() - t0
@@ -32,8 +37,21 @@ for seed in range(1, int(sys.argv[2]) + 1):
     env.reset(seed=seed)
     times.append(time.perf_counter() - t0)
 times.sort()
-print(json.dumps({"import_s": t_import, "first_reset_s": t_first,
-                  "reset_s": times[len(times) // 2], "file": rex_env.__file__}))
+import numpy as np
+from rex_env.scenarios import make_scenario
+from rex_env.sim.prosumer import Prosumer
+sc = make_scenario(sys.argv[1])
+phys = []
+for seed in range(1, int(sys.argv[2]) + 1):
+    rng = np.random.default_rng(seed)
+    t0 = time.perf_counter()
+    for spec in sc.prosumers:
+        Prosumer(spec, sc.schedule, rng)
+    phys.append(time.perf_counter() - t0)
+phys.sort()
+print(json.dumps({"import_s": t_import, "make_s": t_make, "first_reset_s": t_first,
+                  "reset_s": times[len(times) // 2], "prosumers_s": phys[len(phys) // 2],
+                  "file": rex_env.__file__}))
 """
 
 
@@ -59,12 +77,14 @@ def main(argv: list[str] | None = None) -> int:
             runs[tree].append(measure(tree, a.scenario, a.resets))
     print(f"scenario {a.scenario}, median of {a.repeats} fresh interpreters "
           f"(reset: median of {a.resets} seeds after a warm-up)")
-    print(f"{'tree':40s} {'import rex_env':>15s} {'first reset':>12s} {'reset':>10s}")
+    print(f"{'tree':24s} {'import rex_env':>15s} {'make env':>10s} {'first reset':>12s} "
+          f"{'reset':>10s} {'prosumers':>10s}")
     for tree, rs in runs.items():
         med = {k: statistics.median(r[k] for r in rs)
-               for k in ("import_s", "first_reset_s", "reset_s")}
-        print(f"{tree:40s} {med['import_s'] * 1e3:13.0f}ms {med['first_reset_s'] * 1e3:10.1f}ms "
-              f"{med['reset_s'] * 1e3:8.2f}ms")
+               for k in ("import_s", "make_s", "first_reset_s", "reset_s", "prosumers_s")}
+        print(f"{tree:24s} {med['import_s'] * 1e3:13.0f}ms {med['make_s'] * 1e3:8.0f}ms "
+              f"{med['first_reset_s'] * 1e3:10.1f}ms "
+              f"{med['reset_s'] * 1e3:8.2f}ms {med['prosumers_s'] * 1e3:8.2f}ms")
     return 0
 
 
