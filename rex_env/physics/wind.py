@@ -159,6 +159,9 @@ class WindFarm:
             raise ValueError(f"WindFarm.profile must be one of {WIND_PROFILES}, got "
                              f"{self.profile!r}")
         if self.speed_height is not None and self.hub_height_m is None:
+            if self.turbine_type is not None:
+                raise ValueError(f"WindFarm.hub_height: the turbine library lists no hub height "
+                                 f"for {self.turbine_type!r}; set hub_height")
             raise ValueError("WindFarm.speed_height needs a hub height: set hub_height or a "
                              "turbine_type")
         for name in ("speed_height", "hub_height_m"):
