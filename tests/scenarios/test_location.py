@@ -132,8 +132,8 @@ def test_forecasts_stay_martingales_on_the_new_profiles(name: str) -> None:
                 inc = np.diff(e, axis=1)  # revision from m to m+1 revisions to go
                 sd = np.sqrt(np.maximum(np.diff(path.sigma_table**2, axis=1), 0.0))
                 ok = sd[:, 1:] > 0
-                z_prev.append((inc[:, :-1][ok] / sd[:, :-1][ok]))
-                z_next.append((inc[:, 1:][ok] / sd[:, 1:][ok]))
+                z_prev.append(inc[:, :-1][ok] / sd[:, :-1][ok])
+                z_next.append(inc[:, 1:][ok] / sd[:, 1:][ok])
     a, b = np.concatenate(z_prev), np.concatenate(z_next)
     assert abs(a.mean()) < 4.0 / math.sqrt(a.size)  # mean zero within 4 standard errors
     assert a.std() == pytest.approx(1.0, abs=0.02)
