@@ -226,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
 
     real_w = wind_stats(read_try(4)[1])
-    farm = WindFarm(speed_height=10.0, hub_height=60.0, **TRY_WIND)
+    farm = WindFarm(speed_height=10.0, hub_height=60.0, weibull_k=TRY_WIND["weibull_k"],
+                    weibull_c=TRY_WIND["weibull_c"], tau_s=TRY_WIND["tau_s"])
     regime = dataclasses.replace(farm, model="markov_regime")
     tau1 = -3600.0 / math.log(real_w["gauss acf lag 1 h"])
     print(f"fit for weibull_ar1 at 10 m: weibull_k={real_w['weibull k']:.2f} "

@@ -159,7 +159,8 @@ SEASON_TURBINE = "E-53/800"
 def _community_on(name: str, date: dt.date, description: str) -> Scenario:
     base = community()
     wind = WindFarm(rated_kw=60.0, turbine_type=SEASON_TURBINE, hub_height=73.0,
-                    speed_height=10.0, **TRY_WIND)
+                    speed_height=10.0, weibull_k=TRY_WIND["weibull_k"],
+                    weibull_c=TRY_WIND["weibull_c"], tau_s=TRY_WIND["tau_s"])
     prosumers = tuple(replace(p, wind=wind) if p.wind is not None else p
                       for p in base.prosumers)
     return base.replace(name=name, prosumers=prosumers, date=date, description=description)
