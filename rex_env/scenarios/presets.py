@@ -1,10 +1,12 @@
 """Named scenario presets: ``toy``, ``community`` (the default), ``town``, ``bandit``, and the
 season variants ``community_winter`` and ``community_summer`` (real dates, a real turbine).
 
-Sizes are those of a German residential community in summer (day 172, latitude 51° N):
+Sizes are those of a German residential community; every preset is placed at the scenario
+default location (Kassel, 51.3° N, :class:`~rex_env.scenarios.base.Location`):
 
-* a household uses 3,500 kWh/a (BDEW H0-shaped load, mean 0.4 kW);
-* rooftop PV is 5-8 kWp with performance ratio 0.8 (≈ 4-6 kW at a clear noon);
+* a household uses 3,500 kWh/a (BDEW H0 load from demandlib, mean 0.4 kW);
+* rooftop PV is 5-8 kWp, 30° south, pvlib's clear sky and PVWatts model (≈ 3.5-5.5 kW at a
+  clear summer noon);
 * a small community wind turbine is 100-250 kW rated (Weibull k=2, c=7 m/s);
 * a provision plant (e.g. a biogas CHP) is 50-100 kW with a marginal cost of 60-90 /MWh;
 * a community battery is 100-200 kWh / 50-100 kW;
