@@ -128,3 +128,42 @@ def test_altitude_lookup_from_pvlibs_shipped_map() -> None:
 
     pv = PVSystem(latitude=46.5, longitude=9.8)  # the Engadin, well above 1000 m
     assert pv.geometry[3] == float(lookup_altitude(46.5, 9.8)) > 1000.0
+
+
+FIELD_LIBRARIES = ("pvlib", "windpowerlib", "demandlib", "pandas")
+
+
+def test_only_the_physics_layer_imports_the_field_libraries() -> None:
+    import ast
+    from pathlib import Path
+
+    import rex_env
+
+    root = Path(rex_env.__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        if path.parent.name == "physics":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            else:
+                continue
+            assert not {n.split(".")[0] for n in names} & set(FIELD_LIBRARIES), (
+                f"{path.relative_to(root)} imports {names}")
+
+
+def test_import_and_scenario_construction_stay_lazy() -> None:
+    import json
+    import subprocess
+    import sys
+
+    probe = ("import json, sys, rex_env\n"
+             "from rex_env.scenarios import make_scenario\n"
+             "make_scenario('community_winter')\n"
+             "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, timeout=120)
+    loaded = set(json.loads(out.stdout))
+    assert not loaded & set(FIELD_LIBRARIES), sorted(loaded & set(FIELD_LIBRARIES))
