@@ -302,9 +302,11 @@ class PVSystem:
         return out
 
     def clear_sky_kw(self, day_of_year: int, n_slots: int, slot_len: int = 900) -> FloatArray:
-        """Deterministic output in kW under a clear sky (k_c = 1), per slot."""
-        poa = self._clear(day_of_year, n_slots, slot_len)[1]
-        return self._to_kw(poa)
+        """Deterministic output in kW under a clear sky (k_c = 1), per slot (memoised per
+        system, day and grid: every reset needs it as the forecast-error scale; fresh copy)."""
+        self._clear(day_of_year, n_slots, slot_len)  # validates the arguments
+        out: FloatArray = _clear_sky_kw(self, day_of_year, n_slots, slot_len).copy()
+        return out
 
     def expected_kw(self, day_of_year: int, n_slots: int, slot_len: int = 900) -> FloatArray:
         """Mean output in kW per slot over the stationary clear-sky index.
@@ -397,6 +399,13 @@ def _lookup_altitude(latitude: float, longitude: float) -> float:
     from pvlib.location import lookup_altitude
 
     return float(lookup_altitude(latitude, longitude))
+
+
+@lru_cache(maxsize=1024)
+def _clear_sky_kw(pv: PVSystem, day_of_year: int, n_slots: int, slot_len: int) -> FloatArray:
+    out = pv._to_kw(pv._clear(day_of_year, n_slots, slot_len)[1])
+    out.setflags(write=False)
+    return out
 
 
 @lru_cache(maxsize=512)
