@@ -81,16 +81,16 @@ def h0_season(date: dt.date) -> Season:
     return Season.TRANSITION
 
 
-_SUNDAY_DATES = frozenset({(1, 1), (5, 1), (10, 3), (12, 25), (12, 26)})
 _SATURDAY_DATES = frozenset({(12, 24), (12, 31)})
 
 
 def h0_day_type(date: dt.date) -> DayType:
-    """BDEW day type of a date (fixed-date national holidays count as Sunday)."""
-    md = (date.month, date.day)
-    if date.weekday() == 6 or md in _SUNDAY_DATES:
+    """BDEW day type of a date: the nationwide holidays (:func:`german_holidays`) count as
+    Sunday, 24 and 31 December as Saturday (BDEW's rule; demandlib's profiles treat those two
+    as ordinary days)."""
+    if date.weekday() == 6 or date in german_holidays(date.year):
         return DayType.SUNDAY
-    if date.weekday() == 5 or md in _SATURDAY_DATES:
+    if date.weekday() == 5 or (date.month, date.day) in _SATURDAY_DATES:
         return DayType.SATURDAY
     return DayType.WORKDAY
 

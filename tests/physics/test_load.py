@@ -113,6 +113,8 @@ def test_winter_days_consume_more_than_summer_days() -> None:
         (dt.date(2025, 12, 24), DayType.SATURDAY),  # a Wednesday
         (dt.date(2025, 12, 26), DayType.SUNDAY),
         (dt.date(2025, 10, 3), DayType.SUNDAY),
+        (dt.date(2025, 4, 21), DayType.SUNDAY),  # Easter Monday
+        (dt.date(2025, 5, 29), DayType.SUNDAY),  # Ascension Day
     ],
 )
 def test_day_types(date: dt.date, day_type: DayType) -> None:
