@@ -1,33 +1,27 @@
-"""Household load: an approximation of the BDEW H0 standard load profile, times noise.
+"""Household load: the BDEW standard load profile from demandlib, times noise.
 
-**This is not the official H0 table.** The official profile (VDEW 1999, 96 quarter-hour values
-per day type and season, normalised to 1,000 kWh/a [S57][S58]) may not be shipped here, so its
-*shape* is rebuilt from a smooth parametric form, calibrated by eye to the published curves:
+The mean profile is the BDEW household standard load profile computed by demandlib
+[demandlib], the field's reference implementation, from the tables shipped inside it:
 
-    p(h) = base + plateau * (S((h - rise) / rise_w) - S((h - 23.4) / 0.8)) + sum of Gaussians
+* ``profile="h0"`` (default): the VDEW/BDEW H0 profile (1999, quarter-hour values per
+  season and day type [S57][S58]) for the calendar ``year``, by
+  :class:`demandlib.bdew.ElecSlp` with its H0 dynamisation (``"h0_dyn"``: the H0 times the
+  BDEW polynomial F(t) = -3.92e-10 t^4 + 3.2e-7 t^3 - 7.02e-5 t^2 + 2.1e-3 t + 1.24,
+  demandlib evaluating it per quarter hour [S60]);
+* ``profile="h25"``: the BDEW 2025 household profile H25 (per month and day type, already
+  dynamised), by :class:`demandlib.bdew.H25`.
 
-with h the hour of day at each quarter-hour's midpoint, S the logistic function (the morning
-rise and the late-evening fall of activity), and Gaussian bumps (centre, width, amplitude) for
-the noon cooking peak, the afternoon dip and the evening peak. All terms are summed over the
-periodic images h - 24, h, h + 24 so the day wraps smoothly through midnight. The parameters
-per season and day type (in W per 1,000 kWh/a, before normalisation) reproduce what the H0
-curves show:
+demandlib applies the BDEW seasons (winter 1 Nov - 20 Mar, summer 15 May - 14 Sep,
+transition otherwise) and day types (workday, Saturday, Sunday); the nationwide German public
+holidays of the year (:func:`german_holidays`, incl. Easter-dependent ones) count as Sundays.
+The year's profile is rescaled so that it sums to ``annual_kwh`` exactly over the calendar
+year. The episode clock is standard time (no daylight saving), as in the solar model.
 
-* night base about 0.37 x the annual mean from 01:00 to 05:00 for every day type;
-* workdays: rise at 06:15, a small noon peak, a dip at 15:30 and the largest peak in the
-  evening (about 19:30 in winter, 20:30 and lower in summer);
-* Saturdays: later rise, a broad late-morning plateau, an evening peak;
-* Sundays (and holidays): latest rise and a large noon (cooking) peak at about 12:00.
+demandlib (and pandas) is imported when a year's profile is first built; the year's profile
+is memoised, so building an episode is a numpy slice.
 
-Seasons and day types follow BDEW: winter 1 Nov - 20 Mar, summer 15 May - 14 Sep, transition
-otherwise; Saturday also on 24 and 31 Dec unless Sunday; Sunday also on the nationwide
-fixed-date holidays (1 Jan, 1 May, 3 Oct, 25 and 26 Dec). Movable holidays (Easter etc.) are
-not modelled.
-
-The day's values are multiplied by the H0 dynamisation factor
-F(t) = -3.92e-10 t^4 + 3.2e-7 t^3 - 7.02e-5 t^2 + 2.1e-3 t + 1.24 (t = day of year, rounded
-to 4 decimals as BDEW's 2025 guidance recommends [S60]), then scaled so that the profile
-summed over the calendar year ``year`` equals ``annual_kwh`` exactly.
+:func:`h0_season`, :func:`h0_day_type` and :func:`h0_dynamisation` state the BDEW calendar
+rules and the daily dynamisation factor in closed form (for reports and hand checks).
 
 A single household is far noisier than the aggregate H0: :meth:`Household.sample` multiplies
 the mean profile by a mean-one lognormal noise exp(sigma z - sigma^2 / 2) with z a stationary
@@ -69,90 +63,6 @@ class DayType(IntEnum):
     SUNDAY = 2
 
 
-@dataclass(frozen=True)
-class _Shape:
-    """Parameters of one characteristic day (W per 1,000 kWh/a, before normalisation)."""
-
-    rise_h: float
-    rise_w: float
-    plateau: float
-    bumps: tuple[tuple[float, float, float], ...]  # (centre h, width h, amplitude W)
-
-
-_BASE_W = 42.0
-_FALL_H, _FALL_W = 23.4, 0.8
-
-_SHAPES: dict[tuple[Season, DayType], _Shape] = {
-    (Season.WINTER, DayType.WORKDAY): _Shape(
-        6.3, 0.45, 78.0, ((12.5, 1.0, 18.0), (15.6, 1.6, -20.0), (19.5, 1.3, 62.0))
-    ),
-    (Season.TRANSITION, DayType.WORKDAY): _Shape(
-        6.3, 0.45, 90.0, ((12.5, 1.0, 22.0), (15.6, 1.6, -25.0), (20.1, 1.4, 50.0))
-    ),
-    (Season.SUMMER, DayType.WORKDAY): _Shape(
-        6.3, 0.45, 95.0, ((12.5, 1.0, 24.0), (15.6, 1.6, -28.0), (20.6, 1.4, 42.0))
-    ),
-    (Season.WINTER, DayType.SATURDAY): _Shape(
-        7.0, 0.7, 100.0, ((12.3, 1.4, 22.0), (16.0, 1.5, -20.0), (19.6, 1.2, 72.0))
-    ),
-    (Season.TRANSITION, DayType.SATURDAY): _Shape(
-        7.0, 0.7, 105.0, ((12.3, 1.4, 26.0), (16.0, 1.5, -22.0), (20.2, 1.3, 55.0))
-    ),
-    (Season.SUMMER, DayType.SATURDAY): _Shape(
-        7.0,
-        0.7,
-        108.0,
-        ((12.3, 1.4, 28.0), (16.0, 1.5, -22.0), (20.6, 1.3, 38.0), (22.6, 0.8, 12.0)),
-    ),
-    (Season.WINTER, DayType.SUNDAY): _Shape(
-        7.6, 0.7, 68.0, ((11.9, 1.5, 100.0), (15.5, 1.2, -12.0), (19.4, 1.3, 70.0))
-    ),
-    (Season.TRANSITION, DayType.SUNDAY): _Shape(
-        7.4, 0.7, 70.0, ((11.9, 1.5, 98.0), (15.5, 1.2, -12.0), (20.0, 1.4, 58.0))
-    ),
-    (Season.SUMMER, DayType.SUNDAY): _Shape(
-        7.4,
-        0.7,
-        72.0,
-        ((11.9, 1.5, 96.0), (15.5, 1.2, -12.0), (20.4, 1.5, 48.0), (22.6, 0.8, 10.0)),
-    ),
-}
-
-
-def _logistic(x: FloatArray) -> FloatArray:
-    out: FloatArray = 0.5 * (1.0 + np.tanh(0.5 * x))
-    return out
-
-
-def h0_shape(season: Season, day_type: DayType, hour: ArrayLike) -> FloatArray:
-    """The unnormalised approximate H0 curve of one characteristic day, at hours ``hour``."""
-    s = _SHAPES[(season, day_type)]
-    h = np.asarray(hour, dtype=np.float64)
-    total = np.full_like(h, _BASE_W)
-    for image in (-24.0, 0.0, 24.0):
-        x = h + image
-        total += s.plateau * (
-            _logistic((x - s.rise_h) / s.rise_w) - _logistic((x - _FALL_H) / _FALL_W)
-        )
-        for centre, width, amp in s.bumps:
-            total += amp * np.exp(-0.5 * ((x - centre) / width) ** 2)
-    return total
-
-
-def _build_table() -> FloatArray:
-    """Quarter-hour values, shape (season, day type, 96), at each quarter-hour's midpoint."""
-    hours = (np.arange(QUARTER_HOURS_PER_DAY) + 0.5) / 4.0
-    table = np.empty((len(Season), len(DayType), QUARTER_HOURS_PER_DAY))
-    for season in Season:
-        for day_type in DayType:
-            table[season, day_type] = h0_shape(season, day_type, hours)
-    table.setflags(write=False)
-    return table
-
-
-_TABLE = _build_table()
-
-
 def h0_dynamisation(day_of_year: ArrayLike) -> FloatArray:
     """H0 dynamisation factor F(t), t = day of year, rounded to 4 decimals [S60]."""
     t = np.asarray(day_of_year, dtype=np.float64)
@@ -171,16 +81,16 @@ def h0_season(date: dt.date) -> Season:
     return Season.TRANSITION
 
 
-_SUNDAY_DATES = frozenset({(1, 1), (5, 1), (10, 3), (12, 25), (12, 26)})
 _SATURDAY_DATES = frozenset({(12, 24), (12, 31)})
 
 
 def h0_day_type(date: dt.date) -> DayType:
-    """BDEW day type of a date (fixed-date national holidays count as Sunday)."""
-    md = (date.month, date.day)
-    if date.weekday() == 6 or md in _SUNDAY_DATES:
+    """BDEW day type of a date: the nationwide holidays (:func:`german_holidays`) count as
+    Sunday, 24 and 31 December as Saturday (BDEW's rule; demandlib's profiles treat those two
+    as ordinary days)."""
+    if date.weekday() == 6 or date in german_holidays(date.year):
         return DayType.SUNDAY
-    if date.weekday() == 5 or md in _SATURDAY_DATES:
+    if date.weekday() == 5 or (date.month, date.day) in _SATURDAY_DATES:
         return DayType.SATURDAY
     return DayType.WORKDAY
 
@@ -189,22 +99,68 @@ def _days_in_year(year: int) -> int:
     return (dt.date(year + 1, 1, 1) - dt.date(year, 1, 1)).days
 
 
-@lru_cache(maxsize=4096)
-def _day_values(year: int, day_of_year: int) -> FloatArray:
-    """Dynamised quarter-hour values (table units) of one day; may roll into later years."""
-    while day_of_year > _days_in_year(year):
-        day_of_year -= _days_in_year(year)
-        year += 1
-    date = dt.date(year, 1, 1) + dt.timedelta(days=day_of_year - 1)
-    out: FloatArray = _TABLE[h0_season(date), h0_day_type(date)] * h0_dynamisation(day_of_year)
+def easter_sunday(year: int) -> dt.date:
+    """Gregorian Easter Sunday (the anonymous Gregorian computus)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = b // 4, b % 4
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    lw = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * lw) // 451
+    month, day = divmod(h + lw - 7 * m + 114, 31)
+    return dt.date(year, month, day + 1)
+
+
+def german_holidays(year: int) -> tuple[dt.date, ...]:
+    """The nationwide German public holidays of ``year`` (profiles treat them as Sundays)."""
+    easter = easter_sunday(year)
+    movable = [easter + dt.timedelta(days=d) for d in (-2, 1, 39, 50)]  # Good Friday .. Whit Mon
+    fixed = [dt.date(year, m, d) for m, d in ((1, 1), (5, 1), (10, 3), (12, 25), (12, 26))]
+    return tuple(sorted(fixed + movable))
+
+
+LOAD_PROFILES: tuple[str, ...] = ("h0", "h25")
+"""BDEW household profiles accepted by :attr:`Household.profile`."""
+
+
+@lru_cache(maxsize=32)
+def _year_profile(year: int, profile: str) -> FloatArray:
+    """Quarter-hour mean power (kW) of the calendar year for 1 kWh/a, from demandlib.
+
+    Sums to 4 (one kWh in quarter hours); read-only.
+    """
+    import warnings
+
+    import pandas as pd
+    from demandlib import bdew
+
+    holidays = list(german_holidays(year))
+    # ElecSlp turns warnings into errors process-wide; keep that inside this block
+    with warnings.catch_warnings():
+        if profile == "h0":
+            values = bdew.ElecSlp(year, holidays=holidays).get_profiles("h0_dyn")["h0_dyn"]
+        else:
+            index = pd.date_range(dt.datetime(year, 1, 1), periods=_days_in_year(year) * 96,
+                                  freq="15min")
+            values = bdew.H25(index, holidays=holidays)
+    out: FloatArray = np.asarray(values, dtype=np.float64)
+    out = out * (4.0 / out.sum())
     out.setflags(write=False)
     return out
 
 
-@lru_cache(maxsize=64)
-def _year_energy(year: int) -> float:
-    """Sum over the year of the dynamised profile, in table units times hours."""
-    return sum(float(_day_values(year, d).sum()) for d in range(1, _days_in_year(year) + 1)) / 4.0
+def _quarter_hours(year: int, profile: str, day_of_year: int, n_days: int) -> FloatArray:
+    """``n_days`` days of quarter-hour kW per kWh/a from ``day_of_year``, into later years."""
+    parts, need = [], n_days * QUARTER_HOURS_PER_DAY
+    start = (day_of_year - 1) * QUARTER_HOURS_PER_DAY
+    while need > 0:
+        year_qh = _year_profile(year, profile)
+        piece = year_qh[start:start + need]
+        parts.append(piece)
+        need -= piece.size
+        year, start = year + 1, 0
+    return np.concatenate(parts)
 
 
 @dataclass(frozen=True)
@@ -219,7 +175,9 @@ class Household:
         noise_tau_s: Correlation time of the noise in seconds; default 1 h (an appliance cycle).
         flexible_share: Fraction of each slot's load its owner may shift in time, in [0, 1];
             the physics only reports it (see :meth:`split`), agents decide what to shift.
-        year: Calendar year fixing weekdays and the normalisation; default 2025.
+        year: Calendar year fixing weekdays, holidays and the normalisation; default 2025.
+        profile: The BDEW profile, one of :data:`LOAD_PROFILES`: ``"h0"`` (default, the
+            dynamised H0) or ``"h25"`` (the 2025 profile).
     """
 
     annual_kwh: float = 3500.0
@@ -227,6 +185,7 @@ class Household:
     noise_tau_s: float = 3600.0
     flexible_share: float = 0.0
     year: int = 2025
+    profile: str = "h0"
 
     def __post_init__(self) -> None:
         owner = "Household"
@@ -240,11 +199,14 @@ class Household:
             or not (1900 <= self.year <= 2200)
         ):
             raise ValueError(f"Household.year must be an int in 1900..2200, got {self.year!r}")
+        if self.profile not in LOAD_PROFILES:
+            raise ValueError(f"Household.profile must be one of {LOAD_PROFILES}, got "
+                             f"{self.profile!r}")
 
     def expected(self, day_of_year: int, n_slots: int, slot_len: int = 900) -> FloatArray:
         """Mean load in kW per slot for an episode starting at midnight of ``day_of_year``.
 
-        The quarter-hour profile is a step function (as the H0 table is); slot values are its
+        The quarter-hour profile is a step function (as the BDEW table is); slot values are its
         exact averages over each slot, so energy is conserved for any ``slot_len``.
         """
         check_day_of_year(day_of_year)
@@ -256,8 +218,7 @@ class Household:
             )
         horizon_s = n_slots * slot_len
         n_days = max(1, math.ceil(horizon_s / 86400))
-        qh = np.concatenate([_day_values(self.year, day_of_year + i) for i in range(n_days)])
-        qh_kw = qh * (self.annual_kwh / _year_energy(self.year))
+        qh_kw = _quarter_hours(self.year, self.profile, day_of_year, n_days) * self.annual_kwh
         if slot_len == 900:
             out: FloatArray = qh_kw[:n_slots].copy()
             return out

@@ -25,14 +25,33 @@ pi_i = w_i L_i / sum_j w_j L_j; the first regime is drawn from pi, so the path i
 from its first slot. Drawing the next regime independently of the current one is what lets the
 whole path be built with numpy at once.
 
+Turbine (issue 16): with ``turbine_type`` set, the power curve is that turbine's from the
+windpowerlib turbine library [windpowerlib] (the oedb data shipped inside the package, read
+offline), evaluated by :func:`windpowerlib.power_output.power_curve` and scaled so that the
+farm's maximum output is ``rated_kw`` (``rated_kw`` / turbine rating turbines of that type;
+fractional counts are fine, only the normalised curve matters); ``cut_in``, ``rated_speed`` and
+``cut_out`` are then not used. With ``speed_height`` set, the sampled speeds describe the wind
+at that height (10 m for weather-station data) and are carried to the hub height by
+windpowerlib's logarithmic profile (roughness length ``roughness_length``) or the Hellman
+power law (``profile``). Both laws multiply the speed by a constant, so the hub-height speed
+keeps the Weibull form with its scale multiplied. Without ``turbine_type`` the generic cubic
+curve below is used, at hub height.
+
+windpowerlib (and pandas behind it) is imported when a curve is first needed; the turbine's
+curve is memoised per type.
+
 Power is evaluated at slot resolution: fluctuations within a slot are not modelled (SPEC §12).
 """
 
 from __future__ import annotations
 
+import csv
+import difflib
+import importlib.util
 import math
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -50,6 +69,9 @@ from ._validate import check_grid, check_positive
 
 WIND_MODELS: tuple[str, ...] = ("weibull_ar1", "markov_regime")
 """Names accepted by :attr:`WindFarm.model`."""
+
+WIND_PROFILES: tuple[str, ...] = ("logarithmic", "hellman")
+"""Wind profile laws accepted by :attr:`WindFarm.profile` (windpowerlib's)."""
 
 
 def power_curve(
@@ -96,6 +118,16 @@ class WindFarm:
         regime_mean_h: ``"markov_regime"`` only: mean length of one regime segment, hours.
         regime_smooth_s: ``"markov_regime"`` only: time constant (s) of the exponential filter
             that smooths the scale across regime changes; 0 = abrupt changes.
+        turbine_type: A turbine of windpowerlib's library with a power curve (e.g.
+            ``"E-53/800"``; list them with :func:`turbine_types`), or None for the generic
+            cubic curve.
+        hub_height: Hub height in m; None = the first hub height the library lists for
+            ``turbine_type``.
+        speed_height: Height in m at which the Weibull parameters describe the wind (10 for
+            weather-station data); None = at hub height (no profile law).
+        roughness_length: Surface roughness length z0 in m for the logarithmic profile (and
+            the Hellman exponent 1 / ln(h / z0)); default 0.15 (farmland with hedges).
+        profile: ``"logarithmic"`` (default) or ``"hellman"``, see :data:`WIND_PROFILES`.
     """
 
     rated_kw: float = 1500.0
@@ -110,9 +142,33 @@ class WindFarm:
     regime_weight: tuple[float, ...] = (0.3, 0.5, 0.2)
     regime_mean_h: tuple[float, ...] = (12.0, 24.0, 8.0)
     regime_smooth_s: float = 3600.0
+    turbine_type: str | None = None
+    hub_height: float | None = None
+    speed_height: float | None = None
+    roughness_length: float = 0.15
+    profile: str = "logarithmic"
 
     def __post_init__(self) -> None:
         owner = "WindFarm"
+        _check_turbine(self.turbine_type)
+        for name in ("hub_height", "speed_height"):
+            if getattr(self, name) is not None:
+                check_positive(owner, name, getattr(self, name))
+        check_positive(owner, "roughness_length", self.roughness_length)
+        if self.profile not in WIND_PROFILES:
+            raise ValueError(f"WindFarm.profile must be one of {WIND_PROFILES}, got "
+                             f"{self.profile!r}")
+        if self.speed_height is not None and self.hub_height_m is None:
+            if self.turbine_type is not None:
+                raise ValueError(f"WindFarm.hub_height: the turbine library lists no hub height "
+                                 f"for {self.turbine_type!r}; set hub_height")
+            raise ValueError("WindFarm.speed_height needs a hub height: set hub_height or a "
+                             "turbine_type")
+        for name in ("speed_height", "hub_height_m"):
+            h = getattr(self, name)
+            if h is not None and h <= self.roughness_length:
+                raise ValueError(f"WindFarm.{name} ({h} m) must exceed roughness_length "
+                                 f"({self.roughness_length} m)")
         for name in ("rated_kw", "cut_in", "rated_speed", "cut_out"):
             check_positive(owner, name, getattr(self, name))
         if not self.cut_in < self.rated_speed < self.cut_out:
@@ -165,8 +221,31 @@ class WindFarm:
         hours = np.asarray(self.regime_mean_h, dtype=np.float64)
         return w / w.sum(), self.regime_time_share, scales, hours
 
+    @property
+    def hub_height_m(self) -> float | None:
+        """The hub height in m: ``hub_height``, else the library's first one for the type."""
+        if self.hub_height is not None or self.turbine_type is None:
+            return self.hub_height
+        return _turbine_row(self.turbine_type)[1]
+
+    @cached_property
+    def hub_factor(self) -> float:
+        """Hub-height speed / speed at ``speed_height`` (1 without a profile law), computed by
+        windpowerlib's profile function."""
+        hub = self.hub_height_m
+        if self.speed_height is None or hub is None:
+            return 1.0
+        from windpowerlib import wind_speed as wpl_speed
+
+        one = np.ones(1)
+        if self.profile == "logarithmic":
+            v = wpl_speed.logarithmic_profile(one, self.speed_height, hub, self.roughness_length)
+        else:
+            v = wpl_speed.hellman(one, self.speed_height, hub, self.roughness_length)
+        return float(np.asarray(v, dtype=np.float64)[0])
+
     def mean_speed(self) -> float:
-        """Stationary mean wind speed in m/s: E[scale] * Gamma(1 + 1/k)."""
+        """Stationary mean wind speed at ``speed_height`` in m/s: E[scale] * Gamma(1 + 1/k)."""
         gamma = math.gamma(1.0 + 1.0 / self.weibull_k)
         if self.model == "weibull_ar1":
             return self.weibull_c * gamma
@@ -174,11 +253,20 @@ class WindFarm:
         return self.weibull_c * scale * gamma
 
     def power(self, speed: ArrayLike) -> FloatArray:
-        """Output in kW at wind speed ``speed`` (m/s), by this farm's power curve."""
-        return power_curve(speed, self.rated_kw, self.cut_in, self.rated_speed, self.cut_out)
+        """Output in kW at hub-height wind speed ``speed`` (m/s), by this farm's power curve."""
+        if self.turbine_type is None:
+            return power_curve(speed, self.rated_kw, self.cut_in, self.rated_speed,
+                               self.cut_out)
+        from windpowerlib import power_output
+
+        speeds, values = _library_curve(self.turbine_type)
+        v = np.asarray(speed, dtype=np.float64)
+        p = power_output.power_curve(v.ravel(), speeds, values)
+        out: FloatArray = np.asarray(p, dtype=np.float64).reshape(v.shape) * self.rated_kw
+        return out
 
     def wind_speed(self, rng: np.random.Generator, n_slots: int, slot_len: int = 900) -> FloatArray:
-        """Sample a stationary wind-speed path (m/s), one value per slot of ``slot_len`` s."""
+        """Sample a stationary wind-speed path (m/s) at ``speed_height``, one value per slot."""
         check_grid(n_slots, slot_len)
         z = ar1_standard_normal(rng, n_slots, math.exp(-slot_len / self.tau_s))
         unit_weibull = (-norm_log_sf(z)) ** (1.0 / self.weibull_k)  # Weibull(k, scale 1)
@@ -187,9 +275,15 @@ class WindFarm:
             return out
         return self._regime_scale(rng, n_slots, slot_len) * unit_weibull
 
+    def hub_wind_speed(self, rng: np.random.Generator, n_slots: int,
+                       slot_len: int = 900) -> FloatArray:
+        """Sample a wind-speed path (m/s) carried to hub height by the profile law."""
+        out: FloatArray = self.wind_speed(rng, n_slots, slot_len) * self.hub_factor
+        return out
+
     def sample(self, rng: np.random.Generator, n_slots: int, slot_len: int = 900) -> FloatArray:
         """Sample per-slot average output in kW, in [0, rated_kw]."""
-        return self.power(self.wind_speed(rng, n_slots, slot_len))
+        return self.power(self.hub_wind_speed(rng, n_slots, slot_len))
 
     def _regime_scale(self, rng: np.random.Generator, n_slots: int, slot_len: int) -> FloatArray:
         """Weibull scale per slot (m/s) along a stationary, smoothed regime path."""
@@ -206,3 +300,72 @@ class WindFarm:
         b = (1.0 - a) * scale
         b[0] = scale[0]  # start on the first regime's own scale
         return ar1_scan(b, a)
+
+
+def _library_dir() -> Path:
+    """windpowerlib's shipped oedb turbine library (found without importing windpowerlib)."""
+    spec = importlib.util.find_spec("windpowerlib")
+    if spec is None or spec.origin is None:
+        raise ValueError("WindFarm.turbine_type needs the windpowerlib package (pip install "
+                         "windpowerlib)")
+    return Path(spec.origin).parent / "oedb"
+
+
+@lru_cache(maxsize=1)
+def _turbine_table() -> dict[str, tuple[float, float | None]]:
+    """Turbine type -> (nominal power in W, first listed hub height in m or None), for the
+    types with a power curve; read from the library's CSV with the standard library, so that
+    validating a scenario does not import pandas."""
+    table: dict[str, tuple[float, float | None]] = {}
+    with open(_library_dir() / "turbine_data.csv", newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if row.get("has_power_curve", "").strip() != "True":
+                continue
+            hub: float | None = None
+            for part in (row.get("hub_height") or "").replace(",", ".").split(";"):
+                try:
+                    hub = float(part)
+                    break
+                except ValueError:
+                    continue
+            table[row["turbine_type"]] = (float(row["nominal_power"]), hub)
+    return table
+
+
+def turbine_types() -> list[str]:
+    """The turbine types of windpowerlib's shipped library that have a power curve."""
+    return sorted(_turbine_table())
+
+
+def _turbine_row(turbine_type: str) -> tuple[float, float | None]:
+    return _turbine_table()[turbine_type]
+
+
+def _check_turbine(turbine_type: str | None) -> None:
+    """Raise ValueError, listing close matches, unless the type is in the library."""
+    if turbine_type is None:
+        return
+    table = _turbine_table()
+    if not isinstance(turbine_type, str) or turbine_type not in table:
+        close = difflib.get_close_matches(str(turbine_type), list(table), n=5, cutoff=0.5)
+        hint = f"close matches: {', '.join(close)}" if close else \
+            f"{len(table)} types, e.g. {', '.join(sorted(table)[:5])}"
+        raise ValueError(f"WindFarm.turbine_type {turbine_type!r} is not in windpowerlib's "
+                         f"turbine library (types with a power curve); {hint}")
+
+
+@lru_cache(maxsize=64)
+def _library_curve(turbine_type: str) -> tuple[FloatArray, FloatArray]:
+    """(wind speeds in m/s, power as a fraction of the curve's maximum) of a library turbine,
+    loaded by windpowerlib from its shipped data."""
+    from windpowerlib import WindTurbine
+
+    hub = _turbine_row(turbine_type)[1]
+    turbine = WindTurbine(turbine_type=turbine_type, hub_height=hub if hub else 100.0)
+    curve = turbine.power_curve
+    speeds = curve["wind_speed"].to_numpy(dtype=np.float64)
+    values = curve["value"].to_numpy(dtype=np.float64)
+    values = values / values.max()
+    speeds.setflags(write=False)
+    values.setflags(write=False)
+    return speeds, values

@@ -6,12 +6,14 @@ simulation starts, with a message that says what is wrong and what is allowed.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
 from ..exchange import Grid
+from ..physics import YEAR_RANGE
 from ..sim.prosumer import ProsumerSpec
 from ..sim.schedule import SlotSchedule
 from ..sim.settlement import SettlementConfig
@@ -41,6 +43,78 @@ class Tariff:
                 raise ValueError(f"Tariff.{name} must be a finite number >= 0, got {v!r}")
 
 
+# -- location and date (issue 16) ------------------------------------------------------------
+DEFAULT_YEAR = 2025
+"""Year of a scenario without a ``date``: its date is day ``schedule.day_of_year`` of it."""
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a scenario's assets are: the sun (pvlib) and the clock depend on it.
+
+    The default is Kassel, Germany (51.31 N, 9.45 E, 231 m; the DWD test-reference-year
+    station against which the clear-sky index is calibrated), close to the latitude 51 N the
+    physics used before locations existed.
+
+    Args:
+        latitude: degrees north, in [-90, 90].
+        longitude: degrees east, in [-180, 180].
+        altitude: metres above sea level, in [-450, 9000].
+        utc_offset_h: the episode clock's standard time zone, hours east of UTC (no daylight
+            saving), in [-14, 14].
+        name: a label for listings.
+    """
+
+    latitude: float = 51.31
+    longitude: float = 9.45
+    altitude: float = 231.0
+    utc_offset_h: float = 1.0
+    name: str = "Kassel"
+
+    def __post_init__(self) -> None:
+        for key, lo, hi in (("latitude", -90.0, 90.0), ("longitude", -180.0, 180.0),
+                            ("altitude", -450.0, 9000.0), ("utc_offset_h", -14.0, 14.0)):
+            v = getattr(self, key)
+            if (not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v)
+                    or not lo <= v <= hi):
+                raise ValueError(f"location.{key} must be a number in [{lo}, {hi}], got {v!r}")
+        if not isinstance(self.name, str):
+            raise ValueError(f"location.name must be a string, got {self.name!r}")
+
+
+def _check_date(date: object) -> dt.date:
+    lo, hi = YEAR_RANGE
+    if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
+        raise ValueError(f"date must be a calendar date (datetime.date, or 'YYYY-MM-DD' in a "
+                         f"file), got {date!r}")
+    if not lo <= date.year <= hi:
+        raise ValueError(f"date must lie in {lo}-01-01 .. {hi}-12-31 (the years the profiles "
+                         f"are built for), got {date.isoformat()}")
+    return date
+
+
+def _placed(scenario: Scenario) -> tuple[SlotSchedule, tuple[ProsumerSpec, ...]]:
+    """The schedule and prosumers with the scenario's date and location applied: the day of
+    year comes from ``date``; every PV system takes the location, every asset the year."""
+    loc, date = scenario.location, scenario.episode_date
+    schedule = scenario.schedule
+    if date.timetuple().tm_yday != schedule.day_of_year:
+        schedule = replace(schedule, day_of_year=date.timetuple().tm_yday)
+    prosumers = []
+    for p in scenario.prosumers:
+        changes: dict[str, Any] = {}
+        if p.pv is not None:
+            pv = replace(p.pv, latitude=float(loc.latitude), longitude=float(loc.longitude),
+                         altitude=float(loc.altitude), utc_offset_h=float(loc.utc_offset_h),
+                         year=date.year)
+            if pv != p.pv:
+                changes["pv"] = pv
+        if p.load is not None and p.load.year != date.year:
+            changes["load"] = replace(p.load, year=date.year)
+        prosumers.append(replace(p, **changes) if changes else p)
+    return schedule, tuple(prosumers)
+
+
 @dataclass(frozen=True)
 class Scenario:
     """Everything that defines a market episode except the seed.
@@ -58,6 +132,11 @@ class Scenario:
         description: one line for listings.
         learners: the owners an RL policy trades for in the environment (each keeps its
             hand-coded ``agent`` for simulations and as its baseline).
+        location: where the assets are (:class:`Location`; default Kassel, 51.3 N). Every PV
+            system takes its latitude, longitude, altitude and time zone.
+        date: the calendar date of the first delivered slot; it fixes
+            ``schedule.day_of_year`` and every asset's ``year``. None (default) means day
+            ``schedule.day_of_year`` of :data:`DEFAULT_YEAR` (see :attr:`episode_date`).
     """
 
     name: str
@@ -70,6 +149,8 @@ class Scenario:
     depth_levels: int = 5
     description: str = ""
     learners: tuple[str, ...] = ()
+    location: Location = field(default_factory=Location)
+    date: dt.date | None = None
 
     def __post_init__(self) -> None:
         if not self.prosumers:
@@ -99,6 +180,25 @@ class Scenario:
         ticks = self.grid.price_ticks(ref)
         if not (self.grid.min_ticks <= ticks <= self.grid.max_ticks):
             raise ValueError(f"reference_price {ref} lies outside the grid's price bounds")
+        # location and date (issue 16)
+        if not isinstance(self.location, Location):
+            raise ValueError(f"location must be a Location, got {self.location!r}")
+        if self.date is not None:
+            _check_date(self.date)
+        elif self.schedule.day_of_year > 365:
+            raise ValueError(f"schedule.day_of_year {self.schedule.day_of_year} needs a leap "
+                             f"year ({DEFAULT_YEAR} is not): set the scenario's date instead")
+        schedule, prosumers = _placed(self)
+        object.__setattr__(self, "schedule", schedule)
+        object.__setattr__(self, "prosumers", prosumers)
+
+    @property
+    def episode_date(self) -> dt.date:
+        """The calendar date of the first delivered slot: ``date``, or day
+        ``schedule.day_of_year`` of :data:`DEFAULT_YEAR`."""
+        if self.date is not None:
+            return self.date
+        return dt.date(DEFAULT_YEAR, 1, 1) + dt.timedelta(days=self.schedule.day_of_year - 1)
 
     @property
     def owners(self) -> list[str]:

@@ -17,6 +17,9 @@ and defaults as in :class:`~rex_env.scenarios.Scenario`; ``base`` starts from a 
       "reference_price": 100,
       "depth_levels": 5,
       "learners": ["house00"],                   # optional: owners an RL policy trades for
+      "location": {"latitude": 51.31, "longitude": 9.45, "altitude": 231,
+                   "utc_offset_h": 1, "name": "Kassel"},     # optional, default Kassel
+      "date": "2025-01-15",                      # optional: sets schedule.day_of_year
       "prosumers": [
         {"owner": "house", "count": 6, "agent": "intermittent",
          "load": {"annual_kwh": 3500}, "pv": {"peak_kw": 6}},
@@ -38,6 +41,7 @@ Every error names the field (``prosumers[2].battery.power_kw``) and what is allo
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import math
 from pathlib import Path
@@ -48,7 +52,7 @@ from ..physics import Battery, Household, ProvisionPlant, PVSystem, WindFarm
 from ..sim.prosumer import ProsumerSpec
 from ..sim.schedule import SlotSchedule
 from ..sim.settlement import SettlementConfig
-from .base import AGENT_KINDS, Scenario, Tariff
+from .base import AGENT_KINDS, Location, Scenario, Tariff
 
 ASSETS: dict[str, type] = {"wind": WindFarm, "pv": PVSystem, "load": Household,
                            "plant": ProvisionPlant, "battery": Battery}
@@ -56,6 +60,8 @@ ASSETS: dict[str, type] = {"wind": WindFarm, "pv": PVSystem, "load": Household,
 
 TOP_FIELDS = ("name", "description", "base", "schedule", "grid", "settlement", "tariff",
               "reference_price", "depth_levels", "prosumers", "learners")
+PLACE_FIELDS = ("location", "date")
+"""Top-level fields of issue 16 (where and when), parsed by :func:`_place_fields`."""
 PROSUMER_FIELDS = ("owner", "agent", "count", "params", "external", *ASSETS)
 _GRID_FIELDS = ("tick", "lot", "price_min", "price_max")
 
@@ -164,7 +170,7 @@ def scenario_from_dict(data: Any, where: str = "") -> Scenario:
     """
     from .presets import PRESETS  # presets import this package's base only
 
-    data = _object(data, where, TOP_FIELDS)
+    data = _object(data, where, TOP_FIELDS + PLACE_FIELDS)
     base_name = data.get("base")
     if base_name is not None:
         if base_name not in PRESETS:
@@ -213,12 +219,30 @@ def scenario_from_dict(data: Any, where: str = "") -> Scenario:
         if not isinstance(learners, list) or not all(isinstance(x, str) for x in learners):
             raise _fail(_at(where, "learners"), "must be a list of owner ids")
         kw["learners"] = tuple(learners)
+    kw.update(_place_fields(data, where))
     try:
         scenario = Scenario(**kw)
     except ValueError as exc:
         raise _fail(where, str(exc)) from None
     _check_agents(scenario, data.get("prosumers"), where)
     return scenario
+
+
+def _place_fields(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """``location`` and ``date`` of a scenario file (issue 16), checked by name."""
+    out: dict[str, Any] = {}
+    if "location" in data:
+        out["location"] = _build(Location, data["location"], _at(where, "location"))
+    if "date" in data and data["date"] is not None:
+        raw = data["date"]
+        try:
+            date = dt.date.fromisoformat(raw) if isinstance(raw, str) else None
+        except ValueError:
+            date = None
+        if date is None:
+            raise _fail(_at(where, "date"), f"must be a date 'YYYY-MM-DD', got {raw!r}")
+        out["date"] = date
+    return out
 
 
 def _check_agents(scenario: Scenario, raw: Any, where: str) -> None:
@@ -305,6 +329,8 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
         "depth_levels": scenario.depth_levels,
         "prosumers": prosumers,
         "learners": list(getattr(scenario, "learners", ())),
+        "location": _asset_dict(scenario.location),
+        "date": None if scenario.date is None else scenario.date.isoformat(),
     }
 
 

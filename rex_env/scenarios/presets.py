@@ -1,9 +1,12 @@
-"""Named scenario presets: ``toy``, ``community`` (the default) and ``town``.
+"""Named scenario presets: ``toy``, ``community`` (the default), ``town``, ``bandit``, and the
+season variants ``community_winter`` and ``community_summer`` (real dates, a real turbine).
 
-Sizes are those of a German residential community in summer (day 172, latitude 51° N):
+Sizes are those of a German residential community; every preset is placed at the scenario
+default location (Kassel, 51.3° N, :class:`~rex_env.scenarios.base.Location`):
 
-* a household uses 3,500 kWh/a (BDEW H0-shaped load, mean 0.4 kW);
-* rooftop PV is 5-8 kWp with performance ratio 0.8 (≈ 4-6 kW at a clear noon);
+* a household uses 3,500 kWh/a (BDEW H0 load from demandlib, mean 0.4 kW);
+* rooftop PV is 5-8 kWp, 30° south, pvlib's clear sky and PVWatts model (≈ 3.5-5.5 kW at a
+  clear summer noon);
 * a small community wind turbine is 100-250 kW rated (Weibull k=2, c=7 m/s);
 * a provision plant (e.g. a biogas CHP) is 50-100 kW with a marginal cost of 60-90 /MWh;
 * a community battery is 100-200 kWh / 50-100 kW;
@@ -16,7 +19,9 @@ can also be written as JSON files (:mod:`rex_env.scenarios.loader`).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 
 from ..physics import Battery, Household, ProvisionPlant, PVSystem, WindFarm
 from ..sim.prosumer import ProsumerSpec
@@ -135,3 +140,44 @@ def bandit() -> Scenario:
 PRESETS: dict[str, Callable[[], Scenario]] = {"toy": toy, "community": community, "town": town,
                                               "bandit": bandit}
 DEFAULT = "community"
+
+
+# -- seasons at a real place (issue 16: physics from pvlib, windpowerlib, demandlib) ---------
+# The community on calendar dates at the default location (Kassel, 51.3 N), with a real
+# turbine: the wind farm is 60 kW of Enercon E-53/800 turbines (windpowerlib's library, hub
+# 73 m), the wind described at 10 m by the Weibull AR(1) fitted to the DWD test reference
+# year (benchmarks/calibrate_physics.py) and carried to the hub by the logarithmic profile.
+
+TRY_WIND: dict[str, float] = {"weibull_k": 1.97, "weibull_c": 4.51, "tau_s": 55000.0}
+"""Weibull AR(1) of the hourly 10 m wind speed of DWD TRY2010 region 4 (Potsdam), shipped
+with demandlib: maximum-likelihood Weibull fit; tau (15.3 h) fitted to the autocorrelation of
+the Gaussianised series over lags 1-24 h (the lag-1 value alone, 0.83, would give 5.4 h and
+lose the persistence over a trading day)."""
+
+SEASON_TURBINE = "E-53/800"
+"""The season presets' turbine type (windpowerlib's library)."""
+
+
+def _community_on(name: str, date: dt.date, description: str) -> Scenario:
+    base = community()
+    wind = WindFarm(rated_kw=60.0, turbine_type=SEASON_TURBINE, hub_height=73.0,
+                    speed_height=10.0, weibull_k=TRY_WIND["weibull_k"],
+                    weibull_c=TRY_WIND["weibull_c"], tau_s=TRY_WIND["tau_s"])
+    prosumers = tuple(replace(p, wind=wind) if p.wind is not None else p
+                      for p in base.prosumers)
+    return base.replace(name=name, prosumers=prosumers, date=date, description=description)
+
+
+def community_winter() -> Scenario:
+    """The community on Wednesday 15 January 2025 in Kassel: short days, high load."""
+    return _community_on("community_winter", dt.date(2025, 1, 15),
+                         "community on a January workday in Kassel (E-53 turbine)")
+
+
+def community_summer() -> Scenario:
+    """The community on Wednesday 16 July 2025 in Kassel: long days, a PV surplus at noon."""
+    return _community_on("community_summer", dt.date(2025, 7, 16),
+                         "community on a July workday in Kassel (E-53 turbine)")
+
+
+PRESETS.update({"community_winter": community_winter, "community_summer": community_summer})

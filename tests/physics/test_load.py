@@ -1,4 +1,4 @@
-"""Household load: the H0-like profile, its normalisation and the noise."""
+"""Household load: the BDEW profile from demandlib, its normalisation and the noise."""
 
 from __future__ import annotations
 
@@ -7,8 +7,16 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from rex_env.physics import DayType, Household, Season, h0_day_type, h0_dynamisation, h0_season
-from rex_env.physics.load import h0_shape
+from rex_env.physics import (
+    DayType,
+    Household,
+    Season,
+    easter_sunday,
+    german_holidays,
+    h0_day_type,
+    h0_dynamisation,
+    h0_season,
+)
 
 HH = Household(annual_kwh=3500.0, year=2025)
 
@@ -33,22 +41,53 @@ def test_odd_slot_lengths_conserve_energy() -> None:
     assert odd.sum() * 1350 == pytest.approx(fine.sum() * 900, rel=1e-12)
 
 
-@pytest.mark.parametrize("season", list(Season), ids=lambda s: s.name)
-@pytest.mark.parametrize("day_type", list(DayType), ids=lambda d: d.name)
-def test_evening_peak_exceeds_night_base(season: Season, day_type: DayType) -> None:
+@pytest.mark.parametrize("profile,column", [("h0", "h0_dyn"), ("h25", None)])
+def test_profile_equals_demandlib_called_directly(profile: str, column: str | None) -> None:
+    import warnings
+
+    import pandas as pd
+    from demandlib import bdew
+
+    hh = Household(annual_kwh=3500.0, year=2025, profile=profile)
+    holidays = list(german_holidays(2025))
+    with warnings.catch_warnings():
+        if column is not None:
+            direct = bdew.ElecSlp(2025, holidays=holidays).get_scaled_power_profiles(
+                {column: 3500.0})[column].to_numpy()
+        else:
+            idx = pd.date_range("2025-01-01", periods=365 * 96, freq="15min")
+            direct = bdew.H25(idx, holidays=holidays).to_numpy() * 3500.0 / 1e6
+    ours = hh.expected(1, 365 * 96)
+    # ours is renormalised to exactly 3500 kWh; demandlib's own sum is within 0.5 % of that
+    np.testing.assert_allclose(ours, direct * (ours.sum() / direct.sum()), rtol=1e-9)
+    assert direct.sum() / 4 == pytest.approx(3500.0, rel=5e-3)
+
+
+def test_holidays_are_sundays_and_easter_is_right() -> None:
+    assert easter_sunday(2025) == dt.date(2025, 4, 20)
+    assert easter_sunday(2024) == dt.date(2024, 3, 31)
+    assert easter_sunday(2000) == dt.date(2000, 4, 23)
+    assert dt.date(2025, 4, 18) in german_holidays(2025)  # Good Friday
+    # Good Friday 2025 (day 108) uses the Sunday curve: it equals the next Sunday's shape
+    good_friday = HH.expected(108, 96)
+    sunday = HH.expected(117, 96)  # Sunday 27 April
+    thursday = HH.expected(107, 96)
+    assert np.corrcoef(good_friday, sunday)[0, 1] > 0.999
+    assert np.corrcoef(good_friday, thursday)[0, 1] < 0.99
+
+
+@pytest.mark.parametrize("day", [15, 17, 19, 196, 198, 200])  # Jan/Jul: Wed, Fri, Sun
+def test_evening_peak_exceeds_night_base(day: int) -> None:
+    p = HH.expected(day, 96)
     h = (np.arange(96) + 0.5) / 4
-    p = h0_shape(season, day_type, h)
-    night = p[(h >= 2) & (h < 5)].mean()
-    evening = p[(h >= 17) & (h < 22)].max()
-    assert evening > 2.5 * night
-    assert np.argmin(p) < 24  # the minimum is at night, before 06:00
+    assert p[(h >= 17) & (h < 22)].max() > 1.8 * p[(h >= 2) & (h < 5)].mean()
+    assert np.argmin(p) < 28  # the minimum is at night, before 07:00
 
 
 def test_sunday_has_the_noon_cooking_peak() -> None:
-    h = (np.arange(96) + 0.5) / 4
-    sunday = h0_shape(Season.WINTER, DayType.SUNDAY, h)
-    workday = h0_shape(Season.WINTER, DayType.WORKDAY, h)
-    assert 11.0 <= h[np.argmax(sunday)] <= 13.0
+    sunday = HH.expected(19, 96)  # Sunday 19 January 2025
+    workday = HH.expected(15, 96)  # Wednesday 15 January
+    assert 10.5 <= (np.argmax(sunday[: 15 * 4]) + 0.5) / 4 <= 13.5
     assert sunday[48] > workday[48]
 
 
@@ -74,6 +113,8 @@ def test_winter_days_consume_more_than_summer_days() -> None:
         (dt.date(2025, 12, 24), DayType.SATURDAY),  # a Wednesday
         (dt.date(2025, 12, 26), DayType.SUNDAY),
         (dt.date(2025, 10, 3), DayType.SUNDAY),
+        (dt.date(2025, 4, 21), DayType.SUNDAY),  # Easter Monday
+        (dt.date(2025, 5, 29), DayType.SUNDAY),  # Ascension Day
     ],
 )
 def test_day_types(date: dt.date, day_type: DayType) -> None:
