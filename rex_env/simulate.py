@@ -157,10 +157,9 @@ def write_outputs(records: list[DayRecord], out: Path, plots: bool = True,
                              _f(sys_imb.get(slot, 0.0))])
             for p in sc.prosumers:
                 a = m.accounts[p.owner]
-                ost = m.metrics.owner(p.owner)
-                wo.writerow([rec.day, p.owner, p.agent, _f(a.surplus), _f(ost.benefit),
-                             _f(a.trade_cash), _f(a.imbalance_cash), _f(a.imbalance_kwh),
-                             _f(ost.unserved_kwh), a.fills, sum(a.rejections.values())])
+                wo.writerow([rec.day, p.owner, p.agent, _f(a.surplus), _f(a.benefit),
+                             _f(a.trade_cash), _f(a.imbalance_cash), _f(a.imbalance_volume_kwh),
+                             _f(a.unserved_kwh), a.fills, sum(a.rejections.values())])
             summary["per_day"].append(day_summary(rec))
     summary["mean"] = {k: _mean_finite([d[k] for d in summary["per_day"]])
                        for k in ("welfare", "volume_kwh", "vwap", "mean_spread", "hhi",
@@ -216,7 +215,7 @@ def day_summary(rec: DayRecord) -> dict[str, Any]:
         "mean_spread": float(np.mean(spreads)) if spreads else float("nan"),
         "welfare": sum(a.surplus for a in m.accounts.values()),
         "hhi": mm.hhi(),
-        "imbalance_kwh": sum(a.imbalance_kwh for a in m.accounts.values()),
+        "imbalance_kwh": sum(a.imbalance_volume_kwh for a in m.accounts.values()),
         "events": m.events,
         "messages": len(m.exchange.orders),
         "elapsed_s": rec.elapsed_s,
@@ -233,7 +232,7 @@ def by_agent(records: list[DayRecord]) -> dict[str, dict[str, float]]:
         for p in m.scenario.prosumers:
             a = m.accounts[p.owner]
             acc.setdefault(p.agent, []).append(
-                (a.surplus, m.metrics.owner(p.owner).benefit, a.imbalance_kwh))
+                (a.surplus, a.benefit, a.imbalance_volume_kwh))
     return {k: {"owners_x_days": len(v), "surplus": float(np.mean([x[0] for x in v])),
                 "benefit_vs_tariff": float(np.mean([x[1] for x in v])),
                 "imbalance_kwh": float(np.mean([x[2] for x in v]))}

@@ -261,7 +261,7 @@ class RexParallelEnv(ParallelEnv):
                 "rejections": rejections[a],
                 "clipped": decoded[a][1],
                 "surplus": surplus,
-                "imbalance_kwh": acct.imbalance_kwh,
+                "imbalance_kwh": acct.imbalance_volume_kwh,
                 "day_settled": last,
             }
         obs = self._observe()

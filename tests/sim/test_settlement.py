@@ -206,14 +206,15 @@ def test_ledger_settles_each_slot_once_and_reports_missing_slots() -> None:
         ledger.add(first)
     assert 7 in ledger and len(ledger) == 2
     assert ledger.unsettled(range(5, 10)) == [5, 6, 9]
-    d = ledger.totals["d"]
+    d = ledger.accounts["d"]
     assert d.n_slots == 2
     assert d.unserved_kwh == approx(0.25 + 0.5)
     assert d.unserved_cost == approx(3.0 * 0.75)
-    assert ledger.totals["a"].net_cash == approx(-0.12 - 1.5)
+    assert ledger.accounts["a"].net_cash == approx(-0.12 - 1.5)  # trade cash from settlement
+    assert ledger.accounts["a"].imbalance_net_kwh == approx(-0.5)
     assert len(ledger.records()) == 5
     ledger.reset()
-    assert len(ledger) == 0 and not ledger.totals
+    assert len(ledger) == 0 and not ledger.accounts
 
 
 def test_failed_settlement_records_nothing() -> None:
