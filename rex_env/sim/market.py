@@ -257,6 +257,19 @@ class Market:
                                   r.production_cost) for o, r in realized.items()}
         self.ledger.add(res, deliveries)
         self.settlements[slot] = res.owners
+        if slot == self.schedule.end_slot - 1:
+            self._value_storage()
+
+    def _value_storage(self) -> None:
+        """After the episode's last delivery: value every battery's change of stored energy
+        at the day's VWAP (the reference price if nothing traded) times its discharge
+        efficiency (SPEC §9, :func:`~rex_env.sim.settlement.terminal_energy_value`)."""
+        vwap = self.metrics.vwap
+        price = vwap if self.metrics.volume > 0 else self.scenario.reference_price
+        for owner, p in self.prosumers.items():
+            b = p.spec.battery
+            if b is not None:
+                self.ledger.book_terminal_value(owner, p.soc_kwh, price, b)
 
     def _on_sample(self, t: int, _: object) -> None:
         view = self.view.lob3d()

@@ -15,10 +15,22 @@ Three imbalance rules (``SettlementConfig.mode``; sources in
 
 * ``single`` — the EU target model (ACER Decision 18/2020, EB GL Art. 52; notes [S26][S27]):
   one price for both directions, so an owner that helps the system is paid and one that hurts
-  it pays. The price is the slot reference (VWAP, or ``reference_price`` without trades) minus
-  a scarcity adder proportional to the system imbalance, like the scarcity module of the German
-  reBAP (notes [S29b], design option A): a short system raises the price. Clipped to
-  ``±price_cap``.
+  it pays. Coupled to the traded price as Germany's reBAP is (notes §2.2 [S29b]: module 2
+  keeps the imbalance price at a minimum distance from an intraday price index, module 3 adds
+  a scarcity component): for the side that *caused* the system imbalance the price is never
+  better than the slot's VWAP — a short system pays at least the VWAP, a long system receives
+  at most the VWAP — worsened by ``min_gap`` plus a scarcity adder proportional to the system
+  imbalance (design option A)::
+
+      price = VWAP - sign(SI) * min_gap - scarcity_adder * SI / 1000     (SI in kWh)
+
+  ``SI`` = the system imbalance (> 0 long). Without trades the reference is
+  ``reference_price``. Clipped to ``±price_cap`` but never across the VWAP (the coupling
+  wins). Owners on the helping side get the same price, so they do better than the VWAP: the
+  single-price incentive to help the system. The sign of ``SI`` must not be predictable,
+  or the price is (issue 11: asset-less noise traders that ended slots as net buyers made the
+  system long in 90 % of slots, and selling more than one had paid ≈ 21 /MWh); the ZI
+  traders therefore end every slot flat (:mod:`agents.zi`).
 * ``dual`` — Power TAC's balancing market (notes [S32], design option B): shortfalls pay
   ``max trade price * (1 + premium) + fee``, surpluses receive
   ``min trade price / (1 + premium) - fee``. Both sides are worse off than trading.
@@ -59,6 +71,9 @@ class SettlementConfig:
             per MWh it is long). Default 50 is the brief's example. Note the scale: a market
             of households is short by kWh, not MWh, so 50 moves the price by cents; scenarios
             of small prosumers that want an incentive need a much larger value.
+        min_gap: single mode; currency/MWh >= 0 by which the causing side's price is worse
+            than the VWAP however small the system imbalance (reBAP's module 2 keeps such a
+            distance to its intraday index; notes [S29b]). Default 0.
         price_cap: single mode; the imbalance price is clipped to ``[-price_cap, price_cap]``.
             Default 9999 = the exchange's price bound (SPEC §1).
         premium: dual mode; fraction >= 0 by which the extreme trade price is worsened.
@@ -74,6 +89,7 @@ class SettlementConfig:
 
     mode: str = "single"
     scarcity_adder: float = 50.0
+    min_gap: float = 0.0
     price_cap: float = 9999.0
     premium: float = 0.2
     fee: float = 5.0
@@ -83,12 +99,15 @@ class SettlementConfig:
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}; got {self.mode!r}")
-        for name in ("scarcity_adder", "price_cap", "premium", "fee", "voll", "reference_price"):
+        for name in ("scarcity_adder", "min_gap", "price_cap", "premium", "fee", "voll",
+                     "reference_price"):
             _finite(name, getattr(self, name))
         if self.scarcity_adder < 0:
             raise ValueError(
                 f"scarcity_adder must be >= 0 currency/MWh per MWh, got {self.scarcity_adder}"
             )
+        if self.min_gap < 0:
+            raise ValueError(f"min_gap must be >= 0 currency/MWh, got {self.min_gap}")
         if self.price_cap <= 0:
             raise ValueError(f"price_cap must be > 0 currency/MWh, got {self.price_cap}")
         if self.premium < 0:
@@ -207,8 +226,14 @@ def imbalance_prices(
     """
     ref = config.reference_price if vwap is None else vwap
     if config.mode == "single":
-        p = ref - config.scarcity_adder * system_imbalance_kwh / 1000.0
+        si = system_imbalance_kwh
+        if abs(si) < 1e-9:  # balanced up to float rounding of the owners' sum
+            si = 0.0
+        step = config.min_gap if si > 0 else (-config.min_gap if si < 0 else 0.0)
+        p = ref - step - config.scarcity_adder * si / 1000.0
         p = min(max(p, -config.price_cap), config.price_cap)
+        # the coupling wins over the cap: never better than the reference for the cause
+        p = min(p, ref) if si > 0 else (max(p, ref) if si < 0 else ref)
         return ref, p, p
     if config.mode == "dual":
         hi = ref if high is None else high
@@ -393,8 +418,8 @@ class OwnerAccount:
       (:func:`served_consumption_value`).
     * ``production_cost`` — the plant's cost of what it produced (a cost >= 0).
     * ``terminal_value`` — the battery's change of stored energy over the episode, valued at
-      the end by :func:`terminal_energy_value` (0 for owners without a battery, and until the
-      episode's last slot has settled).
+      the end at the day's VWAP x discharge efficiency (:func:`terminal_energy_value`; 0 for
+      owners without a battery, and until the episode's last slot has settled).
 
     Energy, kWh, summed over settled slots: ``consumption_kwh`` and ``production_kwh``
     (>= 0); ``reserved_kwh`` and ``actual_kwh`` (signed net energy, production > 0);
@@ -522,42 +547,55 @@ class OwnerAccount:
         return out
 
 
-def terminal_energy_value(soc_kwh_left: float, day_vwap: float, round_trip_efficiency: float,
-                          soc_kwh_start: float = 0.0) -> float:
-    """Value (currency) of the energy a battery holds when an episode ends (SPEC §9, v2).
+class BatteryLike(Protocol):
+    """What the terminal valuation needs of a battery (e.g. :class:`rex_env.physics.Battery`)."""
 
-    ``value = (soc_kwh_left - soc_kwh_start) * day_vwap / 1000 * round_trip_efficiency``
+    @property
+    def eta_discharge(self) -> float: ...
 
-    With ``soc_kwh_start = 0`` this is the value of the charge left; the ledger passes the
-    charge the episode started with, so an owner is credited (or debited) for the *change* of
-    its stored energy and an idle battery's surplus stays 0. Why this price:
+    @property
+    def initial_energy_kwh(self) -> float: ...
+
+
+def terminal_energy_value(soc_kwh_left: float, day_vwap: float, battery: BatteryLike,
+                          soc_kwh_start: float | None = None) -> float:
+    """Value (currency) of the change of a battery's stored energy over an episode (SPEC §9).
+
+    ``value = (soc_kwh_left - soc_kwh_start) * day_vwap / 1000 * battery.eta_discharge``
+
+    ``soc_kwh_start`` defaults to the battery's initial charge, so an idle battery's surplus
+    stays 0 and an owner is credited (or debited) for what it added to (or took from) the
+    store. This one function is the rule: the market's ledger, the environment's reward and
+    the perfect-foresight bounds all call it.
 
     * ``day_vwap`` is the volume-weighted price of all the episode's trades (the caller falls
       back to the scenario's reference price when nothing traded): what energy was worth that
       day, public, and not in one owner's control.
-    * ``round_trip_efficiency = eta_charge * eta_discharge``: a stored kWh must still be sold
-      through the inverter and would have to be bought back through it. The discount makes
-      both ways of gaming the end of a day cost money: draining the battery at the average
-      price gains only the small edge ``day_vwap * eta_discharge * (1 - eta_charge)`` per kWh
-      over keeping it, and hoarding loses ``day_vwap * (1 - eta)`` per grid kWh bought.
+    * ``eta_discharge``: a stored kWh reaches the grid as ``eta_discharge`` kWh, so this is
+      what the charge would fetch at the day's average price. Taking energy out of the store
+      and selling it therefore pays only at a price above the day's average (arbitrage, not
+      depletion), and hoarding loses: a grid kWh bought at price ``a`` is credited
+      ``eta_charge * eta_discharge * day_vwap``, less than ``a`` unless ``a`` was well below
+      the average.
 
-    Charge left was previously worth nothing, so a learner that only sold earned the
-    battery's initial stock as profit (issue 11).
+    Why not the round-trip efficiency (``eta_charge * eta_discharge``, issue 11's example):
+    that values a stored kWh below what it sells for, so draining the battery at the average
+    price still gains ``(1 - eta_charge)`` of its value. Measured on ``community`` (3 seeds): a
+    battery that only sells 2 kW at the bid earned +0.15 a day with it against the storage
+    dealer's 0, and -0.04 with ``eta_discharge``. Before, stored energy was worth nothing and a
+    learner that only sold earned the battery's initial charge (≈ +6.4 a day, issue 11).
 
     Raises:
-        ValueError: a non-finite input, a negative state of charge, or an efficiency outside
-            (0, 1].
+        ValueError: a non-finite input or a negative state of charge.
     """
+    start = battery.initial_energy_kwh if soc_kwh_start is None else soc_kwh_start
     for name, v in (("soc_kwh_left", soc_kwh_left), ("day_vwap", day_vwap),
-                    ("round_trip_efficiency", round_trip_efficiency),
-                    ("soc_kwh_start", soc_kwh_start)):
+                    ("soc_kwh_start", start)):
         _finite(name, v)
-    if soc_kwh_left < 0 or soc_kwh_start < 0:
+    if soc_kwh_left < 0 or start < 0:
         raise ValueError(f"soc_kwh_left and soc_kwh_start must be >= 0 kWh, got "
-                         f"{soc_kwh_left}, {soc_kwh_start}")
-    if not 0 < round_trip_efficiency <= 1:
-        raise ValueError(f"round_trip_efficiency must be in (0, 1], got {round_trip_efficiency}")
-    return (soc_kwh_left - soc_kwh_start) * day_vwap / 1000 * round_trip_efficiency
+                         f"{soc_kwh_left}, {start}")
+    return (soc_kwh_left - start) * day_vwap / 1000 * battery.eta_discharge
 
 
 @dataclass
@@ -582,6 +620,7 @@ class Ledger:
     cash_at_fill: bool = False
     slots: dict[int, SlotSettlement] = field(default_factory=dict, init=False)
     accounts: dict[str, OwnerAccount] = field(default_factory=dict, init=False)
+    _valued: set[str] = field(default_factory=set, init=False, repr=False)
 
     def account(self, owner: str) -> OwnerAccount:
         """The owner's account, opened on first use."""
@@ -648,6 +687,22 @@ class Ledger:
         self.account(buyer).on_fill(-cash, rate_kw, True)
         self.account(seller).on_fill(cash, rate_kw, False)
 
+    def book_terminal_value(self, owner: str, soc_kwh_left: float, day_vwap: float,
+                            battery: BatteryLike) -> float:
+        """Value an owner's battery at the end of the episode (:func:`terminal_energy_value`)
+        and book it as the account's ``terminal_value``; returns it.
+
+        Raises:
+            ValueError: it was already booked this episode, or an input is out of range.
+        """
+        acct = self.account(owner)
+        if owner in self._valued:
+            raise ValueError(f"the terminal value of {owner!r} is already booked")
+        v = terminal_energy_value(soc_kwh_left, day_vwap, battery)
+        acct.terminal_value = v
+        self._valued.add(owner)
+        return v
+
     def _check_new(self, slot: int) -> None:
         if slot in self.slots:
             raise ValueError(f"slot {slot} is already settled; a slot settles exactly once")
@@ -670,3 +725,4 @@ class Ledger:
         """Forget everything (start a new episode)."""
         self.slots.clear()
         self.accounts.clear()
+        self._valued.clear()
