@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from rex_env.exchange import Side
+from rex_env.exchange import Report, Side
 from rex_env.sim.agent_api import Instruction, MarketView, OwnerView
 
 from .base import SlotTrader, check_number
@@ -97,6 +97,7 @@ class ZITrader(SlotTrader):
         check_number("flat_within", flat_within, self.take_within, lo_open=True, integer=True)
         self.flat_within = int(flat_within)
         self._checkpoints: list[int] = []
+        self._touched: set[int] = set()  # slots it sent an order to and may hold a position in
         self.constrained = bool(constrained)
         self.spread = float(spread)
         self.max_lots = int(max_lots)
@@ -107,6 +108,13 @@ class ZITrader(SlotTrader):
     def reset(self, rng):  # type: ignore[no-untyped-def]
         super().reset(rng)
         self._checkpoints = []
+        self._touched = set()
+
+    def on_reports(self, reports: list[tuple[Instruction, Report]]) -> None:
+        super().on_reports(reports)
+        for ins, _ in reports:
+            if ins.op == "submit" and ins.slot is not None:
+                self._touched.add(ins.slot)
 
     def next_wake(self, now: int, rng: object) -> int | None:
         t = max(0, now) + 1 + int(self._py.expovariate(1.0 / self.period))
@@ -130,7 +138,7 @@ class ZITrader(SlotTrader):
         far = slots[n_far:]
         if len(far):
             out += self._quote(market, me, far)
-        self._checkpoints = self._plan(market, me, slots)
+        self._checkpoints = self._plan(market, me)
         return out
 
     def _unwind(self, market: MarketView, me: OwnerView, slot: int, left: int
@@ -161,17 +169,21 @@ class ZITrader(SlotTrader):
             price = r.randint(value, self.hi)
         return self.steer(market, slot, size if side is Side.BUY else -size, price)
 
-    def _plan(self, market: MarketView, me: OwnerView, slots: range) -> list[int]:
+    def _plan(self, market: MarketView, me: OwnerView) -> list[int]:
         """Wake-ups this trader must not miss: for every slot where it holds a position or a
         resting order, the start of its unwind window, the middle of its market-order part and
-        (if a market order found too little liquidity) the last second before the gate."""
+        (if a market order found too little liquidity) the last second before the gate.
+
+        Only slots it has sent orders to can hold either, so only those are checked (a slot
+        that is flat with no resting order is forgotten until it trades there again)."""
         sched = market.schedule
         now = market.now
         out: list[int] = []
-        for k in slots:
-            if self.live(k) is None and me.position(k) == 0:
-                continue
+        for k in list(self._touched):
             close = sched.close_time(k)
+            if close <= now or (self.live(k) is None and me.position(k) == 0):
+                self._touched.discard(k)
+                continue
             for t in (close - self.flat_within, close - self.take_within // 2, close - 1):
                 if t > now:
                     out.append(t)
