@@ -1,4 +1,13 @@
-"""Settlement of a delivery slot: trades at their prices, imbalances at the imbalance price.
+"""Settlement: trades at their prices, imbalances at the imbalance price, and every owner's
+accounts over an episode. All of SPEC §9 lives here:
+
+* per slot — :func:`settle_slot` / :func:`settle_book` and the per-owner report
+  :class:`OwnerSettlement` (position, actual, imbalance, trade cash, imbalance cash), with the
+  imbalance rules below (:func:`imbalance_prices`);
+* per episode — :class:`Ledger` (each slot settled once) and its one account per owner,
+  :class:`OwnerAccount`: the surplus rewards and reports are made of, with the value of
+  consumption served (:func:`served_consumption_value`) and the value of the energy left in a
+  battery at the end (:func:`terminal_energy_value`).
 
 SPEC §3.5 and §9, "no reservation, no service". An owner's *position* in a slot is the signed
 sum of the rates it traded (bought > 0); what it reserved is the opposite, as a net rate
@@ -37,7 +46,8 @@ Three imbalance rules (``SettlementConfig.mode``; sources in
 * ``curtail`` — hard "no reservation, no service" (design option C): a shortfall is not served
   and costs the value of lost load; a surplus is spilled unpaid. No imbalance cash.
 
-The module imports the standard library and the exchange's :class:`Grid` only.
+The module imports the standard library and the exchange's :class:`Grid` and :class:`Book`
+only.
 """
 
 from __future__ import annotations

@@ -275,3 +275,16 @@ def test_every_battery_is_valued_at_the_end_of_the_day() -> None:
     assert any(m.accounts[o].terminal_value != 0.0 for o in batteries)
     for owner in set(sc.owners) - set(batteries):
         assert m.accounts[owner].terminal_value == 0.0
+
+
+def test_noise_traders_end_every_slot_flat_on_toy() -> None:
+    """The unwind rule itself, on the small preset: the noise trader trades, yet every gate
+    finds it without a position (a market order in the last minutes, deep grid quotes)."""
+    sc = make_scenario("toy")
+    noise = [p.owner for p in sc.prosumers if p.agent in ("zic", "ziu")]
+    for seed in range(3):
+        m = run(sc, seed)
+        for o in noise:
+            assert m.accounts[o].fills > 0
+            assert m.accounts[o].position_kwh == 0.0
+            assert m.accounts[o].imbalance_volume_kwh == 0.0
