@@ -174,7 +174,6 @@ def run_episode(make_env: Callable[..., Any], controller: Controller, seed: int)
         obs, _, _, _, _ = env.step(controller.act(obs, env))
     m = env.market
     owners = [env.owner_of[a] for a in env.possible_agents]
-    stats = [m.metrics.owner(o) for o in owners]
     accts = [m.accounts[o] for o in owners]
     slots = [m.metrics.slot(k) for k in m.schedule.slots]
     spreads = [s.mean_spread for s in slots if not math.isnan(s.mean_spread)]
@@ -184,9 +183,9 @@ def run_episode(make_env: Callable[..., Any], controller: Controller, seed: int)
     return Episode(
         controller.name, seed,
         surplus=float(np.mean([a.surplus for a in accts])),
-        imbalance_kwh=float(np.mean([a.imbalance_kwh for a in accts])),
-        imbalance_cost=float(np.mean([s.imbalance_cost for s in stats])),
-        benefit=float(np.mean([s.benefit for s in stats])),
+        imbalance_kwh=float(np.mean([a.imbalance_volume_kwh for a in accts])),
+        imbalance_cost=float(np.mean([a.imbalance_cost for a in accts])),
+        benefit=float(np.mean([a.benefit for a in accts])),
         spread=float(np.mean(spreads)) if spreads else float("nan"),
         volatility=float(np.mean(vols)) if vols else float("nan"),
         welfare=float(sum(m.accounts[o].surplus for o in members)),

@@ -8,8 +8,9 @@ Examples::
         --shouts 500 --seed 1 --json OUT.json
 
 Writes, for market scenarios: ``slots.csv`` (per slot and day: trades, VWAP, spread, depth,
-volatility, system imbalance), ``owners.csv`` (per owner: surplus, benefit versus the flat
-tariff, imbalance), ``settlements.csv`` (per owner and slot: position, actual, imbalance,
+volatility, system imbalance and the imbalance prices), ``owners.csv`` (per owner: surplus,
+benefit versus the flat tariff, imbalance volume and net, the terminal value of stored
+energy), ``settlements.csv`` (per owner and slot: position, actual, imbalance,
 cash), ``trades.csv``, ``summary.json``, and the plots ``depth_heatmap.png`` (LOB-3D depth,
 slot x price, at chosen moments), ``price_vs_gate.png`` (trade prices against time to gate
 closure), ``positions.png`` (reserved versus actual) and ``imbalance.png``.
@@ -129,9 +130,11 @@ def write_outputs(records: list[DayRecord], out: Path, plots: bool = True,
         ws, wo, we, wt = (csv.writer(f) for f in (fs, fo, fe, ft))
         ws.writerow(["day", "slot", "n_trades", "volume_kw", "vwap", "high", "low", "volatility",
                      "mean_spread", "mean_bid_depth_kw", "mean_ask_depth_kw",
-                     "system_imbalance_kwh"])
+                     "system_imbalance_kwh", "imbalance_price_short",
+                     "imbalance_price_surplus"])
         wo.writerow(["day", "owner", "agent", "surplus", "benefit_vs_tariff", "trade_cash",
-                     "imbalance_cash", "imbalance_kwh", "unserved_kwh", "fills", "rejections"])
+                     "imbalance_cash", "imbalance_kwh", "unserved_kwh", "fills", "rejections",
+                     "terminal_value", "imbalance_net_kwh"])
         we.writerow(["day", "slot", "owner", "position_kw", "actual_kw", "imbalance_kwh",
                      "trade_cash", "imbalance_cash", "unserved_kwh", "imbalance_price"])
         wt.writerow(["day", "trade_id", "time", "slot", "price", "rate_kw", "buyer", "seller",
@@ -151,16 +154,19 @@ def write_outputs(records: list[DayRecord], out: Path, plots: bool = True,
                                  _f(r.unserved_kwh), _f(r.imbalance_price)])
             for slot in sc.schedule.slots:
                 st = m.metrics.slot(slot)
+                settled = m.ledger.slots.get(slot)
                 ws.writerow([rec.day, slot, st.n_trades, _f(st.volume), _f(st.vwap),
                              _f(st.high), _f(st.low), _f(st.volatility), _f(st.mean_spread),
                              _f(st.mean_bid_depth), _f(st.mean_ask_depth),
-                             _f(sys_imb.get(slot, 0.0))])
+                             _f(sys_imb.get(slot, 0.0)),
+                             _f(None if settled is None else settled.price_short),
+                             _f(None if settled is None else settled.price_surplus)])
             for p in sc.prosumers:
                 a = m.accounts[p.owner]
-                ost = m.metrics.owner(p.owner)
-                wo.writerow([rec.day, p.owner, p.agent, _f(a.surplus), _f(ost.benefit),
-                             _f(a.trade_cash), _f(a.imbalance_cash), _f(a.imbalance_kwh),
-                             _f(ost.unserved_kwh), a.fills, sum(a.rejections.values())])
+                wo.writerow([rec.day, p.owner, p.agent, _f(a.surplus), _f(a.benefit),
+                             _f(a.trade_cash), _f(a.imbalance_cash), _f(a.imbalance_volume_kwh),
+                             _f(a.unserved_kwh), a.fills, sum(a.rejections.values()),
+                             _f(a.terminal_value), _f(a.imbalance_net_kwh)])
             summary["per_day"].append(day_summary(rec))
     summary["mean"] = {k: _mean_finite([d[k] for d in summary["per_day"]])
                        for k in ("welfare", "volume_kwh", "vwap", "mean_spread", "hhi",
@@ -216,7 +222,7 @@ def day_summary(rec: DayRecord) -> dict[str, Any]:
         "mean_spread": float(np.mean(spreads)) if spreads else float("nan"),
         "welfare": sum(a.surplus for a in m.accounts.values()),
         "hhi": mm.hhi(),
-        "imbalance_kwh": sum(a.imbalance_kwh for a in m.accounts.values()),
+        "imbalance_kwh": sum(a.imbalance_volume_kwh for a in m.accounts.values()),
         "events": m.events,
         "messages": len(m.exchange.orders),
         "elapsed_s": rec.elapsed_s,
@@ -233,7 +239,7 @@ def by_agent(records: list[DayRecord]) -> dict[str, dict[str, float]]:
         for p in m.scenario.prosumers:
             a = m.accounts[p.owner]
             acc.setdefault(p.agent, []).append(
-                (a.surplus, m.metrics.owner(p.owner).benefit, a.imbalance_kwh))
+                (a.surplus, a.benefit, a.imbalance_volume_kwh))
     return {k: {"owners_x_days": len(v), "surplus": float(np.mean([x[0] for x in v])),
                 "benefit_vs_tariff": float(np.mean([x[1] for x in v])),
                 "imbalance_kwh": float(np.mean([x[2] for x in v]))}

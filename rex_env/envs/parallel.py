@@ -74,11 +74,14 @@ class RexParallelEnv(ParallelEnv):
 
     **Reward**: the change of the learner's economic surplus since the last step — trade cash
     (at each fill) + imbalance cash + value of consumption served (at the retail tariff) -
-    production cost (these three at each slot's settlement) — divided by ``reward_scale``
+    production cost (these three at each slot's settlement) + on the last step the value of
+    the change of its battery's stored energy (day VWAP x discharge efficiency,
+    :func:`rex_env.sim.settlement.terminal_energy_value`) — divided by ``reward_scale``
     (default: the value of one slot at full capacity at the reference price,
     ``capacity_kW * reference_price / 1000 * slot_len / 3600`` currency). ``infos[a]`` holds
     the step's ``reward_parts`` (currency: trade cash, imbalance cash, consumption value,
-    minus production cost, minus unserved-energy cost; they sum to ``reward * reward_scale``),
+    minus production cost, minus unserved-energy cost, terminal value of stored energy; they
+    sum to ``reward * reward_scale``),
     ``fills`` and ``filled_kw`` (this step), ``rejections`` (reason -> count, this step),
     ``clipped`` (action entries clipped), ``surplus`` and ``imbalance_kwh`` (episode so far),
     ``day_settled`` (True on the last step of a complete day: nothing is left to earn, so a
@@ -193,7 +196,7 @@ class RexParallelEnv(ParallelEnv):
         self.agents = list(self.possible_agents)
         self._step_count = 0
         self._last_surplus = {a: 0.0 for a in self.agents}
-        self._last_parts = {a: (0.0,) * 7 for a in self.agents}
+        self._last_parts = {a: (0.0,) * 8 for a in self.agents}
         self.market.run_until(0)
         obs = self._observe()
         infos = {a: {"owner": self.owner_of[a]} for a in self.agents}
@@ -246,7 +249,7 @@ class RexParallelEnv(ParallelEnv):
             self._last_surplus[a] = scored
             parts = (acct.trade_cash, acct.imbalance_cash, acct.consumption_value,
                      acct.production_cost, acct.unserved_cost, float(acct.fills),
-                     acct.filled_kw)
+                     acct.filled_kw, acct.terminal_value)
             prev = self._last_parts[a]
             self._last_parts[a] = parts
             infos[a] = {
@@ -255,13 +258,14 @@ class RexParallelEnv(ParallelEnv):
                                  "imbalance_cash": parts[1] - prev[1],
                                  "consumption_value": parts[2] - prev[2],
                                  "production_cost": -(parts[3] - prev[3]),
-                                 "unserved_cost": -(parts[4] - prev[4])},
+                                 "unserved_cost": -(parts[4] - prev[4]),
+                                 "terminal_value": parts[7] - prev[7]},
                 "fills": int(parts[5] - prev[5]),
                 "filled_kw": parts[6] - prev[6],
                 "rejections": rejections[a],
                 "clipped": decoded[a][1],
                 "surplus": surplus,
-                "imbalance_kwh": acct.imbalance_kwh,
+                "imbalance_kwh": acct.imbalance_volume_kwh,
                 "day_settled": last,
             }
         obs = self._observe()

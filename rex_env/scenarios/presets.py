@@ -53,6 +53,23 @@ settles at about the VWAP, and an owner who buys cheap from impatient sellers an
 energy in imbalance is paid the VWAP for it: a random trader holding the plant then earned
 more than the prototype plant (market_rules.md §2.2: the scarcity component exists to give
 an incentive to balance).
+
+Revisited with the reBAP-style coupling (:mod:`rex_env.sim.settlement`) and flat noise traders
+(issue 11): the coupling does not add an incentive of its own (the VWAP minus an adder was
+already never better than the VWAP for the side that caused the imbalance); what changed is
+that the sign of the system imbalance is no longer predictable (long in 48 % of slots, 8
+days), so the expected cost of an imbalance ``e`` is the adder's ``≈ adder * e^2``. For a
+household (``e`` ≈ 0.25 kWh a slot) that is ≈ 0.12 a day at 20000, about what trading costs it
+in spread, so a smaller adder would make not trading pay for households: 20000 stays.
+Measured at 20000 (community, 8 days): mean(imbalance price - VWAP) = +0.8 /MWh; a household
+selling 1 kW more (less) than its forecast loses 0.17 (0.11) a day against the prototype.
+"""
+
+TOWN_ADDER = 5000.0
+"""Scarcity adder of ``town``, scaled like :data:`COMMUNITY_ADDER`: its 100 households use ≈ 10
+kWh per slot, so an imbalance the size of the load moves the price by ≈ 50 /MWh. With the
+default adder (50) imbalance settled at about the VWAP and a wind farm that never traded
+earned about as much as the prototype (issue 11); at 5000 it loses ≈ 250 a day against it.
 """
 
 
@@ -115,6 +132,7 @@ def town() -> Scenario:
         ProsumerSpec("grid", "grid", external=True),
     ]
     return Scenario("town", tuple(prosumers),
+                    settlement=SettlementConfig(mode="single", scarcity_adder=TOWN_ADDER),
                     description="100 households, 2 wind, 3 plants, 3 batteries, 12 noise traders",
                     learners=tuple(f"house{i:02d}" for i in range(10)))
 

@@ -22,7 +22,6 @@ wake      an agent acts (periodic or Poisson, its own choice)   :meth:`_on_wake`
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
@@ -33,7 +32,7 @@ from .agent_api import Agent, Instruction, MarketView, OwnerView
 from .kernel import Kernel, Prio
 from .metrics import MarketMetrics
 from .prosumer import Prosumer, Realized
-from .settlement import Ledger, OwnerSettlement, settle_slot
+from .settlement import Delivery, Ledger, OwnerAccount, OwnerSettlement, settle_slot
 
 if False:  # pragma: no cover - typing only, avoids an import cycle at runtime
     from ..scenarios import Scenario
@@ -60,27 +59,6 @@ def _number(x: object) -> object:
     if isinstance(x, Fraction):
         return x
     return _BAD
-
-
-@dataclass
-class OwnerAccount:
-    """Running money and energy of one owner over the episode (what rewards are made of)."""
-
-    trade_cash: float = 0.0
-    imbalance_cash: float = 0.0
-    unserved_cost: float = 0.0
-    consumption_value: float = 0.0
-    production_cost: float = 0.0
-    imbalance_kwh: float = 0.0
-    fills: int = 0
-    filled_kw: float = 0.0
-    rejections: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def surplus(self) -> float:
-        """Trade cash + imbalance cash + value of consumption served - production cost."""
-        return (self.trade_cash + self.imbalance_cash + self.consumption_value
-                - self.production_cost - self.unserved_cost)
 
 
 class Market:
@@ -128,7 +106,11 @@ class Market:
         self.kernel.reset(rng.random)
         self._next_id = 0
         owners = sc.owners
-        self.accounts: dict[str, OwnerAccount] = {o: OwnerAccount() for o in owners}
+        self.ledger = Ledger(self.grid, sc.settlement, sc.tariff, cash_at_fill=True)
+        self.accounts: dict[str, OwnerAccount] = self.ledger.accounts
+        """owner -> its one ledger account (SPEC §9): what rewards and reports read."""
+        for o in owners:
+            self.ledger.account(o)
         self.owner_views: dict[str, OwnerView] = {}
         # physics: one child generator per prosumer, in scenario order (stable under changes
         # of the population elsewhere)
@@ -139,8 +121,8 @@ class Market:
         }
         for o in owners:
             self.owner_views[o] = OwnerView(o, self.exchange, self.prosumers.get(o), [])
-        self.ledger = Ledger(self.grid, sc.settlement)
-        self.metrics = MarketMetrics(sc.tariff, slot_len=self.schedule.slot_len)
+        self.metrics = MarketMetrics(sc.tariff, slot_len=self.schedule.slot_len,
+                                     accounts=self.accounts)
         self.settlements: dict[int, dict[str, OwnerSettlement]] = {}
         self.trades: list[Trade] = []
         self.events = 0
@@ -231,14 +213,10 @@ class Market:
             b = accts.get(t.buyer)
             s = accts.get(t.seller)
             if b is not None:
-                b.trade_cash -= value
-                b.fills += 1
-                b.filled_kw += kw
+                b.on_fill(-value, kw, True)
             if s is not None:
-                s.trade_cash += value
-                s.fills += 1
-                s.filled_kw += kw
-            metrics.on_trade(t.slot, t.time, price_of(t.price), kw, t.buyer, t.seller)
+                s.on_fill(value, kw, False)
+            metrics.on_trade(t.slot, t.time, price_of(t.price), kw)
         self.trades.extend(trades)
 
     # -- handlers -----------------------------------------------------------------------------
@@ -274,27 +252,24 @@ class Market:
         low = None if book.low is None else g.price(book.low)
         res = settle_slot(slot, g, dict(book.positions), dict(book.notional), actual, vwap,
                           high, low, self.scenario.settlement)
-        self.ledger.add(res)
         hours = g.slot_len / 3600
-        value_per_mwh = self.scenario.tariff.retail
-        recs = res.owners
-        self.settlements[slot] = recs
-        for owner, rec in recs.items():
-            acct = self.accounts.get(owner)
-            if acct is None:
-                continue
-            got = realized.get(owner)
-            cons_kwh = 0.0 if got is None else got.consumption_kw * hours
-            prod_kwh = 0.0 if got is None else got.production_kw * hours
-            unserved = rec.unserved_kwh
-            cons_value = (cons_kwh - min(unserved, cons_kwh)) * value_per_mwh / 1000
-            prod_cost = 0.0 if got is None else got.production_cost
-            acct.imbalance_cash += rec.imbalance_cash
-            acct.unserved_cost += rec.unserved_cost
-            acct.consumption_value += cons_value
-            acct.production_cost += prod_cost
-            acct.imbalance_kwh += abs(rec.imbalance_kwh)
-            self.metrics.on_settlement(rec, cons_value, prod_cost, cons_kwh, prod_kwh)
+        deliveries = {o: Delivery(r.consumption_kw * hours, r.production_kw * hours,
+                                  r.production_cost) for o, r in realized.items()}
+        self.ledger.add(res, deliveries)
+        self.settlements[slot] = res.owners
+        if slot == self.schedule.end_slot - 1:
+            self._value_storage()
+
+    def _value_storage(self) -> None:
+        """After the episode's last delivery: value every battery's change of stored energy
+        at the day's VWAP (the reference price if nothing traded) times its discharge
+        efficiency (SPEC §9, :func:`~rex_env.sim.settlement.terminal_energy_value`)."""
+        vwap = self.metrics.vwap
+        price = vwap if self.metrics.volume > 0 else self.scenario.reference_price
+        for owner, p in self.prosumers.items():
+            b = p.spec.battery
+            if b is not None:
+                self.ledger.book_terminal_value(owner, p.soc_kwh, price, b)
 
     def _on_sample(self, t: int, _: object) -> None:
         view = self.view.lob3d()

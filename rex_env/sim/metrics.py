@@ -24,12 +24,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
-from .settlement import OwnerSettlement
+from .settlement import OwnerAccount, TariffLike
 
 NAN = float("nan")
 
@@ -386,22 +386,13 @@ class SlotStats(_VolumeStats):
         }
 
 
-# -- per owner -----------------------------------------------------------------------------
-
-
-class TariffLike(Protocol):
-    """Anything with a retail and a feed-in price (e.g. the scenario's tariff)."""
-
-    @property
-    def retail(self) -> float: ...
-
-    @property
-    def feed_in(self) -> float: ...
+# -- the benefit benchmark -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Tariff:
-    """The flat tariff an owner would face without Rex, for the benefit metric.
+    """The flat tariff an owner would face without Rex, for the benefit metric (the per-owner
+    figures themselves live in :class:`~rex_env.sim.settlement.OwnerAccount`).
 
     Both defaults are assumptions (not from the notes), of the order of German household
     prices around 2023-2024: about 30 ct/kWh retail and 8 ct/kWh small-PV feed-in.
@@ -421,165 +412,32 @@ class Tariff:
                 raise ValueError(f"{name} must be a finite price >= 0 currency/MWh, got {value!r}")
 
 
-class OwnerStats:
-    """One owner's surplus, imbalance and trading over an episode, updated per slot in O(1).
-
-    ``surplus = trade cash + imbalance cash + consumption value - production cost
-    - unserved cost``; the caller values consumption and costs production (the market does
-    not know them). ``benefit = surplus - tariff surplus`` compares with the flat
-    :class:`Tariff`.
-    """
-
-    def __init__(self, owner: str, tariff: TariffLike | None = None) -> None:
-        self.owner = owner
-        self.tariff: TariffLike = tariff if tariff is not None else Tariff()
-        self.n_slots = 0
-        self.trade_cash = 0.0
-        self.imbalance_cash = 0.0
-        self.unserved_cost = 0.0
-        self.consumption_value = 0.0
-        self.production_cost = 0.0
-        self.consumption_kwh = 0.0
-        self.production_kwh = 0.0
-        self.imbalance_kwh = 0.0
-        """Imbalance volume, Σ |kWh|."""
-        self.unserved_kwh = 0.0
-        self.spilled_kwh = 0.0
-        self.position_kwh = 0.0
-        """Σ |net position| energy over slots, kWh."""
-        self.bought = 0.0
-        """Gross rate bought, kW·slot (from :meth:`on_fill`)."""
-        self.sold = 0.0
-        """Gross rate sold, kW·slot."""
-
-    def on_fill(self, rate: float, bought: bool) -> None:
-        """Count one side of a trade toward the owner's gross volume (kW)."""
-        if bought:
-            self.bought += rate
-        else:
-            self.sold += rate
-
-    def on_settlement(
-        self,
-        rec: OwnerSettlement,
-        consumption_value: float = 0.0,
-        production_cost: float = 0.0,
-        consumption_kwh: float = 0.0,
-        production_kwh: float = 0.0,
-    ) -> None:
-        """Add one slot's settlement and the owner's private value and cost of the slot.
-
-        Args:
-            rec: the slot's settlement record of this owner.
-            consumption_value: currency, value of the consumption actually served.
-            production_cost: currency, cost of the energy produced.
-            consumption_kwh: energy consumed (>= 0), priced at the retail tariff.
-            production_kwh: energy produced (>= 0), priced at the feed-in tariff.
-
-        Raises:
-            ValueError: the record belongs to another owner, or an input is not finite.
-        """
-        if rec.owner != self.owner:
-            raise ValueError(f"record of {rec.owner!r} given to OwnerStats of {self.owner!r}")
-        vals = (consumption_value, production_cost, consumption_kwh, production_kwh)
-        if not all(math.isfinite(x) for x in vals):
-            raise ValueError(f"values, costs and energies must be finite, got {vals}")
-        self.n_slots += 1
-        self.trade_cash += rec.trade_cash
-        self.imbalance_cash += rec.imbalance_cash
-        self.unserved_cost += rec.unserved_cost
-        self.consumption_value += consumption_value
-        self.production_cost += production_cost
-        self.consumption_kwh += consumption_kwh
-        self.production_kwh += production_kwh
-        self.imbalance_kwh += abs(rec.imbalance_kwh)
-        self.unserved_kwh += rec.unserved_kwh
-        self.spilled_kwh += rec.spilled_kwh
-        self.position_kwh += rec.traded_kwh
-
-    @property
-    def surplus(self) -> float:
-        """Realised surplus in currency."""
-        return (
-            self.trade_cash
-            + self.imbalance_cash
-            + self.consumption_value
-            - self.production_cost
-            - self.unserved_cost
-        )
-
-    @property
-    def imbalance_cost(self) -> float:
-        """Net imbalance payments + unserved cost (negative = net imbalance revenue)."""
-        return self.unserved_cost - self.imbalance_cash
-
-    @property
-    def tariff_surplus(self) -> float:
-        """Surplus the owner would have had on the flat tariff."""
-        t = self.tariff
-        return (
-            self.consumption_value
-            - self.production_cost
-            - self.consumption_kwh * t.retail / 1000.0
-            + self.production_kwh * t.feed_in / 1000.0
-        )
-
-    @property
-    def benefit(self) -> float:
-        """Surplus gained by trading on Rex instead of the flat tariff."""
-        return self.surplus - self.tariff_surplus
-
-    @property
-    def traded(self) -> float:
-        """Gross traded rate (bought + sold), kW·slot."""
-        return self.bought + self.sold
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-safe snapshot."""
-        return {
-            "owner": self.owner,
-            "n_slots": self.n_slots,
-            "surplus": self.surplus,
-            "tariff_surplus": self.tariff_surplus,
-            "benefit": self.benefit,
-            "trade_cash": self.trade_cash,
-            "imbalance_cash": self.imbalance_cash,
-            "imbalance_cost": self.imbalance_cost,
-            "imbalance_kwh": self.imbalance_kwh,
-            "unserved_kwh": self.unserved_kwh,
-            "unserved_cost": self.unserved_cost,
-            "spilled_kwh": self.spilled_kwh,
-            "consumption_kwh": self.consumption_kwh,
-            "production_kwh": self.production_kwh,
-            "consumption_value": self.consumption_value,
-            "production_cost": self.production_cost,
-            "position_kwh": self.position_kwh,
-            "bought_kw": self.bought,
-            "sold_kw": self.sold,
-        }
-
-
 # -- market --------------------------------------------------------------------------------
 
 
 class MarketMetrics(_VolumeStats):
-    """All slots' and owners' statistics plus market-level aggregates.
+    """All slots' statistics plus market-level aggregates over the owners' accounts.
 
-    Feed it trades (:meth:`on_trade`), top-of-book samples (:meth:`on_quote`) and settlements
-    (:meth:`on_settlement`); each call is O(1).
+    Feed it trades (:meth:`on_trade`) and top-of-book samples (:meth:`on_quote`); each call is
+    O(1). Per-owner figures are not kept here: they live in one place, the owners'
+    :class:`~rex_env.sim.settlement.OwnerAccount` (the market passes its ledger's accounts),
+    and the aggregates (welfare, HHI, the owner table) read them.
 
     Args:
-        tariff: the flat tariff for the owners' benefit (default :class:`Tariff`).
+        tariff: the flat tariff the owners' benefit is measured against (for the summary).
         slot_len: slot length in seconds (volume in kWh).
+        accounts: owner -> account (default: an empty mapping of its own).
     """
 
-    def __init__(self, tariff: TariffLike | None = None, slot_len: int = 900) -> None:
+    def __init__(self, tariff: TariffLike | None = None, slot_len: int = 900,
+                 accounts: dict[str, OwnerAccount] | None = None) -> None:
         if not isinstance(slot_len, int) or slot_len <= 0:
             raise ValueError(f"slot_len must be a positive int of seconds, got {slot_len}")
         self.slot_len = slot_len
         self.tariff: TariffLike = tariff if tariff is not None else Tariff()
         self.slots: dict[int, SlotStats] = {}
-        self.owners: dict[str, OwnerStats] = {}
+        self.owners: dict[str, OwnerAccount] = accounts if accounts is not None else {}
+        """owner -> account, shared with the ledger that books them."""
         self.n_trades = 0
         self.volume = 0.0
         """Traded rate over all slots, kW·slot."""
@@ -593,32 +451,25 @@ class MarketMetrics(_VolumeStats):
             s = self.slots[slot] = SlotStats(slot, self.slot_len)
         return s
 
-    def owner(self, owner: str) -> OwnerStats:
-        """The owner's statistics, created on first use."""
-        o = self.owners.get(owner)
-        if o is None:
-            o = self.owners[owner] = OwnerStats(owner, self.tariff)
-        return o
+    def owner(self, owner: str) -> OwnerAccount:
+        """The owner's account.
 
-    def on_trade(
-        self,
-        slot: int,
-        time: float,
-        price: float,
-        rate: float,
-        buyer: str | None = None,
-        seller: str | None = None,
-    ) -> None:
-        """Record a trade; with buyer and seller it also counts toward their gross volume."""
+        Raises:
+            KeyError: no account for that owner.
+        """
+        try:
+            return self.owners[owner]
+        except KeyError:
+            raise KeyError(f"no account for owner {owner!r}; owners: {sorted(self.owners)}"
+                           ) from None
+
+    def on_trade(self, slot: int, time: float, price: float, rate: float) -> None:
+        """Record a trade (price in currency/MWh, rate in kW > 0)."""
         self.slot(slot).on_trade(time, price, rate)
         self.n_trades += 1
         self.volume += rate
         self.turnover += price * rate
         self._prices.add(price)
-        if buyer is not None:
-            self.owner(buyer).on_fill(rate, bought=True)
-        if seller is not None:
-            self.owner(seller).on_fill(rate, bought=False)
 
     def on_quote(
         self,
@@ -632,19 +483,6 @@ class MarketMetrics(_VolumeStats):
         """Record a top-of-book sample of a slot (see :meth:`SlotStats.on_quote`)."""
         self.slot(slot).on_quote(time, best_bid, best_ask, bid_depth, ask_depth)
 
-    def on_settlement(
-        self,
-        rec: OwnerSettlement,
-        consumption_value: float = 0.0,
-        production_cost: float = 0.0,
-        consumption_kwh: float = 0.0,
-        production_kwh: float = 0.0,
-    ) -> None:
-        """Record an owner's slot settlement (see :meth:`OwnerStats.on_settlement`)."""
-        self.owner(rec.owner).on_settlement(
-            rec, consumption_value, production_cost, consumption_kwh, production_kwh
-        )
-
     # -- aggregates ------------------------------------------------------------------------
     @property
     def welfare(self) -> float:
@@ -653,7 +491,7 @@ class MarketMetrics(_VolumeStats):
 
     def hhi(self) -> float:
         """HHI of the owners' gross traded volume (bought + sold); nan if nobody traded."""
-        return herfindahl(o.traded for o in self.owners.values())
+        return herfindahl(o.filled_kw for o in self.owners.values())
 
     def smith_alpha(self, p_star: float) -> float:
         """Smith's alpha (percent) of all trades around ``p_star``."""
@@ -677,7 +515,7 @@ class MarketMetrics(_VolumeStats):
             "welfare": self.welfare,
             "benefit": math.fsum(o.benefit for o in owners),
             "hhi": _json(self.hhi()),
-            "imbalance_kwh": math.fsum(o.imbalance_kwh for o in owners),
+            "imbalance_volume_kwh": math.fsum(o.imbalance_volume_kwh for o in owners),
             "imbalance_cost": math.fsum(o.imbalance_cost for o in owners),
             "unserved_kwh": math.fsum(o.unserved_kwh for o in owners),
             "spilled_kwh": math.fsum(o.spilled_kwh for o in owners),
@@ -696,11 +534,11 @@ class MarketMetrics(_VolumeStats):
             return [self.slots[k].as_dict() for k in sorted(self.slots)]
         if kind != "owners":
             raise ValueError(f"kind must be 'owners' or 'slots', got {kind!r}")
-        cols = ("surplus", "benefit", "imbalance_kwh", "imbalance_cost", "unserved_kwh")
+        cols = ("surplus", "benefit", "imbalance_volume_kwh", "imbalance_cost", "unserved_kwh")
         rows: list[dict[str, Any]] = []
         for k in sorted(self.owners):
             o = self.owners[k]
-            row: dict[str, Any] = {"owner": k, "traded_kw": o.traded}
+            row: dict[str, Any] = {"owner": k, "traded_kw": o.filled_kw}
             row.update({c: getattr(o, c) for c in cols})
             rows.append(row)
         total: dict[str, Any] = {

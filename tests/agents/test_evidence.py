@@ -57,11 +57,11 @@ def test_prototype_beats_a_random_trader_holding_the_same_assets(owner: str) -> 
 def test_prototype_keeps_its_imbalance_low(owner: str) -> None:
     for s in SEEDS:
         m = community_run(s)
-        imb = m.accounts[owner].imbalance_kwh
+        imb = m.accounts[owner].imbalance_volume_kwh
         if owner in ("plant", "battery"):  # dispatchable: it delivers exactly its position
             assert imb == pytest.approx(0.0, abs=1e-6)
             continue
-        rnd = community_run(s, owner).accounts[owner].imbalance_kwh
+        rnd = community_run(s, owner).accounts[owner].imbalance_volume_kwh
         assert imb < 0.2 * rnd, (imb, rnd)
         assert imb < 0.3 * energy_kwh(m, owner), (imb, energy_kwh(m, owner))
 

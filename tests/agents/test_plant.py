@@ -52,7 +52,7 @@ def test_toy_plant_sells_at_or_above_cost_on_a_ramp_feasible_schedule(seed: int)
     assert check_never_below_cost(m, "plant", plant) > 0
     check_ramp_feasible(sold_schedule(m, "plant"), plant)
     acct = m.accounts["plant"]
-    assert acct.imbalance_kwh == pytest.approx(0.0, abs=1e-9)  # it produced what it sold
+    assert acct.imbalance_volume_kwh == pytest.approx(0.0, abs=1e-9)  # it produced what it sold
     assert acct.surplus >= 0.0
 
 

@@ -58,7 +58,7 @@ def check_feasible(m: Market, owner: str, battery: Battery) -> None:
     assert min(path) >= battery.min_energy_kwh - 1e-6
     assert max(path) <= battery.max_energy_kwh + 1e-6
     assert path[-1] >= battery.initial_energy_kwh - 1e-6  # sells only what it bought
-    assert m.accounts[owner].imbalance_kwh == pytest.approx(0.0, abs=1e-6)
+    assert m.accounts[owner].imbalance_volume_kwh == pytest.approx(0.0, abs=1e-6)
     assert m.prosumers[owner].soc_kwh == pytest.approx(path[-1], abs=1e-6)
 
 

@@ -21,7 +21,7 @@ from .helpers import ActionStream, assert_same, make_par, step_record
 
 INFO_KEYS = {"owner", "reward_parts", "fills", "filled_kw", "rejections", "clipped"}
 PART_KEYS = {"trade_cash", "imbalance_cash", "consumption_value", "production_cost",
-             "unserved_cost"}
+             "unserved_cost", "terminal_value"}
 REASONS = {r.value for r in Reason}
 
 

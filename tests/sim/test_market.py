@@ -66,9 +66,9 @@ def instrument(m: Market) -> Day:
         p.realize = realize  # type: ignore[method-assign]
     ledger_add = m.ledger.add
 
-    def add(settlement: Any) -> None:
+    def add(settlement: Any, deliveries: Any = None) -> None:
         day.settled[settlement.slot] += 1
-        ledger_add(settlement)
+        ledger_add(settlement, deliveries)
 
     m.ledger.add = add  # type: ignore[method-assign]
     s = m.schedule
@@ -181,7 +181,7 @@ def check_day(day: Day) -> None:
             math.fsum(m.settlements[k][o].trade_cash for k in slots), abs=1e-9)
         assert a.imbalance_cash == pytest.approx(
             math.fsum(m.settlements[k][o].imbalance_cash for k in slots), abs=1e-9)
-        assert m.ledger.totals[o].n_slots == len(slots)
+        assert a.n_slots == len(slots) and m.ledger.accounts[o] is a
     assert total_cash == pytest.approx(0.0, abs=1e-9)  # trade cash sums to zero
 
     # every order ended; every lot it offered is accounted for

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from rex_env.sim.metrics import (
     MarketMetrics,
-    OwnerStats,
     SlotStats,
     Tariff,
     allocative_efficiency,
@@ -21,7 +20,7 @@ from rex_env.sim.metrics import (
     herfindahl,
     smith_alpha,
 )
-from rex_env.sim.settlement import OwnerSettlement
+from rex_env.sim.settlement import Delivery, Ledger, OwnerAccount, OwnerSettlement
 
 
 def rec(owner: str, slot: int = 0, **fields: float) -> OwnerSettlement:
@@ -164,9 +163,11 @@ def test_hhi_monopoly_and_examples() -> None:
 
 
 def test_market_hhi_counts_bought_plus_sold() -> None:
-    m = MarketMetrics()
-    m.on_trade(0, 0, 50.0, 2.0, "a", "b")
-    m.on_trade(0, 1, 51.0, 2.0, "a", "c")
+    ledger = Ledger(cash_at_fill=True)
+    m = MarketMetrics(accounts=ledger.accounts)
+    for t, (seller, price) in enumerate((("b", 50.0), ("c", 51.0))):
+        m.on_trade(0, t, price, 2.0)
+        ledger.on_fill("a", seller, price * 2.0 / 4000, 2.0)
     # gross volumes a 4, b 2, c 2 of 8: shares 50, 25, 25
     assert m.hhi() == pytest.approx(2500 + 625 + 625)
 
@@ -211,11 +212,12 @@ def test_allocative_efficiency_classroom_market() -> None:
     # buyers value 200 and 180, sellers cost 100 and 120: max surplus 160. Only the first pair
     # trades, at 150: buyer 200 - 150 = 50, seller 150 - 100 = 50, realised 100 -> 62.5 %
     eq = competitive_equilibrium([200, 180], [100, 120])
-    m = MarketMetrics()
-    m.on_settlement(rec("b1", trade_cash=-150.0), consumption_value=200.0)
-    m.on_settlement(rec("s1", trade_cash=150.0), production_cost=100.0)
-    m.on_settlement(rec("b2"))
-    m.on_settlement(rec("s2"))
+    m = MarketMetrics(accounts={
+        "b1": OwnerAccount("b1", trade_cash=-150.0, consumption_value=200.0),
+        "s1": OwnerAccount("s1", trade_cash=150.0, production_cost=100.0),
+        "b2": OwnerAccount("b2"),
+        "s2": OwnerAccount("s2"),
+    })
     assert m.welfare == pytest.approx(100.0)
     assert m.efficiency(eq.max_surplus) == pytest.approx(0.625)
     assert allocative_efficiency(1.0, 0.0) != allocative_efficiency(1.0, 0.0)  # nan
@@ -225,24 +227,30 @@ def test_allocative_efficiency_classroom_market() -> None:
 
 
 def test_owner_surplus_and_benefit_against_tariff() -> None:
-    # a household consumes 2 kWh valued at 0.60, buys 1.6 kWh on Rex for 0.16 and pays 0.05
-    # imbalance; on the tariff (300/MWh) the 2 kWh would cost 0.60
-    o = OwnerStats("h", Tariff(retail=300.0, feed_in=80.0))
+    # a household consumes 2 kWh valued at 0.60 (retail 300), buys 1.6 kWh on Rex for 0.16 and
+    # pays 0.05 imbalance; on the tariff the 2 kWh would cost 0.60
+    tariff = Tariff(retail=300.0, feed_in=80.0)
+    ledger = Ledger(tariff=tariff)
+    o = ledger.account("h")
     o.on_settlement(
         rec("h", trade_cash=-0.16, imbalance_cash=-0.05, imbalance_kwh=-0.4, position_kw=6.4),
-        consumption_value=0.60,
-        consumption_kwh=2.0,
-    )
+        Delivery(2.0, 0.0, 0.0), retail=tariff.retail)
+    o.trade_cash += -0.16  # on_settlement leaves trade cash to the fills
+    assert o.consumption_value == pytest.approx(0.60)
     assert o.surplus == pytest.approx(-0.16 - 0.05 + 0.60)
     assert o.tariff_surplus == pytest.approx(0.60 - 0.60)
     assert o.benefit == pytest.approx(0.39)
-    assert o.imbalance_kwh == 0.4 and o.imbalance_cost == pytest.approx(0.05)
+    assert o.imbalance_volume_kwh == 0.4 and o.imbalance_net_kwh == -0.4
+    assert o.imbalance_cost == pytest.approx(0.05)
     assert o.position_kwh == pytest.approx(1.6)
     # a PV owner produces 4 kWh at no cost, sells on Rex for 0.30; feed-in would pay 0.32
-    pv = OwnerStats("pv")
-    pv.on_settlement(rec("pv", trade_cash=0.30, unserved_cost=0.01), production_kwh=4.0)
+    pv = ledger.account("pv")
+    pv.on_settlement(rec("pv", unserved_cost=0.01), Delivery(0.0, 4.0, 0.0))
+    pv.on_fill(0.30, 1.2, bought=False)
     assert pv.surplus == pytest.approx(0.29)
     assert pv.benefit == pytest.approx(0.29 - 0.32)
+    assert (pv.fills, pv.sold_kw, pv.filled_kw) == (1, 1.2, 1.2)
+    assert math.isnan(OwnerAccount("x").benefit)  # no tariff: undefined
     with pytest.raises(ValueError, match="record of"):
         pv.on_settlement(rec("h"))
 
@@ -255,13 +263,17 @@ def test_tariff_is_validated() -> None:
 
 
 def test_summary_is_strict_json_and_rows_total() -> None:
-    m = MarketMetrics(Tariff(retail=250.0, feed_in=50.0), slot_len=900)
+    tariff = Tariff(retail=250.0, feed_in=50.0)
+    ledger = Ledger(tariff=tariff, cash_at_fill=True)
+    m = MarketMetrics(tariff, slot_len=900, accounts=ledger.accounts)
     m.on_quote(4, 0, None, None, 0.0, 0.0)
-    m.on_trade(5, 10, 60.0, 4.0, "a", "b")
-    m.on_trade(5, 20, 70.0, 4.0, "a", "c")
-    m.on_settlement(rec("a", 5, trade_cash=-0.13), consumption_value=0.5, consumption_kwh=2.0)
-    m.on_settlement(rec("b", 5, trade_cash=0.06, imbalance_cash=0.01, imbalance_kwh=0.2))
-    m.on_settlement(rec("c", 5, trade_cash=0.07))
+    m.on_trade(5, 10, 60.0, 4.0)
+    ledger.on_fill("a", "b", 0.06, 4.0)
+    m.on_trade(5, 20, 70.0, 4.0)
+    ledger.on_fill("a", "c", 0.07, 4.0)
+    ledger.account("a").on_settlement(rec("a", 5), Delivery(2.0, 0.0, 0.0), retail=250.0)
+    ledger.account("b").on_settlement(rec("b", 5, imbalance_cash=0.01, imbalance_kwh=0.2))
+    ledger.account("c").on_settlement(rec("c", 5))
     out = m.summary()
     text = json.dumps(out, allow_nan=False)
     assert json.loads(text)["slots"]["4"]["vwap"] is None

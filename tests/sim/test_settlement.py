@@ -25,6 +25,7 @@ from rex_env.sim.settlement import (
     imbalance_prices,
     settle_book,
     settle_slot,
+    terminal_energy_value,
 )
 
 GRID = Grid()
@@ -206,14 +207,15 @@ def test_ledger_settles_each_slot_once_and_reports_missing_slots() -> None:
         ledger.add(first)
     assert 7 in ledger and len(ledger) == 2
     assert ledger.unsettled(range(5, 10)) == [5, 6, 9]
-    d = ledger.totals["d"]
+    d = ledger.accounts["d"]
     assert d.n_slots == 2
     assert d.unserved_kwh == approx(0.25 + 0.5)
     assert d.unserved_cost == approx(3.0 * 0.75)
-    assert ledger.totals["a"].net_cash == approx(-0.12 - 1.5)
+    assert ledger.accounts["a"].net_cash == approx(-0.12 - 1.5)  # trade cash from settlement
+    assert ledger.accounts["a"].imbalance_net_kwh == approx(-0.5)
     assert len(ledger.records()) == 5
     ledger.reset()
-    assert len(ledger) == 0 and not ledger.totals
+    assert len(ledger) == 0 and not ledger.accounts
 
 
 def test_failed_settlement_records_nothing() -> None:
@@ -308,3 +310,27 @@ def test_dual_penalises_both_directions(lo: float, span: float, premium: float, 
     _, short, surplus = imbalance_prices(0.0, (hi + lo) / 2, hi, lo, cfg)
     assert short >= hi  # a shortfall costs at least the dearest trade
     assert surplus <= lo  # a surplus earns at most the cheapest trade
+
+
+# -- the value of stored energy at the end of an episode --------------------------------------
+
+
+def test_terminal_energy_value_hand_computed() -> None:
+    from rex_env.physics import Battery
+
+    b = Battery(energy_kwh=100.0, eta_charge=0.9, eta_discharge=0.8, initial_soc=0.5)
+    # 20 kWh more than the 50 it started with, at a day VWAP of 90: 20 * 90 / 1000 * 0.8
+    assert terminal_energy_value(70.0, 90.0, b) == approx(1.44)
+    assert terminal_energy_value(50.0, 90.0, b) == 0.0  # idle: nothing gained or lost
+    assert terminal_energy_value(30.0, 90.0, b) == approx(-1.44)  # drained: the value leaves
+    assert terminal_energy_value(30.0, 90.0, b, soc_kwh_start=0.0) == approx(30 * 0.09 * 0.8)
+    with pytest.raises(ValueError, match="soc_kwh"):
+        terminal_energy_value(-1.0, 90.0, b)
+    with pytest.raises(ValueError, match="day_vwap"):
+        terminal_energy_value(1.0, math.nan, b)
+    ledger = Ledger()
+    assert ledger.book_terminal_value("s", 70.0, 90.0, b) == approx(1.44)
+    assert ledger.accounts["s"].terminal_value == approx(1.44)
+    assert ledger.accounts["s"].surplus == approx(1.44)
+    with pytest.raises(ValueError, match="already booked"):
+        ledger.book_terminal_value("s", 70.0, 90.0, b)
