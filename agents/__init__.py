@@ -97,9 +97,6 @@ def make_agent(spec: ProsumerSpec, scenario: Scenario, kind: str | None = None) 
                                  "assets (a household with a battery is 'intermittent' or "
                                  "'newsvendor')")
             if kind == "rolling_intrinsic":
-                # the market's accounts give charge left at the end no value; when settlement
-                # values it (issue 11), pass that price here (None: the agent estimates it)
-                common.setdefault("terminal_price", 0.0)
                 return RollingIntrinsicTrader(spec.owner, spec.battery,
                                               **common)  # type: ignore[arg-type]
             return StorageDealer(spec.owner, spec.battery, **common)  # type: ignore[arg-type]

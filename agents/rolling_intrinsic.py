@@ -43,19 +43,18 @@ The end of the window: before the episode's last slot is open the energy at the 
 must stay at least the starting charge (``keep_reserve``: the battery returns what it started
 with, as the storage prototype does) and energy above it is worth ``terminal_price``; in the
 last window only the SoC floor applies. ``terminal_price`` (currency/MWh of stored energy)
-is the episode's value of leftover charge: ``None`` estimates the rule of issue 11 (the day's
-VWAP x round-trip efficiency) from the slot VWAPs it has seen; 0 is the accounting that gives
-leftover charge no value.
+is the episode's value of leftover charge: ``None`` estimates the settlement's rule (SPEC §9,
+:func:`rex_env.sim.settlement.terminal_energy_value`: the day's VWAP x discharge efficiency)
+from the slot VWAPs it has seen; 0 gives leftover charge no value.
 
 Parameters and why:
 
 * ``period`` 300 s (the prototypes' rhythm; the plan is re-solved at every wake-up).
 * ``levels`` 5: book levels per side it may trade through (the LOB-3D's depth).
-* ``terminal_price`` None, ``keep_reserve`` True: above. :func:`agents.make_agent` passes
-  ``terminal_price=0.0``, the market's current accounts; with it the trader only locks in
-  spreads inside the window (energy above the reserve at the window's end is worth nothing
-  to it) and sells what is left in the last window. An estimated terminal price instead
-  makes it buy below the estimate to hold energy, a bet on the valuation rule.
+* ``terminal_price`` None, ``keep_reserve`` True: above. With the estimated terminal price
+  the trader values leftover charge as the settlement does; with 0 it would only lock in
+  spreads inside the window and sell what is left in the last window (which the settlement
+  charges back at the day's VWAP).
 * ``min_gain`` 0.0: currency; a plan that gains less than this over doing nothing is not
   traded (churn control).
 * ``mip_seconds`` 0.2: the LP relaxation's trades are usually whole lots (the book's volumes
@@ -157,7 +156,7 @@ class RollingIntrinsicTrader(SlotTrader):
             return 0.0
         b = self.battery
         v = float(np.mean(list(self._seen.values()))) * self.tick
-        return max(0.0, v) * b.eta_charge * b.eta_discharge
+        return max(0.0, v) * b.eta_discharge
 
     # -- the decision -------------------------------------------------------------------------
     def plan(self, market: MarketView, me: OwnerView

@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/headroom.py                         # community, 10 held-out seeds
     python benchmarks/headroom.py toy --n-seeds 2 --json out/headroom.json
-    python benchmarks/headroom.py --settlement curtail --leftover vwap_rte
+    python benchmarks/headroom.py --settlement curtail
 
 What is measured (issue 11, SPEC §10 version 2). For each role — ``households`` (load, with
 or without PV, no battery), ``pv_battery`` (households with a battery), ``wind``, ``plant``,
@@ -29,11 +29,10 @@ cost), averaged over the members; mean ± 95 % CI over seeds. ``headroom`` = bou
 prototype and ``baseline - prototype`` are paired by seed. Each seed's markets share their
 physics (same seed, same realised weather, load and forecasts).
 
-Leftover battery charge (``--leftover``): ``none`` scores the accounts as they are (the
-charge left at the end is worth nothing, so the storage bound drains the battery); ``vwap_rte``
-adds ``soc_end * day_vwap / 1000 * round_trip_efficiency`` to every battery owner's score and
-uses the same price as the bound's terminal value (issue 11's settlement rule). Once the
-market's own accounts value leftover charge, use ``none`` (else it is counted twice).
+Battery charge left at the end is valued by the market's own rule (SPEC §9,
+:func:`rex_env.sim.settlement.terminal_energy_value`: the change of stored energy at the day's
+VWAP times the discharge efficiency), which the accounts already hold; the storage bound uses
+the same price for its terminal value and the same starting charge, so the two compare.
 
 Cost: per seed one prototype day plus one day per role and controller (≈ 1-2 s each for the
 community; the rolling-intrinsic trader solves one small LP per wake-up).
@@ -57,7 +56,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere: agents/ lives at
 import numpy as np  # noqa: E402
 from numpy.typing import NDArray  # noqa: E402
 
-from agents import RollingIntrinsicTrader, build_population  # noqa: E402
+from agents import build_population  # noqa: E402
 from agents.bounds import intermittent_bound, plant_bound, storage_bound  # noqa: E402
 from evaluate import EVAL_SEED_BASE, mean_ci  # noqa: E402
 from rex_env.scenarios import PRESETS, Scenario, make_scenario  # noqa: E402
@@ -66,7 +65,6 @@ from rex_env.sim.prosumer import ProsumerSpec  # noqa: E402
 from rex_env.sim.settlement import MODES  # noqa: E402
 
 CONTROLLERS = ("random", "prototype", "baseline", "bound")
-LEFTOVER = ("none", "vwap_rte")
 
 
 @dataclass(frozen=True)
@@ -103,17 +101,9 @@ def members(scenario: Scenario, role: Role) -> list[str]:
     return learners or own
 
 
-def run_day(scenario: Scenario, seed: int, leftover: str = "none") -> Market:
-    """One seeded day of ``scenario`` with its hand-coded population, run to the end.
-
-    Rolling-intrinsic traders value charge left at the end as the score does: at nothing
-    (``none``) or at their estimate of the day's VWAP x round-trip efficiency (``vwap_rte``).
-    """
-    pop = build_population(scenario)
-    for agent in pop.values():
-        if isinstance(agent, RollingIntrinsicTrader):
-            agent.terminal_price = 0.0 if leftover == "none" else None
-    m = Market(scenario, pop)
+def run_day(scenario: Scenario, seed: int) -> Market:
+    """One seeded day of ``scenario`` with its hand-coded population, run to the end."""
+    m = Market(scenario, build_population(scenario))
     m.reset(seed)
     m.run()
     return m
@@ -125,33 +115,12 @@ def slot_prices(market: Market) -> NDArray[np.float64]:
                     dtype=np.float64)
 
 
-def day_vwap(market: Market) -> float:
-    """Volume-weighted average price of every trade of the day (currency/MWh)."""
-    g = market.grid
-    vol = sum(t.rate for t in market.trades)
-    if not vol:
-        return market.scenario.settlement.reference_price
-    return g.price(sum(t.price * t.rate for t in market.trades) / vol)
+def score(market: Market, owner: str) -> float:
+    """An owner's surplus of the day (leftover battery charge included, SPEC §9)."""
+    return market.accounts[owner].surplus
 
 
-def leftover_price(market: Market, rule: str) -> float:
-    """Currency/MWh per kWh left in a battery at the end, under ``rule`` (see the doc)."""
-    if rule == "none":
-        return 0.0
-    return max(0.0, day_vwap(market))
-
-
-def score(market: Market, owner: str, rule: str) -> float:
-    """An owner's surplus of the day, plus its leftover battery charge under ``rule``."""
-    s = market.accounts[owner].surplus
-    b = market.scenario.spec(owner).battery
-    if b is not None and rule != "none":
-        s += market.prosumers[owner].soc_kwh * leftover_price(market, rule) / 1000 \
-            * b.eta_charge * b.eta_discharge
-    return s
-
-
-def bound(market: Market, owner: str, rule: str) -> float:
+def bound(market: Market, owner: str) -> float:
     """The owner's perfect-foresight bound over the realised prices of ``market``."""
     sc = market.scenario
     spec = sc.spec(owner)
@@ -164,8 +133,11 @@ def bound(market: Market, owner: str, rule: str) -> float:
                                     sc.tariff.retail).value
     if spec.battery is not None:
         b = spec.battery
-        terminal = leftover_price(market, rule) * b.eta_charge * b.eta_discharge
-        value += storage_bound(p, b, L, terminal_price=terminal).value
+        # the accounts credit the *change* of stored energy (terminal_energy_value): the
+        # bound's terminal value of the whole charge, less that of the starting charge
+        terminal = market.day_price * b.eta_discharge
+        value += (storage_bound(p, b, L, terminal_price=terminal).value
+                  - terminal * b.initial_energy_kwh / 1000)
     if spec.plant is not None:
         value += plant_bound(p, spec.plant, L, step_kw=float(market.grid.lot_q)).value
     return value
@@ -195,42 +167,38 @@ class RoleResult:
         return out
 
 
-def _mean_score(market: Market, owners: Sequence[str], rule: str) -> float:
-    return float(np.mean([score(market, o, rule) for o in owners]))
+def _mean_score(market: Market, owners: Sequence[str]) -> float:
+    return float(np.mean([score(market, o) for o in owners]))
 
 
 def headroom(scenario: Scenario, seeds: Sequence[int], roles: Sequence[str] = ROLE_NAMES,
-             leftover: str = "none", progress: bool = False) -> list[RoleResult]:
+             progress: bool = False) -> list[RoleResult]:
     """Score every role on every seed (see the module doc).
 
     Raises:
-        ValueError: an unknown role or leftover rule, or no seeds.
+        ValueError: an unknown role, or no seeds.
     """
     unknown = sorted(set(roles) - set(ROLE_NAMES))
     if unknown:
         raise ValueError(f"unknown roles {unknown}; allowed: {', '.join(ROLE_NAMES)}")
-    if leftover not in LEFTOVER:
-        raise ValueError(f"leftover must be one of {', '.join(LEFTOVER)}, got {leftover!r}")
     if not seeds:
         raise ValueError("no seeds: give at least one")
     chosen = [r for r in ROLES if r.name in roles]
     results = [RoleResult(r.name, members(scenario, r)) for r in chosen]
     for seed in seeds:
-        proto = run_day(scenario, seed, leftover)
+        proto = run_day(scenario, seed)
         for role, res in zip(chosen, results, strict=True):
             if not res.members:
                 continue
             res.seeds.append(seed)
-            res.scores["prototype"].append(_mean_score(proto, res.members, leftover))
-            res.scores["bound"].append(float(np.mean([bound(proto, o, leftover)
-                                                      for o in res.members])))
+            res.scores["prototype"].append(_mean_score(proto, res.members))
+            res.scores["bound"].append(float(np.mean([bound(proto, o) for o in res.members])))
             for c, kind in (("random", "random"), ("baseline", role.baseline)):
                 if kind is None:
                     res.scores[c].append(float("nan"))
                     continue
                 sc = scenario.with_agents(**{o: kind for o in res.members})
-                res.scores[c].append(_mean_score(run_day(sc, seed, leftover), res.members,
-                                                 leftover))
+                res.scores[c].append(_mean_score(run_day(sc, seed), res.members))
         if progress:
             print(f"seed {seed} done", file=sys.stderr, flush=True)
     return [r for r in results if r.members]
@@ -267,8 +235,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--roles", nargs="+", default=list(ROLE_NAMES), choices=ROLE_NAMES)
     ap.add_argument("--settlement", choices=MODES, default=None,
                     help="override the scenario's settlement mode (its other parameters stay)")
-    ap.add_argument("--leftover", choices=LEFTOVER, default="none",
-                    help="value of battery charge left at the end (see the module doc)")
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
     ap.add_argument("--quiet", action="store_true", help="no progress on stderr")
     a = ap.parse_args(argv)
@@ -281,9 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     if a.settlement is not None:
         sc = sc.replace(settlement=replace(sc.settlement, mode=a.settlement))
     seeds = list(range(a.first_seed, a.first_seed + a.n_seeds))
-    results = headroom(sc, seeds, a.roles, a.leftover, progress=not a.quiet)
+    results = headroom(sc, seeds, a.roles, progress=not a.quiet)
     note = (f"Scenario {sc.name} ({sc.settlement.mode} settlement), {len(seeds)} held-out "
-            f"seeds from {seeds[0]}, leftover charge: {a.leftover}. Surplus per member-day, "
+            f"seeds from {seeds[0]}. Surplus per member-day, "
             f"mean ± 95 % CI over seeds; headroom and baseline − prototype paired by seed; "
             f"bound: perfect foresight, price-taking at the realised slot VWAPs.")
     print(table(results) + "\n\n" + note)
@@ -291,7 +257,6 @@ def main(argv: list[str] | None = None) -> int:
         a.json.parent.mkdir(parents=True, exist_ok=True)
         a.json.write_text(json.dumps({
             "scenario": sc.name, "settlement": sc.settlement.mode, "seeds": seeds,
-            "leftover": a.leftover,
             "roles": {r.role: {"members": r.members, "scores": r.scores,
                                "summary": {k: list(v) for k, v in r.summary().items()}}
                       for r in results}}, indent=2, allow_nan=True))

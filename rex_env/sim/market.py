@@ -264,12 +264,17 @@ class Market:
         """After the episode's last delivery: value every battery's change of stored energy
         at the day's VWAP (the reference price if nothing traded) times its discharge
         efficiency (SPEC §9, :func:`~rex_env.sim.settlement.terminal_energy_value`)."""
-        vwap = self.metrics.vwap
-        price = vwap if self.metrics.volume > 0 else self.scenario.reference_price
+        price = self.day_price
         for owner, p in self.prosumers.items():
             b = p.spec.battery
             if b is not None:
                 self.ledger.book_terminal_value(owner, p.soc_kwh, price, b)
+
+    @property
+    def day_price(self) -> float:
+        """The episode's VWAP over every trade (the reference price if nothing traded): the
+        price at which stored energy is valued at the end (SPEC §9)."""
+        return self.metrics.vwap if self.metrics.volume > 0 else self.scenario.reference_price
 
     def _on_sample(self, t: int, _: object) -> None:
         view = self.view.lob3d()

@@ -94,7 +94,7 @@ def test_in_a_market_its_schedule_is_feasible_and_it_has_no_imbalance() -> None:
             b.initial_energy_kwh, [m.exchange.position("battery", k) for k in sc.schedule.slots],
             H)
         assert min(e) >= b.min_energy_kwh - 1e-6 and max(e) <= b.max_energy_kwh + 1e-6
-        assert m.accounts["battery"].imbalance_kwh == pytest.approx(0.0, abs=1e-6)
+        assert m.accounts["battery"].imbalance_volume_kwh == pytest.approx(0.0, abs=1e-6)
         assert m.prosumers["battery"].soc_kwh == pytest.approx(e[-1], abs=1e-6)
 
 
