@@ -25,6 +25,7 @@ from pettingzoo.test import (
 
 import rex_env
 from rex_env.envs import RexParallelEnv
+from rex_env.envs.parallel import INFO_KEYS
 
 from .helpers import BUDGETS, PRESET_PARAMS, WARNING_FILTERS, make_aec, make_par
 
@@ -156,4 +157,5 @@ def test_reset_returns_every_agent_and_nothing_done(preset: str) -> None:
     assert env.agents == env.possible_agents
     assert list(obs) == env.agents and list(infos) == env.agents
     for a in env.agents:
-        assert infos[a]["owner"] == env.owner_of[a]
+        assert infos[a] == dict.fromkeys(INFO_KEYS, 0), "flat, numeric, all zero at reset"
+        assert env.last_details()[a]["owner"] == env.owner_of[a]
