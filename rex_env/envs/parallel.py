@@ -162,12 +162,11 @@ class RexParallelEnv(ParallelEnv):
             self._table = discrete_table(self.window, self.config.price_levels,
                                          self.config.size_levels)
             act_space = spaces.Discrete(1 + len(self._table))
-        self._vec_space = obs_space
-        if self.config.action_mask_in_obs:  # PettingZoo's masking convention
-            obs_space = spaces.Dict({"observation": obs_space,
-                                     "action_mask": spaces.MultiBinary(act_space.n)})  # type: ignore[attr-defined]
         # one object per space, shared by every agent (parameter sharing; `is` checks)
         self._obs_space: spaces.Space[Any] = obs_space
+        if isinstance(act_space, spaces.Discrete) and self.config.action_mask_in_obs:
+            self._obs_space = spaces.Dict({  # PettingZoo's masking convention
+                "observation": obs_space, "action_mask": spaces.MultiBinary(int(act_space.n))})
         self._act_space = act_space
         private = set(PRIVATE_SLOT_FEATURES) | set(PRIVATE_FEATURES)
         is_private = np.array([n.rpartition(".")[2] in private for n in self._names])
@@ -532,8 +531,8 @@ class RexParallelEnv(ParallelEnv):
         if self.render_mode is None:
             return None
         if self.render_mode == "ansi":
-            return R.ansi(self)
-        img = R.rgb(self)
+            return R.ansi(self.market, self.owner_of, self.k)
+        img = R.rgb(self.market)
         if self.render_mode == "rgb_array":
             return img
         R.show(img)
