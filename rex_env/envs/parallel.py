@@ -123,7 +123,10 @@ class RexParallelEnv(ParallelEnv):
     ``reward_scale``, ``price_levels``, ``size_levels``, ``settlement``) and ``render_mode``
     (``ansi``, ``rgb_array``, ``human``).
 
-    **Version history**: v0 (rex_env 0.1.0) — first release.
+    **Version history**: v0 (rex_env 0.1.0) — first release; then (issue 14, same id): a
+    settled day is terminated (was truncated), infos are flat numbers (the detail moved to
+    :meth:`last_details`), discrete masks are enforced in ``step``, a missing action holds
+    (was the zero action), :meth:`state`.
     """
 
     metadata = {"name": "rex_v0", "render_modes": ["ansi", "rgb_array", "human"],
