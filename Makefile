@@ -5,7 +5,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-core test-rllib lint bench install clean
+.PHONY: demo test test-core test-rllib test-clients test-torchrl test-benchmarl test-tianshou \
+	lint bench install clean
 
 install: $(STAMP)
 
@@ -28,9 +29,9 @@ demo: $(STAMP)
 		--timesteps $(DEMO_STEPS) --n-envs 2 --out runs/demo
 	$(PY) evaluate.py --run runs/demo --n-seeds $(DEMO_SEEDS) --out runs/demo/eval
 
-# the whole suite: the core in .venv, then the Ray RLlib adapter in its own venv (ray pins
-# gymnasium 1.2.2, the core venv keeps the newest gymnasium)
-test: test-core test-rllib
+# the whole suite: the core in .venv (sb3-contrib included), then the Ray RLlib adapter and the
+# other RL clients, each in its own venv (ray pins gymnasium 1.2.2; BenchMARL pins torchrl<0.12)
+test: test-core test-rllib test-clients
 
 test-core: $(STAMP)
 	$(PY) -m pytest -q -n 2 -p no:cacheprovider
@@ -48,6 +49,30 @@ $(RLLIB_STAMP): pyproject.toml
 test-rllib: $(RLLIB_STAMP)
 	$(RLLIB_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_rllib.py
 
+# TorchRL, BenchMARL and Tianshou: .venv-<client> with torch 2.13.0 first, then ".[dev,<client>]"
+# (pins in pyproject.toml). BenchMARL's venv runs the TorchRL tests again, with its TorchRL 0.11.
+CLIENTS := torchrl benchmarl tianshou
+CLIENT_STAMPS := $(foreach c,$(CLIENTS),.venv-$(c)/.installed)
+
+$(CLIENT_STAMPS): .venv-%/.installed: pyproject.toml
+	$(PYTHON) -m venv .venv-$*
+	.venv-$*/bin/python -m pip install -q --upgrade pip
+	.venv-$*/bin/python -m pip install -q torch==2.13.0
+	.venv-$*/bin/python -m pip install -q -e ".[dev,$*]"
+	touch $@
+
+test-clients: $(addprefix test-,$(CLIENTS))
+
+test-torchrl: .venv-torchrl/.installed
+	.venv-torchrl/bin/python -m pytest -q -p no:cacheprovider tests/test_torchrl.py
+
+test-benchmarl: .venv-benchmarl/.installed
+	.venv-benchmarl/bin/python -m pytest -q -p no:cacheprovider tests/test_benchmarl.py \
+		tests/test_torchrl.py
+
+test-tianshou: .venv-tianshou/.installed
+	.venv-tianshou/bin/python -m pytest -q -p no:cacheprovider tests/test_tianshou.py
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check rex_env agents tests benchmarks examples train.py evaluate.py
 	$(VENV)/bin/mypy
@@ -56,4 +81,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_exchange.py
 
 clean:
-	rm -rf $(VENV) $(RLLIB_VENV) runs .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(RLLIB_VENV) $(foreach c,$(CLIENTS),.venv-$(c)) runs .pytest_cache .mypy_cache .ruff_cache .hypothesis

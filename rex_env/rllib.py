@@ -57,9 +57,11 @@ class RexMultiAgentEnv(MultiAgentEnv):  # type: ignore[misc, unused-ignore]
     ``reset(seed=...)`` always wins (RLlib passes ``config.seed + worker_index`` when
     ``config.debugging(seed=...)`` is set).
 
-    A complete trading day ends in ``terminateds`` (``infos[a]["day_settled"]``: every slot
-    is settled, nothing is left to earn, so PPO does not bootstrap beyond it); a day cut short
-    by ``max_cycles`` ends in ``truncateds``.
+    Terminations, truncations and infos are the env's: a complete trading day ends in
+    ``terminateds`` (every slot is settled, nothing is left to earn, so PPO does not
+    bootstrap beyond it); a day cut short by ``max_cycles`` ends in ``truncateds``; infos are
+    flat numbers. An action dict naming an unknown agent raises ``ValueError``; a missing
+    agent holds (no new orders).
     """
 
     metadata = RexParallelEnv.metadata
@@ -102,9 +104,6 @@ class RexMultiAgentEnv(MultiAgentEnv):  # type: ignore[misc, unused-ignore]
                         dict[Any, Any]]:
         obs, rew, term, trunc, infos = self.par_env.step(action_dict)
         self.agents = list(self.par_env.agents)
-        for a, info in infos.items():
-            if info.get("day_settled"):  # a complete, settled day: a true end (no bootstrap)
-                term[a], trunc[a] = True, False
         term["__all__"] = all(term.values())
         trunc["__all__"] = all(trunc.values())
         return obs, rew, term, trunc, infos

@@ -25,7 +25,7 @@ from ray.rllib.env.env_context import EnvContext  # noqa: E402
 from ray.rllib.env.multi_agent_env import MultiAgentEnv  # noqa: E402
 from ray.rllib.utils.pre_checks.env import check_multiagent_environments  # noqa: E402
 
-from rex_env.envs.parallel import RexParallelEnv  # noqa: E402
+from rex_env.envs.parallel import INFO_KEYS, RexParallelEnv  # noqa: E402
 from rex_env.rllib import (  # noqa: E402
     FIXED_MODULE,
     RexMultiAgentEnv,
@@ -82,7 +82,10 @@ def test_adapter_meets_the_multi_agent_env_contract() -> None:
     # a complete, settled day is a true end (no bootstrapping), all agents at once
     assert n == RexParallelEnv("toy").n_steps and env.agents == []
     assert all(term.values()) and not any(trunc.values())
-    assert all(info["day_settled"] for info in infos.values())
+    assert all(set(info) == set(INFO_KEYS) for info in infos.values()), "flat, numeric"
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="prosumer_9"):  # an unknown id names itself
+        env.step({"prosumer_9": None})
     # a day cut short by max_cycles is a truncation
     short = RexMultiAgentEnv({**TOY, "max_cycles": 3})
     short.reset(seed=0)

@@ -21,8 +21,10 @@ the price is capped at the passive level (the book does not match until it uncro
 **Discrete mode**: ``Discrete(1 + W * 2 * P * Q)``: action 0 does nothing; action
 ``1 + ((j * 2 + side) * P + p) * Q + q`` places (replacing the slot's working order) a limit
 order in window slot ``j`` on ``side`` (0 buy, 1 sell) at price level ``p`` (passive ->
-touch -> deep) for ``size_levels[q]`` of capacity. :func:`discrete_mask` marks the actions that
-name an open slot and stay within the capacity bounds.
+touch -> deep) for ``size_levels[q]`` of capacity (:func:`order_lots`, at least one lot).
+:func:`discrete_mask` marks the actions that name an open slot and keep the position within
+``±2`` capacities even if the order fills completely; the env enforces the mask (a masked
+action is a counted no-op).
 """
 
 from __future__ import annotations
@@ -144,10 +146,19 @@ def discrete_table(window: int, price_levels: int, size_levels: tuple[float, ...
     return np.array(rows, dtype=np.int64).reshape(-1, 4)
 
 
+def order_lots(size_level: float, cap_lots: float) -> int:
+    """Lots of a discrete order of ``size_level`` capacities (at least one lot)."""
+    return max(1, round(size_level * cap_lots))
+
+
 def discrete_mask(n_open: int, position_frac: NDArray[np.float64], table: NDArray[np.int64],
                   size_levels: tuple[float, ...], limit: float = 2.0) -> NDArray[np.int8]:
     """1 for valid actions: no-op always; an order only in an open slot and only if it keeps
-    the position within ``±limit`` capacities."""
+    the position within ``±limit`` capacities.
+
+    ``size_levels`` are the orders' true sizes in capacities (after rounding to lots, see
+    :func:`order_lots`), so a valid order can never carry the position beyond the limit.
+    """
     mask = np.zeros(1 + len(table), np.int8)
     mask[0] = 1
     j, side, q = table[:, 0], table[:, 1], table[:, 3]
@@ -156,5 +167,5 @@ def discrete_mask(n_open: int, position_frac: NDArray[np.float64], table: NDArra
     ok = j < n_open
     pos[ok] = position_frac[j[ok]]
     after = np.where(side == 0, pos + sizes, pos - sizes)
-    mask[1:] = ok & (np.abs(after) <= limit)
+    mask[1:] = ok & (np.abs(after) <= limit + 1e-9)  # lots / capacity: float rounding only
     return mask

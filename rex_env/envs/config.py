@@ -20,6 +20,15 @@ CONTROLLERS = ("intermittent", "plant", "storage", "zic", "ziu", "random", "news
 """Hand-coded agent kinds that can drive the learners' prosumers (``controlled_by``)."""
 
 
+def check_keywords(func: str, kwargs: Any, allowed: Any) -> None:
+    """Raise Python's own ``TypeError`` wording for an unknown keyword (TorchRL's ``GymEnv``
+    and other callers match on "unexpected keyword argument"), listing the allowed ones."""
+    unknown = [k for k in kwargs if k not in allowed]
+    if unknown:
+        raise TypeError(f"{func}() got an unexpected keyword argument {unknown[0]!r}; "
+                        f"allowed: {', '.join(allowed)}")
+
+
 @dataclass(frozen=True)
 class EnvConfig:
     """Settings of the Rex environment.
@@ -36,6 +45,10 @@ class EnvConfig:
             every open slot: a 23x smaller action for policies whose useful deviation from
             the forecast is the same everywhere, e.g. a hedge) or ``"discrete"`` (one order
             per step from a flat ``Discrete`` table, with masks).
+        action_mask_in_obs: discrete mode: observations become
+            ``{"observation": Box, "action_mask": MultiBinary(n)}`` (PettingZoo's masking
+            convention, read by TorchRL, BenchMARL and Tianshou) instead of the bare ``Box``;
+            :meth:`~rex_env.envs.parallel.RexParallelEnv.action_masks` works either way.
         max_cycles: truncate every agent after this many steps (``None``: the trading day).
         reward_scale: rewards are surplus changes divided by this many currency units
             (``None``: the value of one slot at full capacity at the reference price).
@@ -66,6 +79,7 @@ class EnvConfig:
     learners: Any = None
     decision_interval: int | None = None
     action_mode: str = "box"
+    action_mask_in_obs: bool = False
     max_cycles: int | None = None
     reward_scale: float | None = None
     target_range: float = 1.0
@@ -85,6 +99,12 @@ class EnvConfig:
         if self.action_mode not in ACTION_MODES:
             raise ValueError(f"action_mode must be one of {ACTION_MODES}, got "
                              f"{self.action_mode!r}")
+        if not isinstance(self.action_mask_in_obs, bool):
+            raise ValueError(f"action_mask_in_obs must be True or False, got "
+                             f"{self.action_mask_in_obs!r}")
+        if self.action_mask_in_obs and self.action_mode != "discrete":
+            raise ValueError(f"action_mask_in_obs=True needs action_mode='discrete' (masks "
+                             f"exist for discrete actions only), got {self.action_mode!r}")
         di = self.decision_interval
         if di is not None and (not isinstance(di, int) or isinstance(di, bool) or di <= 0):
             raise ValueError(f"decision_interval must be a positive int of seconds, got {di!r}")
@@ -125,9 +145,7 @@ class EnvConfig:
     def from_kwargs(cls, **kwargs: Any) -> EnvConfig:
         """Build from keyword arguments; unknown keywords are an error listing the allowed."""
         allowed = [f.name for f in dataclasses.fields(cls)]
-        unknown = sorted(set(kwargs) - set(allowed))
-        if unknown:
-            raise TypeError(f"unknown argument(s) {unknown}; allowed: {', '.join(allowed)}")
+        check_keywords("parallel_env", kwargs, allowed)
         return cls(**kwargs)
 
     def build_scenario(self) -> Scenario:

@@ -25,12 +25,20 @@ from .actions import (
     discrete_mask,
     discrete_table,
     make_take_aggressiveness,
+    order_lots,
     price_for,
 )
 from .config import EnvConfig
-from .observation import LIMIT, PublicBlock, feature_names
+from .observation import LIMIT, PRIVATE_FEATURES, PublicBlock, feature_names
 
 AgentID = str
+
+INFO_KEYS = ("fills", "filled_kw", "rejected", "clipped", "masked", "surplus", "imbalance_kwh")
+"""The keys of ``infos[agent]``, the same at reset and at every step; every value a number."""
+
+PRIVATE_SLOT_FEATURES = ("position", "working_rate", "working_price", "forecast",
+                         "forecast_std")
+"""Per-slot features only their learner sees (the rest of a slot's features are public)."""
 
 
 class RexParallelEnv(ParallelEnv):
@@ -62,15 +70,33 @@ class RexParallelEnv(ParallelEnv):
 
     Values outside ``[-1, 1]`` are clipped and counted in ``infos[a]["clipped"]``; a NaN or
     infinite value raises ``ValueError`` naming the agent. ``action_mode="discrete"`` gives
-    ``Discrete(1 + W*2*P*Q)`` (one order per step; see :mod:`rex_env.envs.actions`) with
-    masks from :meth:`action_masks`.
+    ``Discrete(1 + W*2*P*Q)`` (one order per step; see :mod:`rex_env.envs.actions`). Its mask
+    (1 = valid: an open slot, and the position stays within 2 capacities) comes from
+    :meth:`action_masks`, or, with ``action_mask_in_obs=True``, inside the observation
+    (PettingZoo's convention). ``step`` enforces it: a masked action is a no-op counted in
+    ``infos[a]["masked"]``, an index outside the space one counted in ``"clipped"``.
+
+    **Actions dict**: a key that is not a live agent raises ``ValueError`` naming it and the
+    live agents. A live agent that is missing from the dict (or whose action is ``None``)
+    *holds*: it places, changes and cancels no order this step (its working orders stay), in
+    every action mode.
 
     **Observation**: ``Box(-10, 10, (D,), float32)``, named by :meth:`feature_names`; layout,
     units and scales in :mod:`rex_env.envs.observation` (time features; per window slot: phase,
     time to gate, best bid/ask, spread, top-K depth, last price, VWAP, volume, own position,
     own working order, forecast and its uncertainty; state of charge, plant output, last
     imbalance, asset flags). Prices are relative to the reference price, rates to the
-    learner's capacity; every value is clipped to ``[-10, 10]``.
+    learner's capacity; every value is clipped to ``[-10, 10]``. With
+    ``action_mask_in_obs=True`` (discrete mode) the observation is
+    ``Dict(observation=Box, action_mask=MultiBinary(n))``.
+
+    **State** (for centralised critics): :meth:`state` and :attr:`state_space`,
+    ``Box(-10, 10, (D_s,), float32)`` named by :meth:`state_names`: the public features once
+    (time; per window slot the LOB-3D features: phase, gate, quotes, depth, last price, VWAP,
+    volume) followed by every learner's private block (per slot: position, working order,
+    forecast and its std; then state of charge, plant output, last imbalance, asset flags),
+    in ``possible_agents`` order. An observation is exactly the public part plus its own
+    learner's private block: no agent observes another's private features.
 
     **Reward**: the change of the learner's economic surplus since the last step — trade cash
     (at each fill) + imbalance cash + value of consumption served (at the retail tariff) -
@@ -79,23 +105,31 @@ class RexParallelEnv(ParallelEnv):
     :func:`rex_env.sim.settlement.terminal_energy_value`) — divided by ``reward_scale``
     (default: the value of one slot at full capacity at the reference price,
     ``capacity_kW * reference_price / 1000 * slot_len / 3600`` currency). ``infos[a]`` holds
-    the step's ``reward_parts`` (currency: trade cash, imbalance cash, consumption value,
+    numbers only, with the same keys at reset (all zero) and at every step (:data:`INFO_KEYS`),
+    so that TorchRL, BenchMARL and Tianshou can stack them: ``fills`` and ``filled_kw`` (this
+    step), ``rejected`` (orders the exchange rejected this step), ``clipped`` (action entries
+    clipped), ``masked`` (1 if a discrete action was masked and dropped), ``surplus`` and
+    ``imbalance_kwh`` (episode so far). The nested detail of the last reset or step —
+    ``owner``, ``reward_parts`` (currency: trade cash, imbalance cash, consumption value,
     minus production cost, minus unserved-energy cost, terminal value of stored energy; they
-    sum to ``reward * reward_scale``),
-    ``fills`` and ``filled_kw`` (this step), ``rejections`` (reason -> count, this step),
-    ``clipped`` (action entries clipped), ``surplus`` and ``imbalance_kwh`` (episode so far),
-    ``day_settled`` (True on the last step of a complete day: nothing is left to earn, so a
-    learner should not bootstrap a value beyond it) and ``owner``.
+    sum to ``reward * reward_scale``)
+    and ``rejections`` (reason -> count) — is in :meth:`last_details`.
 
-    **Episode end**: no agent terminates early; all truncate together at the end of the
-    trading day or after ``max_cycles`` steps.
+    **Episode end**: no agent ends early. On the last step of the trading day the market runs
+    on until every slot is delivered and settled: the day is over and nothing is left to
+    earn, so every agent is **terminated** (``terminations[a] = True``; a learner must not
+    bootstrap a value beyond it). Only a cut by ``max_cycles`` before the end of the day is a
+    **truncation** (``truncations[a] = True``). Either way ``agents`` is empty afterwards.
 
     **Arguments**: see :class:`rex_env.envs.config.EnvConfig` (``scenario``, ``learners``,
-    ``decision_interval``, ``action_mode``, ``max_cycles``, ``reward_scale``,
-    ``price_levels``, ``size_levels``, ``settlement``) and ``render_mode`` (``ansi``,
-    ``rgb_array``, ``human``).
+    ``decision_interval``, ``action_mode``, ``action_mask_in_obs``, ``max_cycles``,
+    ``reward_scale``, ``price_levels``, ``size_levels``, ``settlement``) and ``render_mode``
+    (``ansi``, ``rgb_array``, ``human``).
 
-    **Version history**: v0 (rex_env 0.1.0) — first release.
+    **Version history**: v0 (rex_env 0.1.0) — first release; then (issue 14, same id): a
+    settled day is terminated (was truncated), infos are flat numbers (the detail moved to
+    :meth:`last_details`), discrete masks are enforced in ``step``, a missing action holds
+    (was the zero action), :meth:`state`.
     """
 
     metadata = {"name": "rex_v0", "render_modes": ["ansi", "rgb_array", "human"],
@@ -135,8 +169,17 @@ class RexParallelEnv(ParallelEnv):
                                          self.config.size_levels)
             act_space = spaces.Discrete(1 + len(self._table))
         # one object per space, shared by every agent (parameter sharing; `is` checks)
-        self._obs_space = obs_space
+        self._obs_space: spaces.Space[Any] = obs_space
+        if isinstance(act_space, spaces.Discrete) and self.config.action_mask_in_obs:
+            self._obs_space = spaces.Dict({  # PettingZoo's masking convention
+                "observation": obs_space, "action_mask": spaces.MultiBinary(int(act_space.n))})
         self._act_space = act_space
+        private = set(PRIVATE_SLOT_FEATURES) | set(PRIVATE_FEATURES)
+        is_private = np.array([n.rpartition(".")[2] in private for n in self._names])
+        self._public_idx = np.flatnonzero(~is_private)
+        self._private_idx = np.flatnonzero(is_private)
+        n_state = len(self._public_idx) + len(self.possible_agents) * len(self._private_idx)
+        self.state_space = spaces.Box(-LIMIT, LIMIT, (n_state,), np.float32)
         specs = {o: sc.spec(o) for o in learners}
         self._capacity = {a: max(specs[o].capacity_kw, 1.0) for a, o in self.owner_of.items()}
         ref = sc.reference_price
@@ -172,6 +215,8 @@ class RexParallelEnv(ParallelEnv):
         self._last_parts: dict[AgentID, tuple[float, ...]] = {}
         self._np_random: np.random.Generator | None = None
         self._lob: LOB3D | None = None
+        self._vectors: dict[AgentID, NDArray[np.float32]] = {}
+        self._details: dict[AgentID, dict[str, Any]] = {}
 
     # -- spaces ---------------------------------------------------------------------------
     def observation_space(self, agent: AgentID) -> spaces.Space[Any]:
@@ -183,6 +228,32 @@ class RexParallelEnv(ParallelEnv):
     def feature_names(self) -> list[str]:
         """Names of the observation's features, in order."""
         return list(self._names)
+
+    def state_names(self) -> list[str]:
+        """Names of the :meth:`state` features, in order: the public ones, then
+        ``prosumer_i.<private feature>`` for every learner."""
+        names = [self._names[i] for i in self._public_idx]
+        for a in self.possible_agents:
+            names.extend(f"{a}.{self._names[i]}" for i in self._private_idx)
+        return names
+
+    def state(self) -> NDArray[np.float32]:
+        """The global state after the last reset or step (see the class docstring): the
+        public features once, then every learner's private block. For centralised critics
+        only: no agent observes it."""
+        if not self._vectors:
+            raise RuntimeError("state() needs a reset() first")
+        first = self._vectors[self.possible_agents[0]]
+        parts = [first[self._public_idx]]
+        parts.extend(self._vectors[a][self._private_idx] for a in self.possible_agents)
+        return np.concatenate(parts).astype(np.float32, copy=False)
+
+    def last_details(self) -> dict[AgentID, dict[str, Any]]:
+        """The nested detail of the last reset or step, per agent: ``owner``,
+        ``reward_parts`` (currency, this step) and ``rejections`` (reason -> count, this
+        step). Kept out of ``infos`` so that infos stay flat and numeric."""
+        return {a: {"owner": d["owner"], "reward_parts": dict(d["reward_parts"]),
+                    "rejections": dict(d["rejections"])} for a, d in self._details.items()}
 
     # -- episode --------------------------------------------------------------------------
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None
@@ -199,7 +270,12 @@ class RexParallelEnv(ParallelEnv):
         self._last_parts = {a: (0.0,) * 8 for a in self.agents}
         self.market.run_until(0)
         obs = self._observe()
-        infos = {a: {"owner": self.owner_of[a]} for a in self.agents}
+        infos: dict[AgentID, dict[str, Any]] = {
+            a: {k: (0.0 if k in ("filled_kw", "surplus", "imbalance_kwh") else 0)
+                for k in INFO_KEYS} for a in self.agents}
+        self._details = {a: {"owner": self.owner_of[a], "reward_parts": dict.fromkeys(
+            ("trade_cash", "imbalance_cash", "consumption_value", "production_cost",
+             "unserved_cost", "terminal_value"), 0.0), "rejections": {}} for a in self.agents}
         return obs, infos
 
     @property
@@ -212,16 +288,23 @@ class RexParallelEnv(ParallelEnv):
         dict[AgentID, NDArray[np.float32]], dict[AgentID, float], dict[AgentID, bool],
         dict[AgentID, bool], dict[AgentID, dict[str, Any]],
     ]:
-        """validate -> orders -> run to the next epoch -> settle -> rewards -> truncation."""
+        """validate -> orders -> run to the next epoch -> settle -> rewards -> episode end."""
         if not self.agents:
             raise RuntimeError("step() called on a finished episode; call reset() first")
+        if not isinstance(actions, dict):
+            raise TypeError(f"step() takes a dict agent id -> action, got "
+                            f"{type(actions).__name__}")
+        unknown = [a for a in actions if a not in self.agents]
+        if unknown:
+            raise ValueError(f"step() got actions for unknown agent id(s) {unknown}; live "
+                             f"agents: {self.agents}")
         decoded = {a: self._validate(a, actions.get(a)) for a in self.agents}
         m = self.market
         rejections: dict[AgentID, dict[str, int]] = {a: {} for a in self.agents}
         for a in self.agents:
             action = decoded[a][0]
-            if self.controlled_by is not None:
-                continue  # a hand-coded agent trades for this prosumer inside the market
+            if self.controlled_by is not None or action is None:
+                continue  # hand-coded control, or a hold: no new orders
             instructions = self._decode(a, action)
             if not instructions:
                 continue
@@ -237,7 +320,7 @@ class RexParallelEnv(ParallelEnv):
             m.run()  # the remaining deliveries and settlements belong to this episode
         else:
             m.run_until(t_next)
-        truncate = last or (self.max_cycles is not None and self._step_count >= self.max_cycles)
+        cut = not last and self.max_cycles is not None and self._step_count >= self.max_cycles
         rewards: dict[AgentID, float] = {}
         infos: dict[AgentID, dict[str, Any]] = {}
         trading = self.config.reward == "trading"
@@ -252,7 +335,7 @@ class RexParallelEnv(ParallelEnv):
                      acct.filled_kw, acct.terminal_value)
             prev = self._last_parts[a]
             self._last_parts[a] = parts
-            infos[a] = {
+            self._details[a] = {
                 "owner": self.owner_of[a],
                 "reward_parts": {"trade_cash": parts[0] - prev[0],
                                  "imbalance_cash": parts[1] - prev[1],
@@ -260,27 +343,31 @@ class RexParallelEnv(ParallelEnv):
                                  "production_cost": -(parts[3] - prev[3]),
                                  "unserved_cost": -(parts[4] - prev[4]),
                                  "terminal_value": parts[7] - prev[7]},
-                "fills": int(parts[5] - prev[5]),
-                "filled_kw": parts[6] - prev[6],
                 "rejections": rejections[a],
+            }
+            infos[a] = {
+                "fills": int(parts[5] - prev[5]),
+                "filled_kw": float(parts[6] - prev[6]),
+                "rejected": sum(rejections[a].values()),
                 "clipped": decoded[a][1],
-                "surplus": surplus,
-                "imbalance_kwh": acct.imbalance_volume_kwh,
-                "day_settled": last,
+                "masked": decoded[a][2],
+                "surplus": float(surplus),
+                "imbalance_kwh": float(acct.imbalance_volume_kwh),
             }
         obs = self._observe()
-        terminations = {a: False for a in self.agents}
-        truncations = {a: truncate for a in self.agents}
-        if truncate:
+        terminations = {a: last for a in self.agents}
+        truncations = {a: cut for a in self.agents}
+        if last or cut:
             self.agents = []
         return obs, rewards, terminations, truncations, infos
 
     # -- actions --------------------------------------------------------------------------
-    def _validate(self, agent: AgentID, action: Any) -> tuple[Any, int]:
+    def _validate(self, agent: AgentID, action: Any) -> tuple[Any, int, int]:
+        """(action to execute or ``None`` for a hold, entries clipped, 1 if masked)."""
+        if action is None:
+            return None, 0, 0  # a hold: no new orders
         space = self._act_space
         if isinstance(space, spaces.Discrete):
-            if action is None:
-                return 0, 0
             try:
                 f = float(np.asarray(action).reshape(()))
             except (TypeError, ValueError) as exc:
@@ -291,10 +378,10 @@ class RexParallelEnv(ParallelEnv):
                                  f"got {action!r}")
             a = int(f)
             if not 0 <= a < space.n:
-                return 0, 1  # out of range: a no-op, counted
-            return a, 0
-        if action is None:
-            return np.zeros(2 * self.window), 0
+                return None, 1, 0  # out of range: a no-op, counted
+            if a and not self.action_masks(agent)[a]:
+                return None, 0, 1  # masked (closed slot or beyond the position limit): a no-op
+            return a, 0, 0
         arr: NDArray[np.float64] = np.asarray(action, dtype=np.float64).reshape(-1)
         if arr.shape != space.shape:
             raise ValueError(f"action of {agent} must have shape {space.shape}, got "
@@ -305,7 +392,7 @@ class RexParallelEnv(ParallelEnv):
         arr = np.clip(arr, -1.0, 1.0)
         if self.config.action_mode == "offset":
             arr = np.tile(arr, self.window)  # one (target, aggressiveness) for every slot
-        return arr, clipped
+        return arr, clipped, 0
 
     def _decode(self, agent: AgentID, action: Any) -> list[Instruction]:
         m = self.market
@@ -342,7 +429,7 @@ class RexParallelEnv(ParallelEnv):
             return out  # a masked (closed) slot: a no-op
         slot = slots[int(j)]
         side = Side.BUY if side_i == 0 else Side.SELL
-        size = max(1, round(self.config.size_levels[int(q)] * cap_lots))
+        size = order_lots(self.config.size_levels[int(q)], cap_lots)
         a = 2.0 * p / (self.config.price_levels - 1) - 1.0  # level 0 passive ... last deep
         price = price_for(view, slot, side, a, self._ref_ticks, self._bounds)
         w = steer.live(slot)
@@ -353,19 +440,32 @@ class RexParallelEnv(ParallelEnv):
         return out
 
     def action_masks(self, agent: AgentID | None = None) -> NDArray[np.int8]:
-        """Valid discrete actions of an agent (1 = valid); for MaskablePPO / DQN masking."""
+        """Valid discrete actions of an agent (1 = valid), as :meth:`step` enforces them; for
+        MaskablePPO / DQN masking (``action_mask_in_obs=True`` also puts it in the
+        observation)."""
         if self._table is None:
             raise ValueError("action_masks() needs action_mode='discrete'")
         agent = agent if agent is not None else self.possible_agents[0]
+        if agent not in self.owner_of:
+            raise ValueError(f"unknown agent id {agent!r}; agents: {self.possible_agents}")
         owner = self.owner_of[agent]
         slots = self.market.view.open_slots()[: self.window]
         ex = self.market.exchange
         cap_lots = self._capacity[agent] / self._lot_kw
         pos = np.array([ex.position(owner, s) / cap_lots for s in slots])
-        return discrete_mask(len(slots), pos, self._table, self.config.size_levels)
+        sizes = tuple(order_lots(f, cap_lots) / cap_lots for f in self.config.size_levels)
+        return discrete_mask(len(slots), pos, self._table, sizes)
 
     # -- observations ---------------------------------------------------------------------
-    def _observe(self) -> dict[AgentID, NDArray[np.float32]]:
+    def _observe(self) -> dict[AgentID, Any]:
+        """The observations of every live agent (the vectors are kept for :meth:`state`)."""
+        vectors = self._vectors = self._observe_vectors()
+        if not self.config.action_mask_in_obs:
+            return {a: v.copy() for a, v in vectors.items()}
+        return {a: {"observation": v.copy(), "action_mask": self.action_masks(a)}
+                for a, v in vectors.items()}
+
+    def _observe_vectors(self) -> dict[AgentID, NDArray[np.float32]]:
         m = self.market
         s = self.schedule
         now = m.now
@@ -438,8 +538,8 @@ class RexParallelEnv(ParallelEnv):
         if self.render_mode is None:
             return None
         if self.render_mode == "ansi":
-            return R.ansi(self)
-        img = R.rgb(self)
+            return R.ansi(self.market, self.owner_of, self.k)
+        img = R.rgb(self.market)
         if self.render_mode == "rgb_array":
             return img
         R.show(img)

@@ -1,48 +1,50 @@
 """Rendering of the Rex environment: a compact text view and a matplotlib picture.
 
-Both only read the market; rendering never changes the simulation.
+Both take the market (and, for the text view, the learners' agent -> owner table), not the
+env, and only read it: rendering never changes the simulation, and this module needs nothing
+of the env.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from .parallel import RexParallelEnv
+    from ..sim.market import Market
 
 _FIG: Any = None
 
 
-def ansi(env: RexParallelEnv, max_slots: int = 8) -> str:
-    """The book window (best quotes, depth, last price) and each learner's positions."""
-    m = env.market
-    g = env.grid
+def ansi(m: Market, learners: Mapping[str, str], depth: int, max_slots: int = 8) -> str:
+    """The book window (best quotes, ``depth`` levels, last price) and the positions of each
+    learner (``learners``: agent id -> owner id)."""
+    g = m.grid
     slots = list(m.view.open_slots())[:max_slots]
     lines = [f"t={m.now}s ({m.now / 3600:.2f} h)  open slots: {len(m.view.open_slots())}"]
     lines.append(f"{'slot':>5} {'phase':>10} {'bid':>8} {'ask':>8} {'bid kW':>8} {'ask kW':>8} "
                  f"{'last':>8} {'gate in':>8}")
-    lob = m.exchange.lob3d(slots, env.k)
+    lob = m.exchange.lob3d(slots, depth)
     for i, k in enumerate(slots):
         def p(x: float) -> str:
             return "-" if np.isnan(x) else f"{g.price(x):.1f}"
-        gate = (env.schedule.close_time(k) - m.now) / 60
+        gate = (m.schedule.close_time(k) - m.now) / 60
         phase = m.exchange.phase(k)
         lines.append(f"{k:>5} {str(phase):>10} {p(lob.best_bid[i]):>8} {p(lob.best_ask[i]):>8} "
                      f"{g.rate(lob.bid_depth[i].sum()):>8.1f} "
                      f"{g.rate(lob.ask_depth[i].sum()):>8.1f}"
                      f" {p(lob.last_price[i]):>8} {gate:>7.0f}m")
-    for a in env.possible_agents:
-        owner = env.owner_of[a]
+    for a, owner in learners.items():
         pos = " ".join(f"{g.rate(m.exchange.position(owner, k)):+.1f}" for k in slots)
         acct = m.accounts[owner]
         lines.append(f"{a} ({owner}): positions kW [{pos}]  surplus {acct.surplus:.3f}")
     return "\n".join(lines)
 
 
-def rgb(env: RexParallelEnv) -> NDArray[np.uint8]:
+def rgb(m: Market) -> NDArray[np.uint8]:
     """LOB-3D depth heatmap (slot x price) and recent trade prices, as an RGB array.
 
     Draws on a private figure and canvas: the process's matplotlib backend is left alone.
@@ -50,8 +52,7 @@ def rgb(env: RexParallelEnv) -> NDArray[np.uint8]:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    m = env.market
-    g = env.grid
+    g = m.grid
     slots = list(m.view.open_slots())
     fig = Figure(figsize=(8, 3.2), dpi=80)
     canvas = FigureCanvasAgg(fig)

@@ -3,9 +3,10 @@
 A plain ``gymnasium.Env`` for any single-agent library: the learner is one owner of the
 scenario (``learner=``, default: the scenario's first learner); every other participant,
 including the scenario's other learners, is driven by its hand-coded agent. Spaces, reward,
-observation and episode are those of :class:`~rex_env.envs.parallel.RexParallelEnv`, except
-that the end of a complete trading day is reported as ``terminated`` (every slot is settled:
-a terminal state in Gymnasium's sense); ``max_cycles`` still truncates.
+observation, infos and episode end are those of :class:`~rex_env.envs.parallel.RexParallelEnv`:
+the end of a complete trading day is ``terminated`` (every slot is settled: a terminal state),
+a cut by ``max_cycles`` is ``truncated``; infos are flat and numeric, with the nested detail in
+:meth:`ProsumerEnv.last_details`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..scenarios import Scenario
-from .config import EnvConfig
+from .config import EnvConfig, check_keywords
 from .parallel import RexParallelEnv
 
 
@@ -36,14 +37,11 @@ class ProsumerEnv(gym.Env):
     def __init__(self, scenario: str | Scenario = "community", learner: str | None = None,
                  render_mode: str | None = None, **overrides: Any) -> None:
         if "learners" in overrides:
-            raise TypeError("ProsumerEnv takes learner= (one owner id), not learners=")
-        from .config import EnvConfig as _C
-
-        allowed = sorted({f for f in _C.__dataclass_fields__} - {"learners", "scenario"})
-        unknown = sorted(set(overrides) - set(allowed))
-        if unknown:
-            raise TypeError(f"unknown argument(s) {unknown}; allowed: scenario, learner, "
-                            f"render_mode, {', '.join(allowed)}")
+            raise TypeError("ProsumerEnv.__init__() got an unexpected keyword argument "
+                            "'learners'; it takes learner= (one owner id)")
+        allowed = ["scenario", "learner", "render_mode", *sorted(
+            set(EnvConfig.__dataclass_fields__) - {"learners", "scenario"})]
+        check_keywords("ProsumerEnv.__init__", overrides, allowed)
         cfg_scenario = EnvConfig(scenario=scenario).build_scenario()
         if learner is None:
             if not cfg_scenario.learners:
@@ -70,9 +68,12 @@ class ProsumerEnv(gym.Env):
                                          dict[str, Any]]:
         obs, rew, term, trunc, info = self.par.step({self.agent: action})
         a = self.agent
-        if info[a]["day_settled"]:  # the day is over and settled: a terminal state (Gymnasium)
-            return obs[a], rew[a], True, False, info[a]
         return obs[a], rew[a], term[a], trunc[a], info[a]
+
+    def last_details(self) -> dict[str, Any]:
+        """The learner's nested detail of the last reset or step (``owner``,
+        ``reward_parts``, ``rejections``; see :meth:`RexParallelEnv.last_details`)."""
+        return self.par.last_details()[self.agent]
 
     def action_masks(self) -> NDArray[np.int8]:
         """Valid discrete actions (``action_mode="discrete"``), for MaskablePPO."""

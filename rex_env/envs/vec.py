@@ -3,7 +3,9 @@ K*M sub-environments of one policy.
 
 Sub-env ``i`` is learner ``i % K`` of copy ``i // K``. All learners of a copy act in the same
 step; when a copy's trading day ends, each of its sub-envs reports ``done`` with its
-``terminal_observation`` and the copy resets itself (auto-reset, as SB3 expects). Copy ``m``
+``terminal_observation`` and the copy resets itself (auto-reset, as SB3 expects);
+``TimeLimit.truncated`` is set only for a ``max_cycles`` cut (a settled day is a true end,
+so PPO does not bootstrap beyond it). Copy ``m``
 is seeded with ``seed + m`` (``VecEnv.seed``), so runs are reproducible; an unseeded reset
 continues each copy's random stream. This replaces SuperSuit, whose vectorisation breaks on
 seeding and masking.
@@ -47,6 +49,9 @@ class SharedVecEnv(VecEnv):
         self.m = len(self.envs)
         obs_space = first.observation_space(self.agents[0])
         act_space = first.action_space(self.agents[0])
+        if first.config.action_mask_in_obs:
+            raise ValueError("SharedVecEnv needs the Box observation: drop action_mask_in_obs "
+                             "(MaskablePPO reads the masks through action_masks())")
         self.render_mode = None
         super().__init__(self.m * self.k, obs_space, act_space)
         self._copy_seeds: list[int | None] = [None] * self.m
@@ -106,9 +111,8 @@ class SharedVecEnv(VecEnv):
                 if d:
                     done = True
                     info["terminal_observation"] = obs[a]
-                    # a complete day is settled to the last slot: a true end, no bootstrapping
-                    info["TimeLimit.truncated"] = (trunc[a] and not term[a]
-                                                   and not info.get("day_settled", False))
+                    # a settled day is terminated (no bootstrapping); max_cycles truncates
+                    info["TimeLimit.truncated"] = bool(trunc[a] and not term[a])
                 infos[i] = info
             if done:
                 obs, reset_infos = env.reset()

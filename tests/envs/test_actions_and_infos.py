@@ -14,12 +14,12 @@ import pytest
 from gymnasium import spaces
 
 import rex_env
+from rex_env.envs.parallel import INFO_KEYS
 from rex_env.exchange import Reason, Side
 from rex_env.sim.agent_api import cancel, submit
 
 from .helpers import ActionStream, assert_same, make_par, step_record
 
-INFO_KEYS = {"owner", "reward_parts", "fills", "filled_kw", "rejections", "clipped"}
 PART_KEYS = {"trade_cash", "imbalance_cash", "consumption_value", "production_cost",
              "unserved_cost", "terminal_value"}
 REASONS = {r.value for r in Reason}
@@ -174,7 +174,7 @@ def test_masked_out_actions_never_place_orders_in_closed_slots() -> None:
         mine = [ins for owner, ins in sent[before:] if owner in learners]
         if len(closed_actions):
             assert mine == [], f"masked actions sent {mine}"
-            assert all(i["rejections"] == {} for i in infos.values())
+            assert all(i["rejected"] == 0 and i["masked"] == 1 for i in infos.values())
         for ins in mine:
             assert ins.op != "submit" or ins.slot in open_slots
     assert tried > 0
@@ -187,8 +187,9 @@ def test_masked_random_play_is_never_rejected() -> None:
     while env.agents:
         infos = env.step(acts(env))[4]
         for a, info in infos.items():
-            assert info["rejections"] == {}, (a, info["rejections"])
-            assert info["clipped"] == 0
+            assert info["rejected"] == 0, (a, env.last_details()[a]["rejections"])
+            assert env.last_details()[a]["rejections"] == {}
+            assert info["clipped"] == 0 and info["masked"] == 0
 
 
 def test_action_masks_needs_discrete_mode() -> None:
@@ -199,29 +200,32 @@ def test_action_masks_needs_discrete_mode() -> None:
 
 # -- infos ------------------------------------------------------------------------------------
 def _check_info(env: Any, agent: str, info: dict[str, Any]) -> None:
-    """The values of the keys present (the key set itself: ``test_infos_have_the_spec_keys``)."""
-    assert info["owner"] == env.owner_of[agent]
-    parts = info["reward_parts"]
+    """The values of the keys present (the key set itself: ``test_infos_have_the_spec_keys``)
+    and the nested detail of :meth:`last_details`."""
+    detail = env.last_details()[agent]
+    assert detail["owner"] == env.owner_of[agent]
+    parts = detail["reward_parts"]
     assert set(parts) == PART_KEYS
     assert all(isinstance(v, float) and math.isfinite(v) for v in parts.values())
     assert isinstance(info["fills"], int) and info["fills"] >= 0
     if "filled_kw" in info:
         assert isinstance(info["filled_kw"], float) and math.isfinite(info["filled_kw"])
-    rej = info["rejections"]
+    rej = detail["rejections"]
     assert isinstance(rej, dict)
     for reason, count in rej.items():
         assert reason in REASONS and isinstance(count, int) and count > 0
+    assert info["rejected"] == sum(rej.values())
     assert isinstance(info["clipped"], int) and info["clipped"] >= 0
 
 
 def test_infos_have_the_spec_keys() -> None:
-    """The docstring: ``infos[a]`` holds reward_parts, fills, filled_kw, rejections, clipped
-    and owner."""
-    env = _toy()
+    """The docstring: ``infos[a]`` holds exactly :data:`INFO_KEYS`, at reset and at a step."""
+    env = rex_env.parallel_env("toy")
+    infos = env.reset(seed=0)[1]
+    assert all(list(i) == list(INFO_KEYS) for i in infos.values()), infos
     infos = env.step(_zeros(env))[4]
     for a, info in infos.items():
-        missing = INFO_KEYS - set(info)
-        assert not missing, f"infos[{a}] lacks {sorted(missing)} (has {sorted(info)})"
+        assert list(info) == list(INFO_KEYS), f"infos[{a}] has {sorted(info)}"
 
 
 @pytest.mark.parametrize("mode", ["box", "discrete"])
@@ -267,11 +271,15 @@ def test_rejections_report_reasons_of_this_step() -> None:
 
     env._decode = decode
     infos = env.step(_zeros(env))[4]
-    assert infos["prosumer_0"]["rejections"] == {"unknown_order": 2, "slot_closed": 1}
-    assert infos["prosumer_1"]["rejections"] == {}
+    details = env.last_details()
+    assert details["prosumer_0"]["rejections"] == {"unknown_order": 2, "slot_closed": 1}
+    assert infos["prosumer_0"]["rejected"] == 3
+    assert details["prosumer_1"]["rejections"] == {}
+    assert infos["prosumer_1"]["rejected"] == 0
     del env._decode
     infos = env.step(_zeros(env))[4]
-    assert infos["prosumer_0"]["rejections"] == {}
+    assert env.last_details()["prosumer_0"]["rejections"] == {}
+    assert infos["prosumer_0"]["rejected"] == 0
 
 
 @pytest.mark.parametrize("settlement", ["single", "dual", "curtail"])
@@ -282,9 +290,9 @@ def test_reward_parts_add_up_to_the_reward(settlement: str) -> None:
     acts = ActionStream(0, spread=1.5)
     worst = 0.0
     while env.agents:
-        _, rewards, _, _, infos = env.step(acts(env))
+        rewards = env.step(acts(env))[1]
         for a, r in rewards.items():
-            parts = infos[a]["reward_parts"]
+            parts = env.last_details()[a]["reward_parts"]
             total = sum(parts.values()) / env._reward_scale[a]
             worst = max(worst, abs(total - r))
     assert worst < 1e-9, f"reward parts miss {worst:.6g} reward units somewhere"
@@ -323,7 +331,7 @@ def test_reward_scale_divides_the_reward() -> None:
 
 # -- episode end -----------------------------------------------------------------------------
 @pytest.mark.parametrize("mode", ["box", "discrete"])
-def test_all_agents_truncate_together_at_the_horizon(mode: str) -> None:
+def test_all_agents_terminate_together_when_the_day_is_settled(mode: str) -> None:
     env = rex_env.parallel_env("toy", action_mode=mode)
     env.reset(seed=5)
     acts = ActionStream(5)
@@ -334,9 +342,10 @@ def test_all_agents_truncate_together_at_the_horizon(mode: str) -> None:
         steps += 1
         for d in (obs, rewards, terms, truncs, infos):
             assert list(d) == live
-        assert not any(terms.values()), "no agent terminates early"
-        assert len(set(truncs.values())) == 1, f"agents truncated apart: {truncs}"
-    assert all(truncs.values())
+        assert not any(truncs.values()), "a whole day is never a truncation"
+        assert len(set(terms.values())) == 1, f"agents terminated apart: {terms}"
+        assert all(terms.values()) == (not env.agents), "only the last step terminates"
+    assert all(terms.values())
     assert steps == env.n_steps
     assert env.agents == []
     # the market ran to the end: every slot's reservations are settled inside the episode
@@ -356,9 +365,11 @@ def test_max_cycles_is_honoured(preset: str, max_cycles: int) -> None:
         env.reset(seed=episode)
         steps = 0
         while env.agents:
-            truncs = env.step({a: env.action_space(a).sample() for a in env.agents})[3]
+            terms, truncs = env.step({a: env.action_space(a).sample() for a in env.agents})[2:4]
             steps += 1
-            assert all(truncs.values()) == (steps == expected)
+            # a cut before the end of the day truncates; the settled day terminates
+            assert all(truncs.values()) == (steps == expected and max_cycles < env.n_steps)
+            assert all(terms.values()) == (steps == env.n_steps)
         assert steps == expected
 
 
@@ -374,14 +385,13 @@ def test_max_cycles_attribute_set_after_construction_is_honoured() -> None:
     assert steps == 3
 
 
-def test_missing_actions_default_to_holding_the_forecast() -> None:
-    """An absent action is the neutral action (box: all zeros; discrete: 0)."""
-    for mode, neutral in [("box", None), ("discrete", 0)]:
-        env = _toy(action_mode=mode)
-        twin = copy.deepcopy(env)
-        rec = step_record(env, {})
-        acts = _zeros(twin) if neutral is None else dict.fromkeys(twin.agents, neutral)
-        assert_same(rec, step_record(twin, acts))
+@pytest.mark.parametrize("mode", ["box", "offset", "discrete"])
+def test_a_missing_action_is_the_same_as_none_a_hold(mode: str) -> None:
+    """An absent action and ``None`` are the same hold (no new orders), in every mode."""
+    env = _toy(action_mode=mode)
+    twin = copy.deepcopy(env)
+    for _ in range(4):
+        assert_same(step_record(env, {}), step_record(twin, dict.fromkeys(twin.agents)))
 
 
 def test_make_take_pricing_follows_the_prototypes_path_and_takes_at_the_last_decision() -> None:

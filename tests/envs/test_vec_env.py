@@ -15,7 +15,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.vec_env import VecEnv
 
 import rex_env
-from rex_env.envs.parallel import RexParallelEnv
+from rex_env.envs.parallel import INFO_KEYS, RexParallelEnv
 from rex_env.envs.vec import SharedVecEnv
 
 from .helpers import WARNING_FILTERS, assert_same, differs
@@ -64,7 +64,7 @@ def test_num_envs_and_shapes(m: int, preset: str) -> None:
     assert rewards.shape == (k * m,) and rewards.dtype == np.float32
     assert dones.shape == (k * m,) and dones.dtype == bool and not dones.any()
     assert isinstance(infos, list) and len(infos) == k * m
-    assert all("reward_parts" in i for i in infos)
+    assert all(set(i) == set(INFO_KEYS) for i in infos)
     assert all(v.observation_space.contains(o) for o in obs)
 
 
@@ -94,7 +94,7 @@ def test_sub_env_i_is_learner_i_mod_k_of_copy_i_div_k() -> None:
         np.testing.assert_array_equal(
             rewards, expected([o[1] for o in outs]).astype(np.float32))
         for i, info in enumerate(infos):
-            assert info["owner"] == refs[i // k].owner_of[agents[i % k]]
+            assert info == outs[i // k][4][agents[i % k]]
 
 
 @pytest.mark.parametrize("mode", ["box", "discrete"])
@@ -136,7 +136,7 @@ def test_auto_reset_with_terminal_observation() -> None:
     progress = v.envs[0].feature_names().index("progress")
     assert np.all(obs[:, progress] == 0.0), "after auto-reset: a new day"
     assert all(e.agents == e.possible_agents for e in v.envs)
-    assert all(isinstance(r, dict) and "owner" in r for r in v.reset_infos)
+    assert all(isinstance(r, dict) and set(r) == set(INFO_KEYS) for r in v.reset_infos)
     obs, *_ = v.step(_actions(v, rng))  # and the next episode runs
     assert obs.shape[0] == v.num_envs
 

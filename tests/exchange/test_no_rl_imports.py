@@ -10,8 +10,13 @@ import pytest
 
 RL_PACKAGES = ("gymnasium", "pettingzoo", "torch", "stable_baselines3")
 
+# ``rex_env/__init__.py`` registers the envs with Gymnasium and PettingZoo (issue 14), so the
+# probe stands in an empty ``rex_env`` package: what loads is the exchange's own import closure.
 PROBE = """
-import json, sys
+import importlib.util, json, sys, types
+pkg = types.ModuleType("rex_env")
+pkg.__path__ = list(importlib.util.find_spec("rex_env").submodule_search_locations)
+sys.modules["rex_env"] = pkg
 import rex_env.exchange
 print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
 """
@@ -19,7 +24,8 @@ print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
 
 @pytest.fixture(scope="module")
 def loaded() -> set[str]:
-    """Top-level modules loaded by ``import rex_env.exchange`` in a fresh interpreter."""
+    """Top-level modules loaded by ``import rex_env.exchange`` in a fresh interpreter, without
+    the package's own ``__init__`` (which registers the envs)."""
     out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
                          check=True, timeout=120)
     return set(json.loads(out.stdout))
