@@ -228,7 +228,7 @@ def storage_episode(dump: bool, seed: int = 0) -> tuple[float, dict[str, float],
             action[0::2] = -min(1.0, rate / env._capacity[agent])
         _, rew, _, _, info = env.step({agent: action})
         total += rew[agent] * env._reward_scale[agent]
-        for k, v in info[agent]["reward_parts"].items():
+        for k, v in env.last_details()[agent]["reward_parts"].items():
             parts[k] = parts.get(k, 0.0) + v
     return total, parts, m.accounts[owner].surplus
 
