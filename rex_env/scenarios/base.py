@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..exchange import Grid
+from ..physics.wholesale import WholesaleModel
 from ..sim.prosumer import ProsumerSpec
 from ..sim.schedule import SlotSchedule
 from ..sim.settlement import SettlementConfig
@@ -58,6 +59,12 @@ class Scenario:
         description: one line for listings.
         learners: the owners an RL policy trades for in the environment (each keeps its
             hand-coded ``agent`` for simulations and as its baseline).
+        wholesale: the per-episode wholesale curve the grid quotes around
+            (:class:`~rex_env.physics.wholesale.WholesaleModel`); ``None``: flat tariffs (the
+            grid bids ``tariff.feed_in`` and asks ``tariff.retail`` in every slot).
+        forecast_update_s: seconds between forecast revisions, a divisor of the slot length
+            (``None``: once per slot, at slot boundaries; shorter: revisions arrive
+            continuously, each prosumer's at its own random phase).
     """
 
     name: str
@@ -70,6 +77,8 @@ class Scenario:
     depth_levels: int = 5
     description: str = ""
     learners: tuple[str, ...] = ()
+    wholesale: WholesaleModel | None = None
+    forecast_update_s: int | None = None
 
     def __post_init__(self) -> None:
         if not self.prosumers:
@@ -96,6 +105,14 @@ class Scenario:
                              f"owners: {owners}")
         if len(set(self.learners)) != len(self.learners):
             raise ValueError(f"scenario {self.name!r}: learners must be unique")
+        if self.wholesale is not None and not isinstance(self.wholesale, WholesaleModel):
+            raise ValueError(f"wholesale must be a WholesaleModel or None, got "
+                             f"{type(self.wholesale).__name__}")
+        u = self.forecast_update_s
+        if u is not None and (not isinstance(u, int) or isinstance(u, bool) or u < 60
+                              or self.schedule.slot_len % u):
+            raise ValueError(f"forecast_update_s must be an int >= 60 that divides the slot "
+                             f"length {self.schedule.slot_len}, got {u!r}")
         ticks = self.grid.price_ticks(ref)
         if not (self.grid.min_ticks <= ticks <= self.grid.max_ticks):
             raise ValueError(f"reference_price {ref} lies outside the grid's price bounds")

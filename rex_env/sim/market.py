@@ -30,6 +30,7 @@ import numpy as np
 from ..exchange import Exchange, Reason, Report, Trade
 from ..exchange.orders import rejected
 from .agent_api import Agent, Instruction, MarketView, OwnerView
+from .curve import PublicCurve
 from .kernel import Kernel, Prio
 from .metrics import MarketMetrics
 from .prosumer import Prosumer, Realized
@@ -134,9 +135,11 @@ class Market:
         # of the population elsewhere)
         children = rng.spawn(len(sc.prosumers) + len(self.agents) + 1)
         self.prosumers: dict[str, Prosumer] = {
-            spec.owner: Prosumer(spec, self.schedule, children[i])
+            spec.owner: Prosumer(spec, self.schedule, children[i], sc.forecast_update_s)
             for i, spec in enumerate(sc.prosumers)
         }
+        self.curve = self._public_curve(children[-1])
+        self.view.curve = self.curve
         for o in owners:
             self.owner_views[o] = OwnerView(o, self.exchange, self.prosumers.get(o), [])
         self.ledger = Ledger(self.grid, sc.settlement)
@@ -147,6 +150,30 @@ class Market:
         for j, (_, agent) in enumerate(sorted(self.agents.items())):
             agent.reset(children[len(sc.prosumers) + j])
         self._schedule_episode()
+
+    def _public_curve(self, rng: np.random.Generator) -> PublicCurve:
+        """The episode's public wholesale curve and grid quotes (flat without a model).
+
+        The curve's solar dip follows the day's clearness, read from the community's PV: its
+        realised energy over its clear-sky energy (a day-level figure a day-ahead forecast
+        has); without PV it is drawn.
+        """
+        sc, s = self.scenario, self.schedule
+        model = sc.wholesale
+        if model is None:
+            return PublicCurve.constant(s.first_slot, s.n_slots, sc.reference_price,
+                                        sc.tariff.feed_in, sc.tariff.retail, self.grid)
+        got = clear = 0.0
+        for spec in sc.prosumers:
+            p = self.prosumers[spec.owner]
+            if spec.pv is not None and p.pv_truth is not None:
+                got += float(p.pv_truth.sum())
+                clear += float(spec.pv.clear_sky_kw(s.day_of_year, s.n_slots,
+                                                    s.slot_len).sum())
+        pv_index = min(1.0, got / clear) if clear > 0 else None
+        prices = model.sample(rng, s.day_of_year, s.n_slots, s.slot_len, pv_index)
+        return PublicCurve(s.first_slot, prices, model.bid(prices), model.ask(prices),
+                           self.grid)
 
     def _schedule_episode(self) -> None:
         s, k = self.schedule, self.kernel
@@ -250,7 +277,8 @@ class Market:
 
     def _on_uncross(self, t: int, slot: int) -> None:
         if self.schedule.call_len > 0:
-            ref = self.scenario.reference_ticks
+            c = self.curve  # the auction's reference: the slot's public wholesale price
+            ref = self.scenario.reference_ticks if c.flat else round(c.price_ticks(slot))
             rep = self.exchange.uncross(slot, t, ref)
             if rep.trades:
                 self._on_trades(rep.trades)
@@ -276,7 +304,8 @@ class Market:
                           high, low, self.scenario.settlement)
         self.ledger.add(res)
         hours = g.slot_len / 3600
-        value_per_mwh = self.scenario.tariff.retail
+        # consumption is worth what the grid would have charged for it (its retail ask)
+        value_per_mwh = float(self.curve.asks[slot - self.curve.first_slot])
         recs = res.owners
         self.settlements[slot] = recs
         for owner, rec in recs.items():

@@ -78,7 +78,8 @@ def test_a_base_preset_with_changes() -> None:
 
 def test_preset_names_still_work_and_unknown_names_list_them() -> None:
     assert make_scenario("toy").name == "toy"
-    with pytest.raises(ValueError, match="presets: bandit, community, town, toy, or the path"):
+    with pytest.raises(ValueError, match="presets: bandit, community, community_flat, town, "
+                                         "toy, or the path"):
         make_scenario("villag")
 
 
@@ -106,7 +107,8 @@ def _prosumer(**p: object) -> dict:  # type: ignore[type-arg]
     (_with(tariff={"retail": -1}), r"tariff: Tariff.retail must be"),
     (_with(reference_price="cheap"), r"reference_price: must be a number"),
     (_with(depth_levels=0), r"depth_levels must be an int in 1..50"),
-    (_with(base="village"), r"base: must be a preset, one of bandit, community, town, toy"),
+    (_with(base="village"),
+     r"base: must be a preset, one of bandit, community, community_flat, town, toy"),
     (_with(learners=["nobody"]), r"learners \['nobody'\] are not owners"),
     (_prosumer(agent="zic"), r"prosumers\[0\].owner: must be a non-empty string"),
     (_prosumer(owner="a", agent="wizard"), r"prosumers\[0\].agent: must be one of intermittent"),
