@@ -26,9 +26,13 @@ forecasting. Its rules:
 4. **No-loss limits: never pay more than the imbalance would cost.** Staying in imbalance is
    the alternative to trading, so it never buys above (sells below) what the imbalance is
    expected to settle at, read from the settlement rule (SPEC §9) and the slot's public VWAP
-   ``v`` (the scenario's reference price before the first trade): ``single``: ``v (1 ±
-   cushion)`` (the scarcity adder moves the price with the system imbalance, which it cannot
-   see; the cushion is its risk margin); ``dual``: ``v (1 + premium) + fee`` and ``v / (1 +
+   ``v`` (the slot's wholesale price, or with flat tariffs the reference price, before the
+   first trade): ``single`` with flat tariffs: ``v (1 ± cushion)`` (the scarcity adder moves
+   the price with the system imbalance, which it cannot see; the cushion is its risk margin);
+   ``single`` against a wholesale-indexed grid: the grid's quotes below (where prices swing
+   between the grid's bid and ask within a slot, a band around the VWAP left a 60 kW wind
+   farm in 160 kWh/day of imbalance and a negative surplus under the scarcity adder; with the
+   grid's quotes as limits: 30-40 kWh/day and a positive surplus); ``dual``: ``v (1 + premium) + fee`` and ``v / (1 +
    premium) - fee`` (the penalty prices, with ``v`` standing for the slot's high and low);
    ``curtail``: unserved load loses its value, spilled output earns nothing, so only the
    absolute limits apply. Always within ``[min_sell, max_buy]``: by default the grid's
@@ -186,7 +190,9 @@ class IntermittentProsumer(SlotTrader):
     def limit(self, market: MarketView, slot: int, side: Side) -> int:
         """Rule 4: the highest price it pays (BUY) or lowest it accepts (SELL), in ticks."""
         min_sell, max_buy = self.bounds(market, slot)
-        if self.settlement == "curtail":
+        curve = market.curve
+        if self.settlement == "curtail" or (
+                self.settlement == "single" and curve is not None and not curve.flat):
             return max_buy if side is Side.BUY else min_sell
         v = market.vwap(slot)
         curve = market.curve

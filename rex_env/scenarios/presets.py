@@ -93,8 +93,8 @@ fall below it (a feed-in limit, as at a congested low-voltage feeder). Imports a
 def community() -> Scenario:
     """The default: a community trading one spring day against a wholesale-indexed grid.
 
-    24 households (8 with PV, 3 of those with a home battery; 12 of the others charge an EV
-    or run a heat pump in the evening, 2.5 kW at 19:00), a 60 kW wind turbine, a 30 kW biogas
+    24 households (8 with PV, 3 of those with a home battery; the 16 others charge an EV or
+    run a heat pump in the evening, 3 kW at 19:00), a 60 kW wind turbine, a 30 kW biogas
     plant (marginal cost 70-100 /MWh), a 200 kWh community battery run by a storage dealer,
     4 ZI-C noise traders anchored to the public curve, and the grid connection quoting around
     the day's wholesale curve (:data:`COMMUNITY_WHOLESALE`) with a 40 kW export limit
@@ -105,7 +105,7 @@ def community() -> Scenario:
     adder scaled to the community (:data:`COMMUNITY_ADDER`); day 100.
     """
     prosumers = [
-        *_households(24, n_pv=8, n_battery=3, evening=(8, 20, 2.5)),
+        *_households(24, n_pv=8, n_battery=3, evening=(8, 24, 3.0)),
         ProsumerSpec("wind", "intermittent", wind=WindFarm(rated_kw=60.0)),
         ProsumerSpec("plant", "plant", plant=ProvisionPlant(capacity_kw=30.0, min_stable_kw=0.0,
                                                             cost_a=70.0, cost_b=1.0,
@@ -117,7 +117,7 @@ def community() -> Scenario:
     ]
     return Scenario("community", tuple(prosumers), schedule=SlotSchedule(day_of_year=100),
                     settlement=SettlementConfig(mode="single", scarcity_adder=COMMUNITY_ADDER),
-                    description="24 households (12 with evening EV/heat-pump load), wind, "
+                    description="24 households (16 with evening EV/heat-pump load), wind, "
                                 "biogas plant, battery, 4 noise traders, wholesale-indexed grid",
                     learners=tuple(f"house{i:02d}" for i in range(8)),
                     wholesale=COMMUNITY_WHOLESALE, forecast_update_s=300)

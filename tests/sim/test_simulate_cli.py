@@ -16,7 +16,8 @@ from rex_env.simulate import main
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = ("slots.csv", "owners.csv", "settlements.csv", "trades.csv")
-PLOTS = ("depth_heatmap.png", "price_vs_gate.png", "positions.png", "imbalance.png")
+PLOTS = ("depth_heatmap.png", "price_vs_gate.png", "positions.png", "imbalance.png",
+         "stylized.png")
 
 
 def simulate(*args: str) -> subprocess.CompletedProcess[str]:
@@ -47,12 +48,15 @@ def toy_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Comple
 def test_toy_run_exits_zero_and_writes_every_file(toy_run: tuple) -> None:  # type: ignore
     proc, out = toy_run
     assert proc.returncode == 0, proc.stderr
-    for name in (*TABLES, "summary.json", *PLOTS):
+    for name in (*TABLES, "summary.json", "stylized.json", *PLOTS):
         assert (out / name).is_file(), name
         assert (out / name).stat().st_size > 0, name
     for name in PLOTS:
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
     assert "Scenario toy: 2 day(s)" in proc.stdout  # the summary table
+    facts = strict_json(out / "stylized.json")
+    assert facts["scenario"] == "toy" and facts["days"] == 2
+    assert len(facts["daily_vwap_range"]["per_day"]) == 2
 
 
 def test_toy_run_tables_are_consistent(toy_run: tuple) -> None:  # type: ignore
