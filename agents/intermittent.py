@@ -32,8 +32,9 @@ forecasting. Its rules:
    ``single`` against a wholesale-indexed grid: the grid's quotes below (where prices swing
    between the grid's bid and ask within a slot, a band around the VWAP left a 60 kW wind
    farm in 160 kWh/day of imbalance and a negative surplus under the scarcity adder; with the
-   grid's quotes as limits: 30-40 kWh/day and a positive surplus); ``dual``: ``v (1 + premium) + fee`` and ``v / (1 +
-   premium) - fee`` (the penalty prices, with ``v`` standing for the slot's high and low);
+   grid's quotes as limits: 30-40 kWh/day and a positive surplus); ``dual``: ``v (1 +
+   premium) + fee`` and ``v / (1 + premium) - fee`` (the penalty prices, with ``v`` standing
+   for the slot's high and low);
    ``curtail``: unserved load loses its value, spilled output earns nothing, so only the
    absolute limits apply. Always within ``[min_sell, max_buy]``: by default the grid's
    retail ask of the slot (``market.curve``: it never buys for more than the grid charges)

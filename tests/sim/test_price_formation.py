@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from rex_env.scenarios import make_scenario
-from rex_env.simulate import run_days
 from rex_env.sim.stylized import stylized_facts
+from rex_env.simulate import run_days
 
 pytestmark = pytest.mark.slow
 
