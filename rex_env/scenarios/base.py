@@ -62,9 +62,10 @@ class Scenario:
         wholesale: the per-episode wholesale curve the grid quotes around
             (:class:`~rex_env.physics.wholesale.WholesaleModel`); ``None``: flat tariffs (the
             grid bids ``tariff.feed_in`` and asks ``tariff.retail`` in every slot).
-        forecast_update_s: seconds between forecast revisions, a divisor of the slot length
-            (``None``: once per slot, at slot boundaries; shorter: revisions arrive
-            continuously, each prosumer's at its own random phase).
+        forecast_update_s: seconds between forecast revisions, a divisor of the slot length,
+            each prosumer's at its own random phase, so revisions arrive all the time rather
+            than at slot boundaries (``None``: once per slot, at slot boundaries, the first
+            version's schedule).
     """
 
     name: str

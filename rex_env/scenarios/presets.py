@@ -98,10 +98,12 @@ def community() -> Scenario:
     plant (marginal cost 70-100 /MWh), a 200 kWh community battery run by a storage dealer,
     4 ZI-C noise traders anchored to the public curve, and the grid connection quoting around
     the day's wholesale curve (:data:`COMMUNITY_WHOLESALE`) with a 40 kW export limit
-    (:data:`COMMUNITY_GRID_EXPORT_KW`). Forecast revisions arrive every 5 minutes at each
-    prosumer's own phase. The community exports at midday and is short in the evening peak
-    (and on calm nights), so local prices move between the grid's quotes and the plant and
-    the storage dealer face real scarcity. Single-price imbalance settlement with a scarcity
+    (:data:`COMMUNITY_GRID_EXPORT_KW`). Forecast revisions arrive once per slot at each
+    prosumer's own random phase, so revisions reach the market all the time (every 5 min
+    at each prosumer costs 10 % more CPU per env step for the same stylized facts). The
+    community exports at midday and is short in the evening peak (and on calm nights), so
+    local prices move between the grid's quotes and the plant and the storage dealer face
+    real scarcity. Single-price imbalance settlement with a scarcity
     adder scaled to the community (:data:`COMMUNITY_ADDER`); day 100.
     """
     prosumers = [
@@ -120,7 +122,7 @@ def community() -> Scenario:
                     description="24 households (16 with evening EV/heat-pump load), wind, "
                                 "biogas plant, battery, 4 noise traders, wholesale-indexed grid",
                     learners=tuple(f"house{i:02d}" for i in range(8)),
-                    wholesale=COMMUNITY_WHOLESALE, forecast_update_s=300)
+                    wholesale=COMMUNITY_WHOLESALE, forecast_update_s=900)
 
 
 def community_flat() -> Scenario:

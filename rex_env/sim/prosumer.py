@@ -95,9 +95,9 @@ class Prosumer:
 
     def __init__(self, spec: ProsumerSpec, schedule: SlotSchedule,
                  rng: np.random.Generator, update_s: int | None = None) -> None:
-        """``update_s``: seconds between forecast revisions (default: the slot length, at slot
-        boundaries); a shorter one divides the slot length, and the revisions then arrive at
-        a random phase of their own (drawn per prosumer), not at slot boundaries."""
+        """``update_s``: seconds between forecast revisions, a divisor of the slot length; the
+        revisions then arrive at a random phase of their own (drawn per prosumer), not at slot
+        boundaries. ``None`` (the default): once per slot, at slot boundaries."""
         self.spec = spec
         self.schedule = schedule
         n, L, doy = schedule.n_slots, schedule.slot_len, schedule.day_of_year
@@ -112,9 +112,9 @@ class Prosumer:
         cons = np.zeros(n)
         paths: list[tuple[ForecastPath, float]] = []  # (path, sign)
         r_w, r_pv, r_load, r_fc, r_phase = rng.spawn(5)
-        # phase: revisions of slot k arrive at T_k - phase - j U (0 when U is the slot length,
-        # the first version's schedule; r_phase is then not drawn from)
-        self._phase = 0 if U == L else int(r_phase.integers(U))
+        # phase: revisions of slot k arrive at T_k - phase - j U (0 without update_s, the first
+        # version's schedule; r_phase is then not drawn from)
+        self._phase = 0 if update_s is None else int(r_phase.integers(U))
         self.pv_truth: NDArray[np.float64] | None = None
         """The PV output alone (kW per slot), for the day's clearness of the price curve."""
         f_w, f_pv, f_load = r_fc.spawn(3)
