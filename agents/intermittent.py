@@ -228,7 +228,7 @@ class IntermittentProsumer(SlotTrader):
             price = self.make_take_price(market, slot, side, 0.0, own=own, weight=min(u, 1.0))
         else:  # beyond the touch, toward the no-loss limit as the gate nears
             touch = self.make_take_price(market, slot, side, 0.0, own=own, weight=1.0)
-            price = touch + (u - 1.0) * (lim - touch)
-            price = int(price // 1) if side is Side.BUY else int(-(-price // 1))
+            beyond = touch + (u - 1.0) * (lim - touch)
+            price = int(beyond // 1) if side is Side.BUY else int(-(-beyond // 1))
         price = min(price, lim) if side is Side.BUY else max(price, lim)
         return self.steer(market, slot, gap, price)

@@ -75,7 +75,7 @@ class PublicCurve:
 
     def price_ticks(self, slot: int) -> float:
         """The wholesale price of ``slot`` in (fractional) ticks."""
-        return self._price_ticks[self._i(slot)]  # type: ignore[no-any-return]
+        return self._price_ticks[self._i(slot)]
 
     def bid_ticks(self, slot: int) -> int:
         """The grid's feed-in bid in ``slot``, ticks (rounded down onto the tick grid)."""

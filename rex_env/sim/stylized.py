@@ -197,10 +197,10 @@ def stylized_facts(markets: Sequence[Market],
         sums = np.zeros(len(se) - 1)
         counts = np.zeros(len(se) - 1)
         for q in quotes:
-            for t, slot, b, a in q:
-                k = int(np.searchsorted(se, t - s.open_time(slot), side="right")) - 1
+            for when, slot, bid, ask in q:
+                k = int(np.searchsorted(se, float(when - s.open_time(slot)), side="right")) - 1
                 if 0 <= k < len(sums):
-                    sums[k] += (a - b) * tick
+                    sums[k] += (ask - bid) * tick
                     counts[k] += 1
         spread = {name: (float(x / c) if c else float("nan"))
                   for name, x, c in zip(_bins(SINCE_OPEN_EDGES_H), sums, counts, strict=True)}
