@@ -8,14 +8,14 @@ Examples::
         --shouts 500 --seed 1 --json OUT.json
 
 Writes, for market scenarios: ``slots.csv`` (per slot and day: trades, VWAP, spread, depth,
-volatility, system imbalance), ``owners.csv`` (per owner: surplus, benefit versus the flat
-tariff, imbalance), ``settlements.csv`` (per owner and slot: position, actual, imbalance, cash),
-``trades.csv``, ``summary.json``, ``stylized.json`` (the stylized facts of
-:mod:`rex_env.sim.stylized`: price range and profile against the wholesale curve, volume and
-volatility by time to gate, ...), and the plots ``stylized.png`` (those facts),
-``depth_heatmap.png`` (LOB-3D depth, slot x price, at chosen moments), ``price_vs_gate.png``
-(trade prices against time to gate closure), ``positions.png`` (reserved versus actual) and
-``imbalance.png``.
+volatility, system imbalance, the public wholesale price and the grid's bid and ask),
+``owners.csv`` (per owner: surplus, benefit versus the flat tariff, imbalance),
+``settlements.csv`` (per owner and slot: position, actual, imbalance, cash), ``trades.csv``,
+``summary.json``, ``stylized.json`` (the stylized facts of :mod:`rex_env.sim.stylized`: price
+range and profile against the wholesale curve, volume and volatility by time to gate, ...), and
+the plots ``stylized.png`` (those facts), ``depth_heatmap.png`` (LOB-3D depth, slot x price, at
+chosen moments), ``price_vs_gate.png`` (trade prices against time to gate closure),
+``positions.png`` (reserved versus actual) and ``imbalance.png``.
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def write_outputs(records: list[DayRecord], out: Path, plots: bool = True,
         ws, wo, we, wt = (csv.writer(f) for f in (fs, fo, fe, ft))
         ws.writerow(["day", "slot", "n_trades", "volume_kw", "vwap", "high", "low", "volatility",
                      "mean_spread", "mean_bid_depth_kw", "mean_ask_depth_kw",
-                     "system_imbalance_kwh"])
+                     "system_imbalance_kwh", "wholesale", "grid_bid", "grid_ask"])
         wo.writerow(["day", "owner", "agent", "surplus", "benefit_vs_tariff", "trade_cash",
                      "imbalance_cash", "imbalance_kwh", "unserved_kwh", "fills", "rejections"])
         we.writerow(["day", "slot", "owner", "position_kw", "actual_kw", "imbalance_kwh",
@@ -161,7 +161,9 @@ def write_outputs(records: list[DayRecord], out: Path, plots: bool = True,
                 ws.writerow([rec.day, slot, st.n_trades, _f(st.volume), _f(st.vwap),
                              _f(st.high), _f(st.low), _f(st.volatility), _f(st.mean_spread),
                              _f(st.mean_bid_depth), _f(st.mean_ask_depth),
-                             _f(sys_imb.get(slot, 0.0))])
+                             _f(sys_imb.get(slot, 0.0)), _f(m.curve.price(slot)),
+                             g.format_price(m.curve.bid_ticks(slot)),
+                             g.format_price(m.curve.ask_ticks(slot))])
             for p in sc.prosumers:
                 a = m.accounts[p.owner]
                 ost = m.metrics.owner(p.owner)

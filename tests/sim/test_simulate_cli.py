@@ -74,6 +74,12 @@ def test_toy_run_tables_are_consistent(toy_run: tuple) -> None:  # type: ignore
         assert n == summary["per_day"][day]["trades"] > 0
     slots = rows(out / "slots.csv")
     assert len(slots) == 2 * n_slots
+    # the first version's columns first, in order (users' scripts read them); new ones after
+    assert list(slots[0])[:12] == ["day", "slot", "n_trades", "volume_kw", "vwap", "high",
+                                   "low", "volatility", "mean_spread", "mean_bid_depth_kw",
+                                   "mean_ask_depth_kw", "system_imbalance_kwh"]
+    assert {(r["wholesale"], r["grid_bid"], r["grid_ask"]) for r in slots} == {
+        ("100", "80.0", "300.0")}  # toy has flat tariffs
     settlements = rows(out / "settlements.csv")
     assert len(settlements) == 2 * n_slots * n_owners
     for day in ("0", "1"):  # trade cash sums to zero in every slot of the file
