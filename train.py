@@ -88,7 +88,8 @@ class Args:
     """seconds between decisions (0: one slot)"""
     pricing: str = "make_take"
     """what the policy's aggressiveness 0 means: make_take (the prototypes' path: passive early,
-    the touch at the gate; the zero action then trades like the intermittent prototype) or
+    the touch 42 min before the gate, beyond it at the gate; the zero action then trades like
+    the intermittent prototype) or
     touch (take at the best opposite quote, the env's default; costs ≈ 0.2 per household-day)"""
     action_mode: str = "offset"
     """box (a target and an aggressiveness per open slot), offset (one pair for every slot:

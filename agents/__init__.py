@@ -72,7 +72,9 @@ def make_agent(spec: ProsumerSpec, scenario: Scenario, kind: str | None = None) 
     who = repr(spec.owner)
     try:
         if kind in ("intermittent", "newsvendor"):
-            common.setdefault("max_buy", scenario.tariff.retail)
+            if scenario.wholesale is None:  # flat tariffs: the first version's limits
+                common.setdefault("max_buy", scenario.tariff.retail)
+                common.setdefault("min_sell", 0.0)
             st = scenario.settlement
             common.setdefault("settlement", st.mode)
             common.setdefault("premium", st.premium)
@@ -103,8 +105,7 @@ def make_agent(spec: ProsumerSpec, scenario: Scenario, kind: str | None = None) 
         if kind == "grid":
             if not spec.external:
                 raise ValueError(f"{who}: agent 'grid' needs ProsumerSpec(external=True)")
-            return GridAgent(spec.owner, bid=scenario.tariff.feed_in,
-                             ask=scenario.tariff.retail, **common)  # type: ignore[arg-type]
+            return GridAgent(spec.owner, **common)  # type: ignore[arg-type]
         if kind in ("zic", "ziu"):
             return ZITrader(spec.owner, constrained=kind == "zic", **common)  # type: ignore
         if kind == "random":

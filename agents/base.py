@@ -223,14 +223,16 @@ class SlotTrader(Agent):
         return levels[1][0] if len(levels) > 1 else None
 
     def make_take_price(self, market: MarketView, slot: int, side: Side, u: float,
-                        spread_ticks: int = 50, own: Order | None = None) -> int:
+                        spread_ticks: int = 50, own: Order | None = None,
+                        weight: float | None = None) -> int:
         """The limit price for an urgency ``u``: passive inside the spread -> crossing.
 
         ``u = 0``: one tick better than the others' best quote on the own side (never
         crossing); ``u = 1``: the best quote on the other side (crossing). Without quotes, the
         fair price -/+ half of ``spread_ticks``. ``own`` (the agent's working order in the
         slot) is left out of the own side's best, so a resting order does not undercut itself
-        at every wake-up.
+        at every wake-up. ``weight`` (in [0, 1]) replaces ``u ** make_take`` as the share of
+        the way from the passive to the crossing price.
         """
         bid, ask = market.best_bid(slot), market.best_ask(slot)
         fair = (bid + ask) / 2 if bid is not None and ask is not None else \
@@ -240,7 +242,7 @@ class SlotTrader(Agent):
                 bid = self.others_best(market, slot, Side.BUY, own)
             else:
                 ask = self.others_best(market, slot, Side.SELL, own)
-        w = u**self.make_take
+        w = u**self.make_take if weight is None else weight
         if side is Side.BUY:
             passive = (bid + 1) if bid is not None else fair - spread_ticks / 2
             if ask is not None:

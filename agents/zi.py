@@ -65,11 +65,13 @@ class ZITrader(SlotTrader):
     """A noise trader without assets: random slot, side, value and size; ZI-C or ZI-U.
 
     Each wake-up (Poisson, mean ``period`` seconds) it draws a private value uniform within
-    ±``spread`` of the reference price, quotes per the ZI rule in a random open slot (ZI-C:
-    a buyer at most its value, a seller at least it; ZI-U: anywhere in the band), and keeps
-    its absolute position per slot within ``max_position`` lots. In the last ``flat_within``
-    seconds before a slot's gate it only unwinds, so it ends every slot flat (module
-    docstring).
+    ±``spread`` × the reference price around the slot's public wholesale price
+    (``market.curve``: the value of energy outside the community moves with it; with flat
+    tariffs it is the reference price itself, the first version's band), quotes per the ZI
+    rule in a random open slot (ZI-C: a buyer at most its value, a seller at least it; ZI-U:
+    anywhere in the band), and keeps its absolute position per slot within ``max_position``
+    lots. In the last ``flat_within`` seconds before a slot's gate it only unwinds, so it ends
+    every slot flat (module docstring).
 
     Args:
         owner: the participant it trades for.
@@ -104,6 +106,7 @@ class ZITrader(SlotTrader):
         self.max_position = int(max_position)
         self.lo = int(self.ref_ticks * (1 - spread))
         self.hi = int(self.ref_ticks * (1 + spread))
+        self.half = self.ref_ticks * spread  # half-width of the value band, ticks
 
     def reset(self, rng):  # type: ignore[no-untyped-def]
         super().reset(rng)
@@ -160,13 +163,18 @@ class ZITrader(SlotTrader):
         r = self._py
         if size <= 0:
             return self.steer(market, slot, 0, 0)
-        value = r.randint(self.lo, self.hi)
+        lo, hi = self.lo, self.hi
+        curve = market.curve
+        if curve is not None and not curve.flat:
+            c = curve.price_ticks(slot)
+            lo, hi = int(c - self.half), int(c + self.half)
+        value = r.randint(lo, hi)
         if not self.constrained:
-            price = r.randint(self.lo, self.hi)
+            price = r.randint(lo, hi)
         elif side is Side.BUY:
-            price = r.randint(self.lo, value)
+            price = r.randint(lo, value)
         else:
-            price = r.randint(value, self.hi)
+            price = r.randint(value, hi)
         return self.steer(market, slot, size if side is Side.BUY else -size, price)
 
     def _plan(self, market: MarketView, me: OwnerView) -> list[int]:

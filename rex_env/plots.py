@@ -5,7 +5,7 @@ than read. Each function writes one PNG and returns its path.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -126,6 +126,68 @@ def imbalance(records: list[DayRecord], path: Path) -> Path:
     ax.set_title("Imbalance settled per slot")
     if len(records) <= 8:
         ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def stylized_panel(facts: dict[str, Any], path: Path) -> Path:
+    """The stylized facts of :func:`rex_env.sim.stylized.stylized_facts` on one page: daily
+    VWAP range, hourly VWAP vs the wholesale curve, volume, trades and volatility by time to
+    gate, spread by time since opening, and each agent kind's surplus."""
+    fig, axes = plt.subplots(2, 3, figsize=(14, 7.5))
+    ax = axes[0, 0]
+    prof = facts["hourly_profile"]
+    hours = np.arange(len(prof["vwap"]))
+    ax.plot(hours, prof["curve"], "k--", lw=1.2, label="wholesale curve")
+    ax.plot(hours, [np.nan if v is None else v for v in prof["vwap"]], "o-", ms=3,
+            label="slot VWAP")
+    ax.set_xlabel("hour of day")
+    ax.set_ylabel("currency/MWh")
+    ax.set_title(f"hourly profile (corr {prof['correlation']:.2f})")
+    ax.legend(fontsize=8)
+    ax = axes[0, 1]
+    ranges = facts["daily_vwap_range"]["per_day"]
+    ax.hist(ranges, bins=max(3, min(20, len(ranges))), color="tab:blue", alpha=0.8)
+    ax.set_xlabel("daily range of slot VWAPs (currency/MWh)")
+    ax.set_title(f"daily VWAP range (median {facts['daily_vwap_range']['median']:.0f})")
+    bt = facts["by_time_to_gate"]
+    labels = bt["bins"]
+    x = np.arange(len(labels))
+    ax = axes[0, 2]
+    ax.bar(x, bt["kwh_per_hour_per_day"], color="tab:green", alpha=0.8, label="kWh per hour")
+    ax2 = ax.twinx()
+    ax2.plot(x, bt["trades_per_day"], "k.-", label="trades per day")
+    ax.set_xticks(x, labels, rotation=60, fontsize=7)
+    ax.set_xlabel("time to gate closure")
+    ax.set_title("volume (bars) and trades (line) by time to gate")
+    ax = axes[1, 0]
+    ax.plot(x, [np.nan if v is None else v for v in bt["realised_volatility"]], "o-")
+    ax.set_xticks(x, labels, rotation=60, fontsize=7)
+    ax.set_ylabel("currency/MWh per sqrt(hour)")
+    ax.set_title("realised volatility by time to gate")
+    ax = axes[1, 1]
+    sp = facts["spread_by_time_since_open"]
+    if sp:
+        ax.plot(np.arange(len(sp)), [np.nan if v is None else v for v in sp.values()], "o-")
+        ax.set_xticks(np.arange(len(sp)), list(sp), rotation=60, fontsize=7)
+    ax.set_title("mean quoted spread by time since opening")
+    ax.set_ylabel("currency/MWh")
+    ax = axes[1, 2]
+    sa = facts["surplus_by_agent"]
+    ax.bar(list(sa), list(sa.values()), color="tab:purple", alpha=0.8)
+    ax.axhline(0, color="k", lw=0.5)
+    ax.set_title("mean surplus per owner and day")
+    ax.tick_params(axis="x", rotation=45)
+    imb = facts["imbalance_minus_vwap"]
+    fig.suptitle(
+        f"Stylized facts — {facts['scenario']}, {facts['days']} day(s): "
+        f"{100 * facts['energy_at_grid_quotes']:.0f} % of energy at the grid's quotes, "
+        f"max {100 * facts['max_share_at_one_price']:.0f} % at one price, "
+        f"{facts['negative_vwap_slots']} negative-VWAP slots, imbalance - VWAP "
+        f"{'n/a' if imb is None else f'{imb:.1f}'}, system long in "
+        f"{100 * (facts['system_long_share'] or 0):.0f} % of slots", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

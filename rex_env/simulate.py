@@ -8,12 +8,15 @@ Examples::
         --shouts 500 --seed 1 --json OUT.json
 
 Writes, for market scenarios: ``slots.csv`` (per slot and day: trades, VWAP, spread, depth,
-volatility, system imbalance and the imbalance prices), ``owners.csv`` (per owner: surplus,
-benefit versus the flat tariff, imbalance volume and net, the terminal value of stored
-energy), ``settlements.csv`` (per owner and slot: position, actual, imbalance,
-cash), ``trades.csv``, ``summary.json``, and the plots ``depth_heatmap.png`` (LOB-3D depth,
-slot x price, at chosen moments), ``price_vs_gate.png`` (trade prices against time to gate
-closure), ``positions.png`` (reserved versus actual) and ``imbalance.png``.
+volatility, system imbalance, the imbalance prices, the public wholesale price and the grid's
+bid and ask), ``owners.csv`` (per owner: surplus, benefit versus the flat tariff, imbalance
+volume and net, the terminal value of stored energy), ``settlements.csv`` (per owner and slot:
+position, actual, imbalance, cash), ``trades.csv``, ``summary.json``, ``stylized.json`` (the
+stylized facts of :mod:`rex_env.sim.stylized`: price range and profile against the wholesale
+curve, volume and volatility by time to gate, ...), and the plots ``stylized.png`` (those
+facts), ``depth_heatmap.png`` (LOB-3D depth, slot x price, at chosen moments),
+``price_vs_gate.png`` (trade prices against time to gate closure), ``positions.png`` (reserved
+versus actual) and ``imbalance.png``.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from .scenarios import PRESETS, Scenario, make_scenario
 from .sim.kernel import Prio
 from .sim.market import Market
 from .sim.settlement import SettlementConfig
+from .sim.stylized import record_quotes, stylized_facts
 
 
 @dataclass
@@ -44,6 +48,8 @@ class DayRecord:
     seed: int
     market: Market
     snapshots: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    quotes: list[tuple[int, int, int, int]] = field(default_factory=list)
+    """Best bid and ask of every open slot every 5 minutes (for the stylized facts)."""
     elapsed_s: float = float("nan")
     """Wall time of the day: building the market, reset and the run."""
 
@@ -70,7 +76,8 @@ def run_days(scenario: Scenario, days: int, seed: int, progress: bool = True,
         t0 = time.perf_counter()
         market = Market(scenario, build_population(scenario))
         market.reset(np.random.default_rng(seeds[d]))
-        rec = DayRecord(d, int(seeds[d].generate_state(1)[0]), market)
+        rec = DayRecord(d, int(seeds[d].generate_state(1)[0]), market,
+                        quotes=record_quotes(market))
         for t in snapshots if snapshots is not None else snapshot_times(scenario):
             market.kernel.schedule(t, Prio.INFO, _snapshotter(rec, levels))
         step = scenario.schedule.slot_len
@@ -131,7 +138,7 @@ def write_outputs(records: list[DayRecord], out: Path, plots: bool = True,
         ws.writerow(["day", "slot", "n_trades", "volume_kw", "vwap", "high", "low", "volatility",
                      "mean_spread", "mean_bid_depth_kw", "mean_ask_depth_kw",
                      "system_imbalance_kwh", "imbalance_price_short",
-                     "imbalance_price_surplus"])
+                     "imbalance_price_surplus", "wholesale", "grid_bid", "grid_ask"])
         wo.writerow(["day", "owner", "agent", "surplus", "benefit_vs_tariff", "trade_cash",
                      "imbalance_cash", "imbalance_kwh", "unserved_kwh", "fills", "rejections",
                      "terminal_value", "imbalance_net_kwh"])
@@ -160,7 +167,10 @@ def write_outputs(records: list[DayRecord], out: Path, plots: bool = True,
                              _f(st.mean_bid_depth), _f(st.mean_ask_depth),
                              _f(sys_imb.get(slot, 0.0)),
                              _f(None if settled is None else settled.price_short),
-                             _f(None if settled is None else settled.price_surplus)])
+                             _f(None if settled is None else settled.price_surplus),
+                             _f(m.curve.price(slot)),
+                             g.format_price(m.curve.bid_ticks(slot)),
+                             g.format_price(m.curve.ask_ticks(slot))])
             for p in sc.prosumers:
                 a = m.accounts[p.owner]
                 wo.writerow([rec.day, p.owner, p.agent, _f(a.surplus), _f(a.benefit),
@@ -174,8 +184,13 @@ def write_outputs(records: list[DayRecord], out: Path, plots: bool = True,
     summary["by_agent"] = by_agent(records)
     with open(out / "summary.json", "w") as f:
         json.dump(_strict_json(summary), f, indent=2, allow_nan=False)
+    facts = stylized_facts([r.market for r in records], [r.quotes for r in records])
+    with open(out / "stylized.json", "w") as f:
+        json.dump(_strict_json(facts), f, indent=2, allow_nan=False)
     if plots:
         from . import plots as P
+
+        P.stylized_panel(facts, out / "stylized.png")
 
         P.depth_heatmap(records[0], out / "depth_heatmap.png")
         P.price_vs_gate(records[0], out / "price_vs_gate.png")
@@ -330,7 +345,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print_table(summary)
     print(f"\nwrote {args.out}/ (slots.csv, owners.csv, settlements.csv, trades.csv, "
-          f"summary.json{', plots' if not args.no_plots else ''}) in {elapsed:.1f} s")
+          f"summary.json, stylized.json{', plots' if not args.no_plots else ''}) in "
+          f"{elapsed:.1f} s")
     return 0
 
 

@@ -10,9 +10,9 @@ delivery first):
   ``-1`` is passive (one tick inside the spread on its own side), ``+1`` reaches 5 % of the
   reference price beyond the touch (sweeping deeper levels); in between, linear. With
   ``pricing="make_take"`` the value is relative to the prototypes' make-take path
-  (:func:`make_take_aggressiveness`): ``0`` is passive when the slot opens, the touch near its
-  gate and a limit beyond the touch at its last decision, so the zero action trades like the
-  intermittent prototype.
+  (:func:`make_take_aggressiveness`): ``0`` is passive far from the gate, the touch 42 min
+  before it and beyond the touch in the last half hour, a smooth function of the time to the
+  gate shared with the intermittent prototype, so the zero action trades like it.
 
 The decoder steers one working order per slot to the gap ``target - position``: it keeps an
 unchanged order (time priority), modifies it, or cancels and replaces it. In a call phase
@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..exchange import Order, Phase, Side, Status, Tif
-from ..sim.agent_api import Instruction, MarketView, cancel, modify, submit
+from ..sim.agent_api import Instruction, MarketView, cancel, make_take_urgency, modify, submit
 from ..sim.schedule import SlotSchedule
 
 
@@ -69,25 +69,21 @@ def price_for(market: MarketView, slot: int, side: Side, a: float, ref: int,
 
 
 def make_take_aggressiveness(a: float, schedule: SlotSchedule, slot: int, now: int,
-                             step_s: int) -> float:
+                             step_s: int = 0) -> float:
     """Aggressiveness ``a`` relative to the make-take path (``pricing="make_take"``).
 
-    With urgency ``u`` (0 when the slot opens, 1 at its gate) the prototypes' price moves from
-    passive to the touch as ``u ** 2`` (agents/base.py); in :func:`price_for`'s scale that is
-    ``u ** 2 - 1``. The policy's ``a`` shifts that path: ``0`` follows it, ``-1`` stays
-    passive, ``+1`` is one whole scale more aggressive. At the slot's last decision (its gate
-    closes within ``step_s``) what is left is taken as the prototypes take it in their last
-    wake-ups, at a limit beyond the touch: ``a = 0`` is the deep price (5 % of the reference
-    beyond the touch), ``-0.5`` the touch, ``-1`` passive. A limit exactly at the touch
-    would make filling a knife edge: any small negative ``a`` would rest one tick short of
-    the quote and leave the slot in imbalance.
+    The prototypes' price follows :func:`~rex_env.sim.agent_api.make_take_urgency` ``u`` of
+    the time to the slot's gate (0 passive far from the gate, 1 the touch 42 min before it, 2
+    the limit at the gate); in :func:`price_for`'s scale that is ``u - 1`` (-1 passive, 0 the
+    touch, +1 the deep price 5 % of the reference beyond it). The policy's ``a`` shifts that
+    path: ``0`` follows it, ``-1`` is one whole scale more patient, ``+1`` more aggressive.
+    At a slot's last decision (the gate 1 step away) the path is already beyond the touch
+    (``u - 1`` = 0.56 with 15-minute steps), so what is left fills without a knife edge at
+    the touch. ``step_s`` is accepted for callers of the first version; the path no longer
+    needs it (it is smooth, with no last-decision rule).
     """
     left = schedule.close_time(slot) - now
-    if left <= step_s:
-        return min(1.0, max(-1.0, 1.0 + 2.0 * a))
-    window = schedule.open_lead - schedule.gate_lead
-    u = min(1.0, max(0.0, 1.0 - left / window))
-    return min(1.0, max(-1.0, u * u - 1.0 + a))
+    return min(1.0, max(-1.0, make_take_urgency(left) - 1.0 + a))
 
 
 class OrderSteer:

@@ -59,7 +59,8 @@ class EnvConfig:
             exploration noise.
         pricing: box mode: what aggressiveness 0 means. ``"touch"`` (default): take at the
             best opposite quote; ``"make_take"``: follow the prototypes' make-take path
-            (passive when the slot opens, the touch at its gate, moving as urgency squared),
+            (passive far from the gate, the touch 42 min before it, beyond it at the gate:
+            ``rex_env.sim.agent_api.make_take_urgency`` of the time to the gate),
             so the zero action is "reserve the forecast the way the intermittent prototype
             does" and the policy learns deviations from it.
         price_levels: discrete mode: price levels from passive to crossing (>= 2).

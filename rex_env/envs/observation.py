@@ -6,11 +6,12 @@ One flat vector per learner:
   window's slots that are open;
 * **per slot** of the rolling window (``W`` slots, nearest delivery first; slots not open are
   all zeros): open flag (1 continuous, 0.5 call phase), time to gate closure (fraction of the
-  trading window), best bid and best ask (price features), bid/ask present flags, spread,
-  top-K depth per side (depth features), last price, VWAP (price features), traded volume
-  (depth feature); then private: own position and own working order (signed, fraction of
-  capacity), the working order's price (price feature), the forecast net rate and its
-  standard deviation (fraction of capacity);
+  trading window), best bid and best ask (price features), bid/ask present flags, spread, top-K
+  depth per side (depth features), last price, VWAP (price features), traded volume (depth
+  feature), the slot's public wholesale price (price feature; the curve the grid quotes around,
+  :mod:`rex_env.sim.curve`; 0 under flat tariffs); then private: own position and own working
+  order (signed, fraction of capacity), the working order's price (price feature), the forecast
+  net rate and its standard deviation (fraction of capacity);
 * **private state** (8): state of charge (fraction), plant output (fraction of its
   capacity), last settled imbalance (fraction of capacity), asset flags (PV, wind, load,
   battery, plant).
@@ -39,7 +40,7 @@ def slot_features(k: int) -> tuple[str, ...]:
     return (
         "open", "time_to_gate", "best_bid", "best_ask", "has_bid", "has_ask", "spread",
         *(f"bid_depth_{i}" for i in range(k)), *(f"ask_depth_{i}" for i in range(k)),
-        "last_price", "vwap", "volume",
+        "last_price", "vwap", "volume", "wholesale",
         "position", "working_rate", "working_price", "forecast", "forecast_std",
     )
 
@@ -61,12 +62,14 @@ class PublicBlock:
         self.window = window
         self.k = k
         self.per = len(slot_features(k))
-        self.n_public = 7 + 2 * k + 3  # up to "volume"
+        self.n_public = 7 + 2 * k + 4  # up to "wholesale"
         self.values: NDArray[np.float32] = np.zeros((window, self.per), np.float32)
 
     def fill(self, lob: object, open_codes: NDArray[np.float64], gate_frac: NDArray[np.float64],
-             ref_ticks: float, lot_kw: float) -> None:
-        """Write the public features of the ``n`` open slots in ``lob`` (a LOB3D)."""
+             ref_ticks: float, lot_kw: float,
+             wholesale_ticks: NDArray[np.float64] | None = None) -> None:
+        """Write the public features of the ``n`` open slots in ``lob`` (a LOB3D);
+        ``wholesale_ticks``: the curve's price of each (``None``: the reference price)."""
         v = self.values
         v[:] = 0.0
         n = len(open_codes)
@@ -91,3 +94,5 @@ class PublicBlock:
         v[:n, 7 + 2 * k] = price(lob.last_price)  # type: ignore[attr-defined]
         v[:n, 8 + 2 * k] = price(lob.vwap)  # type: ignore[attr-defined]
         v[:n, 9 + 2 * k] = np.log1p(lob.volume * lot_kw) / DEPTH_SCALE  # type: ignore[attr-defined]
+        if wholesale_ticks is not None:
+            v[:n, 10 + 2 * k] = price(np.asarray(wholesale_ticks, dtype=np.float64))

@@ -475,7 +475,9 @@ class RexParallelEnv(ParallelEnv):
         n = len(slots)
         codes = np.where(lob.phase == 2, 1.0, np.where(lob.phase == 1, 0.5, 0.0))
         gate = np.array([(s.close_time(k) - now) / (s.open_lead - s.gate_lead) for k in slots])
-        self._public.fill(lob, codes, gate, self._ref_ticks, self._lot_kw)
+        curve = m.curve
+        self._public.fill(lob, codes, gate, self._ref_ticks, self._lot_kw,
+                          None if curve.flat else curve.window(slots) / float(self.grid.tick_q))
         pub = self._public.values
         local = (s.local_seconds(s.first_slot) + now - s.first_slot * s.slot_len) / 86400.0
         head = np.array([math.sin(2 * math.pi * local), math.cos(2 * math.pi * local),

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..exchange import Grid
 from ..physics import YEAR_RANGE
+from ..physics.wholesale import WholesaleModel
 from ..sim.prosumer import ProsumerSpec
 from ..sim.schedule import SlotSchedule
 from ..sim.settlement import SettlementConfig
@@ -137,6 +138,13 @@ class Scenario:
         date: the calendar date of the first delivered slot; it fixes
             ``schedule.day_of_year`` and every asset's ``year``. None (default) means day
             ``schedule.day_of_year`` of :data:`DEFAULT_YEAR` (see :attr:`episode_date`).
+        wholesale: the per-episode wholesale curve the grid quotes around
+            (:class:`~rex_env.physics.wholesale.WholesaleModel`); ``None``: flat tariffs (the
+            grid bids ``tariff.feed_in`` and asks ``tariff.retail`` in every slot).
+        forecast_update_s: seconds between forecast revisions, a divisor of the slot length,
+            each prosumer's at its own random phase, so revisions arrive all the time rather
+            than at slot boundaries (``None``: once per slot, at slot boundaries, the first
+            version's schedule).
     """
 
     name: str
@@ -151,6 +159,8 @@ class Scenario:
     learners: tuple[str, ...] = ()
     location: Location = field(default_factory=Location)
     date: dt.date | None = None
+    wholesale: WholesaleModel | None = None
+    forecast_update_s: int | None = None
 
     def __post_init__(self) -> None:
         if not self.prosumers:
@@ -177,6 +187,14 @@ class Scenario:
                              f"owners: {owners}")
         if len(set(self.learners)) != len(self.learners):
             raise ValueError(f"scenario {self.name!r}: learners must be unique")
+        if self.wholesale is not None and not isinstance(self.wholesale, WholesaleModel):
+            raise ValueError(f"wholesale must be a WholesaleModel or None, got "
+                             f"{type(self.wholesale).__name__}")
+        u = self.forecast_update_s
+        if u is not None and (not isinstance(u, int) or isinstance(u, bool) or u < 60
+                              or self.schedule.slot_len % u):
+            raise ValueError(f"forecast_update_s must be an int >= 60 that divides the slot "
+                             f"length {self.schedule.slot_len}, got {u!r}")
         ticks = self.grid.price_ticks(ref)
         if not (self.grid.min_ticks <= ticks <= self.grid.max_ticks):
             raise ValueError(f"reference_price {ref} lies outside the grid's price bounds")

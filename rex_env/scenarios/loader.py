@@ -14,6 +14,8 @@ and defaults as in :class:`~rex_env.scenarios.Scenario`; ``base`` starts from a 
       "grid": {"tick": "0.1", "lot": "0.1", "price_min": -9999, "price_max": 9999},
       "settlement": {"mode": "single", "scarcity_adder": 20000},
       "tariff": {"retail": 300, "feed_in": 80},
+      "wholesale": {"base": 80, "retail_spread": 120},   # or null: flat tariffs
+      "forecast_update_s": 300,                  # or null: at slot boundaries
       "reference_price": 100,
       "depth_levels": 5,
       "learners": ["house00"],                   # optional: owners an RL policy trades for
@@ -49,6 +51,7 @@ from typing import Any
 
 from ..exchange import Grid
 from ..physics import Battery, Household, ProvisionPlant, PVSystem, WindFarm
+from ..physics.wholesale import WholesaleModel
 from ..sim.prosumer import ProsumerSpec
 from ..sim.schedule import SlotSchedule
 from ..sim.settlement import SettlementConfig
@@ -59,7 +62,8 @@ ASSETS: dict[str, type] = {"wind": WindFarm, "pv": PVSystem, "load": Household,
 """Asset field of a prosumer -> its physics class."""
 
 TOP_FIELDS = ("name", "description", "base", "schedule", "grid", "settlement", "tariff",
-              "reference_price", "depth_levels", "prosumers", "learners")
+              "reference_price", "depth_levels", "prosumers", "learners", "wholesale",
+              "forecast_update_s")
 PLACE_FIELDS = ("location", "date")
 """Top-level fields of issue 16 (where and when), parsed by :func:`_place_fields`."""
 PROSUMER_FIELDS = ("owner", "agent", "count", "params", "external", *ASSETS)
@@ -205,6 +209,13 @@ def scenario_from_dict(data: Any, where: str = "") -> Scenario:
         kw["settlement"] = _build(SettlementConfig, data["settlement"], _at(where, "settlement"))
     if "tariff" in data:
         kw["tariff"] = _build(Tariff, data["tariff"], _at(where, "tariff"))
+    if "wholesale" in data:
+        kw["wholesale"] = None if data["wholesale"] is None else \
+            _build(WholesaleModel, data["wholesale"], _at(where, "wholesale"))
+    if "forecast_update_s" in data:
+        u = data["forecast_update_s"]
+        kw["forecast_update_s"] = None if u is None else \
+            _number(u, _at(where, "forecast_update_s"), integer=True)
     if "reference_price" in data:
         kw["reference_price"] = _number(data["reference_price"], _at(where, "reference_price"))
     if "depth_levels" in data:
@@ -331,6 +342,8 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
         "learners": list(getattr(scenario, "learners", ())),
         "location": _asset_dict(scenario.location),
         "date": None if scenario.date is None else scenario.date.isoformat(),
+        "wholesale": None if scenario.wholesale is None else _asset_dict(scenario.wholesale),
+        "forecast_update_s": scenario.forecast_update_s,
     }
 
 

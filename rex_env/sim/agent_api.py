@@ -11,6 +11,7 @@ Prices in instructions are integer ticks and rates integer lots (see
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
@@ -22,6 +23,7 @@ from .kernel import Kernel
 from .schedule import SlotSchedule
 
 if TYPE_CHECKING:
+    from .curve import PublicCurve
     from .prosumer import Prosumer
 
 
@@ -57,7 +59,7 @@ def modify(order_id: int, price: int | None = None, rate: int | None = None) -> 
 class MarketView:
     """Read-only public market information; cheap O(1) accessors for agents' hot paths."""
 
-    __slots__ = ("_ex", "_clock", "schedule", "grid", "k")
+    __slots__ = ("_ex", "_clock", "schedule", "grid", "k", "curve")
 
     def __init__(self, exchange: Exchange, schedule: SlotSchedule, clock: Kernel,
                  k: int = 5) -> None:
@@ -66,6 +68,9 @@ class MarketView:
         self.schedule = schedule
         self.grid: Grid = exchange.grid
         self.k = k
+        self.curve: PublicCurve | None = None
+        """The episode's public wholesale curve and grid quotes (set by the market at reset;
+        see :mod:`rex_env.sim.curve`)."""
 
     @property
     def now(self) -> int:
@@ -182,3 +187,23 @@ class Agent(ABC):
 
     def on_reports(self, reports: list[tuple[Instruction, Report]]) -> None:  # noqa: B027
         """The outcome of the instructions of the last :meth:`act` (optional hook)."""
+
+
+URGENCY_TAU_S = 3600.0
+"""Time constant of :func:`make_take_urgency`, seconds (1 h)."""
+
+
+def make_take_urgency(left_s: float, tau_s: float = URGENCY_TAU_S) -> float:
+    """How urgently an order must fill, as a smooth function of the time to its gate.
+
+    ``u = 2 exp(-left_s / tau_s)``, in (0, 2]: ``0`` (far from the gate) is *make* — rest
+    passively inside the spread; ``1`` (``tau_s ln 2`` before the gate, 42 min with the
+    default) is the touch — take the best opposite quote; ``2`` (at the gate) is *take* at
+    the limit — the no-loss limit of the prototypes, 5 % of the reference beyond the touch in
+    the env's scale. With the default it is 0.01 at 5.5 h, 0.10 at 3 h, 0.74 at 1 h and 1.7
+    at 10 min: patient for most of a 6 h window, decisive over the last hour, and never a
+    step. The hand-coded intermittent prosumer (:mod:`agents.intermittent`) and the env's
+    ``pricing="make_take"`` decoder (:func:`rex_env.envs.actions.make_take_aggressiveness`)
+    both use this one function, so the env's zero action trades like the prototype.
+    """
+    return 2.0 * math.exp(-max(0.0, left_s) / tau_s)

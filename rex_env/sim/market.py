@@ -29,6 +29,7 @@ import numpy as np
 from ..exchange import Exchange, Reason, Report, Trade
 from ..exchange.orders import rejected
 from .agent_api import Agent, Instruction, MarketView, OwnerView
+from .curve import PublicCurve
 from .kernel import Kernel, Prio
 from .metrics import MarketMetrics
 from .prosumer import Prosumer, Realized
@@ -116,9 +117,11 @@ class Market:
         # of the population elsewhere)
         children = rng.spawn(len(sc.prosumers) + len(self.agents) + 1)
         self.prosumers: dict[str, Prosumer] = {
-            spec.owner: Prosumer(spec, self.schedule, children[i])
+            spec.owner: Prosumer(spec, self.schedule, children[i], sc.forecast_update_s)
             for i, spec in enumerate(sc.prosumers)
         }
+        self.curve = self._public_curve(children[-1])
+        self.view.curve = self.curve
         for o in owners:
             self.owner_views[o] = OwnerView(o, self.exchange, self.prosumers.get(o), [])
         self.metrics = MarketMetrics(sc.tariff, slot_len=self.schedule.slot_len,
@@ -129,6 +132,30 @@ class Market:
         for j, (_, agent) in enumerate(sorted(self.agents.items())):
             agent.reset(children[len(sc.prosumers) + j])
         self._schedule_episode()
+
+    def _public_curve(self, rng: np.random.Generator) -> PublicCurve:
+        """The episode's public wholesale curve and grid quotes (flat without a model).
+
+        The curve's solar dip follows the day's clearness, read from the community's PV: its
+        realised energy over its clear-sky energy (a day-level figure a day-ahead forecast
+        has); without PV it is drawn.
+        """
+        sc, s = self.scenario, self.schedule
+        model = sc.wholesale
+        if model is None:
+            return PublicCurve.constant(s.first_slot, s.n_slots, sc.reference_price,
+                                        sc.tariff.feed_in, sc.tariff.retail, self.grid)
+        got = clear = 0.0
+        for spec in sc.prosumers:
+            p = self.prosumers[spec.owner]
+            if spec.pv is not None and p.pv_truth is not None:
+                got += float(p.pv_truth.sum())
+                clear += float(spec.pv.clear_sky_kw(s.day_of_year, s.n_slots,
+                                                    s.slot_len).sum())
+        pv_index = min(1.0, got / clear) if clear > 0 else None
+        prices = model.sample(rng, s.day_of_year, s.n_slots, s.slot_len, pv_index)
+        return PublicCurve(s.first_slot, prices, model.bid(prices), model.ask(prices),
+                           self.grid)
 
     def _schedule_episode(self) -> None:
         s, k = self.schedule, self.kernel
@@ -228,7 +255,8 @@ class Market:
 
     def _on_uncross(self, t: int, slot: int) -> None:
         if self.schedule.call_len > 0:
-            ref = self.scenario.reference_ticks
+            c = self.curve  # the auction's reference: the slot's public wholesale price
+            ref = self.scenario.reference_ticks if c.flat else round(c.price_ticks(slot))
             rep = self.exchange.uncross(slot, t, ref)
             if rep.trades:
                 self._on_trades(rep.trades)
@@ -255,7 +283,9 @@ class Market:
         hours = g.slot_len / 3600
         deliveries = {o: Delivery(r.consumption_kw * hours, r.production_kw * hours,
                                   r.production_cost) for o, r in realized.items()}
-        self.ledger.add(res, deliveries)
+        # consumption is worth what the grid would have charged for it (its retail ask)
+        self.ledger.add(res, deliveries,
+                        consumption_price=float(self.curve.asks[slot - self.curve.first_slot]))
         self.settlements[slot] = res.owners
         if slot == self.schedule.end_slot - 1:
             self._value_storage()

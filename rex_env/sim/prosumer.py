@@ -74,8 +74,9 @@ class ProsumerSpec:
 
 
 def load_peak_kw(load: Household) -> float:
-    """A household's forecast-error scale: a high quantile of its mean profile (≈ 2x mean)."""
-    return 2.0 * load.annual_kwh / 8760.0
+    """A household's forecast-error scale: a high quantile of its mean profile (≈ 2x mean),
+    plus its evening load (EV or heat pump) at full height."""
+    return 2.0 * load.annual_kwh / 8760.0 + load.evening_kw
 
 
 class Realized(NamedTuple):
@@ -93,37 +94,50 @@ class Prosumer:
     """The per-episode physical state of one :class:`ProsumerSpec`."""
 
     def __init__(self, spec: ProsumerSpec, schedule: SlotSchedule,
-                 rng: np.random.Generator) -> None:
+                 rng: np.random.Generator, update_s: int | None = None) -> None:
+        """``update_s``: seconds between forecast revisions, a divisor of the slot length; the
+        revisions then arrive at a random phase of their own (drawn per prosumer), not at slot
+        boundaries. ``None`` (the default): once per slot, at slot boundaries."""
         self.spec = spec
         self.schedule = schedule
         n, L, doy = schedule.n_slots, schedule.slot_len, schedule.day_of_year
+        U = L if update_s is None else int(update_s)
+        if U <= 0 or L % U:
+            raise ValueError(f"update_s must be a divisor of the slot length {L}, got {U}")
         self._first = schedule.first_slot
         self._slot_len = L
-        revisions = -(-schedule.open_lead // L)
+        self._update_s = U
+        revisions = -(-schedule.open_lead // U)
         gen = np.zeros(n)
         cons = np.zeros(n)
         paths: list[tuple[ForecastPath, float]] = []  # (path, sign)
-        r_w, r_pv, r_load, r_fc = rng.spawn(4)
+        r_w, r_pv, r_load, r_fc, r_phase = rng.spawn(5)
+        # phase: revisions of slot k arrive at T_k - phase - j U (0 without update_s, the first
+        # version's schedule; r_phase is then not drawn from)
+        self._phase = 0 if update_s is None else int(r_phase.integers(U))
+        self.pv_truth: NDArray[np.float64] | None = None
+        """The PV output alone (kW per slot), for the day's clearness of the price curve."""
         f_w, f_pv, f_load = r_fc.spawn(3)
         if spec.wind is not None:
             y = spec.wind.sample(r_w, n, L)
             gen += y
             paths.append((ForecastPath(f_w, y, spec.wind.capacity_kw, revisions, slot_len=L,
-                                       update_s=L, bounds=(0.0, spec.wind.capacity_kw)), 1.0))
+                                       update_s=U, bounds=(0.0, spec.wind.capacity_kw)), 1.0))
         if spec.pv is not None:
             y = spec.pv.sample(r_pv, doy, n, L)
+            self.pv_truth = y
             gen += y
             # the error scales with the clear-sky potential: zero when the sun is down, so a
             # night forecast is exactly 0 instead of a positive (clipped) error
             potential = spec.pv.clear_sky_kw(doy, n, L) / spec.pv.capacity_kw
             paths.append((ForecastPath(f_pv, y, spec.pv.capacity_kw, revisions, slot_len=L,
-                                       update_s=L, bounds=(0.0, spec.pv.capacity_kw),
+                                       update_s=U, bounds=(0.0, spec.pv.capacity_kw),
                                        scale=np.clip(potential, 0.0, 1.0)), 1.0))
         if spec.load is not None:
             y = spec.load.sample(r_load, doy, n, L)
             cons += y
             paths.append((ForecastPath(f_load, y, load_peak_kw(spec.load), revisions,
-                                       slot_len=L, update_s=L, bounds=(0.0, math.inf)), -1.0))
+                                       slot_len=L, update_s=U, bounds=(0.0, math.inf)), -1.0))
         self.paths: tuple[tuple[ForecastPath, float], ...] = tuple(paths)
         """The forecast path of each uncontrollable asset and its sign in the net rate."""
         self.generation: NDArray[np.float64] = gen
@@ -147,9 +161,10 @@ class Prosumer:
 
     # -- forecasts ----------------------------------------------------------------------------
     def _m(self, slot: int, t: int) -> int:
-        """Revisions still to come for ``slot`` at time ``t`` (0 from delivery start on)."""
+        """Revisions still to come for ``slot`` at time ``t`` (0 from ``phase`` seconds before
+        delivery start on)."""
         L = self.schedule.slot_len
-        m = -((t - slot * L) // L)  # ceil((T_k - t) / L)
+        m = -((t + self._phase - slot * L) // self._update_s)  # ceil((T_k - phase - t) / U)
         return 0 if m < 0 else (self._revisions if m > self._revisions else m)
 
     def forecast_window(self, slots: range | NDArray[np.int64], t: int
@@ -160,14 +175,13 @@ class Prosumer:
         """
         k = np.asarray(slots, dtype=np.intp)
         L = self.schedule.slot_len
-        m = np.clip(-((t - k * L) // L), 0, self._revisions)
+        m = np.clip(-((t + self._phase - k * L) // self._update_s), 0, self._revisions)
         return self.fc_mean[k - self._first, m], self.fc_std[k - self._first, m]
 
     def forecast(self, slot: int, t: int) -> tuple[float, float]:
         """Forecast net rate (kW, production > 0) of one slot and its standard deviation."""
         # _m inlined: agents call this for every slot they manage at every wake-up
-        L = self._slot_len
-        m = -((t - slot * L) // L)
+        m = -((t + self._phase - slot * self._slot_len) // self._update_s)
         if m < 0:
             m = 0
         elif m > self._revisions:

@@ -671,20 +671,27 @@ class Ledger:
         return s
 
     def add(self, settlement: SlotSettlement,
-            deliveries: Mapping[str, Delivery] | None = None) -> None:
+            deliveries: Mapping[str, Delivery] | None = None,
+            consumption_price: float | None = None) -> None:
         """Add a settlement computed elsewhere and book it in the owners' accounts.
 
         Args:
             settlement: the slot's settlement.
-            deliveries: owner -> what its assets did in the slot (consumption valued at the
-                tariff's retail price, production cost); owners missing here had none.
+            deliveries: owner -> what its assets did in the slot (consumption, production
+                cost); owners missing here had none.
+            consumption_price: currency/MWh that served consumption is worth in this slot
+                (what the grid would have charged for it: its retail ask); ``None``: the
+                tariff's flat retail price.
 
         Raises:
             ValueError: its slot was already settled (nothing is settled twice).
         """
         self._check_new(settlement.slot)
         self.slots[settlement.slot] = settlement
-        retail = 0.0 if self.tariff is None else self.tariff.retail
+        if consumption_price is not None:
+            retail = consumption_price
+        else:
+            retail = 0.0 if self.tariff is None else self.tariff.retail
         got = deliveries or {}
         for owner, rec in settlement.owners.items():
             acct = self.account(owner)

@@ -90,8 +90,9 @@ evening), half the cost of a full day."""
 
 
 def community_half_day(**kinds: str) -> Scenario:
-    """The community preset on :data:`HALF_DAY`, optionally with some owners' agents changed."""
-    sc = make_scenario("community").replace(schedule=HALF_DAY)
+    """The flat-tariff community (``community_flat``, the first version's default market) on
+    :data:`HALF_DAY`, optionally with some owners' agents changed."""
+    sc = make_scenario("community_flat").replace(schedule=HALF_DAY)
     return sc.with_agents(**kinds) if kinds else sc
 
 

@@ -3,11 +3,13 @@ the gate, never pay more than the imbalance would cost."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from agents import IntermittentProsumer, build_population
 from rex_env.exchange import Side
 from rex_env.scenarios import make_scenario
+from rex_env.sim.agent_api import make_take_urgency
 from rex_env.sim.market import Market
 
 from .helpers import Desk
@@ -54,21 +56,28 @@ def test_no_loss_limit_follows_the_settlement_rule() -> None:
     assert single.limit(d.view, d.slots[1], Side.BUY) == 1200
 
 
-def test_last_chance_takes_the_book_within_the_limit_and_no_further() -> None:
+def test_near_the_gate_it_takes_the_book_within_the_limit_and_no_further() -> None:
     d = Desk()
     k = d.slots[0]
     _trade_at(d, k, 1000)
     d.order("s", Side.SELL, k, 1050, 3)  # within the limit (120 /MWh)
     d.order("s", Side.SELL, k, 1300, 50)  # beyond it
     d.clock.now = d.schedule.close_time(k) - 300
-    a = IntermittentProsumer("h", settlement="single")
+    a = IntermittentProsumer("h", settlement="single", patience=(3600.0, 3600.0))
+    a.reset(np.random.default_rng(0))
     reps = d.execute("h", a.order_for(d.view, k, 10))
     a.on_reports(reps)
     [(ins, rep)] = reps
-    assert ins.side is Side.BUY and ins.price == 1200
+    # 5 min before the gate the urgency is 2 exp(-1/12) = 1.84: 84 % of the way from the
+    # touch (105) to the no-loss limit (120)
+    u = make_take_urgency(300, 3600.0)
+    assert ins.side is Side.BUY and ins.price == int(1050 + (u - 1) * (1200 - 1050))
     assert [t.price for t in rep.trades] == [1050]  # took what was within the limit
     assert d.ex.position("h", k) == 3
-    assert rep.order is not None and rep.order.rate == 7  # the rest waits at the limit
+    assert rep.order is not None and rep.order.rate == 7  # the rest waits near the limit
+    d.clock.now = d.schedule.close_time(k) - 1
+    [last] = a.order_for(d.view, k, 7)
+    assert last.price == a.limit(d.view, k, Side.BUY)  # at the gate: its limit, no further
 
 
 def test_early_orders_are_passive_and_late_ones_cross() -> None:
@@ -80,12 +89,15 @@ def test_early_orders_are_passive_and_late_ones_cross() -> None:
     d.clock.now = d.schedule.open_time(k) + 400
     [early] = a.order_for(d.view, k, -5)
     assert early.side is Side.SELL and 800 < early.price <= 899  # inside the spread
-    d.clock.now = d.schedule.close_time(k) - 1500
+    d.clock.now = d.schedule.close_time(k) - 3600
     [late] = a.order_for(d.view, k, -5)
     assert 800 < late.price < early.price  # more aggressive, not yet crossing
     d.clock.now = d.schedule.close_time(k) - 300
     [last] = a.order_for(d.view, k, -5)
-    assert last.price == 0  # its limit (curtail: spilled output earns nothing): crosses
+    assert last.price < 800  # crosses the bid, toward its limit (curtail: 0)
+    d.clock.now = d.schedule.close_time(k)
+    [gate] = a.order_for(d.view, k, -5)
+    assert gate.price == 0  # at the gate: its limit (spilled output earns nothing)
 
 
 @pytest.mark.parametrize(("kw", "field"), [
@@ -93,6 +105,7 @@ def test_early_orders_are_passive_and_late_ones_cross() -> None:
     ({"max_buy": 10.0, "min_sell": 20.0}, "max_buy"), ({"settlement": "pay-as-bid"},
                                                        "settlement"),
     ({"cushion": -0.1}, "cushion"), ({"premium": -1}, "premium"), ({"fee": "5"}, "fee"),
+    ({"patience": (10.0, 20.0)}, "patience"), ({"patience": (600.0, 60.0)}, "patience"),
 ])
 def test_bad_parameters_are_refused_naming_the_field(kw: dict, field: str) -> None:  # type: ignore[type-arg]
     with pytest.raises(ValueError, match=field):

@@ -395,21 +395,32 @@ def test_a_missing_action_is_the_same_as_none_a_hold(mode: str) -> None:
 
 
 def test_make_take_pricing_follows_the_prototypes_path_and_takes_at_the_last_decision() -> None:
+    import math
+
     from rex_env.envs.actions import make_take_aggressiveness
     from rex_env.scenarios import make_scenario
+    from rex_env.sim.agent_api import make_take_urgency
 
     s = make_scenario("community").schedule
     k = s.first_slot + 30
     opened, gate = s.close_time(k) - (s.open_lead - s.gate_lead), s.close_time(k)
-    mid = (opened + gate) // 2
-    assert make_take_aggressiveness(0.0, s, k, opened, 900) == -1.0  # passive when it opens
-    assert make_take_aggressiveness(0.0, s, k, mid, 900) == pytest.approx(0.5**2 - 1)
+    # the one urgency function of the time to gate, shifted into price_for's scale
+    for t in (opened, gate - 3 * 3600, gate - 3600, gate - 900, gate - 60):
+        assert make_take_aggressiveness(0.0, s, k, t, 900) == pytest.approx(
+            make_take_urgency(gate - t) - 1.0)
+    assert make_take_aggressiveness(0.0, s, k, opened, 900) < -0.95  # passive when it opens
+    touch = gate - round(3600 * math.log(2))
+    assert make_take_aggressiveness(0.0, s, k, touch, 900) == pytest.approx(0.0, abs=1e-3)
     last = gate - 900
-    assert make_take_aggressiveness(0.0, s, k, last, 900) == 1.0  # last call: beyond the touch
-    assert make_take_aggressiveness(-0.02, s, k, last, 900) > 0.9  # not a knife edge
-    assert make_take_aggressiveness(-0.5, s, k, last, 900) == 0.0  # the touch
-    assert make_take_aggressiveness(-1.0, s, k, last, 900) == -1.0  # passive throughout
-    assert make_take_aggressiveness(-1.0, s, k, mid, 900) == -1.0
+    a_last = make_take_aggressiveness(0.0, s, k, last, 900)
+    assert 0.5 < a_last < 0.6  # the last decision: beyond the touch
+    assert make_take_aggressiveness(-0.02, s, k, last, 900) > 0.5  # not a knife edge
+    assert make_take_aggressiveness(-a_last, s, k, last, 900) == pytest.approx(0.0)  # touch
+    assert make_take_aggressiveness(-1.0, s, k, opened, 900) == -1.0  # passive throughout
+    # smooth: no step anywhere between opening and gate
+    path = [make_take_aggressiveness(0.0, s, k, t, 900) for t in range(opened, gate + 1, 60)]
+    assert max(b - a for a, b in zip(path, path[1:], strict=False)) < 0.05
+    assert all(b >= a for a, b in zip(path, path[1:], strict=False))
 
 
 def test_target_range_scales_how_far_the_target_goes_from_the_forecast() -> None:

@@ -17,10 +17,11 @@ SEEDS = (1_000_000_000, 1_000_000_001)
 
 def learners_surplus(settlement: str, hedge: float | None, seed: int,
                      pricing: str = "touch") -> float:
-    """Mean surplus of the 8 household learners of ``community`` over one day, driven by the
+    """Mean surplus of the 8 household learners of ``community_flat`` (the market of the
+    README's PPO result) over one day, driven by the
     intermittent prototype (``hedge=None``) or by the fixed action "target ``hedge`` of
     capacity above the forecast, at the touch" in every slot."""
-    env = RexParallelEnv(scenario="community", settlement=settlement, pricing=pricing,
+    env = RexParallelEnv(scenario="community_flat", settlement=settlement, pricing=pricing,
                          controlled_by="intermittent" if hedge is None else None)
     obs, _ = env.reset(seed=seed)
     while env.agents:

@@ -146,3 +146,23 @@ def test_first_observation_is_informative(preset: str) -> None:
     assert all(np.any(o != 0) for o in arrs)
     if preset == "toy":  # house00 has PV, house01 does not
         assert not np.array_equal(arrs[0], arrs[1])
+
+
+def test_the_public_wholesale_curve_is_a_feature_of_every_open_slot() -> None:
+    env = rex_env.parallel_env("community")
+    obs, _ = env.reset(seed=4)
+    for _ in range(30):
+        obs = env.step({a: np.zeros(env.action_space(a).shape, np.float32)
+                        for a in env.agents})[0]
+    names = env.feature_names()
+    m = env.market
+    slots = m.view.open_slots()[: env.window]
+    ref = env.scenario.reference_price
+    o = next(iter(obs.values()))
+    for j, k in enumerate(slots):
+        got = o[names.index(f"slot{j:02d}.wholesale")]
+        assert got == pytest.approx((m.curve.price(k) - ref) / ref, abs=1e-5)
+    flat = rex_env.parallel_env("community_flat")
+    obs, _ = flat.reset(seed=4)
+    o = next(iter(obs.values()))
+    assert o[flat.feature_names().index("slot00.wholesale")] == 0.0

@@ -242,3 +242,27 @@ def test_pv_at_night_is_forecast_exactly_zero_with_zero_uncertainty() -> None:
         for k in night:
             assert p.forecast(k, t) == (0.0, 0.0)
         assert any(p.forecast(k, t)[1] > 0.0 for k in day if k * L > t)
+
+
+def test_continuous_revisions_arrive_at_a_phase_of_their_own_and_end_exact() -> None:
+    """``update_s`` < slot length: a prosumer's forecast of a slot changes every ``update_s``
+    seconds at its own phase (not at slot boundaries), and equals the truth from ``phase``
+    seconds before delivery on."""
+    s = SlotSchedule(n_slots=8, open_lead=2 * 3600, gate_lead=900, call_len=0)
+    spec = ProsumerSpec("w", "intermittent", wind=WindFarm(rated_kw=50.0),
+                        load=Household())
+    phases = set()
+    for seed in range(6):
+        p = Prosumer(spec, s, np.random.default_rng(seed), update_s=300)
+        phases.add(p._phase)
+        k = s.first_slot + 4
+        T = k * s.slot_len
+        times = range(T - 2 * 3600, T + 1)
+        f = [p.forecast(k, t)[0] for t in times]
+        changes = [t for t, a, b in zip(times[1:], f, f[1:], strict=False) if a != b]
+        assert changes and all((T - t - p._phase) % 300 == 0 for t in changes)
+        assert p.forecast(k, T - p._phase)[0] == pytest.approx(p.uncontrollable_kw(k))
+        assert p.forecast_window(range(k, k + 1), T - 1000)[0][0] == p.forecast(k, T - 1000)[0]
+    assert len(phases) > 1 and any(x % 900 for x in phases)
+    with pytest.raises(ValueError, match="divisor of the slot length"):
+        Prosumer(spec, s, np.random.default_rng(0), update_s=400)

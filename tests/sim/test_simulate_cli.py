@@ -16,7 +16,8 @@ from rex_env.simulate import main
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = ("slots.csv", "owners.csv", "settlements.csv", "trades.csv")
-PLOTS = ("depth_heatmap.png", "price_vs_gate.png", "positions.png", "imbalance.png")
+PLOTS = ("depth_heatmap.png", "price_vs_gate.png", "positions.png", "imbalance.png",
+         "stylized.png")
 
 
 def simulate(*args: str) -> subprocess.CompletedProcess[str]:
@@ -47,12 +48,15 @@ def toy_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Comple
 def test_toy_run_exits_zero_and_writes_every_file(toy_run: tuple) -> None:  # type: ignore
     proc, out = toy_run
     assert proc.returncode == 0, proc.stderr
-    for name in (*TABLES, "summary.json", *PLOTS):
+    for name in (*TABLES, "summary.json", "stylized.json", *PLOTS):
         assert (out / name).is_file(), name
         assert (out / name).stat().st_size > 0, name
     for name in PLOTS:
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
     assert "Scenario toy: 2 day(s)" in proc.stdout  # the summary table
+    facts = strict_json(out / "stylized.json")
+    assert facts["scenario"] == "toy" and facts["days"] == 2
+    assert len(facts["daily_vwap_range"]["per_day"]) == 2
 
 
 def test_toy_run_tables_are_consistent(toy_run: tuple) -> None:  # type: ignore
@@ -70,6 +74,12 @@ def test_toy_run_tables_are_consistent(toy_run: tuple) -> None:  # type: ignore
         assert n == summary["per_day"][day]["trades"] > 0
     slots = rows(out / "slots.csv")
     assert len(slots) == 2 * n_slots
+    # the first version's columns first, in order (users' scripts read them); new ones after
+    assert list(slots[0])[:12] == ["day", "slot", "n_trades", "volume_kw", "vwap", "high",
+                                   "low", "volatility", "mean_spread", "mean_bid_depth_kw",
+                                   "mean_ask_depth_kw", "system_imbalance_kwh"]
+    assert {(r["wholesale"], r["grid_bid"], r["grid_ask"]) for r in slots} == {
+        ("100", "80.0", "300.0")}  # toy has flat tariffs
     settlements = rows(out / "settlements.csv")
     assert len(settlements) == 2 * n_slots * n_owners
     for day in ("0", "1"):  # trade cash sums to zero in every slot of the file
