@@ -101,9 +101,9 @@ def uncross(book: Book, time: int, reference: int | Fraction | None, first_trade
             assert bid is not None and ask is not None, "V(p) is covered on both sides"
             fill = min(bid.rate, ask.rate)
             for o in (bid, ask):
+                book.take_out(o, fill)
                 o.rate -= fill
                 o.filled += fill
-                book._level_of(o).volume -= fill
             trades.append(
                 Trade(tid, time, book.slot, price, fill, bid.order_id, ask.order_id,
                       bid.owner, ask.owner, "auction")
@@ -122,25 +122,14 @@ def uncross(book: Book, time: int, reference: int | Fraction | None, first_trade
 
 
 def _next_live(book: Book, side: Side) -> Order | None:
-    """The first live order of a side in priority order, dropping dead ones on the way."""
-    keys = book.bid_keys if side is Side.BUY else book.ask_keys
-    levels = book.bids if side is Side.BUY else book.asks
-    for key in reversed(keys):
-        level = levels[key if side is Side.BUY else -key]
-        q = level.orders
-        while q and not q[0].rate:
-            q.popleft()
-            level.dead -= 1
-        if q:
-            return q[0]
-    return None
+    """The first order of a side in priority order (best level's head)."""
+    if side is Side.BUY:
+        return book.bids[book.bid_keys[-1]].head if book.bid_keys else None
+    return book.asks[-book.ask_keys[-1]].head if book.ask_keys else None
 
 
 def _pop_filled(book: Book, order: Order) -> None:
     """Remove a just-filled order from the front of its level (and the level if empty)."""
     order.status = Status.FILLED
-    level = book._level_of(order)
-    assert level.orders[0] is order
-    level.orders.popleft()
-    if level.volume == 0:
-        book._drop_level(order.side, level.price)
+    assert book.level_of(order).head is order
+    book.unlink(order)
