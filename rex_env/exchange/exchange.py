@@ -301,7 +301,17 @@ class Exchange:
         self.orders[order_id] = order
         if first_slot != last_slot:
             return self._block(order)
-        return self._enter(order, book if book is not None else self._book(first_slot))
+        if book is None:
+            book = self.books.get(first_slot)
+        if book is not None:
+            return self._enter(order, book)
+        # a slot without a book (auto_open) has nothing to trade with: register the new book
+        # only if the order rests in it, so that no instruction leaves an empty book behind
+        book = Book(first_slot, _Phase_CONTINUOUS)
+        report = self._enter(order, book)
+        if order.status is _Status_RESTING:
+            self.books[first_slot] = book
+        return report
 
     def _value_fault(self, price: Ticks | None, rate: Lots) -> Reason | None:
         g = self.grid
