@@ -129,19 +129,10 @@ def check_limits(scenario: Scenario, where: str = "") -> None:
     if n > MAX_PROSUMERS:
         raise _fail(_at(where, "prosumers"), f"has {n} prosumers; at most {MAX_PROSUMERS}")
     for path, (lo, hi, unit) in LIMITS.items():
-        if path.startswith("prosumers[]."):
-            targets = [(f"prosumers[{i}].{path[12:]}", _lookup(p, path[12:]))
-                       for i, p in enumerate(scenario.prosumers)]
-        else:
-            targets = [(path, _lookup(scenario, path))]
-        for name, value in targets:
-            if value is None:
-                continue
-            v = Fraction(value) if isinstance(value, (str, Decimal)) else value
-            if isinstance(v, bool) or not isinstance(v, (int, float, Fraction)) or not (
-                    lo <= v <= hi):
-                raise _fail(_at(where, name), f"must be in [{lo:g}, {hi:g}] {unit}, got "
-                                              f"{value!r}")
+        if not path.startswith(_EACH):
+            _in_range(_lookup(scenario, path), _at(where, path), lo, hi, unit)
+    for i, spec in enumerate(scenario.prosumers):
+        _prosumer_limits(spec, _at(where, f"prosumers[{i}]"))
     sch = scenario.schedule
     open_slots = -(-sch.open_lead // sch.slot_len)
     if open_slots > MAX_OPEN_SLOTS:
@@ -151,6 +142,25 @@ def check_limits(scenario: Scenario, where: str = "") -> None:
         raise _fail(_at(where, "schedule.n_slots"),
                     f"{n} prosumers * {sch.n_slots} slots = {n * sch.n_slots}; at most "
                     f"{MAX_PROSUMER_SLOTS} prosumer-slots")
+
+
+_EACH = "prosumers[]."
+
+
+def _in_range(value: Any, where: str, lo: float, hi: float, unit: str) -> None:
+    if value is None:
+        return
+    v = Fraction(value) if isinstance(value, (str, Decimal)) else value
+    if isinstance(v, bool) or not isinstance(v, (int, float, Fraction)) or not lo <= v <= hi:
+        raise _fail(where, f"must be in [{lo:g}, {hi:g}] {unit}, got {value!r}")
+
+
+def _prosumer_limits(spec: ProsumerSpec, where: str) -> None:
+    """The ``prosumers[].`` rows of :data:`LIMITS` for one prosumer."""
+    for path, (lo, hi, unit) in LIMITS.items():
+        if path.startswith(_EACH):
+            field = path[len(_EACH):]
+            _in_range(_lookup(spec, field), f"{where}.{field}", lo, hi, unit)
 
 
 def nesting(data: Any) -> int:
@@ -268,6 +278,7 @@ def _prosumers(data: Any, where: str = "prosumers") -> tuple[ProsumerSpec, ...]:
                                         external=external, **assets))
             except ValueError as exc:
                 raise _fail(w, str(exc)) from None
+        _prosumer_limits(out[-1], w)  # the copies are alike: once per entry
     return tuple(out)
 
 
