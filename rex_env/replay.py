@@ -147,7 +147,7 @@ class Replayer:
         self.exchange = Exchange(self.grid, auto_open=True)
         self.result = ReplayResult(self.grid, trades=self.exchange.keep_trades())
 
-    def run(self, rows: Iterable[tuple[int, dict[str, str]]]) -> ReplayResult:
+    def run(self, rows: Iterable[tuple[int, dict[str, str] | RowError]]) -> ReplayResult:
         """Process ``(line_number, row)`` pairs in order."""
         for line, row in rows:
             self.row(line, row)
