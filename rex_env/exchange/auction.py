@@ -6,6 +6,7 @@ rule can be tested on hand-made curves; :func:`uncross` executes it on a book.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from fractions import Fraction
 from typing import NamedTuple
 
@@ -80,17 +81,29 @@ def uncross(book: Book, time: int, reference: int | Fraction | None, first_trade
             ) -> list[Trade]:
     """End a call phase: execute exactly V(p) at the clearing price, then trade continuously.
 
+    Reads only the crossed part of the book (levels between the best ask and the best bid),
+    so that repeated call phases over a deep book cost nothing when it is not crossed.
+
     Bids at or above p (highest first, then earliest) are paired with asks at or below p
     (lowest first, then earliest); each trade is for the smaller open rate of the pair. The
     auction applies no self-trade prevention. Remainders keep their priority in the book.
     """
     assert book.phase is Phase.CALL
+    trades: list[Trade] = []
+    if not book.is_crossed():  # V(p) = 0 at every price: nothing to look at
+        book.phase = Phase.CONTINUOUS
+        return trades
+    # only levels between the best ask and the best bid can execute, and the cumulative
+    # volumes at those prices count no level outside them: the rest of the book is not read
+    lo, hi = book.best_ask(), book.best_bid()
+    assert lo is not None and hi is not None
+    bid_keys = book.bid_keys[bisect_left(book.bid_keys, lo):]
+    ask_keys = book.ask_keys[bisect_left(book.ask_keys, -hi):]
     clearing = clearing_price(
-        [(p, lv.volume) for p, lv in book.bids.items()],
-        [(p, lv.volume) for p, lv in book.asks.items()],
+        [(p, book.bids[p].volume) for p in bid_keys],
+        [(-k, book.asks[-k].volume) for k in ask_keys],
         reference,
     )
-    trades: list[Trade] = []
     if clearing.price is not None:
         price = clearing.price
         left = clearing.volume

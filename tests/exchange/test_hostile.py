@@ -291,3 +291,32 @@ def test_unfillable_fill_or_kill_against_many_same_owner_orders_is_fast():
     # and the check still counts only other owners: 1 lot is there
     assert ex.submit(1, "g", "own", "buy", 0, 100, 1, tif="fok").status is Status.FILLED
     check_invariants(ex)
+
+
+def test_repeated_call_phases_over_a_deep_uncrossed_book_are_fast():
+    # an uncross reads only the crossed part of the book (none here)
+    ex = Exchange(auto_open=True)
+    for i in range(N // 2):
+        ex.submit(0, f"s{i}", "a", "sell", 0, 100 + i, 1)
+        ex.submit(0, f"b{i}", "b", "buy", 0, 99 - i % 50, 1)
+    t0 = clock.perf_counter()
+    for _ in range(2_000):
+        assert ex.open_auction(0, 1).ok
+        assert ex.uncross(0, 1).trades == []
+    assert clock.perf_counter() - t0 < 2.0
+    check_invariants(ex)
+
+
+def test_an_uncross_over_a_deep_book_reads_only_the_crossed_levels():
+    ex = Exchange(auto_open=True)
+    for i in range(N // 2):
+        ex.submit(0, f"s{i}", "a", "sell", 0, 1000 + i, 1)
+        ex.submit(0, f"b{i}", "b", "buy", 0, 900 - i, 1)
+    assert ex.open_auction(0, 1).ok
+    assert ex.submit(1, "x", "c", "buy", 0, 1001, 3).ok  # crosses two ask levels
+    assert ex.submit(1, "y", "d", "sell", 0, 899, 1).ok  # and one bid level
+    rep = ex.uncross(0, 2)
+    # crossed levels: bids 1001 (3), 900, 899; asks 899, 1000, 1001 -> V(1001) = 3 is the most
+    assert [(t.price, t.rate, t.sell_order_id) for t in rep.trades] == [
+        (1001, 1, "y"), (1001, 1, "s0"), (1001, 1, "s1")]
+    check_invariants(ex)

@@ -90,6 +90,18 @@ def api_40k_priority_losing_modifies_in_one_level() -> str:
     return f"modified {n}"
 
 
+@case
+def api_2000_call_phases_over_a_40k_order_book() -> str:
+    ex = Exchange(auto_open=True)
+    for i in range(20_000):
+        ex.submit(0, f"s{i}", "a", "sell", 0, 100 + i, 1)
+        ex.submit(0, f"b{i}", "b", "buy", 0, 99 - i % 50, 1)
+    n = 0
+    for _ in range(2_000):
+        n += ex.open_auction(0, 1).ok and ex.uncross(0, 1).ok
+    return f"auctions {n}"
+
+
 # -- the replay command line ---------------------------------------------------------------------
 
 

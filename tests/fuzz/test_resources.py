@@ -27,6 +27,7 @@ EXPECTED = {
     "api_wrong_types": ",".join(["bad_field"] * 10),
     "api_unfillable_fok_against_40k_own_orders": "killed 40000",
     "api_40k_priority_losing_modifies_in_one_level": "modified 40000",
+    "api_2000_call_phases_over_a_40k_order_book": "auctions 2000",
     "replay_46_byte_row_with_a_billion_slot_block": "exit 0: 1 rows, 0 trades, 1 rejected",
     "replay_5000_digit_time_and_slot": "exit 0: 4 rows, 1 trades, 2 rejected",
     "replay_field_over_131072_characters": "1 trades, 1 rejected",
