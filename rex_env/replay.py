@@ -14,7 +14,8 @@ so that no row can forge a line of the report.
 Hostile input is a per-row rejection (``bad_field``), never an abort, and costs bounded memory:
 
 * a physical line longer than :data:`MAX_LINE_CHARS` characters is read in chunks and dropped;
-  a quoted field that runs past the csv module's field limit (131,072 characters) likewise;
+  a quoted field that runs past the csv module's field limit (131,072 characters) likewise
+  (such a row has no fields to read, so it gets no ORDERS.csv row even if it was a submit);
 * a field longer than :data:`MAX_FIELD_CHARS`, or a number (``time``, slots, ``price``,
   ``rate``) longer than :data:`MAX_NUMBER_CHARS` characters;
 * bytes that are not UTF-8 (the row's ``order_id`` in ORDERS.csv then shows U+FFFD for them);
