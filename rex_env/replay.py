@@ -6,20 +6,39 @@ can be replayed and two engines compared row for row. Every slot with a non-nega
 trades continuously from time 0 until its ``close`` row.
 
 A row that cannot be parsed (or does not fit the exchange's state) is reported on standard
-error as ``FILE:LINE: rejected REASON: detail`` and counted as a rejection; the replay goes on.
-Line numbers are those of the file (the header is line 1).
+error as ``FILE: line N: OP rejected REASON: detail`` and counted as a rejection; the replay
+goes on. Line numbers are those of the file (the header is line 1). Row content in the report
+is escaped (control characters, line breaks and undecodable bytes as Python escapes) and cut,
+so that no row can forge a line of the report.
+
+Hostile input is a per-row rejection (``bad_field``), never an abort, and costs bounded memory:
+
+* a physical line longer than :data:`MAX_LINE_CHARS` characters is read in chunks and dropped;
+  a quoted field that runs past the csv module's field limit (131,072 characters) likewise
+  (such a row has no fields to read, so it gets no ORDERS.csv row even if it was a submit);
+* a field longer than :data:`MAX_FIELD_CHARS`, or a number (``time``, slots, ``price``,
+  ``rate``) longer than :data:`MAX_NUMBER_CHARS` characters;
+* bytes that are not UTF-8 (the row's ``order_id`` in ORDERS.csv then shows U+FFFD for them);
+* a number that is not a plain ASCII decimal (``١٢٣``, ``1e3``, ``0x10``);
+* a row with more fields than the header.
+
+A UTF-8 byte-order mark at the start of the file (as spreadsheet programs write) is skipped.
+The outputs are opened for writing before the replay starts, so that an unwritable ``--out``
+or ``--orders`` (or one that names the input) fails at once with exit code 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import os
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from .exchange import Exchange, Grid, Order, Reason, Report, Status, Trade, parse_decimal
 
@@ -29,6 +48,20 @@ TRADE_COLUMNS = ("trade_id", "time", "slot", "price", "rate", "buy_order_id", "s
                  "buyer", "seller", "aggressor")
 ORDER_COLUMNS = ("order_id", "status", "filled_rate", "remaining_rate", "reason")
 OPS = ("submit", "cancel", "modify", "open_auction", "uncross", "close")
+NUMBER_COLUMNS = ("time", "first_slot", "last_slot", "price", "rate")
+
+MAX_LINE_CHARS = 65_536
+"""A physical line longer than this many characters is a rejected row (never held whole)."""
+MAX_FIELD_CHARS = 1024
+"""A field longer than this many characters (an ``order_id`` or ``owner``) is ``bad_field``."""
+MAX_NUMBER_CHARS = 40
+"""A number longer than this many characters is ``bad_field`` (the exchange's limits need at
+most 19 digits; Python refuses to parse integers past 4,300)."""
+REPORT_CHARS = 200
+"""Row content in a stderr report line is escaped and cut to this many characters."""
+
+_INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
 
 
 class RowError(ValueError):
@@ -65,20 +98,40 @@ class ReplayResult:
     rows: int = 0
 
 
+def _number_text(text: str, what: str) -> str:
+    t = text.strip(" \t")
+    if len(t) > MAX_NUMBER_CHARS:
+        raise RowError(f"{what} has {len(t)} characters; a number has at most "
+                       f"{MAX_NUMBER_CHARS}")
+    return t
+
+
 def _int(text: str, what: str) -> int:
-    t = text.strip()
-    body = t[1:] if t[:1] in "+-" else t
-    if not body.isdigit() or not body.isascii():
-        raise RowError(f"{what} {text!r} is not an integer")
+    t = _number_text(text, what)
+    if not _INTEGER.fullmatch(t):
+        raise RowError(f"{what} {text!r} is not an integer (ASCII digits)")
     return int(t)
 
 
 def _value(text: str, what: str, to_grid: Fraction) -> Fraction | int:
-    try:
-        q = parse_decimal(text) / to_grid
-    except ValueError as exc:
-        raise RowError(f"{what} {text!r} is not a plain decimal") from exc
+    t = _number_text(text, what)
+    if not _DECIMAL.fullmatch(t):
+        raise RowError(f"{what} {text!r} is not a plain decimal (ASCII digits, no exponent)")
+    q = parse_decimal(t) / to_grid
     return q.numerator if q.denominator == 1 else q
+
+
+def printable(text: str, limit: int = REPORT_CHARS) -> str:
+    """``text`` safe for one line of a report: non-printable characters (line breaks, controls,
+    undecodable bytes) escaped as in Python, cut to ``limit`` characters."""
+    out = "".join(c if c.isprintable() else
+                  c.encode("unicode_escape", "backslashreplace").decode("ascii") for c in text)
+    return out if len(out) <= limit else out[: limit - 3] + "..."
+
+
+def _undecodable(text: str) -> bool:
+    """Did the text come from bytes that are not UTF-8 (``surrogateescape`` leftovers)?"""
+    return any("\udc80" <= c <= "\udcff" for c in text)
 
 
 def _choice(text: str, what: str, allowed: tuple[str, ...]) -> str:
@@ -95,22 +148,31 @@ class Replayer:
         self.exchange = Exchange(self.grid, auto_open=True)
         self.result = ReplayResult(self.grid, trades=self.exchange.keep_trades())
 
-    def run(self, rows: Iterable[tuple[int, dict[str, str]]]) -> ReplayResult:
+    def run(self, rows: Iterable[tuple[int, dict[str, str] | RowError]]) -> ReplayResult:
         """Process ``(line_number, row)`` pairs in order."""
         for line, row in rows:
             self.row(line, row)
         return self.result
 
-    def row(self, line: int, row: dict[str, str]) -> Report | None:
-        """Process one row; return the exchange's report (``None`` if it did not parse)."""
+    def row(self, line: int, row: dict[str, str] | RowError) -> Report | None:
+        """Process one row; return the exchange's report (``None`` if it did not parse).
+
+        ``row`` is a :class:`RowError` for a line the reader could not split into fields.
+        """
         self.result.rows += 1
+        if isinstance(row, RowError):
+            self._reject(line, "", Reason.BAD_FIELD, str(row))
+            return None
         op = (row.get("op") or "").strip()
         try:
+            _check_fields(row)
             report = self._dispatch(op, row)
         except RowError as exc:
             if op == "submit":
-                self.result.submits.append(SubmitRow(row.get("order_id") or "", None,
-                                                     Reason.BAD_FIELD))
+                oid = row.get("order_id") or ""
+                if _undecodable(oid):
+                    oid = oid.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                self.result.submits.append(SubmitRow(oid, None, Reason.BAD_FIELD))
             self._reject(line, op, Reason.BAD_FIELD, str(exc))
             return None
         if report.reason is not None:
@@ -159,6 +221,22 @@ class Replayer:
                          last)
 
 
+def _check_fields(row: dict[str, str]) -> None:
+    """Row-level faults: extra fields, bytes that are not UTF-8, over-long fields."""
+    extra = row.get(None)  # type: ignore[call-overload]
+    if extra:
+        raise RowError(f"the row has {len(row) - 1 + len(extra)} fields; the header has "
+                       f"{len(row) - 1}")
+    for name, value in row.items():
+        if not value:
+            continue
+        if _undecodable(value):
+            raise RowError(f"{name} {value!r} is not valid UTF-8")
+        limit = MAX_NUMBER_CHARS if name in NUMBER_COLUMNS else MAX_FIELD_CHARS
+        if len(value) > limit:
+            raise RowError(f"{name} has {len(value)} characters; at most {limit} allowed")
+
+
 def _explain(reason: Reason, row: dict[str, str]) -> str:
     """A short human-readable detail for a rejection reported by the exchange."""
     r = {k: (v or "") for k, v in row.items() if k is not None}
@@ -180,23 +258,78 @@ def _explain(reason: Reason, row: dict[str, str]) -> str:
     return details.get(reason, str(reason))
 
 
-def read_rows(handle: TextIO) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield ``(line, row)`` from a CSV with a header; ``line`` is the row's first file line."""
-    reader = csv.reader(handle)
+class _Lines:
+    """The physical lines of a text file, each at most :data:`MAX_LINE_CHARS` characters.
+
+    A longer line is read in chunks and dropped (an empty line takes its place, so that line
+    numbers stay right); its number goes into :attr:`too_long`.
+    """
+
+    def __init__(self, handle: TextIO) -> None:
+        self.handle = handle
+        self.number = 0
+        self.too_long: set[int] = set()
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        chunk = self.handle.readline(MAX_LINE_CHARS + 1)
+        if not chunk:
+            raise StopIteration
+        self.number += 1
+        if len(chunk) > MAX_LINE_CHARS and not chunk.endswith("\n"):
+            self.too_long.add(self.number)
+            while chunk and not chunk.endswith("\n"):
+                chunk = self.handle.readline(MAX_LINE_CHARS + 1)
+            return "\n"
+        return chunk
+
+
+def read_rows(handle: TextIO) -> Iterator[tuple[int, dict[str, str] | RowError]]:
+    """Yield ``(line, row)`` from a CSV with a header; ``line`` is the row's first file line.
+
+    A row the reader cannot split (an over-long line or field) comes as a :class:`RowError`
+    (extra fields beyond the header come under the key ``None``, as with ``csv.DictReader``).
+
+    Raises:
+        ValueError: the header is unusable (missing ``time``/``op``, or too long).
+    """
+    lines = _Lines(handle)
+    reader = csv.reader(lines)
     try:
         header = next(reader)
     except StopIteration:
         return
+    except csv.Error as exc:
+        raise ValueError(f"the header cannot be read ({exc})") from None
+    if lines.too_long:
+        raise ValueError(f"the header is longer than {MAX_LINE_CHARS} characters")
     header = [h.strip() for h in header]
     missing = [c for c in ("time", "op") if c not in header]
     if missing:
         raise ValueError(f"the header lacks the column(s) {', '.join(missing)}; "
                          f"expected {','.join(COLUMNS)}")
-    line = reader.line_num + 1
-    for values in reader:
-        if values:  # a blank line is not a row
-            yield line, dict(zip(header, values, strict=False))  # short rows: empty fields
-        line = reader.line_num + 1
+    width = len(header)
+    line = lines.number + 1
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield line, RowError(f"the row cannot be read as CSV ({exc})")
+            line = lines.number + 1
+            continue
+        long = [n for n in range(line, lines.number + 1) if n in lines.too_long]
+        if long:
+            yield line, RowError(f"line {long[0]} is longer than {MAX_LINE_CHARS} characters")
+        elif values:  # a blank line is not a row
+            row: dict[Any, Any] = dict(zip(header, values, strict=False))  # short: empty
+            if len(values) > width:
+                row[None] = values[width:]
+            yield line, row
+        line = lines.number + 1
 
 
 def write_trades(trades: Iterable[Trade], grid: Grid, handle: TextIO) -> None:
@@ -224,6 +357,8 @@ def write_orders(submits: Iterable[SubmitRow], grid: Grid, handle: TextIO) -> No
 
 
 def _grid_step(text: str) -> str:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_NUMBER_CHARS} characters")
     try:
         value = parse_decimal(text)
     except ValueError as exc:
@@ -250,23 +385,65 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     replayer = Replayer(grid)
+    name = printable(str(args.events))
     try:
-        with open(args.events, newline="", encoding="utf-8") as handle:
-            result = replayer.run(read_rows(handle))
-    except (OSError, ValueError, csv.Error) as exc:
-        print(f"{args.events}: {exc}", file=sys.stderr)
+        events = open(args.events, newline="", encoding="utf-8-sig",  # noqa: SIM115
+                      errors="surrogateescape")
+    except OSError as exc:
+        print(f"{name}: cannot read ({exc.strerror or exc})", file=sys.stderr)
         return 2
+    with events:
+        outputs = _open_outputs(events, [("--out", args.out), ("--orders", args.orders)])
+        if outputs is None:
+            return 2
+        try:
+            result = replayer.run(read_rows(events))
+        except (OSError, ValueError) as exc:
+            for handle in outputs:
+                handle.close()
+            print(f"{name}: {printable(str(exc))}", file=sys.stderr)
+            return 2
     for r in result.rejections:
-        print(f"{args.events}: line {r.line}: {r.op or '?'} rejected {r.reason}: "
-              f"{r.detail}", file=sys.stderr)
-    with open(args.out, "w", newline="", encoding="utf-8") as handle:
+        print(f"{name}: line {r.line}: {printable(r.op) or '?'} rejected {r.reason}: "
+              f"{printable(r.detail)}", file=sys.stderr)
+    with outputs[0] as handle:
         write_trades(result.trades, grid, handle)
-    if args.orders is not None:
-        with open(args.orders, "w", newline="", encoding="utf-8") as handle:
+    if len(outputs) > 1:
+        with outputs[1] as handle:
             write_orders(result.submits, grid, handle)
-    print(f"{args.events}: {result.rows} rows, {len(result.trades)} trades, "
+    print(f"{name}: {result.rows} rows, {len(result.trades)} trades, "
           f"{len(result.rejections)} rejected", file=sys.stderr)
     return 0
+
+
+def _open_outputs(events: TextIO, paths: list[tuple[str, Path | None]]) -> list[TextIO] | None:
+    """Open every output for writing before any work is done; ``None`` (reported) if one
+    cannot be written, or names the input or another output."""
+    seen: list[tuple[str, os.stat_result]] = [("the input", os.fstat(events.fileno()))]
+    handles: list[TextIO] = []
+    for option, path in paths:
+        if path is None:
+            continue
+        try:
+            st = os.stat(path)
+        except OSError:
+            st = None
+        clash = next((what for what, other in seen
+                      if st is not None and os.path.samestat(st, other)), None)
+        if clash is None:
+            try:
+                handles.append(open(path, "w", newline="", encoding="utf-8"))  # noqa: SIM115
+                seen.append((option, os.fstat(handles[-1].fileno())))
+                continue
+            except OSError as exc:
+                problem = f"cannot be written ({exc.strerror or exc})"
+        else:
+            problem = f"is the same file as {clash}"
+        for handle in handles:
+            handle.close()
+        print(f"{option} {printable(str(path))}: {problem}", file=sys.stderr)
+        return None
+    return handles
 
 
 if __name__ == "__main__":

@@ -1,7 +1,12 @@
 """Environment configuration: every keyword of :func:`rex_env.parallel_env`, validated once.
 
 An unknown keyword or a bad value fails at construction with a message listing what is
-allowed (the env never half-starts).
+allowed (the env never half-starts). Sizes are bounded so that no argument can make the env
+exhaust memory or time: ``price_levels`` <= :data:`MAX_PRICE_LEVELS`, at most
+:data:`MAX_SIZE_LEVELS` ``size_levels``, ``decision_interval`` <= one week, ``max_cycles`` <=
+:data:`MAX_CYCLES`, a discrete action table of at most :data:`MAX_DISCRETE_ACTIONS` rows, and
+the scenario within the loader's limits (:func:`rex_env.scenarios.loader.check_limits`, also
+for a :class:`Scenario` built in Python).
 """
 
 from __future__ import annotations
@@ -18,6 +23,17 @@ ACTION_MODES = ("box", "offset", "discrete")
 CONTROLLERS = ("intermittent", "plant", "storage", "zic", "ziu", "random", "newsvendor",
                "rolling_intrinsic")
 """Hand-coded agent kinds that can drive the learners' prosumers (``controlled_by``)."""
+
+MAX_PRICE_LEVELS = 64
+"""Most price levels of the discrete action mode."""
+MAX_SIZE_LEVELS = 32
+"""Most order sizes of the discrete action mode."""
+MAX_DISCRETE_ACTIONS = 65_536
+"""Most rows of the discrete action table (open slots * 2 sides * price * size levels)."""
+MAX_DECISION_INTERVAL = 7 * 86_400
+"""Longest decision interval, seconds (one week)."""
+MAX_CYCLES = 10**7
+"""Largest ``max_cycles``."""
 
 
 def check_keywords(func: str, kwargs: Any, allowed: Any) -> None:
@@ -107,22 +123,30 @@ class EnvConfig:
             raise ValueError(f"action_mask_in_obs=True needs action_mode='discrete' (masks "
                              f"exist for discrete actions only), got {self.action_mode!r}")
         di = self.decision_interval
-        if di is not None and (not isinstance(di, int) or isinstance(di, bool) or di <= 0):
-            raise ValueError(f"decision_interval must be a positive int of seconds, got {di!r}")
+        if di is not None and (not isinstance(di, int) or isinstance(di, bool)
+                               or not 0 < di <= MAX_DECISION_INTERVAL):
+            raise ValueError(f"decision_interval must be a positive int of seconds <= "
+                             f"{MAX_DECISION_INTERVAL}, got {di!r}")
         mc = self.max_cycles
-        if mc is not None and (not isinstance(mc, int) or isinstance(mc, bool) or mc <= 0):
-            raise ValueError(f"max_cycles must be a positive int or None, got {mc!r}")
+        if mc is not None and (not isinstance(mc, int) or isinstance(mc, bool)
+                               or not 0 < mc <= MAX_CYCLES):
+            raise ValueError(f"max_cycles must be a positive int <= {MAX_CYCLES} or None, got "
+                             f"{mc!r}")
         rs = self.reward_scale
         if rs is not None and (isinstance(rs, bool) or not isinstance(rs, (int, float))
                                or not math.isfinite(rs) or rs <= 0):
             raise ValueError(f"reward_scale must be a finite number > 0 or None, got {rs!r}")
-        if not isinstance(self.price_levels, int) or self.price_levels < 2:
-            raise ValueError(f"price_levels must be an int >= 2, got {self.price_levels!r}")
-        if not isinstance(self.size_levels, (tuple, list)):
-            raise ValueError(f"size_levels must be a sequence of fractions of capacity in "
-                             f"(0, 1], got {self.size_levels!r}")
+        pl = self.price_levels
+        if not isinstance(pl, int) or isinstance(pl, bool) or not 2 <= pl <= MAX_PRICE_LEVELS:
+            raise ValueError(f"price_levels must be an int >= 2 and <= {MAX_PRICE_LEVELS}, got "
+                             f"{pl!r}")
+        if not isinstance(self.size_levels, (tuple, list)) or not (
+                1 <= len(self.size_levels) <= MAX_SIZE_LEVELS):
+            raise ValueError(f"size_levels must be a sequence of 1..{MAX_SIZE_LEVELS} fractions "
+                             f"of capacity in (0, 1], got {self.size_levels!r}")
         sizes = tuple(self.size_levels)
-        if not sizes or any(not (isinstance(x, (int, float)) and 0 < x <= 1) for x in sizes):
+        if any(isinstance(x, bool) or not (isinstance(x, (int, float)) and 0 < x <= 1)
+               for x in sizes):
             raise ValueError(f"size_levels must be fractions of capacity in (0, 1], got "
                              f"{self.size_levels!r}")
         object.__setattr__(self, "size_levels", sizes)
@@ -150,6 +174,12 @@ class EnvConfig:
         return cls(**kwargs)
 
     def build_scenario(self) -> Scenario:
+        """The scenario, checked against the size limits (also one built in Python).
+
+        Raises:
+            ValueError: the scenario or the discrete action table is beyond a documented limit.
+        """
+        from ..scenarios.loader import check_limits
         from ..sim.settlement import SettlementConfig
 
         sc = make_scenario(self.scenario)
@@ -157,6 +187,14 @@ class EnvConfig:
             sc = sc.replace(settlement=dataclasses.replace(sc.settlement,
                                                            mode=self.settlement))
             assert isinstance(sc.settlement, SettlementConfig)
+        check_limits(sc)
+        if self.action_mode == "discrete":
+            rows = sc.schedule.window * 2 * self.price_levels * len(self.size_levels)
+            if rows > MAX_DISCRETE_ACTIONS:
+                raise ValueError(f"the discrete action table would have {rows} rows (open slots"
+                                 f" {sc.schedule.window} * 2 sides * price_levels "
+                                 f"{self.price_levels} * {len(self.size_levels)} size_levels);"
+                                 f" at most {MAX_DISCRETE_ACTIONS}")
         return sc
 
     def learner_owners(self, sc: Scenario) -> tuple[str, ...]:
@@ -185,7 +223,8 @@ class EnvConfig:
                              f"{sc.name!r}; owners: {sc.owners}")
         if len(set(owners)) != len(owners):
             raise ValueError(f"learners must be distinct, got {list(owners)}")
+        external = {p.owner for p in sc.prosumers if p.external}
         for o in owners:
-            if sc.spec(o).external:
+            if o in external:
                 raise ValueError(f"{o!r} is the external grid and cannot be a learner")
         return owners

@@ -6,6 +6,7 @@ rule can be tested on hand-made curves; :func:`uncross` executes it on a book.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from fractions import Fraction
 from typing import NamedTuple
 
@@ -80,17 +81,29 @@ def uncross(book: Book, time: int, reference: int | Fraction | None, first_trade
             ) -> list[Trade]:
     """End a call phase: execute exactly V(p) at the clearing price, then trade continuously.
 
+    Reads only the crossed part of the book (levels between the best ask and the best bid),
+    so that repeated call phases over a deep book cost nothing when it is not crossed.
+
     Bids at or above p (highest first, then earliest) are paired with asks at or below p
     (lowest first, then earliest); each trade is for the smaller open rate of the pair. The
     auction applies no self-trade prevention. Remainders keep their priority in the book.
     """
     assert book.phase is Phase.CALL
+    trades: list[Trade] = []
+    if not book.is_crossed():  # V(p) = 0 at every price: nothing to look at
+        book.phase = Phase.CONTINUOUS
+        return trades
+    # only levels between the best ask and the best bid can execute, and the cumulative
+    # volumes at those prices count no level outside them: the rest of the book is not read
+    lo, hi = book.best_ask(), book.best_bid()
+    assert lo is not None and hi is not None
+    bid_keys = book.bid_keys[bisect_left(book.bid_keys, lo):]
+    ask_keys = book.ask_keys[bisect_left(book.ask_keys, -hi):]
     clearing = clearing_price(
-        [(p, lv.volume) for p, lv in book.bids.items()],
-        [(p, lv.volume) for p, lv in book.asks.items()],
+        [(p, book.bids[p].volume) for p in bid_keys],
+        [(-k, book.asks[-k].volume) for k in ask_keys],
         reference,
     )
-    trades: list[Trade] = []
     if clearing.price is not None:
         price = clearing.price
         left = clearing.volume
@@ -101,9 +114,9 @@ def uncross(book: Book, time: int, reference: int | Fraction | None, first_trade
             assert bid is not None and ask is not None, "V(p) is covered on both sides"
             fill = min(bid.rate, ask.rate)
             for o in (bid, ask):
+                book.take_out(o, fill)
                 o.rate -= fill
                 o.filled += fill
-                book._level_of(o).volume -= fill
             trades.append(
                 Trade(tid, time, book.slot, price, fill, bid.order_id, ask.order_id,
                       bid.owner, ask.owner, "auction")
@@ -122,25 +135,14 @@ def uncross(book: Book, time: int, reference: int | Fraction | None, first_trade
 
 
 def _next_live(book: Book, side: Side) -> Order | None:
-    """The first live order of a side in priority order, dropping dead ones on the way."""
-    keys = book.bid_keys if side is Side.BUY else book.ask_keys
-    levels = book.bids if side is Side.BUY else book.asks
-    for key in reversed(keys):
-        level = levels[key if side is Side.BUY else -key]
-        q = level.orders
-        while q and not q[0].rate:
-            q.popleft()
-            level.dead -= 1
-        if q:
-            return q[0]
-    return None
+    """The first order of a side in priority order (best level's head)."""
+    if side is Side.BUY:
+        return book.bids[book.bid_keys[-1]].head if book.bid_keys else None
+    return book.asks[-book.ask_keys[-1]].head if book.ask_keys else None
 
 
 def _pop_filled(book: Book, order: Order) -> None:
     """Remove a just-filled order from the front of its level (and the level if empty)."""
     order.status = Status.FILLED
-    level = book._level_of(order)
-    assert level.orders[0] is order
-    level.orders.popleft()
-    if level.volume == 0:
-        book._drop_level(order.side, level.price)
+    assert book.level_of(order).head is order
+    book.unlink(order)

@@ -1,14 +1,16 @@
 """One delivery slot's limit order book: FIFO price levels and continuous matching (SPEC §4).
 
-Layout, chosen for speed in pure Python:
+Layout, chosen for speed in pure Python and for bounded cost per instruction:
 
 * each side is a ``dict`` price -> :class:`Level` plus a sorted ``list`` of *keys* whose best
   element is last (bids keyed by price, asks by ``-price``), so the best level is ``keys[-1]``
   and removing it is ``list.pop()``;
-* a level is a ``deque`` of orders in time priority and its open volume;
-* a cancel is lazy: the order's open rate drops to 0 and the level's volume with it; dead
-  orders are skipped (and dropped) when matching reaches them, and a level whose volume reaches
-  zero is removed at once, so best prices and depth are always exact.
+* a level is an intrusive doubly linked list of its orders in time priority (``Order.prev`` /
+  ``Order.next``), so a cancel or a priority-losing modify unlinks an order in O(1), wherever
+  it sits in the queue; a level whose volume reaches zero is removed at once, so best prices
+  and depth are always exact;
+* a level also keeps each owner's open volume in it, so a fill-or-kill or block feasibility
+  check costs one step per price level in reach, however many orders the owner has there.
 
 Positions and trade cash per owner are kept here too, since they belong to the slot.
 """
@@ -16,7 +18,7 @@ Positions and trade cash per owner are kept here too, since they belong to the s
 from __future__ import annotations
 
 from bisect import insort
-from collections import deque
+from collections.abc import Iterator
 
 from .orders import AgentId, Order, Phase, Reason, Side, Status, Trade
 
@@ -33,23 +35,57 @@ _Status_RESTING = Status.RESTING
 
 _tuple_new = tuple.__new__
 
-#: compact a level's queue when it holds more dead orders than this and than live ones
-_COMPACT_AT = 32
-
 
 class Level:
-    """Orders at one price in time priority; ``volume`` is the sum of their open rates."""
+    """Orders at one price in time priority, as a linked list from ``head`` (first) to ``tail``.
 
-    __slots__ = ("price", "orders", "volume", "dead")
+    ``volume`` is the sum of their open rates and ``owners`` maps each owner to its part of it.
+    """
+
+    __slots__ = ("price", "head", "tail", "volume", "owners")
 
     def __init__(self, price: int) -> None:
         self.price = price
-        self.orders: deque[Order] = deque()
+        self.head: Order | None = None
+        self.tail: Order | None = None
         self.volume = 0
-        self.dead = 0
+        self.owners: dict[AgentId, int] = {}
+
+    def __iter__(self) -> Iterator[Order]:
+        o = self.head
+        while o is not None:
+            yield o
+            o = o.next
 
     def live(self) -> list[Order]:
-        return [o for o in self.orders if o.rate]
+        """The level's orders in time priority (every linked order has an open rate)."""
+        return list(self)
+
+    def append(self, order: Order) -> None:
+        tail = self.tail
+        order.prev = tail
+        order.next = None
+        if tail is None:
+            self.head = order
+        else:
+            tail.next = order
+        self.tail = order
+        self.volume += order.rate
+        owners = self.owners
+        owners[order.owner] = owners.get(order.owner, 0) + order.rate
+
+    def unlink(self, order: Order) -> None:
+        """Take an order out of the queue (its open rate is the caller's business)."""
+        prev, nxt = order.prev, order.next
+        if prev is None:
+            self.head = nxt
+        else:
+            prev.next = nxt
+        if nxt is None:
+            self.tail = prev
+        else:
+            nxt.prev = prev
+        order.prev = order.next = None
 
 
 class Book:
@@ -108,12 +144,15 @@ class Book:
             return [self.bids[p] for p in reversed(self.bid_keys)]
         return [self.asks[-k] for k in reversed(self.ask_keys)]
 
+    def n_levels(self) -> int:
+        return len(self.bids) + len(self.asks)
+
     def resting(self) -> list[Order]:
         """Every live resting order, bids then asks, each side in priority order."""
         out: list[Order] = []
         for side in (_Side_BUY, _Side_SELL):
             for level in self.levels(side):
-                out.extend(level.live())
+                out.extend(level)
         return out
 
     # -- mutation -------------------------------------------------------------------------
@@ -131,10 +170,9 @@ class Book:
             if level is None:
                 level = self.asks[price] = Level(price)
                 insort(self.ask_keys, -price)
-        level.orders.append(order)
-        level.volume += order.rate
+        level.append(order)
 
-    def _level_of(self, order: Order) -> Level:
+    def level_of(self, order: Order) -> Level:
         assert order.price is not None
         return (self.bids if order.side is _Side_BUY else self.asks)[order.price]
 
@@ -158,35 +196,34 @@ class Book:
                     hi = mid
             del keys[lo]
 
-    def remove(self, order: Order) -> int:
-        """Take a resting order's open rate out of the book (lazily); return the rate removed."""
-        level = self._level_of(order)
-        rate = order.rate
-        order.rate = 0
+    def take_out(self, order: Order, rate: int) -> None:
+        """Lower a linked order's level accounting by ``rate`` (its fill or removal)."""
+        level = self.level_of(order)
         level.volume -= rate
-        if level.volume == 0:
-            self._drop_level(order.side, level.price)
-        else:
-            level.dead += 1
-            if level.dead > _COMPACT_AT and level.dead * 2 > len(level.orders):
-                level.orders = deque(o for o in level.orders if o.rate)
-                level.dead = 0
-        return rate
+        level.owners[order.owner] -= rate
 
     def unlink(self, order: Order) -> None:
-        """Remove a live order physically (it will re-enter with the same record)."""
-        level = self._level_of(order)
-        level.orders.remove(order)
+        """Take a live order out of the book in O(1), its open rate with it (the record stays:
+        a cancel zeroes its rate, a priority-losing modify re-enters it)."""
+        level = self.level_of(order)
+        level.unlink(order)
         level.volume -= order.rate
+        level.owners[order.owner] -= order.rate
         if level.volume == 0:
             self._drop_level(order.side, level.price)
+
+    def remove(self, order: Order) -> int:
+        """Take a resting order's open rate out of the book; return the rate removed."""
+        self.unlink(order)
+        rate = order.rate
+        order.rate = 0
+        return rate
 
     def reduce(self, order: Order, new_rate: int) -> int:
         """Lower a resting order's open rate in place (keeps priority); return lots removed."""
-        level = self._level_of(order)
         diff = order.rate - new_rate
+        self.take_out(order, diff)
         order.rate = new_rate
-        level.volume -= diff
         return diff
 
     def record_trade(self, price: int, rate: int, buyer: AgentId, seller: AgentId) -> None:
@@ -248,23 +285,24 @@ class Book:
             if limit is not None and (price > limit if buy else price < limit):
                 break
             level = levels[price]
-            q = level.orders
-            while want and q:
-                resting = q[0]
+            owners = level.owners
+            resting = level.head
+            while want and resting is not None:
                 rrate = resting.rate
-                if not rrate:
-                    q.popleft()
-                    level.dead -= 1
-                    continue
                 rowner = resting.owner
+                nxt = resting.next
                 if rowner == owner:
-                    q.popleft()
                     resting.rate = 0
                     resting.removed += rrate
                     resting.status = _Status_CANCELLED
                     resting.reason = _Reason_SELF_TRADE
                     level.volume -= rrate
+                    owners[rowner] -= rrate
                     self_trades.append(resting)
+                    resting.next = None
+                    level.head = resting = nxt
+                    if nxt is not None:
+                        nxt.prev = None
                     continue
                 if want < rrate:
                     fill = want
@@ -273,9 +311,13 @@ class Book:
                     fill = rrate
                     resting.rate = 0
                     resting.status = _Status_FILLED
-                    q.popleft()
+                    resting.next = None
+                    level.head = nxt
+                    if nxt is not None:
+                        nxt.prev = None
                 resting.filled += fill
                 level.volume -= fill
+                owners[rowner] -= fill
                 want -= fill
                 value = price * fill
                 if buy:
@@ -295,7 +337,8 @@ class Book:
                 volume += fill
                 turnover += value
                 tid += 1
-            if level.volume == 0:
+                resting = nxt
+            if level.volume == 0:  # its queue is empty too: every linked order is open
                 del levels[price]
                 keys.pop()
         n = tid - first_trade_id
@@ -315,7 +358,10 @@ class Book:
                 self.low = l_
 
     def fillable(self, side: Side, limit: int | None, owner: AgentId, need: int) -> bool:
-        """Can ``need`` lots be bought/sold now within ``limit`` from *other* owners' orders?"""
+        """Can ``need`` lots be bought/sold now within ``limit`` from *other* owners' orders?
+
+        One step per price level in reach (the owner's own volume there is one lookup).
+        """
         if side is _Side_BUY:
             levels, keys, sign = self.asks, self.ask_keys, -1
         else:
@@ -326,10 +372,7 @@ class Book:
             if limit is not None and (price > limit if side is _Side_BUY else price < limit):
                 return False
             level = levels[price]
-            got += level.volume
-            for o in level.orders:
-                if o.owner == owner:
-                    got -= o.rate
+            got += level.volume - level.owners.get(owner, 0)
             if got >= need:
                 return True
         return False
@@ -338,12 +381,15 @@ class Book:
         """Gate closure: every resting order expires; the book is empty and closed."""
         out: list[Order] = []
         for level in (*self.bids.values(), *self.asks.values()):
-            for o in level.orders:
-                if o.rate:
-                    o.removed += o.rate
-                    o.rate = 0
-                    o.status = _Status_EXPIRED
-                    out.append(o)
+            o = level.head
+            while o is not None:
+                nxt = o.next
+                o.removed += o.rate
+                o.rate = 0
+                o.status = _Status_EXPIRED
+                o.prev = o.next = None
+                out.append(o)
+                o = nxt
         out.sort(key=lambda o: o.seq)
         self.bids.clear()
         self.asks.clear()
@@ -359,7 +405,14 @@ class Book:
             assert sorted(levels) == sorted(sign * k for k in keys), "keys and levels disagree"
             for price, level in levels.items():
                 live = level.live()
+                assert live and live[0] is level.head and live[-1] is level.tail, "bad ends"
+                assert all(b.prev is a for a, b in zip(live, live[1:], strict=False)), "bad links"
                 assert level.volume == sum(o.rate for o in live) > 0, "bad level volume"
+                assert all(o.rate > 0 for o in live), "a linked order has no open rate"
+                by_owner: dict[AgentId, int] = {}
+                for o in live:
+                    by_owner[o.owner] = by_owner.get(o.owner, 0) + o.rate
+                assert {k: v for k, v in level.owners.items() if v} == by_owner, "bad owners"
                 assert all(o.price == price and o.status is _Status_RESTING for o in live)
                 seqs = [o.seq for o in live]
                 assert seqs == sorted(seqs), "time priority broken in a level"

@@ -4,6 +4,22 @@ The :class:`Exchange` validates every instruction (SPEC §5, checks in the SPEC'
 it to the slot's :class:`~.book.Book`, and returns a :class:`~.orders.Report` of what happened.
 It never raises on user input: a rejection carries its reason code and changes no state.
 
+Wrong types are input too. A field of the wrong Python type is ``bad_field``, never a
+``TypeError``: ``side`` must be :class:`~.orders.Side` or ``"buy"``/``"sell"`` (``True``, ``1``
+or ``1.0`` are not sides), ``kind``/``tif`` their enum or its string, ``time`` and slots ints
+(not ``bool``/``float``/``str``), prices and rates ``int`` or :class:`~fractions.Fraction`
+ticks/lots (a ``float``, ``Decimal``, ``str`` or ``bool`` is not: convert at the edge with
+:class:`~.grid.Grid`), ``order_id`` a ``str`` or ``int``, ``owner`` a ``str``. The same holds
+for :meth:`~Exchange.cancel`, :meth:`~Exchange.modify` and the lifecycle calls (a bad ``time``,
+``slot``, ``price``, ``rate`` or ``reference`` is ``bad_field``; an id or owner that names no
+resting order of that owner, whatever its type, is ``unknown_order``).
+
+Sizes are bounded so that one instruction costs bounded memory and time (constants in
+:mod:`.orders`): a block spans at most ``MAX_BLOCK_SLOTS`` slots and ``abs(rate)`` is at most
+``MAX_LOTS`` lots (else ``bad_field``), ``time`` is at most ``MAX_TIME`` (else ``bad_field``),
+a slot index is in ``0..MAX_SLOT`` (else ``unknown_slot``). A block that is rejected or killed
+creates no book.
+
 Two ways to run slots:
 
 * ``auto_open=True`` (replay, SPEC §7): every slot with a non-negative index is open for
@@ -16,13 +32,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from fractions import Fraction
+from itertools import islice
 
 from . import auction
 from .book import Book
 from .grid import Grid
-from .lob3d import LOB3D, snapshot
+from .lob3d import LOB3D, MAX_LOB3D_CELLS, snapshot
 from .orders import (
     EMPTY,
+    MAX_BLOCK_SLOTS,
+    MAX_LOTS,
+    MAX_SLOT,
+    MAX_TIME,
     AgentId,
     Kind,
     Order,
@@ -85,12 +106,14 @@ def _is_int(x: object) -> bool:
     return type(x) is int or (isinstance(x, int) and not isinstance(x, bool))
 
 
-def _check_number(x: object, what: str) -> None:
-    if isinstance(x, bool) or not isinstance(x, (int, Fraction)):
-        raise TypeError(
-            f"{what} must be int or Fraction {'ticks' if what == 'price' else 'lots'}, "
-            f"not {type(x).__name__}; convert at the edge with Grid.price_ticks / rate_lots"
-        )
+def _is_number(x: object) -> bool:
+    """An exact number of ticks or lots: an ``int`` (not ``bool``) or a ``Fraction``."""
+    return type(x) is int or isinstance(x, Fraction) or (
+        isinstance(x, int) and not isinstance(x, bool))
+
+
+def _bad_time(time: object, now: int) -> bool:
+    return not _is_int(time) or time < now or time > MAX_TIME  # type: ignore[operator]
 
 
 class Exchange:
@@ -129,7 +152,8 @@ class Exchange:
     # -- slot lifecycle (SPEC §3) ----------------------------------------------------------
     def phase(self, slot: int) -> Phase | None:
         """The slot's phase; ``None`` for an unknown slot."""
-        if not _is_int(slot) or slot < 0 or (self.n_slots is not None and slot >= self.n_slots):
+        if not _is_int(slot) or slot < 0 or slot > MAX_SLOT or (
+                self.n_slots is not None and slot >= self.n_slots):
             return None
         book = self.books.get(slot)
         if book is not None:
@@ -144,7 +168,7 @@ class Exchange:
         return book
 
     def _lifecycle_fault(self, time: object, slot: object) -> Reason | None:
-        if not _is_int(time) or time < self.now or not _is_int(slot):  # type: ignore[operator]
+        if _bad_time(time, self.now) or not _is_int(slot):
             return _Reason_BAD_FIELD
         ph = self.phase(slot)  # type: ignore[arg-type]
         if ph is None:
@@ -181,13 +205,11 @@ class Exchange:
         Args:
             reference: reference price in ticks (fractional allowed); ``None``: highest price.
         """
+        if reference is not None and not _is_number(reference):
+            return rejected(_Reason_BAD_FIELD)
         fault = self._lifecycle_fault(time, slot)
         if fault is None and self.phase(slot) is not _Phase_CALL:
             fault = _Reason_AUCTION_PHASE
-        if fault is None and reference is not None and (
-            isinstance(reference, bool) or not isinstance(reference, (int, Fraction))
-        ):
-            fault = _Reason_BAD_FIELD
         if fault is not None:
             return rejected(fault)
         self.now = time
@@ -223,23 +245,15 @@ class Exchange:
 
         Returns a report with the order's status (``filled``, ``resting``, ``cancelled``,
         ``killed`` or ``rejected`` with a reason), its trades and any self-trade cancels.
-
-        Raises:
-            TypeError: ``price`` or ``rate`` is not an int/Fraction (a programming error).
+        Never raises: a field of the wrong type or beyond its limit is ``bad_field`` (see the
+        module docstring).
         """
-        if price is not None and type(price) is not int:
-            _check_number(price, "price")
-        if type(rate) is not int:
-            _check_number(rate, "rate")
         if last_slot is None:
             last_slot = first_slot
-        # 1. bad_field
-        try:
-            side_ = _SIDES.get(side)
-            kind_ = _KINDS.get(kind)
-            tif_ = _TIFS.get(tif)
-        except TypeError:  # unhashable: not a side/kind/tif at all
-            return rejected(_Reason_BAD_FIELD)
+        # 1. bad_field (types first, so that the comparisons below cannot raise)
+        side_ = _SIDES.get(side) if isinstance(side, (Side, str)) else None
+        kind_ = _KINDS.get(kind) if isinstance(kind, str) else None
+        tif_ = _TIFS.get(tif) if isinstance(tif, str) else None
         if (
             side_ is None
             or kind_ is None
@@ -252,8 +266,14 @@ class Exchange:
             or (type(first_slot) is not int and not _is_int(first_slot))
             or (type(last_slot) is not int and not _is_int(last_slot))
             or last_slot < first_slot
+            or last_slot - first_slot >= MAX_BLOCK_SLOTS
             or (type(time) is not int and not _is_int(time))
             or time < self.now
+            or time > MAX_TIME
+            or (price is not None and type(price) is not int and not _is_number(price))
+            or (type(rate) is not int and not _is_number(rate))
+            or rate > MAX_LOTS
+            or rate < -MAX_LOTS
             or (kind_ is _Kind_MARKET) != (price is None)
         ):
             return rejected(_Reason_BAD_FIELD)
@@ -281,7 +301,17 @@ class Exchange:
         self.orders[order_id] = order
         if first_slot != last_slot:
             return self._block(order)
-        return self._enter(order, book if book is not None else self._book(first_slot))
+        if book is None:
+            book = self.books.get(first_slot)
+        if book is not None:
+            return self._enter(order, book)
+        # a slot without a book (auto_open) has nothing to trade with: register the new book
+        # only if the order rests in it, so that no instruction leaves an empty book behind
+        book = Book(first_slot, _Phase_CONTINUOUS)
+        report = self._enter(order, book)
+        if order.status is _Status_RESTING:
+            self.books[first_slot] = book
+        return report
 
     def _value_fault(self, price: Ticks | None, rate: Lots) -> Reason | None:
         g = self.grid
@@ -343,13 +373,15 @@ class Exchange:
     def _block(self, order: Order) -> Report:
         """All legs fill in full now within the limit, in slot order, or nothing happens."""
         need = order.rate
-        slots = range(order.first_slot, order.last_slot + 1)
-        books = [self._book(s) for s in slots]
-        if not all(b.fillable(order.side, order.price, order.owner, need) for b in books):
-            return self._kill(order)
+        # a slot without a book has nothing to trade with: kill without creating one
+        books = [self.books.get(s) for s in range(order.first_slot, order.last_slot + 1)]
+        for b in books:
+            if b is None or not b.fillable(order.side, order.price, order.owner, need):
+                return self._kill(order)
         trades: list[Trade] = []
         self_trades: list[Order] = []
         for book in books:
+            assert book is not None
             order.rate = need
             order.filled = 0
             book.match(order, self.now, trades, self.n_trades + 1 + len(trades), self_trades)
@@ -374,8 +406,8 @@ class Exchange:
         return order
 
     def cancel(self, time: int, order_id: OrderId, owner: AgentId) -> Report:
-        """Remove the open rate of the owner's resting order (status ``cancelled``)."""
-        if not _is_int(time) or time < self.now:
+        """Remove the open rate of the owner's resting order (status ``cancelled``), in O(1)."""
+        if _bad_time(time, self.now):
             return rejected(_Reason_BAD_FIELD)
         order = self._resting(order_id, owner)
         if order is None:
@@ -397,13 +429,15 @@ class Exchange:
 
         ``None`` keeps the old value (both ``None`` is ``bad_field``). A pure decrease of rate,
         or no change at all, keeps time priority; anything else re-enters the order at the back
-        (same id), and in continuous trading it may match at once.
+        (same id), and in continuous trading it may match at once. A price or rate of the
+        wrong type, or ``abs(rate) > MAX_LOTS``, is ``bad_field``.
         """
-        if price is not None:
-            _check_number(price, "price")
-        if rate is not None:
-            _check_number(rate, "rate")
-        if not _is_int(time) or time < self.now or (price is None and rate is None):
+        if (
+            _bad_time(time, self.now)
+            or (price is None and rate is None)
+            or (price is not None and not _is_number(price))
+            or (rate is not None and (not _is_number(rate) or not -MAX_LOTS <= rate <= MAX_LOTS))
+        ):
             return rejected(_Reason_BAD_FIELD)
         order = self._resting(order_id, owner)
         if order is None:
@@ -435,7 +469,10 @@ class Exchange:
     # -- accounting and views --------------------------------------------------------------
     def status(self, order_id: OrderId) -> Order | None:
         """The record of an accepted order (``None`` if the id was never accepted)."""
-        return self.orders.get(order_id)
+        try:
+            return self.orders.get(order_id)
+        except TypeError:  # unhashable: never an id
+            return None
 
     def position(self, owner: AgentId, slot: int) -> int:
         """Signed traded lots of an owner in a slot (bought > 0)."""
@@ -464,8 +501,14 @@ class Exchange:
                       if b.phase is _Phase_CALL or b.phase is _Phase_CONTINUOUS)
 
     def lob3d(self, slots: Iterable[int], k: int = 5, out: LOB3D | None = None) -> LOB3D:
-        """A numpy snapshot of the given slots' books: best quotes, top-k depth, statistics."""
-        return snapshot(self.books, list(slots), k, out,
+        """A numpy snapshot of the given slots' books: best quotes, top-k depth, statistics.
+
+        Raises:
+            ValueError: ``k`` is not in ``1..MAX_LOB3D_LEVELS`` or ``slots * k`` exceeds
+                ``MAX_LOB3D_CELLS`` (see :mod:`.lob3d`); the slots are never read past it.
+        """
+        window = list(islice(slots, MAX_LOB3D_CELLS + 1))
+        return snapshot(self.books, window, k, out,
                         Phase.CONTINUOUS if self.auto_open else Phase.PENDING)
 
     def forget(self, slot: int) -> None:

@@ -14,13 +14,14 @@ Number = int | str | Decimal | Fraction
 
 
 def parse_decimal(text: str) -> Fraction:
-    """Parse a *plain* decimal (``-12.5``, ``3``, ``.5``): no exponent, no inf/nan.
+    """Parse a *plain* decimal (``-12.5``, ``3``, ``.5``): ASCII digits, no exponent, no inf/nan.
 
     Raises:
         ValueError: the text is not a plain decimal.
     """
     t = text.strip()
-    if not t or any(c in t for c in "eEnNiI_ ") or t in {"+", "-", ".", "+.", "-."}:
+    if not t or not t.isascii() or any(c in t for c in "eEnNiI_ ") or t in {
+            "+", "-", ".", "+.", "-."}:
         raise ValueError(f"{text!r} is not a plain decimal")
     try:
         return Fraction(Decimal(t))

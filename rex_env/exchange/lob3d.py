@@ -16,6 +16,11 @@ from numpy.typing import NDArray
 from .book import Book
 from .orders import Phase
 
+MAX_LOB3D_LEVELS = 1024
+"""Most depth levels ``k`` per side a snapshot may ask for."""
+MAX_LOB3D_CELLS = 2**20
+"""Most ``slots * k`` cells of one snapshot (8 MB per depth array): a view never allocates more."""
+
 PHASE_CODE = {Phase.PENDING: 0, Phase.CALL: 1, Phase.CONTINUOUS: 2, Phase.CLOSED: 3}
 
 
@@ -74,8 +79,12 @@ def snapshot(books: dict[int, Book], slots: list[int], k: int, out: LOB3D | None
     ``default_phase`` is the phase of a slot that has no book yet.
     """
     n = len(slots)
-    if k <= 0:
-        raise ValueError(f"k must be a positive number of levels, got {k}")
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_LOB3D_LEVELS:
+        raise ValueError(f"k must be a positive number of levels in 1..{MAX_LOB3D_LEVELS}, "
+                         f"got {k!r}")
+    if n * k > MAX_LOB3D_CELLS:
+        raise ValueError(f"a LOB-3D snapshot holds at most {MAX_LOB3D_CELLS} slots * k cells, "
+                         f"got {n} slots * k={k}")
     if out is None or out.slots.shape[0] != n or out.k != k:
         out = LOB3D.empty(n, k)
     else:

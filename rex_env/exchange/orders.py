@@ -9,6 +9,24 @@ from __future__ import annotations
 from enum import Enum, IntEnum
 from typing import NamedTuple, TypeAlias
 
+# -- limits: what one instruction may ask for, so that no input can exhaust memory or time ----
+# (a compiled engine mirrors these exactly; see README "Limits and hostile input")
+
+MAX_BLOCK_SLOTS = 1024
+"""Most delivery slots one block order may span: ``last_slot - first_slot + 1`` above this is
+``bad_field`` (checked in the ``bad_field`` stage, before anything is allocated). 1024 slots of
+15 min are more than ten days."""
+
+MAX_SLOT = 2**31 - 1
+"""Highest delivery slot index: a slot above it is ``unknown_slot``, like a negative one."""
+
+MAX_LOTS = 10**12
+"""Largest rate magnitude in lots (10^11 kW with the 0.1 kW lot): a submitted or modified rate
+with ``abs(rate) > MAX_LOTS`` is ``bad_field`` (checked in the ``bad_field`` stage)."""
+
+MAX_TIME = 2**62
+"""Latest time in seconds: an instruction with ``time > MAX_TIME`` is ``bad_field``."""
+
 OrderId: TypeAlias = str | int
 """Unique per accepted submission; chosen by the submitter (SPEC §4)."""
 AgentId: TypeAlias = str
@@ -125,6 +143,8 @@ class Order:
         "reason",
         "offered",
         "removed",
+        "prev",
+        "next",
     )
 
     def __init__(
@@ -157,6 +177,9 @@ class Order:
         self.reason: Reason | None = None
         self.offered = rate  # every lot this order ever offered (grows on upward modify)
         self.removed = 0  # lots cancelled / expired / killed / modified away
+        # neighbours in its price level's queue while it rests (see :class:`.book.Level`)
+        self.prev: Order | None = None
+        self.next: Order | None = None
 
     @property
     def is_block(self) -> bool:

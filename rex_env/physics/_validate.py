@@ -5,36 +5,46 @@ from __future__ import annotations
 import math
 import numbers
 
+MAX_MAGNITUDE = 1e9
+"""The largest magnitude of any physical parameter (1 TW, 1 TWh, 30 years of seconds): beyond
+it power would overflow the exchange's rate limit (``MAX_LOTS``) and forecasts lose their
+floating-point precision (a PV system of 1e300 kW made NaN rates mid-episode)."""
+
+_LIMIT = f"{MAX_MAGNITUDE:g}"
+
 
 def _is_real(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def check_finite(owner: str, name: str, value: float) -> None:
-    """Raise ValueError unless ``value`` is a finite real number."""
-    if not (_is_real(value) and math.isfinite(float(value))):
-        raise ValueError(f"{owner}.{name} must be a finite number, got {value!r}")
+    """Raise ValueError unless ``value`` is a finite real number of magnitude <= MAX_MAGNITUDE."""
+    if not (_is_real(value) and -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE):
+        raise ValueError(f"{owner}.{name} must be a finite number in [-{_LIMIT}, {_LIMIT}], "
+                         f"got {value!r}")
 
 
 def check_positive(owner: str, name: str, value: float, *, allow_inf: bool = False) -> None:
-    """Raise ValueError unless ``value`` is a real number > 0 (finite unless ``allow_inf``)."""
-    ok = _is_real(value) and float(value) > 0.0
-    if ok and not allow_inf:
-        ok = math.isfinite(float(value))
+    """Raise ValueError unless ``0 < value <= MAX_MAGNITUDE`` (or ``inf`` if ``allow_inf``)."""
+    ok = _is_real(value) and 0 < value <= MAX_MAGNITUDE
+    if not ok and allow_inf:
+        ok = _is_real(value) and value == math.inf
     if not ok:
-        what = "a number > 0 (math.inf allowed)" if allow_inf else "a finite number > 0"
+        what = (f"a number > 0 (math.inf allowed; finite ones <= {_LIMIT})" if allow_inf
+                else f"a finite number > 0 and <= {_LIMIT}")
         raise ValueError(f"{owner}.{name} must be {what}, got {value!r}")
 
 
 def check_nonnegative(owner: str, name: str, value: float) -> None:
-    """Raise ValueError unless ``value`` is a finite real number >= 0."""
-    if not (_is_real(value) and math.isfinite(float(value)) and float(value) >= 0.0):
-        raise ValueError(f"{owner}.{name} must be a finite number >= 0, got {value!r}")
+    """Raise ValueError unless ``0 <= value <= MAX_MAGNITUDE``."""
+    if not (_is_real(value) and 0 <= value <= MAX_MAGNITUDE):
+        raise ValueError(f"{owner}.{name} must be a finite number >= 0 and <= {_LIMIT}, got "
+                         f"{value!r}")
 
 
 def check_range(owner: str, name: str, value: float, lo: float, hi: float) -> None:
     """Raise ValueError unless ``lo <= value <= hi``."""
-    if not (_is_real(value) and lo <= float(value) <= hi):
+    if not (_is_real(value) and lo <= value <= hi):
         raise ValueError(f"{owner}.{name} must be in [{lo}, {hi}], got {value!r}")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
@@ -166,7 +167,7 @@ class Scenario:
         if not self.prosumers:
             raise ValueError(f"scenario {self.name!r} has no prosumers; at least one is needed")
         owners = [p.owner for p in self.prosumers]
-        dup = sorted({o for o in owners if owners.count(o) > 1})
+        dup = sorted(o for o, n in Counter(owners).items() if n > 1)  # linear: count <= 10^4
         if dup:
             raise ValueError(f"scenario {self.name!r}: owner ids must be unique, repeated: {dup}")
         for p in self.prosumers:

@@ -38,6 +38,15 @@ A prosumer's assets (``wind``, ``pv``, ``load``, ``plant``, ``battery``) take th
 :mod:`agents`); ``count`` makes that many copies named ``owner00``, ``owner01``, ...
 
 Every error names the field (``prosumers[2].battery.power_kw``) and what is allowed.
+
+Sizes and magnitudes are bounded (:data:`LIMITS` and the constants below), so that no file can
+make loading, or the episode it describes, exhaust memory or time: a file is read up to
+:data:`MAX_FILE_BYTES` and its JSON may nest at most :data:`MAX_JSON_DEPTH` deep;
+a scenario has at most :data:`MAX_PROSUMERS` prosumers (checked before ``count`` copies are
+made) and :data:`MAX_PROSUMER_SLOTS` prosumer-slots, at most :data:`MAX_OPEN_SLOTS` slots open
+at once, and each field of :data:`LIMITS` lies in its range. Asset magnitudes are bounded by
+the physics classes themselves (:data:`rex_env.physics._validate.MAX_MAGNITUDE`).
+:func:`check_limits` applies the same bounds to a :class:`Scenario` built in Python.
 """
 
 from __future__ import annotations
@@ -46,6 +55,8 @@ import dataclasses
 import datetime as dt
 import json
 import math
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +80,113 @@ PLACE_FIELDS = ("location", "date")
 PROSUMER_FIELDS = ("owner", "agent", "count", "params", "external", *ASSETS)
 _GRID_FIELDS = ("tick", "lot", "price_min", "price_max")
 
+# -- limits (issue 15): what a scenario may ask for -------------------------------------------
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+"""A scenario file larger than this (4 MiB) is refused; at most this + 1 bytes are read."""
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of JSON arrays/objects (a scenario needs 5)."""
+MAX_PROSUMERS = 10_000
+"""Most prosumers in one scenario, ``count`` copies included."""
+MAX_PROSUMER_SLOTS = 2_000_000
+"""Most ``prosumers * schedule.n_slots`` of one episode (the physics arrays' size)."""
+MAX_OPEN_SLOTS = 1024
+"""Most slots open at once: ``ceil(schedule.open_lead / schedule.slot_len)``."""
+MAX_PRICE = 1e6
+"""Largest magnitude of a price-like field, currency/MWh (the default price bound is 9,999)."""
+DAY = 86_400
+WEEK = 7 * DAY
+
+LIMITS: dict[str, tuple[float, float, str]] = {
+    # field path on the Scenario ("prosumers[]." for every prosumer) -> (min, max, unit)
+    "schedule.slot_len": (1, DAY, "s"),
+    "schedule.n_slots": (1, 366 * 96, "slots"),
+    "schedule.open_lead": (1, WEEK, "s"),
+    "schedule.gate_lead": (0, WEEK, "s"),
+    "schedule.call_len": (0, WEEK, "s"),
+    "grid.price_min": (-MAX_PRICE, MAX_PRICE, "currency/MWh"),
+    "grid.price_max": (-MAX_PRICE, MAX_PRICE, "currency/MWh"),
+    "tariff.retail": (0, MAX_PRICE, "currency/MWh"),
+    "tariff.feed_in": (0, MAX_PRICE, "currency/MWh"),
+    "settlement.scarcity_adder": (0, MAX_PRICE, "currency/MWh per MWh"),
+    "settlement.price_cap": (0, MAX_PRICE, "currency/MWh"),
+    "settlement.premium": (0, 1000, "(fraction)"),
+    "settlement.fee": (0, MAX_PRICE, "currency/MWh"),
+    "settlement.voll": (0, MAX_PRICE, "currency/MWh"),
+    "settlement.reference_price": (-MAX_PRICE, MAX_PRICE, "currency/MWh"),
+    "reference_price": (-MAX_PRICE, MAX_PRICE, "currency/MWh"),
+    "prosumers[].plant.cost_a": (-MAX_PRICE, MAX_PRICE, "currency/MWh"),
+    "prosumers[].plant.cost_b": (0, MAX_PRICE, "currency/MWh per kW"),
+}
+"""Inclusive range of each bounded field (other helpers add their fields here)."""
+
+
+def _lookup(obj: Any, path: str) -> Any:
+    for name in path.split("."):
+        if obj is None:
+            return None
+        obj = getattr(obj, name, None)
+    return obj
+
+
+def check_limits(scenario: Scenario, where: str = "") -> None:
+    """Check a scenario against :data:`LIMITS` and the size bounds of this module.
+
+    Raises:
+        ValueError: naming the field, its value and the allowed range.
+    """
+    n = len(scenario.prosumers)
+    if n > MAX_PROSUMERS:
+        raise _fail(_at(where, "prosumers"), f"has {n} prosumers; at most {MAX_PROSUMERS}")
+    for path, (lo, hi, unit) in LIMITS.items():
+        if not path.startswith(_EACH):
+            _in_range(_lookup(scenario, path), _at(where, path), lo, hi, unit)
+    for i, spec in enumerate(scenario.prosumers):
+        _prosumer_limits(spec, _at(where, f"prosumers[{i}]"))
+    sch = scenario.schedule
+    open_slots = -(-sch.open_lead // sch.slot_len)
+    if open_slots > MAX_OPEN_SLOTS:
+        raise _fail(_at(where, "schedule"), f"open_lead / slot_len = {open_slots} slots open at "
+                                            f"once; at most {MAX_OPEN_SLOTS}")
+    if n * sch.n_slots > MAX_PROSUMER_SLOTS:
+        raise _fail(_at(where, "schedule.n_slots"),
+                    f"{n} prosumers * {sch.n_slots} slots = {n * sch.n_slots}; at most "
+                    f"{MAX_PROSUMER_SLOTS} prosumer-slots")
+
+
+_EACH = "prosumers[]."
+
+
+def _in_range(value: Any, where: str, lo: float, hi: float, unit: str) -> None:
+    if value is None:
+        return
+    v = Fraction(value) if isinstance(value, (str, Decimal)) else value
+    if isinstance(v, bool) or not isinstance(v, (int, float, Fraction)) or not lo <= v <= hi:
+        raise _fail(where, f"must be in [{lo:g}, {hi:g}] {unit}, got {value!r}")
+
+
+def _prosumer_limits(spec: ProsumerSpec, where: str) -> None:
+    """The ``prosumers[].`` rows of :data:`LIMITS` for one prosumer."""
+    for path, (lo, hi, unit) in LIMITS.items():
+        if path.startswith(_EACH):
+            field = path[len(_EACH):]
+            _in_range(_lookup(spec, field), f"{where}.{field}", lo, hi, unit)
+
+
+def nesting(data: Any) -> int:
+    """How deep lists and dicts nest in ``data`` (a scalar is 0), counted without recursion
+    and never past ``MAX_JSON_DEPTH + 1`` (so a cyclic structure ends too)."""
+    deepest = 0
+    stack = [(data, 1)]
+    while stack:
+        x, depth = stack.pop()
+        if isinstance(x, (list, dict)):
+            deepest = max(deepest, depth)
+            if depth <= MAX_JSON_DEPTH:
+                stack.extend((v, depth + 1) for v in (x.values() if isinstance(x, dict) else x))
+    return deepest
+
+
 
 def _fail(where: str, msg: str) -> ValueError:
     return ValueError(f"{where or 'scenario'}: {msg}")
@@ -90,10 +208,12 @@ def _object(x: Any, where: str, allowed: tuple[str, ...]) -> dict[str, Any]:
     return x
 
 
-def _value(x: Any, where: str) -> Any:
+def _value(x: Any, where: str, depth: int = 0) -> Any:
     """A JSON scalar or list as a dataclass field value (lists become tuples)."""
     if isinstance(x, list):
-        return tuple(_value(v, f"{where}[{i}]") for i, v in enumerate(x))
+        if depth >= MAX_JSON_DEPTH:
+            raise _fail(where, f"nests deeper than {MAX_JSON_DEPTH} levels")
+        return tuple(_value(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(x))
     if isinstance(x, float) and not math.isfinite(x):
         raise _fail(where, f"must be a finite number, got {x!r}")
     if isinstance(x, dict):
@@ -128,6 +248,7 @@ def _prosumers(data: Any, where: str = "prosumers") -> tuple[ProsumerSpec, ...]:
         raise _fail(where, "must be a non-empty list of prosumer objects (owner, agent, "
                            "assets)")
     out: list[ProsumerSpec] = []
+    total = 0
     for i, p in enumerate(data):
         w = f"{where}[{i}]"
         p = _object(p, w, PROSUMER_FIELDS)
@@ -140,8 +261,12 @@ def _prosumers(data: Any, where: str = "prosumers") -> tuple[ProsumerSpec, ...]:
         count = p.get("count")
         if count is not None:
             count = _number(count, f"{w}.count", integer=True)
-            if count < 1:
-                raise _fail(f"{w}.count", f"must be an int >= 1, got {count}")
+            if not 1 <= count <= MAX_PROSUMERS:
+                raise _fail(f"{w}.count", f"must be an int >= 1 and <= {MAX_PROSUMERS}, got "
+                                          f"{count}")
+        total += 1 if count is None else count
+        if total > MAX_PROSUMERS:  # before any copy is made
+            raise _fail(where, f"more than {MAX_PROSUMERS} prosumers (count copies included)")
         external = p.get("external", False)
         if not isinstance(external, bool):
             raise _fail(f"{w}.external", f"must be true or false, got {external!r}")
@@ -163,6 +288,7 @@ def _prosumers(data: Any, where: str = "prosumers") -> tuple[ProsumerSpec, ...]:
                                         external=external, **assets))
             except ValueError as exc:
                 raise _fail(w, str(exc)) from None
+        _prosumer_limits(out[-1], w)  # the copies are alike: once per entry
     return tuple(out)
 
 
@@ -174,6 +300,8 @@ def scenario_from_dict(data: Any, where: str = "") -> Scenario:
     """
     from .presets import PRESETS  # presets import this package's base only
 
+    if nesting(data) > MAX_JSON_DEPTH:
+        raise _fail(where, f"nests deeper than {MAX_JSON_DEPTH} levels of lists and objects")
     data = _object(data, where, TOP_FIELDS + PLACE_FIELDS)
     base_name = data.get("base")
     if base_name is not None:
@@ -235,6 +363,7 @@ def scenario_from_dict(data: Any, where: str = "") -> Scenario:
         scenario = Scenario(**kw)
     except ValueError as exc:
         raise _fail(where, str(exc)) from None
+    check_limits(scenario, where)
     _check_agents(scenario, data.get("prosumers"), where)
     return scenario
 
@@ -268,11 +397,16 @@ def _check_agents(scenario: Scenario, raw: Any, where: str) -> None:
         for i, p in enumerate(raw):
             if isinstance(p, dict) and isinstance(p.get("owner"), str):
                 index[p["owner"]] = i
+    checked: set[int] = set()
     for spec in scenario.prosumers:
+        j = index.get(spec.owner, index.get(spec.owner.rstrip("0123456789")))
+        if j is not None and j in checked:
+            continue  # a count copy: the same kind, assets and params as the first one
+        if j is not None:
+            checked.add(j)
         try:
             make_agent(spec, scenario)
-        except ValueError as exc:
-            j = index.get(spec.owner, index.get(spec.owner.rstrip("0123456789")))
+        except (ValueError, ArithmeticError) as exc:
             w = _at(where, f"prosumers[{j}]" if j is not None else "prosumers")
             raise _fail(w, str(exc)) from None
 
@@ -286,13 +420,24 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        with open(p, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ValueError(f"{p}: cannot read the scenario file ({exc.strerror or exc})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ValueError(f"{p}: the scenario file is larger than {MAX_FILE_BYTES} bytes")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{p}: not valid JSON ({exc})") from None
+    except RecursionError:  # the decoder's own guard, far below any stack overflow
+        data = None
+    if data is None or nesting(data) > MAX_JSON_DEPTH:
+        raise ValueError(f"{p}: JSON nests deeper than {MAX_JSON_DEPTH} levels")
     try:
         return scenario_from_dict(data)
     except ValueError as exc:
