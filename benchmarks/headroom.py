@@ -61,8 +61,8 @@ from agents.bounds import intermittent_bound, plant_bound, storage_bound  # noqa
 from evaluate import EVAL_SEED_BASE, mean_ci  # noqa: E402
 from rex_env.scenarios import PRESETS, Scenario, make_scenario  # noqa: E402
 from rex_env.sim.market import Market  # noqa: E402
-from rex_env.sim.prosumer import ProsumerSpec  # noqa: E402
-from rex_env.sim.settlement import MODES  # noqa: E402
+from rex_env.spec.kinds import SETTLEMENT_MODES  # noqa: E402
+from rex_env.spec.prosumer import ProsumerSpec  # noqa: E402
 
 CONTROLLERS = ("random", "prototype", "baseline", "bound")
 
@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--first-seed", type=int, default=EVAL_SEED_BASE,
                     help="first held-out seed (default: evaluate.py's EVAL_SEED_BASE)")
     ap.add_argument("--roles", nargs="+", default=list(ROLE_NAMES), choices=ROLE_NAMES)
-    ap.add_argument("--settlement", choices=MODES, default=None,
+    ap.add_argument("--settlement", choices=SETTLEMENT_MODES, default=None,
                     help="override the scenario's settlement mode (its other parameters stay)")
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
     ap.add_argument("--quiet", action="store_true", help="no progress on stderr")
