@@ -9,6 +9,7 @@ Python prologue (:mod:`rex_env._core.prologue`), which decides ``bad_field`` or 
 to one the C core judges the same way.
 """
 
+from libc.stdlib cimport free
 from libc.stdint cimport int8_t, int32_t, int64_t, uint64_t
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 
@@ -84,6 +85,8 @@ cdef extern from "rex_core.h":
     void rex_turnover(const rex_exchange *, int32_t, int64_t *, uint64_t *)
     void rex_cash(const rex_exchange *, int32_t, int32_t, int64_t *, uint64_t *)
     int32_t rex_depth(const rex_exchange *, int32_t, int, int32_t, double *, double *)
+    int rex_dump(const rex_exchange *, unsigned char **, size_t *)
+    rex_exchange *rex_load(const unsigned char *, size_t)
 
 cdef int64_t KEY_SPLIT = 1LL << 62  # plain int ids below this are their own key
 cdef int64_t SLOT_FAST = 1LL << 40  # slots beyond this go through the prologue
@@ -153,7 +156,7 @@ cdef class COrder:
     cdef tuple frozen  # the fields after the exchange was reset (the record stays readable)
 
     def __reduce__(self):
-        raise TypeError("an order record of the C engine cannot be pickled")
+        return _rebuild_order, (self.ex, self.h, self.frozen)
 
     cdef inline rex_order *o(self):
         return &self.ex.c.orders[self.h]
@@ -287,6 +290,35 @@ cdef class CoreExchange:
             rex_free(self.c)
             self.c = NULL
 
+    # -- pickling and deep copies: the C state as bytes plus the Python tables ------------
+    def __reduce__(self):
+        return _rebuild_exchange, (type(self),), self.__getstate__()
+
+    def __getstate__(self):
+        cdef unsigned char *buf = NULL
+        cdef size_t n = 0
+        if rex_dump(self.c, &buf, &n) < 0:
+            raise MemoryError("cannot serialise the C exchange")
+        try:
+            data = (<char *>buf)[:n]
+        finally:
+            free(buf)
+        return (data, self.grid, self.auto_open, self.n_slots, self.trade_log, self._owner_ix,
+                self._owners, self._interned, self._interned_ids, self._id_objs,
+                self._order_objs, self._min_q, self._max_q)
+
+    def __setstate__(self, state):
+        cdef bytes data = state[0]
+        cdef rex_exchange *c = rex_load(<const unsigned char *><char *>data, len(data))
+        if c is NULL:
+            raise ValueError("malformed C exchange state")
+        if self.c is not NULL:
+            rex_free(self.c)
+        self.c = c
+        (_, self.grid, self.auto_open, self.n_slots, self.trade_log, self._owner_ix,
+         self._owners, self._interned, self._interned_ids, self._id_objs, self._order_objs,
+         self._min_q, self._max_q) = state
+
     cdef _clear(self):
         self._owner_ix = {}
         self._owners = []
@@ -337,7 +369,7 @@ cdef class CoreExchange:
 
     cdef int64_t _key(self, object order_id, bint *fresh) except -2:
         """The key of an order id; a fresh (not yet accepted) key is flagged, -1: unhashable."""
-        cdef int64_t v
+        cdef int64_t v = 0
         fresh[0] = False
         if exact_i64(order_id, &v) and 0 <= v < KEY_SPLIT:
             return v
@@ -437,7 +469,7 @@ cdef class CoreExchange:
     def submit(self, time, order_id, owner, side, first_slot, price, rate, kind=_LIMIT,
                tif=_GTC, last_slot=None):
         """Submit an order; prices in ticks, rates in lots (see the reference engine)."""
-        cdef int64_t c_time, c_first, c_last, c_price = 0, c_rate, key
+        cdef int64_t c_time = 0, c_first = 0, c_last = 0, c_price = 0, c_rate = 0, key
         cdef int s, k, t, flags = 0, has_price = price is not None, st
         cdef int32_t own
         cdef bint fresh = False, fast = True
@@ -498,7 +530,7 @@ cdef class CoreExchange:
 
     def cancel(self, time, order_id, owner):
         """Remove the open rate of the owner's resting order (status ``cancelled``)."""
-        cdef int64_t c_time, key
+        cdef int64_t c_time = 0, key
         cdef bint fresh
         if not exact_i64(time, &c_time):
             c_time = prologue.time_value(time)
@@ -519,7 +551,7 @@ cdef class CoreExchange:
 
     def modify(self, time, order_id, owner, price=None, rate=None):
         """Change a resting order's price and/or open rate (SPEC §4)."""
-        cdef int64_t c_time, c_price = 0, c_rate = 0, key
+        cdef int64_t c_time = 0, c_price = 0, c_rate = 0, key
         cdef int flags = 0, has_price = price is not None, has_rate = rate is not None
         if has_price and not exact_i64(price, &c_price):
             got = prologue.price_value(price, self._min_q, self._max_q)
@@ -561,7 +593,7 @@ cdef class CoreExchange:
 
     def open_auction(self, slot, time):
         """Put a pending or continuously trading slot into a call phase (SPEC §3, §7)."""
-        cdef int64_t c_slot, c_time
+        cdef int64_t c_slot = 0, c_time = 0
         if not self._lifecycle_args(slot, time, &c_slot, &c_time):
             return REJECTED[R_BAD_FIELD]
         self._check(rex_open_auction(self.c, c_slot, c_time))
@@ -569,7 +601,7 @@ cdef class CoreExchange:
 
     def open_continuous(self, slot, time):
         """Open a pending slot straight into continuous trading (no opening auction)."""
-        cdef int64_t c_slot, c_time
+        cdef int64_t c_slot = 0, c_time = 0
         if not self._lifecycle_args(slot, time, &c_slot, &c_time):
             return REJECTED[R_BAD_FIELD]
         self._check(rex_open_continuous(self.c, c_slot, c_time))
@@ -597,7 +629,7 @@ cdef class CoreExchange:
 
     def close(self, slot, time):
         """Gate closure: every resting order of the slot expires; positions are final."""
-        cdef int64_t c_slot, c_time
+        cdef int64_t c_slot = 0, c_time = 0
         if not self._lifecycle_args(slot, time, &c_slot, &c_time):
             return REJECTED[R_BAD_FIELD]
         self._check(rex_close(self.c, c_slot, c_time))
@@ -613,7 +645,7 @@ cdef class CoreExchange:
 
     def forget(self, slot):
         """Drop a closed slot's book after settlement to bound memory on long runs."""
-        cdef int64_t c_slot
+        cdef int64_t c_slot = 0
         if not exact_i64(slot, &c_slot) or rex_forget(self.c, c_slot) != 0:
             raise ValueError(f"slot {slot} is not closed; only closed slots can be forgotten")
 
@@ -682,7 +714,7 @@ cdef class CoreExchange:
     # -- views ----------------------------------------------------------------------------
     def phase(self, slot):
         """The slot's phase; ``None`` for an unknown slot."""
-        cdef int64_t c_slot
+        cdef int64_t c_slot = 0
         if not exact_i64(slot, &c_slot):
             got = prologue.slot_value(slot)
             if got is None:
@@ -695,7 +727,7 @@ cdef class CoreExchange:
         return [self.c.books[i].slot for i in range(self.c.n_books)]
 
     cdef int32_t _book(self, object slot) except -2:
-        cdef int64_t c_slot
+        cdef int64_t c_slot = 0
         if not exact_i64(slot, &c_slot):
             if type(slot) is bool or not isinstance(slot, int):
                 return -1
@@ -838,6 +870,18 @@ cdef class CoreExchange:
                 out.volume[i] = bk.volume
                 out.n_trades[i] = bk.n_trades
         return out
+
+
+def _rebuild_exchange(cls):
+    return cls.__new__(cls)
+
+
+def _rebuild_order(CoreExchange ex, int32_t h, frozen):
+    cdef COrder rec = COrder.__new__(COrder)
+    rec.ex = ex
+    rec.h = h
+    rec.frozen = frozen
+    return rec
 
 
 cdef object turnover(rex_exchange *c, int32_t b):

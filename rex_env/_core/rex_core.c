@@ -923,3 +923,146 @@ int rex_book_check(const rex_exchange *ex, int32_t b) {
         return 6; /* crossed */
     return 0;
 }
+
+/* ---- serialisation ------------------------------------------------------------------- */
+typedef struct {
+    uint8_t *p;
+    size_t n, cap;
+    int fail;
+} wbuf;
+
+static void put(wbuf *w, const void *src, size_t n) {
+    if (w->fail || !n) return;
+    if (w->n + n > w->cap) {
+        size_t cap = w->cap ? w->cap : 256;
+        while (cap < w->n + n) cap *= 2;
+        uint8_t *p = (uint8_t *)realloc(w->p, cap);
+        if (!p) {
+            w->fail = 1;
+            return;
+        }
+        w->p = p;
+        w->cap = cap;
+    }
+    memcpy(w->p + w->n, src, n);
+    w->n += n;
+}
+
+typedef struct {
+    int64_t min_ticks, max_ticks, auto_open, n_slots, now, seq, n_trades;
+    int32_t n_orders, n_levels, free_level, n_books;
+} dump_header;
+
+typedef struct {
+    int64_t slot, last_price, volume, n_trades, high, low;
+    rex_i128 turnover;
+    int32_t phase, n_bids, n_asks, n_own, cap_ix, pad;
+} dump_book;
+
+int rex_dump(const rex_exchange *ex, uint8_t **out, size_t *n) {
+    wbuf w = {0};
+    dump_header hd = {ex->min_ticks, ex->max_ticks, ex->auto_open, ex->n_slots, ex->now,
+                      ex->seq, ex->n_trades, ex->n_orders, ex->n_levels, ex->free_level,
+                      ex->n_books};
+    put(&w, &hd, sizeof hd);
+    put(&w, ex->orders, (size_t)ex->n_orders * sizeof(rex_order));
+    put(&w, ex->levels, (size_t)ex->n_levels * sizeof(rex_level));
+    for (int32_t b = 0; b < ex->n_books; b++) {
+        const rex_book *bk = &ex->books[b];
+        dump_book db = {bk->slot, bk->last_price, bk->volume, bk->n_trades, bk->high, bk->low,
+                        bk->turnover, bk->phase, bk->bids.n, bk->asks.n, bk->n_own,
+                        bk->cap_ix, 0};
+        put(&w, &db, sizeof db);
+        put(&w, bk->bids.lv, (size_t)bk->bids.n * sizeof(int32_t));
+        put(&w, bk->asks.lv, (size_t)bk->asks.n * sizeof(int32_t));
+        put(&w, bk->own, (size_t)bk->n_own * sizeof(int32_t));
+        put(&w, bk->pos, (size_t)bk->n_own * sizeof(int64_t));
+        put(&w, bk->cash, (size_t)bk->n_own * sizeof(rex_i128));
+        put(&w, bk->own_ix, (size_t)bk->cap_ix * sizeof(int32_t));
+    }
+    if (w.fail) {
+        free(w.p);
+        return -1;
+    }
+    *out = w.p;
+    *n = w.n;
+    return 0;
+}
+
+typedef struct {
+    const uint8_t *p;
+    size_t n, at;
+} rbuf;
+
+static int take(rbuf *r, void *dst, size_t n) {
+    if (n > r->n - r->at) return -1;
+    if (n) memcpy(dst, r->p + r->at, n);
+    r->at += n;
+    return 0;
+}
+
+/* an array of `count` items read into a fresh allocation (capacity at least 1) */
+static int take_array(rbuf *r, void **dst, int64_t count, size_t item) {
+    if (count < 0 || (uint64_t)count > (r->n - r->at) / item) return -1;
+    *dst = malloc((size_t)(count ? count : 1) * item);
+    if (!*dst) return -1;
+    return take(r, *dst, (size_t)count * item);
+}
+
+rex_exchange *rex_load(const uint8_t *buf, size_t n) {
+    rbuf r = {buf, n, 0};
+    dump_header hd;
+    if (take(&r, &hd, sizeof hd) < 0 || hd.n_orders < 0 || hd.n_levels < 0 || hd.n_books < 0)
+        return NULL;
+    rex_exchange *ex = rex_new(hd.min_ticks, hd.max_ticks, (int)hd.auto_open, hd.n_slots);
+    if (!ex) return NULL;
+    ex->now = hd.now;
+    ex->seq = hd.seq;
+    ex->n_trades = hd.n_trades;
+    if (take_array(&r, (void **)&ex->orders, hd.n_orders, sizeof(rex_order)) < 0) goto fail;
+    ex->cap_orders = hd.n_orders ? hd.n_orders : 1;
+    ex->n_orders = hd.n_orders;
+    if (take_array(&r, (void **)&ex->levels, hd.n_levels, sizeof(rex_level)) < 0) goto fail;
+    ex->cap_levels = hd.n_levels ? hd.n_levels : 1;
+    ex->n_levels = hd.n_levels;
+    ex->free_level = hd.free_level;
+    ex->books = (rex_book *)calloc((size_t)(hd.n_books ? hd.n_books : 1), sizeof(rex_book));
+    if (!ex->books) goto fail;
+    ex->cap_books = hd.n_books ? hd.n_books : 1;
+    for (int32_t b = 0; b < hd.n_books; b++) {
+        dump_book db;
+        rex_book *bk = &ex->books[b];
+        ex->n_books = b + 1; /* what is allocated so far gets freed on failure */
+        if (take(&r, &db, sizeof db) < 0) goto fail;
+        bk->slot = db.slot;
+        bk->phase = db.phase;
+        bk->last_price = db.last_price;
+        bk->volume = db.volume;
+        bk->n_trades = db.n_trades;
+        bk->high = db.high;
+        bk->low = db.low;
+        bk->turnover = db.turnover;
+        if (take_array(&r, (void **)&bk->bids.lv, db.n_bids, sizeof(int32_t)) < 0) goto fail;
+        bk->bids.n = db.n_bids;
+        bk->bids.cap = db.n_bids ? db.n_bids : 1;
+        if (take_array(&r, (void **)&bk->asks.lv, db.n_asks, sizeof(int32_t)) < 0) goto fail;
+        bk->asks.n = db.n_asks;
+        bk->asks.cap = db.n_asks ? db.n_asks : 1;
+        if (take_array(&r, (void **)&bk->own, db.n_own, sizeof(int32_t)) < 0) goto fail;
+        if (take_array(&r, (void **)&bk->pos, db.n_own, sizeof(int64_t)) < 0) goto fail;
+        if (take_array(&r, (void **)&bk->cash, db.n_own, sizeof(rex_i128)) < 0) goto fail;
+        bk->n_own = db.n_own;
+        bk->cap_own = db.n_own ? db.n_own : 1;
+        if (take_array(&r, (void **)&bk->own_ix, db.cap_ix, sizeof(int32_t)) < 0) goto fail;
+        bk->cap_ix = db.cap_ix;
+        if (map_put(ex, &ex->slot_map, bk->slot, b) < 0) goto fail;
+    }
+    ex->n_books = hd.n_books;
+    for (int32_t h = 0; h < ex->n_orders; h++)
+        if (map_put(ex, &ex->key_map, ex->orders[h].key, h) < 0) goto fail;
+    if (r.at != r.n) goto fail;
+    return ex;
+fail:
+    rex_free(ex);
+    return NULL;
+}

@@ -153,6 +153,10 @@ int64_t rex_run_many(rex_exchange *ex, int64_t n, const int8_t *op, const int64_
                      const int64_t *slot, const int64_t *price, const int64_t *rate,
                      const int8_t *kind, const int8_t *tif, int8_t *status, int8_t *reason);
 
+/* the whole state as bytes (same build only: pickling and deep copies); 0 ok, -1 no memory */
+int rex_dump(const rex_exchange *ex, uint8_t **out, size_t *n);
+rex_exchange *rex_load(const uint8_t *buf, size_t n); /* NULL: malformed or no memory */
+
 /* queries */
 int rex_phase(const rex_exchange *ex, int64_t slot); /* -1: unknown slot */
 int32_t rex_book_index(const rex_exchange *ex, int64_t slot); /* -1: no book */
