@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from typing import TypeGuard
 
 from rex_env.exchange import orders as _orders
 from rex_env.exchange.auction import clearing_price
@@ -27,11 +28,11 @@ PF_RATE_OFFLOT = 4
 _I64 = 2**63 - 1
 
 
-def _is_int(x: object) -> bool:
+def _is_int(x: object) -> TypeGuard[int]:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
-def _is_number(x: object) -> bool:
+def _is_number(x: object) -> TypeGuard[int | Fraction]:
     return isinstance(x, (int, Fraction)) and not isinstance(x, bool)
 
 
@@ -42,16 +43,16 @@ def int_bounds(lo: int | Fraction, hi: int | Fraction) -> tuple[int, int]:
 
 def time_value(time: object) -> int:
     """Seconds for the C core; -1 for a value that is not an int or is negative."""
-    if not _is_int(time) or time < 0:  # type: ignore[operator]
+    if not _is_int(time) or time < 0:
         return -1
-    return min(int(time), MAX_TIME + 1)  # type: ignore[call-overload]
+    return min(int(time), MAX_TIME + 1)
 
 
 def slot_value(slot: object) -> int | None:
     """A slot index for the C core (clamped just beyond the valid range); None: not an int."""
     if not _is_int(slot):
         return None
-    return max(-1, min(int(slot), MAX_SLOT + 1))  # type: ignore[call-overload]
+    return max(-1, min(int(slot), MAX_SLOT + 1))
 
 
 def price_value(price: object, lo: int | Fraction, hi: int | Fraction
@@ -59,24 +60,24 @@ def price_value(price: object, lo: int | Fraction, hi: int | Fraction
     """``(ticks, flags)`` of a limit price; None: not an int or Fraction."""
     if not _is_number(price):
         return None
-    if price < lo or price > hi:  # type: ignore[operator]
+    if price < lo or price > hi:
         return 0, PF_PRICE_OOB
     if isinstance(price, Fraction) and price.denominator != 1:
         return int_bounds(lo, hi)[0], PF_PRICE_OFFTICK
-    return int(price), 0  # type: ignore[call-overload]
+    return int(price), 0
 
 
 def rate_value(rate: object) -> tuple[int, int] | None:
     """``(lots, flags)`` of a rate; None: not an int or Fraction."""
     if not _is_number(rate):
         return None
-    if rate > MAX_LOTS:  # type: ignore[operator]
+    if rate > MAX_LOTS:
         return MAX_LOTS + 1, 0  # bad_field in the core
-    if rate <= 0:  # type: ignore[operator]
+    if rate <= 0:
         return 0, 0
     if isinstance(rate, Fraction) and rate.denominator != 1:
         return 1, PF_RATE_OFFLOT
-    return int(rate), 0  # type: ignore[call-overload]
+    return int(rate), 0
 
 
 def submit_values(time: object, first_slot: object, last_slot: object, price: object,
@@ -91,7 +92,7 @@ def submit_values(time: object, first_slot: object, last_slot: object, price: ob
         last_slot = first_slot
     if not (_is_int(time) and _is_int(first_slot) and _is_int(last_slot)):
         return None
-    t, f, last = int(time), int(first_slot), int(last_slot)  # type: ignore[call-overload]
+    t, f, last = int(time), int(first_slot), int(last_slot)
     if t < 0 or t > MAX_TIME or last < f or last - f >= MAX_BLOCK_SLOTS:
         return None
     c_price, pflags = 0, 0
@@ -121,11 +122,11 @@ def reference_value(reference: object, lo: int | Fraction, hi: int | Fraction
     if not _is_number(reference):
         return -1, 0, 1
     ilo, ihi = int_bounds(lo, hi)
-    if reference > ihi:  # type: ignore[operator]
+    if reference > ihi:
         return 1, ihi + 1, 1
-    if reference < ilo:  # type: ignore[operator]
+    if reference < ilo:
         return 1, ilo - 1, 1
-    q = Fraction(reference)  # type: ignore[arg-type]
+    q = Fraction(reference)
     if abs(q.numerator) <= _I64 and q.denominator <= _I64:
         return 1, q.numerator, q.denominator
     return 2, 0, 1
@@ -133,6 +134,6 @@ def reference_value(reference: object, lo: int | Fraction, hi: int | Fraction
 
 def clearing_price_of(bids: list, asks: list, reference: object) -> int | None:
     """The reference's clearing price over exported levels ``(price, volume, records)``."""
-    got = clearing_price([(p, v) for p, v, _ in bids], [(p, v) for p, v, _ in asks],
-                         reference)  # type: ignore[arg-type]
+    ref = reference if _is_number(reference) else None
+    got = clearing_price([(p, v) for p, v, _ in bids], [(p, v) for p, v, _ in asks], ref)
     return got.price

@@ -35,7 +35,6 @@ from .lob3d import LOB3D
 from .orders import AgentId, Kind, Order, OrderId, Phase, Reason, Report, Side, Status, Tif, Trade
 
 
-
 def _select_engine() -> tuple[type, str]:
     want = _os.environ.get("REX_ENGINE", "").strip().lower()
     if want == "python":
