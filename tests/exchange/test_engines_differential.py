@@ -177,33 +177,35 @@ WILD = st.one_of(
 )
 
 
+def _int(x: object) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _not_number(x: object) -> bool:
+    return isinstance(x, bool) or not isinstance(x, (int, Fraction))
+
+
 def beyond_limits(event: tuple) -> bool:
-    """True if the instruction exceeds a limit the reference on this branch does not know."""
+    """True if the instruction exceeds a limit the reference on this branch does not know
+    (or makes it raise ``TypeError``, which the limits turn into ``bad_field``)."""
     op, time, *args = event
-    values = [time, *args]
+    if _int(time) and time > MAX_TIME:
+        return True
     if op == "submit":
         _, _, side, first, price, rate, kind, tif, last = args
-        if any(type(x) is bool for x in (side, kind, tif)):
-            return True
-        for x in (price, rate):
-            if x is not None and (isinstance(x, bool) or not isinstance(x, (int, Fraction))):
-                return True  # the reference raises TypeError here
         last = first if last is None else last
-        if all(isinstance(x, int) and not isinstance(x, bool) for x in (first, last)) and (
-                last - first >= MAX_BLOCK_SLOTS):
-            return True
-        if isinstance(rate, (int, Fraction)) and rate > MAX_LOTS:
-            return True
+        return (any(type(x) is bool for x in (side, kind, tif))
+                or (price is not None and _not_number(price)) or _not_number(rate)
+                or (not _not_number(rate) and rate > MAX_LOTS)
+                or any(_int(x) and x > MAX_SLOT for x in (first, last))
+                or (_int(first) and _int(last) and last - first >= MAX_BLOCK_SLOTS))
     if op == "modify":
         price, rate = args[2], args[3]
-        for x in (price, rate):
-            if x is not None and (isinstance(x, bool) or not isinstance(x, (int, Fraction))):
-                return True
-        if isinstance(rate, (int, Fraction)) and rate > MAX_LOTS:
-            return True
-    for x in values:
-        if isinstance(x, int) and not isinstance(x, bool) and (x > MAX_SLOT or x < -2**40):
-            return True  # a slot or a time the reference accepts and C refuses by limit
+        return ((price is not None and _not_number(price))
+                or (rate is not None and _not_number(rate))
+                or (rate is not None and not _not_number(rate) and rate > MAX_LOTS))
+    if op in ("open_auction", "open_continuous", "uncross", "close"):
+        return _int(args[0]) and args[0] > MAX_SLOT
     return False
 
 
