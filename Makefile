@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-core test-rllib lint bench install clean
+.PHONY: demo test test-core test-rllib test-sanitize sanitize lint bench install clean
 
 install: $(STAMP)
 
@@ -35,6 +35,22 @@ test: test-core test-rllib
 test-core: $(STAMP)
 	$(PY) -m pytest -q -n 2 -p no:cacheprovider
 
+# the C core under AddressSanitizer + UBSan: a copy of the tree in build/sanitize is built with
+# REX_SANITIZE=1 and runs the differential tests (C vs Python on every report, hostile input)
+test-sanitize: $(STAMP)
+	$(MAKE) --no-print-directory sanitize PY=$(abspath $(PY))
+
+SAN_DIR := build/sanitize
+sanitize:  # no install step: for a Python that already has the dev extras and Cython
+	rm -rf $(SAN_DIR) && mkdir -p $(SAN_DIR)
+	cp -rp rex_env tests benchmarks setup.py pyproject.toml README.md $(SAN_DIR)/
+	rm -f $(SAN_DIR)/rex_env/_core/*.so
+	cd $(SAN_DIR) && REX_SANITIZE=1 $(PY) setup.py -q build_ext --inplace 2>&1 | grep -v "^ *$$" | tail -3
+	cd $(SAN_DIR) && LD_PRELOAD="$$(gcc -print-file-name=libasan.so)" \
+		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 REX_ENGINE=c \
+		$(PY) -m pytest -q -p no:cacheprovider -p no:xdist tests/exchange/test_engines_differential.py
+
 RLLIB_VENV ?= .venv-rllib
 RLLIB_STAMP := $(RLLIB_VENV)/.installed
 
@@ -56,4 +72,5 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_exchange.py
 
 clean:
-	rm -rf $(VENV) $(RLLIB_VENV) runs .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(RLLIB_VENV) runs .pytest_cache .mypy_cache .ruff_cache .hypothesis build \
+		rex_env/_core/*.so rex_env/_core/_cexchange.c

@@ -12,6 +12,12 @@ to one the C core judges the same way.
 from libc.stdlib cimport free
 from libc.stdint cimport int8_t, int32_t, int64_t, uint64_t
 from cpython.long cimport PyLong_AsLongLongAndOverflow
+from cpython.object cimport PyObject, PyTypeObject
+from cpython.ref cimport Py_INCREF
+
+cdef extern from "Python.h":
+    PyObject *PyType_GenericAlloc(PyTypeObject *type, Py_ssize_t nitems) except NULL
+    void PyTuple_SET_ITEM(PyObject *p, Py_ssize_t pos, PyObject *o)
 
 import numpy as np
 
@@ -122,6 +128,18 @@ cdef int R_BAD_FIELD = 1
 cdef dict SIDES = {_BUY: 1, _SELL: -1, "buy": 1, "sell": -1}
 cdef dict KINDS = {_LIMIT: 0, _MARKET: 1, "limit": 0, "market": 1}
 cdef dict TIFS = {_GTC: 0, _IOC: 1, _FOK: 2, "gtc": 0, "ioc": 1, "fok": 2}
+
+
+cdef inline object record(object cls, Py_ssize_t n):
+    """A new, empty instance of a tuple subclass (NamedTuple) of length n: fill it with
+    ``put``. One allocation, where ``tuple.__new__(cls, items)`` makes two."""
+    cdef PyObject *p = PyType_GenericAlloc(<PyTypeObject *>cls, n)
+    return <object>p  # the new reference is taken over by the returned object
+
+
+cdef inline void put(object rec, Py_ssize_t i, object value):
+    Py_INCREF(value)
+    PyTuple_SET_ITEM(<PyObject *>rec, i, <PyObject *>value)
 
 
 cdef inline bint exact_i64(object x, int64_t *out):
@@ -392,6 +410,10 @@ cdef class CoreExchange:
         self._id_objs.append(order_id)
 
     def _id_obj(self, int32_t h):
+        return self.id_obj(h)
+
+    cdef object id_obj(self, int32_t h):
+        cdef int64_t key
         obj = self._id_objs[h] if h < len(self._id_objs) else None
         if obj is None:
             key = self.c.orders[h].key
@@ -399,18 +421,25 @@ cdef class CoreExchange:
         return obj
 
     def _order(self, int32_t h):
+        return self.order(h)
+
+    cdef COrder order(self, int32_t h):
         cdef COrder rec
-        objs = self._order_objs
-        if h < len(objs):
+        cdef list objs = self._order_objs
+        cdef Py_ssize_t n = len(objs)
+        if h < n:
             rec = objs[h]
             if rec is not None:
                 return rec
-        else:
-            objs.extend([None] * (h + 1 - len(objs)))
         rec = COrder.__new__(COrder)
         rec.ex = self
         rec.h = h
-        objs[h] = rec
+        if h == n:
+            objs.append(rec)
+        else:
+            if h > n:
+                objs.extend([None] * (h + 1 - n))
+            objs[h] = rec
         return rec
 
     def _handle_of(self, order_id):
@@ -439,26 +468,41 @@ cdef class CoreExchange:
         cdef int32_t i
         if r.status == 6:
             return REJECTED[r.reason]
-        order = None if r.order < 0 else self._order(r.order)
+        order = None if r.order < 0 else self.order(r.order)
         trades = _EMPTY
         if r.n_trades:
             trades = []
             owners = self._owners
             for i in range(r.n_trades):
                 t = &r.trades[i]
-                trades.append(_tuple_new(_Trade, (
-                    t.trade_id, t.time, t.slot, t.price, t.rate, self._id_obj(t.buy),
-                    self._id_obj(t.sell), owners[self.c.orders[t.buy].owner],
-                    owners[self.c.orders[t.sell].owner], AGGRESSOR[t.aggressor])))
+                tr = record(_Trade, 10)
+                put(tr, 0, t.trade_id)
+                put(tr, 1, t.time)
+                put(tr, 2, t.slot)
+                put(tr, 3, t.price)
+                put(tr, 4, t.rate)
+                put(tr, 5, self.id_obj(t.buy))
+                put(tr, 6, self.id_obj(t.sell))
+                put(tr, 7, owners[self.c.orders[t.buy].owner])
+                put(tr, 8, owners[self.c.orders[t.sell].owner])
+                put(tr, 9, AGGRESSOR[t.aggressor])
+                trades.append(tr)
             if self.trade_log is not None:
                 self.trade_log.extend(trades)
         stp = _EMPTY
         if r.n_stp:
-            stp = [self._order(r.stp[i]) for i in range(r.n_stp)]
+            stp = [self.order(r.stp[i]) for i in range(r.n_stp)]
         expired = _EMPTY
         if r.n_expired:
-            expired = [self._order(r.expired[i]) for i in range(r.n_expired)]
-        return _tuple_new(_Report, (STATUS[r.status], None, order, trades, stp, expired))
+            expired = [self.order(r.expired[i]) for i in range(r.n_expired)]
+        rep = record(_Report, 6)
+        put(rep, 0, STATUS[r.status])
+        put(rep, 1, None)
+        put(rep, 2, order)
+        put(rep, 3, trades)
+        put(rep, 4, stp)
+        put(rep, 5, expired)
+        return rep
 
     cdef int _check(self, int st) except -1:
         if st < 0:
@@ -538,16 +582,24 @@ cdef class CoreExchange:
                 return REJECTED[R_BAD_FIELD]
         if c_time < self.c.now:
             return REJECTED[R_BAD_FIELD]
-        h = self._handle_of_quiet(order_id)
-        key = -1 if h < 0 else self.c.orders[<int32_t>h].key
+        key = self._lookup_key(order_id)
         self._check(rex_cancel(self.c, c_time, key, self._owner(owner, False)))
         return self._report()
 
-    cdef int32_t _handle_of_quiet(self, object order_id) except -2:
+    cdef int64_t _lookup_key(self, object order_id) except -2:
+        """The key of an accepted order id for cancel/modify, -1 if none (never raises)."""
+        cdef int64_t v = 0
+        cdef int32_t h
+        if exact_i64(order_id, &v) and 0 <= v < KEY_SPLIT:
+            return v
+        if type(order_id) is str:
+            k = self._interned.get(order_id)
+            return -1 if k is None else k
         try:
-            return self._handle_of(order_id)
+            h = self._handle_of(order_id)
         except TypeError:
             return -1
+        return -1 if h < 0 else self.c.orders[h].key
 
     def modify(self, time, order_id, owner, price=None, rate=None):
         """Change a resting order's price and/or open rate (SPEC §4)."""
@@ -571,8 +623,7 @@ cdef class CoreExchange:
                 return REJECTED[R_BAD_FIELD]
         if c_time < self.c.now:
             return REJECTED[R_BAD_FIELD]
-        h = self._handle_of_quiet(order_id)
-        key = -1 if h < 0 else self.c.orders[<int32_t>h].key
+        key = self._lookup_key(order_id)
         self._check(rex_modify(self.c, c_time, key, self._owner(owner, False), has_price,
                                c_price, has_rate, c_rate, flags))
         return self._report()
@@ -766,7 +817,7 @@ cdef class CoreExchange:
             recs = []
             q = lv.head
             while q >= 0:
-                recs.append(self._order(q))
+                recs.append(self.order(q))
                 q = self.c.orders[q].next
             out.append((lv.price, lv.volume, recs))
         return out

@@ -27,30 +27,28 @@
         }                                                                                \
     } while (0)
 
-/* ---- hash map int64 -> int32 (open addressing, linear probing, no deletion) ---------- */
-static uint64_t mix64(uint64_t x) {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
+/* ---- hash map int64 -> int32 (open addressing, no deletion) -------------------------
+ * The first probe is the key itself (sequential ids land in neighbouring slots, so lookups
+ * stay in cache); collisions follow CPython's dict probe (i = 5i + 1 + perturb, perturb >>= 5),
+ * which visits every slot and spreads keys that share their low bits. */
 static int32_t map_get(const rex_map *m, int64_t k) {
     if (!m->cap) return -1;
-    uint64_t mask = (uint64_t)m->cap - 1, i = mix64((uint64_t)k) & mask;
+    uint64_t mask = (uint64_t)m->cap - 1, perturb = (uint64_t)k, i = perturb & mask;
     for (;;) {
         int64_t kk = m->keys[i];
         if (kk == k) return m->vals[i];
         if (kk == MAP_EMPTY) return -1;
-        i = (i + 1) & mask;
+        perturb >>= 5;
+        i = (i * 5 + perturb + 1) & mask;
     }
 }
 
 static void map_insert_raw(rex_map *m, int64_t k, int32_t v) {
-    uint64_t mask = (uint64_t)m->cap - 1, i = mix64((uint64_t)k) & mask;
-    while (m->keys[i] != MAP_EMPTY && m->keys[i] != k) i = (i + 1) & mask;
+    uint64_t mask = (uint64_t)m->cap - 1, perturb = (uint64_t)k, i = perturb & mask;
+    while (m->keys[i] != MAP_EMPTY && m->keys[i] != k) {
+        perturb >>= 5;
+        i = (i * 5 + perturb + 1) & mask;
+    }
     if (m->keys[i] == MAP_EMPTY) m->n++;
     m->keys[i] = k;
     m->vals[i] = v;
