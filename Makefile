@@ -28,9 +28,10 @@ demo: $(STAMP)
 		--timesteps $(DEMO_STEPS) --n-envs 2 --out runs/demo
 	$(PY) evaluate.py --run runs/demo --n-seeds $(DEMO_SEEDS) --out runs/demo/eval
 
-# the whole suite: the core in .venv, then the Ray RLlib adapter in its own venv (ray pins
-# gymnasium 1.2.2, the core venv keeps the newest gymnasium)
-test: test-core test-rllib
+# the whole suite: the core in .venv (both exchange engines), the C core under sanitizers, then
+# the Ray RLlib adapter in its own venv (ray pins gymnasium 1.2.2, the core venv keeps the
+# newest gymnasium)
+test: test-core test-sanitize test-rllib
 
 test-core: $(STAMP)
 	$(PY) -m pytest -q -n 2 -p no:cacheprovider
@@ -45,7 +46,8 @@ sanitize:  # no install step: for a Python that already has the dev extras and C
 	rm -rf $(SAN_DIR) && mkdir -p $(SAN_DIR)
 	cp -rp rex_env tests benchmarks setup.py pyproject.toml README.md $(SAN_DIR)/
 	rm -f $(SAN_DIR)/rex_env/_core/*.so
-	cd $(SAN_DIR) && REX_SANITIZE=1 $(PY) setup.py -q build_ext --inplace 2>&1 | grep -v "^ *$$" | tail -3
+	cd $(SAN_DIR) && REX_SANITIZE=1 $(PY) setup.py -q build_ext --inplace >build.log 2>&1
+	ls $(SAN_DIR)/rex_env/_core/_cexchange*.so >/dev/null || (tail -20 $(SAN_DIR)/build.log; false)
 	cd $(SAN_DIR) && LD_PRELOAD="$$(gcc -print-file-name=libasan.so)" \
 		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 REX_ENGINE=c \
