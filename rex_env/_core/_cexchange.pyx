@@ -778,11 +778,11 @@ cdef class CoreExchange:
         return [self.c.books[i].slot for i in range(self.c.n_books)]
 
     cdef int32_t _book(self, object slot) except -2:
+        """The book of a slot, -1 if none; like the reference's ``books.get(slot)``, any
+        value equal to an int finds it (a numpy integer, ``3.0``)."""
         cdef int64_t c_slot = 0
         if not exact_i64(slot, &c_slot):
-            if type(slot) is bool or not isinstance(slot, int):
-                return -1
-            got = prologue.slot_value(slot)
+            got = prologue.slot_key(slot)
             if got is None:
                 return -1
             c_slot = got

@@ -11,6 +11,7 @@ fraction becomes a flag (``off_tick`` / ``off_lot``) with an in-range stand-in.
 from __future__ import annotations
 
 import math
+import operator
 from fractions import Fraction
 from typing import TypeGuard
 
@@ -53,6 +54,18 @@ def slot_value(slot: object) -> int | None:
     if not _is_int(slot):
         return None
     return max(-1, min(int(slot), MAX_SLOT + 1))
+
+
+def slot_key(slot: object) -> int | None:
+    """The int a slot value stands for as a dict key (``np.int64(3)``, ``3.0`` -> 3, clamped
+    just beyond the valid range); None: no int."""
+    try:
+        value = operator.index(slot)  # type: ignore[arg-type]
+    except TypeError:
+        if not isinstance(slot, float) or not slot.is_integer():
+            return None
+        value = int(slot)
+    return max(-1, min(value, MAX_SLOT + 1))
 
 
 def price_value(price: object, lo: int | Fraction, hi: int | Fraction

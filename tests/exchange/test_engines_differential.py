@@ -88,7 +88,11 @@ def observable(ex: Any, slots: list[int]) -> tuple:
                       sorted((p, lv.volume) for p, lv in book.asks.items())))
     per_slot = [(ex.phase(s), [(o, ex.position(o, s), ex.notional(o, s), ex.cash(o, s))
                                for o in owners]) for s in slots]
-    return (state_digest(ex), books, owners, ex.open_slots(), per_slot, lob_key(ex, slots),
+    # numpy integers find a slot's book as the reference's dict lookup does
+    per_np_slot = [(np.int64(s) in ex.books, [ex.position(o, np.int64(s)) for o in owners])
+                   for s in slots]
+    return (state_digest(ex), books, owners, ex.open_slots(), per_slot, per_np_slot,
+            lob_key(ex, slots), lob_key(ex, np.array(slots)),
             [order_key(o) for o in ex.orders.values()])
 
 
