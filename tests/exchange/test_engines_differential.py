@@ -408,3 +408,33 @@ def test_rex_engine_selects_the_engine(value, engine, warns):
                           env=env, cwd=REPO, check=True, timeout=60)
     assert proc.stdout.split()[0] == engine
     assert ("RuntimeWarning" in proc.stderr) == warns
+
+
+# -- rare paths, named ----------------------------------------------------------------------------
+def test_forgetting_a_closed_slot_agrees_and_an_open_one_is_refused_by_both():
+    py, c = pair(False, 3)
+    for ex in (py, c):
+        ex.open_continuous(0, 0)
+        ex.submit(0, "s", "alice", "sell", 0, 500, 3)
+        ex.submit(1, "b", "bob", "buy", 0, 510, 2)
+        ex.close(0, 2)
+        ex.forget(0)
+        with pytest.raises(ValueError, match="not closed"):
+            ex.forget(1)
+    assert observable(c, [0, 1, 2]) == observable(py, [0, 1, 2])
+
+
+@pytest.mark.parametrize(("reference", "price"), [
+    (Fraction(1, 10**30), 99), (Fraction(10**25 + 1, 10**22), 101),
+    (Fraction(10**40 + 1, 10**38), 101), (Fraction(10**40 - 1, 10**38), 99), (-2**70, 99),
+    (2**70, 101)])
+def test_uncross_references_beyond_64_bits_pick_the_closest_price(reference, price):
+    py, c = pair(True, None)
+    for ex in (py, c):  # zero surplus at 99 and at 101: the reference decides (SPEC §6 (4))
+        ex.open_auction(0, 0)
+        ex.submit(0, "b", "bob", "buy", 0, 101, 2)
+        ex.submit(0, "s", "sam", "sell", 0, 99, 2)
+    got = c.uncross(0, 1, reference)
+    assert report_key(got) == report_key(py.uncross(0, 1, reference))
+    assert [t.price for t in got.trades] == [price]
+    assert observable(c, [0]) == observable(py, [0])
