@@ -19,6 +19,8 @@ cdef extern from "Python.h":
     PyObject *PyType_GenericAlloc(PyTypeObject *type, Py_ssize_t nitems) except NULL
     void PyTuple_SET_ITEM(PyObject *p, Py_ssize_t pos, PyObject *o)
 
+from itertools import islice
+
 import numpy as np
 
 from rex_env.exchange.orders import (
@@ -67,7 +69,7 @@ cdef extern from "rex_core.h":
         rex_book *books
         int32_t n_books
         rex_report rep
-        int oom
+        int oom, strict
     rex_exchange *rex_new(int64_t, int64_t, int, int64_t)
     void rex_free(rex_exchange *)
     int rex_reset(rex_exchange *)
@@ -123,6 +125,7 @@ cdef tuple REJECTED = tuple(
     for r in REASON)
 cdef object LIFECYCLE_OK = _tuple_new(Report, (None, None, None, EMPTY, EMPTY, EMPTY))
 cdef int R_BAD_FIELD = 1
+cdef bint STRICT = prologue.STRICT
 
 # side / kind / tif as the reference accepts them (dict lookup, so equal values count)
 cdef dict SIDES = {_BUY: 1, _SELL: -1, "buy": 1, "sell": -1}
@@ -301,6 +304,7 @@ cdef class CoreExchange:
         self.c = rex_new(lo, hi, 1 if auto_open else 0, n)
         if self.c is NULL:
             raise MemoryError("cannot allocate the C exchange")
+        self.c.strict = STRICT
         self._clear()
 
     def __dealloc__(self):
@@ -521,14 +525,20 @@ cdef class CoreExchange:
             s = 1
         elif side is _SELL:
             s = -1
+        elif self.c.strict and not isinstance(side, (Side, str)):
+            s = -9
         else:
             s = choice(SIDES, side)
         if kind is _LIMIT:
             k = 0
+        elif self.c.strict and not isinstance(kind, str):
+            k = -9
         else:
             k = choice(KINDS, kind)
         if tif is _GTC:
             t = 0
+        elif self.c.strict and not isinstance(tif, str):
+            t = -9
         else:
             t = choice(TIFS, tif)
         if s == -9 or k == -9 or t == -9:
@@ -660,11 +670,13 @@ cdef class CoreExchange:
 
     def uncross(self, slot, time, reference=None):
         """End the slot's call phase at one price (SPEC §6); then it trades continuously."""
-        cdef int64_t c_slot, c_time, num = 0, den = 1
+        cdef int64_t c_slot = 0, c_time = 0, num = 0, den = 1
         cdef int mode
+        mode, num, den = prologue.reference_value(reference, self._min_q, self._max_q)
+        if mode < 0 and self.c.strict:  # the second reference checks the reference first
+            return REJECTED[R_BAD_FIELD]
         if not self._lifecycle_args(slot, time, &c_slot, &c_time):
             return REJECTED[R_BAD_FIELD]
-        mode, num, den = prologue.reference_value(reference, self._min_q, self._max_q)
         if mode == 2:  # a reference C cannot compare exactly: the reference rule picks p
             if rex_phase(self.c, c_slot) == 1 and c_time >= self.c.now:
                 picked = prologue.clearing_price_of(self._levels(c_slot, 1),
@@ -873,16 +885,27 @@ cdef class CoreExchange:
     def _n_orders(self):
         return self.c.n_orders
 
-    def lob3d(self, slots, int k=5, out=None):
+    def _set_strict(self, bint strict):
+        """Switch between the reference's first and second version (tests only)."""
+        self.c.strict = strict
+
+    def lob3d(self, slots, k=5, out=None):
         """A numpy snapshot of the given slots' books: best quotes, top-k depth, statistics."""
         cdef Py_ssize_t n, i
         cdef int32_t b, m
         cdef rex_book *bk
         cdef double[:, ::1] bp, bd, ap, ad
-        slots = list(slots)
+        cells = prologue.MAX_LOB3D_CELLS
+        slots = list(slots) if cells is None else list(islice(slots, cells + 1))
         n = len(slots)
-        if k <= 0:
-            raise ValueError(f"k must be a positive number of levels, got {k}")
+        levels = prologue.MAX_LOB3D_LEVELS
+        if isinstance(k, bool) or not isinstance(k, int) or k <= 0 or (
+                levels is not None and k > levels):
+            raise ValueError(f"k must be a positive number of levels in 1..{levels}, got {k!r}")
+        cdef int32_t kk = min(k, 2**31 - 1)
+        if cells is not None and n * k > cells:
+            raise ValueError(f"a LOB-3D snapshot holds at most {cells} slots * k cells, "
+                             f"got {n} slots * k={k}")
         if out is None or out.slots.shape[0] != n or out.k != k:
             out = LOB3D.empty(n, k)
         else:
@@ -909,10 +932,10 @@ cdef class CoreExchange:
                 continue
             bk = &self.c.books[b]
             phase[i] = bk.phase
-            m = rex_depth(self.c, b, 1, k, &bp[i, 0], &bd[i, 0])
+            m = rex_depth(self.c, b, 1, kk, &bp[i, 0], &bd[i, 0])
             if m:
                 best_bid[i] = bp[i, 0]
-            m = rex_depth(self.c, b, -1, k, &ap[i, 0], &ad[i, 0])
+            m = rex_depth(self.c, b, -1, kk, &ap[i, 0], &ad[i, 0])
             if m:
                 best_ask[i] = ap[i, 0]
             if bk.n_trades:

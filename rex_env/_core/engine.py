@@ -288,7 +288,10 @@ class Exchange(CoreExchange):
 
     def status(self, order_id: OrderId) -> COrder | None:
         """The record of an accepted order (``None`` if the id was never accepted)."""
-        return self.orders.get(order_id)
+        try:
+            return self.orders.get(order_id)
+        except TypeError:  # unhashable: never an id
+            return None
 
     def position(self, owner: AgentId, slot: int) -> int:
         """Signed traded lots of an owner in a slot (bought > 0)."""

@@ -124,6 +124,10 @@ typedef struct rex_exchange {
     int64_t cap_scratch;
     rex_report rep;
     int oom; /* set when an allocation failed: the exchange must not be used further */
+    /* the reference's second version (set by the binding when rex_env.exchange has the input
+     * limits): rate < -MAX_LOTS is bad_field, and an auto-open slot gets a book only when an
+     * order rests in it (a block over a slot without a book is killed and creates none) */
+    int strict;
 } rex_exchange;
 
 rex_exchange *rex_new(int64_t min_ticks, int64_t max_ticks, int auto_open, int64_t n_slots);

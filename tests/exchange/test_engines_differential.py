@@ -438,3 +438,45 @@ def test_uncross_references_beyond_64_bits_pick_the_closest_price(reference, pri
     assert report_key(got) == report_key(py.uncross(0, 1, reference))
     assert [t.price for t in got.trades] == [price]
     assert observable(c, [0]) == observable(py, [0])
+
+
+# -- the reference's second version (input limits), until it is merged here --------------------
+def strict_engine(auto_open: bool = True) -> Any:
+    c = CExchange(auto_open=auto_open)
+    c._set_strict(True)
+    c.keep_trades()
+    return c
+
+
+def test_second_reference_version_refuses_non_side_values_and_huge_negative_rates():
+    c = strict_engine()
+    for side in (1, 1.0, True, np.int64(1), -1):
+        assert c.submit(0, "x", "a", side, 0, 100, 1).reason == "bad_field"
+    assert c.submit(0, "x", "a", "buy", 0, 100, -(MAX_LOTS + 1)).reason == "bad_field"
+    assert c.submit(0, "y", "a", "buy", 0, 100, -MAX_LOTS).reason == "non_positive_rate"
+    assert c.submit(0, "r", "a", "buy", 0, 100, 1).ok
+    assert c.modify(0, "r", "a", None, -(MAX_LOTS + 1)).reason == "bad_field"
+    assert c.modify(0, "r", "a", None, -MAX_LOTS).reason == "non_positive_rate"
+    assert c.close(0, 1).ok
+    assert c.uncross(0, 1, "49").reason == "bad_field"  # before slot_closed
+    assert c.uncross(0, 1, 49).reason == "slot_closed"
+    assert CExchange(auto_open=True).uncross(0, 1, "49").reason == "auction_phase"  # v1
+
+
+def test_second_reference_version_gives_a_slot_a_book_only_when_an_order_rests():
+    c = strict_engine()
+    assert str(c.submit(0, "i", "a", "buy", 5, 100, 1, "limit", "ioc").status) == "cancelled"
+    assert str(c.submit(0, "f", "a", "buy", 5, 100, 1, "limit", "fok").status) == "killed"
+    assert str(c.submit(0, "m", "a", "buy", 5, None, 1, "market", "gtc").status) == "cancelled"
+    assert 5 not in c.books
+    assert str(c.submit(0, "g", "a", "sell", 7, 100, 1).status) == "resting"
+    assert list(c.books) == [7]
+    block = c.submit(0, "b", "b", "buy", 7, 100, 1, last_slot=8)
+    assert str(block.status) == "killed" and list(c.books) == [7]
+    twin = pickle.loads(pickle.dumps(c))
+    assert str(twin.submit(1, "j", "a", "buy", 9, 100, 1, "limit", "ioc").status) == "cancelled"
+    assert 9 not in twin.books
+    check_invariants(c)
+    first = CExchange(auto_open=True)  # version 1: the book is created on acceptance
+    first.submit(0, "i", "a", "buy", 5, 100, 1, "limit", "ioc")
+    assert 5 in first.books
