@@ -73,25 +73,12 @@ def _int(text: str, what: str) -> int:
     return int(t)
 
 
-def _value(text: str, what: str, to_grid: Fraction,
-           cache: dict[str, Fraction | int] | None = None) -> Fraction | int:
-    """Exact ticks/lots of a decimal text (``cache``: text -> value for this grid step, as
-    order files repeat their prices and rates)."""
-    if cache is not None:
-        got = cache.get(text)
-        if got is not None:
-            return got
+def _value(text: str, what: str, to_grid: Fraction) -> Fraction | int:
     try:
         q = parse_decimal(text) / to_grid
     except ValueError as exc:
         raise RowError(f"{what} {text!r} is not a plain decimal") from exc
-    value = q.numerator if q.denominator == 1 else q
-    if cache is not None and len(cache) < _CACHE_SIZE:
-        cache[text] = value
-    return value
-
-
-_CACHE_SIZE = 1 << 16
+    return q.numerator if q.denominator == 1 else q
 
 
 def _choice(text: str, what: str, allowed: tuple[str, ...]) -> str:
@@ -106,8 +93,6 @@ class Replayer:
     def __init__(self, grid: Grid | None = None) -> None:
         self.grid = grid if grid is not None else Grid()
         self.exchange = Exchange(self.grid, auto_open=True)
-        self._ticks: dict[str, Fraction | int] = {}
-        self._lots: dict[str, Fraction | int] = {}
         self.result = ReplayResult(self.grid, trades=self.exchange.keep_trades())
 
     def run(self, rows: Iterable[tuple[int, dict[str, str]]]) -> ReplayResult:
@@ -152,14 +137,13 @@ class Replayer:
                 return ex.open_auction(slot, time)
             if op == "close":
                 return ex.close(slot, time)
-            ref = None if f["price"] == "" else _value(f["price"], "price", g.tick_q, self._ticks)
+            ref = None if f["price"] == "" else _value(f["price"], "price", g.tick_q)
             return ex.uncross(slot, time, ref)
         if op == "cancel":
             return ex.cancel(time, f["order_id"], f["owner"])
         if op == "modify":
-            price = None if f["price"] == "" else _value(f["price"], "price", g.tick_q,
-                                                         self._ticks)
-            rate = None if f["rate"] == "" else _value(f["rate"], "rate", g.lot_q, self._lots)
+            price = None if f["price"] == "" else _value(f["price"], "price", g.tick_q)
+            rate = None if f["rate"] == "" else _value(f["rate"], "rate", g.lot_q)
             return ex.modify(time, f["order_id"], f["owner"], price, rate)
         # submit
         side = _choice(f["side"], "side", ("buy", "sell"))
@@ -167,38 +151,33 @@ class Replayer:
         tif = _choice(f["tif"], "tif", ("gtc", "ioc", "fok"))
         first = _int(f["first_slot"], "first_slot")
         last = first if f["last_slot"] == "" else _int(f["last_slot"], "last_slot")
-        price = None if f["price"] == "" else _value(f["price"], "price", g.tick_q, self._ticks)
+        price = None if f["price"] == "" else _value(f["price"], "price", g.tick_q)
         if f["rate"] == "":
             raise RowError("rate is empty")
-        rate = _value(f["rate"], "rate", g.lot_q, self._lots)
+        rate = _value(f["rate"], "rate", g.lot_q)
         return ex.submit(time, f["order_id"], f["owner"], side, first, price, rate, kind, tif,
                          last)
 
 
-_DETAILS = {
-    Reason.BAD_FIELD: "a field is missing or inconsistent (ids, owner, slots, price vs kind,"
-                      " time order)",
-    Reason.DUPLICATE_ID: "order_id {order_id!r} was already used",
-    Reason.PRICE_OUT_OF_BOUNDS: "price {price} is outside the price bounds",
-    Reason.OFF_TICK: "price {price} is not on the tick grid",
-    Reason.NON_POSITIVE_RATE: "rate {rate} is not positive",
-    Reason.OFF_LOT: "rate {rate} is not a multiple of the lot",
-    Reason.UNKNOWN_SLOT: "slot {first_slot} does not exist",
-    Reason.SLOT_CLOSED: "slot {first_slot} is closed",
-    Reason.SLOT_NOT_OPEN: "slot {first_slot} is not open",
-    Reason.AUCTION_PHASE: "not allowed in the slot's current phase",
-    Reason.UNKNOWN_ORDER: "no resting order {order_id!r} of owner {owner!r}",
-}
-
-
 def _explain(reason: Reason, row: dict[str, str]) -> str:
     """A short human-readable detail for a rejection reported by the exchange."""
-    template = _DETAILS.get(reason)
-    if template is None:
-        return str(reason)
     r = {k: (v or "") for k, v in row.items() if k is not None}
-    return template.format(**{c: r.get(c) for c in ("order_id", "owner", "first_slot", "price",
-                                                     "rate")})
+    details = {
+        Reason.BAD_FIELD: "a field is missing or inconsistent (ids, owner, slots, price vs kind,"
+                          " time order)",
+        Reason.DUPLICATE_ID: f"order_id {r.get('order_id')!r} was already used",
+        Reason.PRICE_OUT_OF_BOUNDS: f"price {r.get('price')} is outside the price bounds",
+        Reason.OFF_TICK: f"price {r.get('price')} is not on the tick grid",
+        Reason.NON_POSITIVE_RATE: f"rate {r.get('rate')} is not positive",
+        Reason.OFF_LOT: f"rate {r.get('rate')} is not a multiple of the lot",
+        Reason.UNKNOWN_SLOT: f"slot {r.get('first_slot')} does not exist",
+        Reason.SLOT_CLOSED: f"slot {r.get('first_slot')} is closed",
+        Reason.SLOT_NOT_OPEN: f"slot {r.get('first_slot')} is not open",
+        Reason.AUCTION_PHASE: "not allowed in the slot's current phase",
+        Reason.UNKNOWN_ORDER: f"no resting order {r.get('order_id')!r} of owner "
+                              f"{r.get('owner')!r}",
+    }
+    return details.get(reason, str(reason))
 
 
 def read_rows(handle: TextIO) -> Iterator[tuple[int, dict[str, str]]]:
@@ -223,17 +202,10 @@ def read_rows(handle: TextIO) -> Iterator[tuple[int, dict[str, str]]]:
 def write_trades(trades: Iterable[Trade], grid: Grid, handle: TextIO) -> None:
     w = csv.writer(handle, lineterminator="\n")
     w.writerow(TRADE_COLUMNS)
-    prices: dict[int, str] = {}  # formatting is exact and slow; trades repeat their values
-    rates: dict[int, str] = {}
     for t in trades:
-        price = prices.get(t.price)
-        if price is None:
-            price = prices[t.price] = grid.format_price(t.price)
-        rate = rates.get(t.rate)
-        if rate is None:
-            rate = rates[t.rate] = grid.format_rate(t.rate)
-        w.writerow((t.trade_id, t.time, t.slot, price, rate, t.buy_order_id, t.sell_order_id,
-                    t.buyer, t.seller, t.aggressor))
+        w.writerow((t.trade_id, t.time, t.slot, grid.format_price(t.price),
+                    grid.format_rate(t.rate), t.buy_order_id, t.sell_order_id, t.buyer, t.seller,
+                    t.aggressor))
 
 
 def write_orders(submits: Iterable[SubmitRow], grid: Grid, handle: TextIO) -> None:

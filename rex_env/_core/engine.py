@@ -25,6 +25,7 @@ _CHECK_FAULTS = {
     4: "time priority broken in a level",
     5: "bad level volume",
     6: "continuous book is crossed",
+    7: "the per-owner volume index of a level disagrees with its queue",
 }
 
 

@@ -85,6 +85,73 @@ static void map_clear(rex_map *m) {
     m->n = 0;
 }
 
+static uint64_t mix64(uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+}
+
+/* (level, owner) -> open rate: same probing, int64 values, entries never removed (a level's
+ * entries are all zero when it is freed, so a reused level starts clean) */
+static int64_t own_key(int32_t level, int32_t owner) {
+    return ((int64_t)level << 32) | (int64_t)(uint32_t)owner;
+}
+
+static int64_t vmap_get(const rex_vmap *m, int64_t k) {
+    if (!m->cap) return 0;
+    uint64_t mask = (uint64_t)m->cap - 1, perturb = (uint64_t)k, i = mix64((uint64_t)k) & mask;
+    for (;;) {
+        int64_t kk = m->keys[i];
+        if (kk == k) return m->vals[i];
+        if (kk == MAP_EMPTY) return 0;
+        perturb >>= 5;
+        i = (i * 5 + perturb + 1) & mask;
+    }
+}
+
+static int64_t *vmap_slot(rex_vmap *m, int64_t k) {
+    uint64_t mask = (uint64_t)m->cap - 1, perturb = (uint64_t)k, i = mix64((uint64_t)k) & mask;
+    while (m->keys[i] != MAP_EMPTY && m->keys[i] != k) {
+        perturb >>= 5;
+        i = (i * 5 + perturb + 1) & mask;
+    }
+    if (m->keys[i] == MAP_EMPTY) {
+        m->keys[i] = k;
+        m->vals[i] = 0;
+        m->n++;
+    }
+    return &m->vals[i];
+}
+
+static int vmap_add(rex_exchange *ex, int32_t level, int32_t owner, int64_t delta) {
+    rex_vmap *m = &ex->own_at_level;
+    if (!delta) return 0;
+    if ((m->n + 1) * 2 > m->cap) {
+        int64_t ncap = m->cap ? m->cap * 2 : 256;
+        int64_t *nk = (int64_t *)malloc((size_t)ncap * sizeof(int64_t));
+        int64_t *nv = (int64_t *)malloc((size_t)ncap * sizeof(int64_t));
+        if (!nk || !nv) {
+            free(nk);
+            free(nv);
+            ex->oom = 1;
+            return -1;
+        }
+        for (int64_t i = 0; i < ncap; i++) nk[i] = MAP_EMPTY;
+        rex_vmap old = *m;
+        m->keys = nk;
+        m->vals = nv;
+        m->cap = ncap;
+        m->n = 0;
+        for (int64_t i = 0; i < old.cap; i++)
+            if (old.keys[i] != MAP_EMPTY && old.vals[i]) *vmap_slot(m, old.keys[i]) = old.vals[i];
+        free(old.keys);
+        free(old.vals);
+    }
+    *vmap_slot(m, own_key(level, owner)) += delta;
+    return 0;
+}
+
 /* ---- report buffer ------------------------------------------------------------------- */
 static void rep_clear(rex_exchange *ex) {
     rex_report *r = &ex->rep;
@@ -139,6 +206,8 @@ void rex_free(rex_exchange *ex) {
     free(ex->slot_map.vals);
     free(ex->key_map.keys);
     free(ex->key_map.vals);
+    free(ex->own_at_level.keys);
+    free(ex->own_at_level.vals);
     free(ex->scratch);
     free(ex->rep.trades);
     free(ex->rep.stp);
@@ -154,6 +223,8 @@ int rex_reset(rex_exchange *ex) {
     ex->free_level = -1;
     map_clear(&ex->slot_map);
     map_clear(&ex->key_map);
+    for (int64_t i = 0; i < ex->own_at_level.cap; i++) ex->own_at_level.keys[i] = MAP_EMPTY;
+    ex->own_at_level.n = 0;
     ex->now = ex->seq = ex->n_trades = 0;
     ex->oom = 0;
     rep_clear(ex);
@@ -274,13 +345,15 @@ static int rest(rex_exchange *ex, int32_t b, int32_t h) {
     L->volume += o->rate;
     o->level = li;
     o->book = b;
-    return 0;
+    return vmap_add(ex, li, o->owner, o->rate);
 }
 
 /* take an order out of its level's queue (its open rate leaves the level's volume) */
 static void unlink_order(rex_exchange *ex, int32_t h) {
     rex_order *o = &ex->orders[h];
     int32_t li = o->level;
+    /* the entry exists (rest made it), so this cannot allocate */
+    if (o->rate) *vmap_slot(&ex->own_at_level, own_key(li, o->owner)) -= o->rate;
     rex_level *L = &ex->levels[li];
     if (o->prev >= 0)
         ex->orders[o->prev].next = o->next;
@@ -382,6 +455,7 @@ static int match(rex_exchange *ex, int32_t b, int32_t h) {
                 r->next = r->prev = -1;
                 r->level = -1;
                 L->volume -= rrate;
+                *vmap_slot(&ex->own_at_level, own_key(li, r->owner)) -= rrate;
                 r->removed += rrate;
                 r->rate = 0;
                 r->status = REX_ST_CANCELLED;
@@ -404,6 +478,7 @@ static int match(rex_exchange *ex, int32_t b, int32_t h) {
             }
             r->filled += fill;
             L->volume -= fill;
+            *vmap_slot(&ex->own_at_level, own_key(li, r->owner)) -= fill;
             want -= fill;
             if (record_trade(ex, b, time, price, fill, buy ? h : rh, buy ? rh : h,
                              buy ? REX_AGG_BUY : REX_AGG_SELL) < 0)
@@ -431,9 +506,7 @@ static int fillable(const rex_exchange *ex, int32_t b, int side, int has_limit, 
     for (int32_t i = opp->n - 1; i >= 0; i--) {
         const rex_level *L = &ex->levels[opp->lv[i]];
         if (has_limit && (side == REX_BUY ? L->price > limit : L->price < limit)) return 0;
-        got += L->volume;
-        for (int32_t q = L->head; q >= 0; q = ex->orders[q].next)
-            if (ex->orders[q].owner == owner) got -= ex->orders[q].rate;
+        got += L->volume - vmap_get(&ex->own_at_level, own_key(opp->lv[i], owner));
         if (got >= need) return 1;
     }
     return 0;
@@ -644,6 +717,7 @@ int rex_modify(rex_exchange *ex, int64_t time, int64_t key, int32_t owner, int h
         o->rate = new_rate;
         o->removed += diff;
         ex->levels[o->level].volume -= diff;
+        *vmap_slot(&ex->own_at_level, own_key(o->level, o->owner)) -= diff;
         ex->rep.status = REX_ST_RESTING;
         return REX_ST_RESTING;
     }
@@ -720,6 +794,8 @@ int rex_close(rex_exchange *ex, int64_t slot, int64_t time) {
             for (int32_t q = ex->levels[s->lv[i]].head; q >= 0; q = ex->orders[q].next) {
                 GROW(ex, r->expired, r->cap_expired, r->n_expired + 1, int32_t);
                 r->expired[r->n_expired++] = q;
+                *vmap_slot(&ex->own_at_level, own_key(s->lv[i], ex->orders[q].owner)) -=
+                    ex->orders[q].rate;
             }
             level_free(ex, s->lv[i]);
         }
@@ -867,9 +943,11 @@ int rex_uncross(rex_exchange *ex, int64_t slot, int64_t time, int ref_mode, int6
         ob->rate -= fill;
         ob->filled += fill;
         ex->levels[ob->level].volume -= fill;
+        *vmap_slot(&ex->own_at_level, own_key(ob->level, ob->owner)) -= fill;
         oa->rate -= fill;
         oa->filled += fill;
         ex->levels[oa->level].volume -= fill;
+        *vmap_slot(&ex->own_at_level, own_key(oa->level, oa->owner)) -= fill;
         if (record_trade(ex, b, time, price, fill, bid, ask, REX_AGG_AUCTION) < 0) return -1;
         left -= fill;
         if (ex->orders[bid].rate == 0) {
@@ -928,6 +1006,13 @@ int rex_book_check(const rex_exchange *ex, int32_t b) {
                 prev = q;
             }
             if (L->tail != prev || vol != L->volume || vol <= 0) return 5;
+            for (int32_t q = L->head; q >= 0; q = ex->orders[q].next) { /* tests: O(k^2) */
+                int64_t own = 0;
+                for (int32_t p = L->head; p >= 0; p = ex->orders[p].next)
+                    if (ex->orders[p].owner == ex->orders[q].owner) own += ex->orders[p].rate;
+                if (own != vmap_get(&ex->own_at_level, own_key(s->lv[i], ex->orders[q].owner)))
+                    return 7; /* the owner-volume index disagrees with the queue */
+            }
         }
     }
     if (bk->phase == REX_CONTINUOUS && bk->bids.n && bk->asks.n &&
@@ -1072,8 +1157,13 @@ rex_exchange *rex_load(const uint8_t *buf, size_t n) {
         if (map_put(ex, &ex->slot_map, bk->slot, b) < 0) goto fail;
     }
     ex->n_books = hd.n_books;
-    for (int32_t h = 0; h < ex->n_orders; h++)
+    for (int32_t h = 0; h < ex->n_orders; h++) {
         if (map_put(ex, &ex->key_map, ex->orders[h].key, h) < 0) goto fail;
+        const rex_order *o = &ex->orders[h];
+        if (o->status == REX_ST_RESTING && o->level >= 0 &&
+            vmap_add(ex, o->level, o->owner, o->rate) < 0)
+            goto fail;
+    }
     if (r.at != r.n) goto fail;
     return ex;
 fail:

@@ -108,6 +108,12 @@ typedef struct {
     int64_t cap, n; /* cap is a power of two */
 } rex_map;
 
+typedef struct {
+    int64_t *keys;
+    int64_t *vals;
+    int64_t cap, n;
+} rex_vmap; /* (level, owner) -> that owner's open rate queued at that level */
+
 typedef struct rex_exchange {
     int64_t min_ticks, max_ticks; /* inclusive integer bounds */
     int auto_open;
@@ -120,6 +126,7 @@ typedef struct rex_exchange {
     rex_book *books;
     int32_t n_books, cap_books;
     rex_map slot_map, key_map;
+    rex_vmap own_at_level; /* lets a fok/block check skip the owner's own orders in O(1) */
     int32_t *scratch; /* for expiry */
     int64_t cap_scratch;
     rex_report rep;
