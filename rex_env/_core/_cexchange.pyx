@@ -373,6 +373,11 @@ cdef class CoreExchange:
     def n_trades(self):
         return self.c.n_trades
 
+    @property
+    def _seq(self):
+        """The last time-priority stamp handed out (the reference's counter)."""
+        return self.c.seq
+
     # -- interning ------------------------------------------------------------------------
     cdef int32_t _owner(self, object owner, bint create) except -2:
         """The owner's index (-1: unknown and not created)."""

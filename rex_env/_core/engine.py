@@ -161,6 +161,10 @@ class BookView:
         p = self._ex._prices(self.slot, -1)
         return p[0] if p else None
 
+    def n_levels(self) -> int:
+        """Number of price levels on both sides."""
+        return len(self._ex._prices(self.slot, 1)) + len(self._ex._prices(self.slot, -1))
+
     def is_crossed(self) -> bool:
         b, a = self.best_bid(), self.best_ask()
         return b is not None and a is not None and b >= a
