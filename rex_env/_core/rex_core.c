@@ -85,22 +85,21 @@ static void map_clear(rex_map *m) {
     m->n = 0;
 }
 
-static uint64_t mix64(uint64_t x) {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return x;
-}
-
 /* (level, owner) -> open rate: same probing, int64 values, entries never removed (a level's
  * entries are all zero when it is freed, so a reused level starts clean) */
 static int64_t own_key(int32_t level, int32_t owner) {
     return ((int64_t)level << 32) | (int64_t)(uint32_t)owner;
 }
 
+/* first probe: a level's owners side by side (owner ids are small), so the entries one
+ * instruction touches share cache lines */
+static uint64_t vmap_home(int64_t k) {
+    return ((uint64_t)k >> 32 << 6) ^ (uint64_t)(uint32_t)k;
+}
+
 static int64_t vmap_get(const rex_vmap *m, int64_t k) {
     if (!m->cap) return 0;
-    uint64_t mask = (uint64_t)m->cap - 1, perturb = (uint64_t)k, i = mix64((uint64_t)k) & mask;
+    uint64_t mask = (uint64_t)m->cap - 1, perturb = (uint64_t)k, i = vmap_home(k) & mask;
     for (;;) {
         int64_t kk = m->keys[i];
         if (kk == k) return m->vals[i];
@@ -111,7 +110,7 @@ static int64_t vmap_get(const rex_vmap *m, int64_t k) {
 }
 
 static int64_t *vmap_slot(rex_vmap *m, int64_t k) {
-    uint64_t mask = (uint64_t)m->cap - 1, perturb = (uint64_t)k, i = mix64((uint64_t)k) & mask;
+    uint64_t mask = (uint64_t)m->cap - 1, perturb = (uint64_t)k, i = vmap_home(k) & mask;
     while (m->keys[i] != MAP_EMPTY && m->keys[i] != k) {
         perturb >>= 5;
         i = (i * 5 + perturb + 1) & mask;
