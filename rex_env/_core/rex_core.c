@@ -207,7 +207,6 @@ void rex_free(rex_exchange *ex) {
     free(ex->key_map.vals);
     free(ex->own_at_level.keys);
     free(ex->own_at_level.vals);
-    free(ex->scratch);
     free(ex->rep.trades);
     free(ex->rep.stp);
     free(ex->rep.expired);

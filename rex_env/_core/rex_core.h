@@ -127,8 +127,6 @@ typedef struct rex_exchange {
     int32_t n_books, cap_books;
     rex_map slot_map, key_map;
     rex_vmap own_at_level; /* lets a fok/block check skip the owner's own orders in O(1) */
-    int32_t *scratch; /* for expiry */
-    int64_t cap_scratch;
     rex_report rep;
     int oom; /* set when an allocation failed: the exchange must not be used further */
     /* the reference's second version (set by the binding when rex_env.exchange has the input
