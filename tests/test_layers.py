@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     # lowest first; a name is a module or a package prefix
-    ("rex_env.exchange", "rex_env.physics"),
+    ("rex_env.exchange", "rex_env._core", "rex_env.physics"),
     ("rex_env.spec",),
     ("rex_env.sim", "rex_env.replay"),
     ("agents",),
@@ -76,9 +76,12 @@ def _layer(module: str) -> int | None:
 
 
 def _package(module: str) -> str:
-    """The unit a cycle is measured on: the sub-package (``rex_env.sim``) or top module."""
+    """The unit a cycle is measured on: the sub-package (``rex_env.sim``) or top module. The
+    compiled engine (``rex_env._core``) and the reference it stands in for are one unit: the
+    exchange selects the engine, the engine reuses the reference's records."""
     parts = module.split(".")
-    return ".".join(parts[:2]) if parts[0] == "rex_env" else parts[0]
+    unit = ".".join(parts[:2]) if parts[0] == "rex_env" else parts[0]
+    return "rex_env.exchange" if unit == "rex_env._core" else unit
 
 
 MODULES = _modules()
