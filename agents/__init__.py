@@ -107,8 +107,6 @@ def make_agent(spec: ProsumerSpec, scenario: Scenario, kind: str | None = None) 
         if kind in NOISE_TRADERS:
             return ZITrader(spec.owner, constrained=kind == "zic", **common)  # type: ignore
         if kind == "random":
-            common.setdefault("price_lo", scenario.tariff.feed_in)
-            common.setdefault("price_hi", scenario.tariff.retail)
             cap = spec.capacity_kw if spec.capacity_kw > 0 else 1.0
             return RandomTrader(spec.owner, cap, **common)  # type: ignore[arg-type]
     except TypeError as exc:  # an unknown parameter name in spec.params

@@ -82,7 +82,7 @@ def _hours(slot_len: int) -> float:
 
 def intermittent_bound(prices: Series, net_kw: Series, slot_len: int,
                        consumption_kw: Series | None = None,
-                       consumption_value: float = 0.0) -> Bound:
+                       consumption_value: float | Series = 0.0) -> Bound:
     """Reserve the realised net rate in every slot at the realised price.
 
     Args:
@@ -90,7 +90,9 @@ def intermittent_bound(prices: Series, net_kw: Series, slot_len: int,
         net_kw: realised net rate of the uncontrollable assets per slot (production > 0).
         slot_len: seconds.
         consumption_kw: realised consumption per slot (its value counts in the surplus).
-        consumption_value: currency/MWh of served consumption (the retail tariff).
+        consumption_value: currency/MWh of served consumption: one price, or one per slot
+            (the grid's retail ask of each slot under the wholesale-indexed grid, as the
+            market's accounts value it).
 
     Raises:
         ValueError: arrays of different lengths or non-finite values.
@@ -101,8 +103,13 @@ def intermittent_bound(prices: Series, net_kw: Series, slot_len: int,
     if x.shape != p.shape or cons.shape != p.shape:
         raise ValueError(f"prices, net_kw and consumption_kw must have the same length, got "
                          f"{p.shape}, {x.shape}, {cons.shape}")
+    cv = np.broadcast_to(np.asarray(consumption_value, dtype=float), p.shape) \
+        if np.ndim(consumption_value) == 0 else np.asarray(consumption_value, dtype=float)
+    if cv.shape != p.shape or not np.all(np.isfinite(cv)):
+        raise ValueError(f"consumption_value must be one finite price or one per slot "
+                         f"({p.shape}), got shape {cv.shape}")
     h = _hours(slot_len)
-    value = float(np.sum(p * x) * h / 1000 + np.sum(cons) * consumption_value * h / 1000)
+    value = float(np.sum(p * x) * h / 1000 + np.sum(cons * cv) * h / 1000)
     return Bound(value, x.copy(), np.zeros(0))
 
 

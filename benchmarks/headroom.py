@@ -129,8 +129,9 @@ def bound(market: Market, owner: str) -> float:
     value = 0.0
     if spec.has_uncontrollable:
         pro = market.prosumers[owner]
+        # served consumption is worth the grid's retail ask of each slot, as in the accounts
         value += intermittent_bound(p, pro.generation - pro.consumption, L, pro.consumption,
-                                    sc.tariff.retail).value
+                                    market.curve.asks).value
     if spec.battery is not None:
         b = spec.battery
         # the accounts credit the *change* of stored energy (terminal_energy_value): the

@@ -9,9 +9,10 @@ Examples::
 
 Writes, for market scenarios: ``slots.csv`` (per slot and day: trades, VWAP, spread, depth,
 volatility, system imbalance, the imbalance prices, the public wholesale price and the grid's
-bid and ask), ``owners.csv`` (per owner: surplus, benefit versus the flat tariff, imbalance
-volume and net, the terminal value of stored energy), ``settlements.csv`` (per owner and slot:
-position, actual, imbalance, cash), ``trades.csv``, ``summary.json``, ``stylized.json`` (the
+bid and ask), ``owners.csv`` (per owner: surplus, ``benefit_vs_tariff`` = surplus minus what
+trading only with the grid at its quotes of each slot would have given, imbalance volume and
+net, the terminal value of stored energy), ``settlements.csv`` (per owner and slot: position,
+actual, imbalance, cash), ``trades.csv``, ``summary.json``, ``stylized.json`` (the
 stylized facts of :mod:`rex_env.sim.stylized`: price range and profile against the wholesale
 curve, volume and volatility by time to gate, ...), and the plots ``stylized.png`` (those
 facts), ``depth_heatmap.png`` (LOB-3D depth, slot x price, at chosen moments),

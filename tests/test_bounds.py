@@ -104,6 +104,10 @@ def test_intermittent_bound_sells_the_realised_output_and_values_consumption() -
     b = intermittent_bound([100.0, 50.0], [2.0, -1.0], 900, consumption_kw=[0.5, 1.0],
                            consumption_value=300.0)
     assert b.value == pytest.approx((200 - 50) * 0.25 / 1000 + 1.5 * 300 * 0.25 / 1000)
+    # one consumption price per slot (the grid's retail ask under the wholesale curve)
+    b = intermittent_bound([100.0, 50.0], [2.0, -1.0], 900, consumption_kw=[0.5, 1.0],
+                           consumption_value=[200.0, 260.0])
+    assert b.value == pytest.approx((200 - 50) * 0.25 / 1000 + (100 + 260) * 0.25 / 1000)
 
 
 @pytest.mark.parametrize(("call", "word"), [
@@ -112,6 +116,8 @@ def test_intermittent_bound_sells_the_realised_output_and_values_consumption() -
     (lambda: storage_bound([1.0], _battery(), HOUR, initial_kwh=11.0), "initial_kwh"),
     (lambda: plant_bound([1.0], ProvisionPlant(), HOUR, step_kw=0.0), "step_kw"),
     (lambda: intermittent_bound([1.0], [1.0, 2.0], HOUR), "same length"),
+    (lambda: intermittent_bound([1.0], [1.0], HOUR, consumption_value=[1.0, 2.0]),
+     "consumption_value"),
 ])
 def test_bad_input_names_the_field(call: object, word: str) -> None:
     with pytest.raises(ValueError, match=word):

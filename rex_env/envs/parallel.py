@@ -99,8 +99,9 @@ class RexParallelEnv(ParallelEnv):
     learner's private block: no agent observes another's private features.
 
     **Reward**: the change of the learner's economic surplus since the last step — trade cash
-    (at each fill) + imbalance cash + value of consumption served (at the retail tariff) -
-    production cost (these three at each slot's settlement) + on the last step the value of
+    (at each fill) + imbalance cash + value of consumption served (at the grid's retail ask of
+    the slot, :attr:`rex_env.sim.curve.PublicCurve.asks`) - production cost (these three at
+    each slot's settlement) + on the last step the value of
     the change of its battery's stored energy (day VWAP x discharge efficiency,
     :func:`rex_env.sim.settlement.terminal_energy_value`) — divided by ``reward_scale``
     (default: the value of one slot at full capacity at the reference price,

@@ -283,9 +283,11 @@ class Market:
         hours = g.slot_len / 3600
         deliveries = {o: Delivery(r.consumption_kw * hours, r.production_kw * hours,
                                   r.production_cost) for o, r in realized.items()}
-        # consumption is worth what the grid would have charged for it (its retail ask)
-        self.ledger.add(res, deliveries,
-                        consumption_price=float(self.curve.asks[slot - self.curve.first_slot]))
+        # consumption is worth what the grid would have charged for it (its retail ask); the
+        # no-market benchmark also sells production at its feed-in bid
+        i = slot - self.curve.first_slot
+        self.ledger.add(res, deliveries, consumption_price=float(self.curve.asks[i]),
+                        feed_in_price=float(self.curve.bids[i]))
         self.settlements[slot] = res.owners
         if slot == self.schedule.end_slot - 1:
             self._value_storage()

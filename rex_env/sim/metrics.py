@@ -391,8 +391,14 @@ class SlotStats(_VolumeStats):
 
 @dataclass(frozen=True)
 class Tariff:
-    """The flat tariff an owner would face without Rex, for the benefit metric (the per-owner
-    figures themselves live in :class:`~rex_env.sim.settlement.OwnerAccount`).
+    """The flat tariff an owner would face without Rex (the per-owner figures themselves live
+    in :class:`~rex_env.sim.settlement.OwnerAccount`).
+
+    The benefit metric's no-market benchmark is the grid's quotes of each slot (its retail ask
+    for consumption, its feed-in bid for production: a dynamic, wholesale-indexed tariff,
+    :attr:`OwnerAccount.no_market_cash`); this flat tariff is that benchmark only where the
+    curve is flat (``community_flat``, ``toy``, ``town``) and for records settled without
+    slot prices.
 
     Both defaults are assumptions (not from the notes), of the order of German household
     prices around 2023-2024: about 30 ct/kWh retail and 8 ct/kWh small-PV feed-in.

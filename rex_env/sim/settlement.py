@@ -358,12 +358,20 @@ class OwnerAccount:
       :attr:`OwnerSettlement.trade_cash` (see :class:`Ledger`'s ``cash_at_fill``).
     * ``imbalance_cash`` — imbalance settlements, booked at each slot's settlement.
     * ``unserved_cost`` — ``curtail``: value of lost load of energy not served (a cost >= 0).
-    * ``consumption_value`` — consumption served, valued at the retail tariff
-      (:func:`served_consumption_value`).
+    * ``consumption_value`` — consumption served, valued at the grid's retail price of its
+      slot (the retail ask of the public curve; the flat retail tariff without one,
+      :func:`served_consumption_value`).
     * ``production_cost`` — the plant's cost of what it produced (a cost >= 0).
     * ``terminal_value`` — the battery's change of stored energy over the episode, valued at
       the end at the day's VWAP x discharge efficiency (:func:`terminal_energy_value`; 0 for
       owners without a battery, and until the episode's last slot has settled).
+    * ``no_market_cash`` — the no-market benchmark of :attr:`benefit`: what the owner's assets
+      would have earned trading only with the grid, slot by slot, without Rex: all its
+      production sold at the grid's feed-in bid of the slot and all its consumption bought at
+      its retail ask (under a flat curve: the flat feed-in and retail tariffs). A battery is
+      not dispatched in the benchmark (it holds its charge; a home battery only buffers
+      imbalance), so the benchmark is what a household on a dynamic, wholesale-indexed tariff
+      would pay, and a storage owner's benefit is its surplus.
 
     Energy, kWh, summed over settled slots: ``consumption_kwh`` and ``production_kwh``
     (>= 0); ``reserved_kwh`` and ``actual_kwh`` (signed net energy, production > 0);
@@ -378,7 +386,8 @@ class OwnerAccount:
 
     Args:
         owner: the participant's id.
-        tariff: the flat tariff for :attr:`benefit` (None: benefit is undefined, nan).
+        tariff: the flat tariff, the default slot prices of :meth:`on_settlement` (None:
+            benefit is undefined, nan).
     """
 
     owner: str = ""
@@ -389,6 +398,7 @@ class OwnerAccount:
     consumption_value: float = 0.0
     production_cost: float = 0.0
     terminal_value: float = 0.0
+    no_market_cash: float = 0.0
     consumption_kwh: float = 0.0
     production_kwh: float = 0.0
     reserved_kwh: float = 0.0
@@ -414,10 +424,13 @@ class OwnerAccount:
             self.sold_kw += rate_kw
 
     def on_settlement(self, rec: OwnerSettlement, delivery: Delivery | None = None,
-                      retail: float = 0.0) -> None:
+                      retail: float | None = None, feed_in: float | None = None) -> None:
         """Book one slot's settlement and what the owner's assets did in it.
 
         Trade cash is not booked here (:meth:`on_fill`, or the :class:`Ledger`, does it).
+        ``retail`` and ``feed_in`` (currency/MWh) are the grid's ask and bid of the slot (None:
+        the flat tariff's, 0 without a tariff): served consumption is valued at ``retail``
+        and the no-market benchmark (``no_market_cash``) settles at both.
 
         Raises:
             ValueError: the record belongs to another owner.
@@ -438,8 +451,14 @@ class OwnerAccount:
             cons = delivery.consumption_kwh
             self.consumption_kwh += cons
             self.production_kwh += delivery.production_kwh
+            t = self.tariff
+            if retail is None:
+                retail = 0.0 if t is None else t.retail
+            if feed_in is None:
+                feed_in = 0.0 if t is None else t.feed_in
             self.consumption_value += served_consumption_value(cons, rec.unserved_kwh, retail)
             self.production_cost += delivery.production_cost
+            self.no_market_cash += (delivery.production_kwh * feed_in - cons * retail) / 1000
 
     @property
     def filled_kw(self) -> float:
@@ -465,17 +484,16 @@ class OwnerAccount:
 
     @property
     def tariff_surplus(self) -> float:
-        """Surplus the owner would have had on the flat tariff (nan without a tariff)."""
-        t = self.tariff
-        if t is None:
+        """Surplus the owner would have had without Rex, trading only with the grid at its
+        quotes of each slot (``no_market_cash``; nan without a tariff)."""
+        if self.tariff is None:
             return math.nan
-        return (self.consumption_value - self.production_cost
-                - self.consumption_kwh * t.retail / 1000.0
-                + self.production_kwh * t.feed_in / 1000.0)
+        return self.consumption_value - self.production_cost + self.no_market_cash
 
     @property
     def benefit(self) -> float:
-        """Surplus gained by trading on Rex instead of the flat tariff (nan without one)."""
+        """Surplus gained by trading on Rex instead of only with the grid at its quotes of each
+        slot (the flat tariffs under a flat curve; nan without a tariff)."""
         return self.surplus - self.tariff_surplus
 
     def as_dict(self) -> dict[str, Any]:
@@ -606,7 +624,8 @@ class Ledger:
 
     def add(self, settlement: SlotSettlement,
             deliveries: Mapping[str, Delivery] | None = None,
-            consumption_price: float | None = None) -> None:
+            consumption_price: float | None = None,
+            feed_in_price: float | None = None) -> None:
         """Add a settlement computed elsewhere and book it in the owners' accounts.
 
         Args:
@@ -616,6 +635,9 @@ class Ledger:
             consumption_price: currency/MWh that served consumption is worth in this slot
                 (what the grid would have charged for it: its retail ask); ``None``: the
                 tariff's flat retail price.
+            feed_in_price: currency/MWh the grid would have paid for production in this slot
+                (its feed-in bid; the no-market benchmark of the benefit); ``None``: the
+                tariff's flat feed-in price.
 
         Raises:
             ValueError: its slot was already settled (nothing is settled twice).
@@ -629,7 +651,7 @@ class Ledger:
         got = deliveries or {}
         for owner, rec in settlement.owners.items():
             acct = self.account(owner)
-            acct.on_settlement(rec, got.get(owner), retail)
+            acct.on_settlement(rec, got.get(owner), retail, feed_in_price)
             if not self.cash_at_fill:
                 acct.trade_cash += rec.trade_cash
 

@@ -20,7 +20,27 @@ def test_make_agent_gives_every_prosumer_a_random_twin_with_its_capacity() -> No
         assert isinstance(a, RandomTrader)
         cap_kw = spec.capacity_kw if spec.capacity_kw > 0 else 1.0  # no assets: 1 kW
         assert a.capacity == round(cap_kw / 0.1)
-        assert (a.lo, a.hi) == (800, 3000)  # the tariff band: feed-in to retail
+        assert not a.fixed  # it draws between the grid's quotes of each slot
+
+
+def test_its_prices_follow_the_grid_quotes_of_each_slot_under_the_wholesale_curve() -> None:
+    sc = make_scenario("community").with_agents(wind="random")
+    m = run(sc, 0)
+    assert not m.curve.flat
+    a = m.agents["wind"]
+    bands = [a.band(m.view, k) for k in sc.schedule.slots]
+    assert bands == [(m.curve.bid_ticks(k), m.curve.ask_ticks(k)) for k in sc.schedule.slots]
+    assert len(set(bands)) > 10  # the band moves with the day's curve
+    assert any("wind" in (t.buyer, t.seller) for t in m.trades)
+
+
+def test_a_fixed_band_is_kept_and_a_flat_curve_gives_the_tariff_band() -> None:
+    a = RandomTrader("r", 1.0, price_lo=50.0, price_hi=60.0)
+    assert a.fixed and (a.lo, a.hi) == (500, 600)
+    m = run(make_scenario("toy").with_agents(wind="random"), 0)
+    assert m.curve.flat
+    b = m.agents["wind"]
+    assert b.band(m.view, m.schedule.first_slot) == (800, 3000)  # feed-in to retail
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -44,6 +64,7 @@ def test_same_seed_same_random_day() -> None:
 @pytest.mark.parametrize(("kw", "field"), [
     ({"capacity_kw": 0}, "capacity_kw"), ({"capacity_kw": 1, "price_lo": 100,
                                            "price_hi": 50}, "price_hi"),
+    ({"capacity_kw": 1, "price_lo": 100}, "price_hi"),
 ])
 def test_bad_parameters_are_refused_naming_the_field(kw: dict, field: str) -> None:  # type: ignore[type-arg]
     with pytest.raises(ValueError, match=field):

@@ -212,3 +212,12 @@ def test_its_own_cash_bookkeeping_matches_the_exchange(seed: int) -> None:
     dealer = m.agents["battery"]
     assert dealer.cash_ticks_lots() * 0.1 * 0.1 * 0.25 / 1000 == pytest.approx(  # type: ignore
         m.accounts["battery"].trade_cash, abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_it_does_not_lose_where_prices_are_pinned_to_the_feed_in_tariff(seed: int) -> None:
+    """``community_flat``: the spread never pays the round-trip loss, so it buys nothing it
+    could not hold at the day's VWAP x efficiency, and ends the day at no loss."""
+    m = run(make_scenario("community_flat"), seed)
+    assert m.accounts["battery"].surplus >= -1e-9
+

@@ -66,9 +66,10 @@ def instrument(m: Market) -> Day:
         p.realize = realize  # type: ignore[method-assign]
     ledger_add = m.ledger.add
 
-    def add(settlement: Any, deliveries: Any = None, consumption_price: Any = None) -> None:
+    def add(settlement: Any, deliveries: Any = None, consumption_price: Any = None,
+            feed_in_price: Any = None) -> None:
         day.settled[settlement.slot] += 1
-        ledger_add(settlement, deliveries, consumption_price)
+        ledger_add(settlement, deliveries, consumption_price, feed_in_price)
 
     m.ledger.add = add  # type: ignore[method-assign]
     s = m.schedule

@@ -255,6 +255,18 @@ def test_owner_surplus_and_benefit_against_tariff() -> None:
         pv.on_settlement(rec("h"))
 
 
+def test_benefit_is_measured_against_the_grid_quotes_of_each_slot() -> None:
+    """Under the wholesale-indexed grid the no-market benchmark buys consumption at the slot's
+    retail ask and sells production at its feed-in bid, slot by slot (not the flat tariff)."""
+    o = Ledger(tariff=Tariff(retail=300.0, feed_in=80.0)).account("h")
+    o.on_settlement(rec("h"), Delivery(2.0, 1.0, 0.0), retail=250.0, feed_in=40.0)
+    o.on_settlement(rec("h"), Delivery(1.0, 3.0, 0.0), retail=350.0, feed_in=-20.0)
+    assert o.no_market_cash == pytest.approx((1.0 * 40 - 2.0 * 250 + 3.0 * -20 - 350) / 1000)
+    assert o.consumption_value == pytest.approx((2.0 * 250 + 1.0 * 350) / 1000)
+    assert o.tariff_surplus == pytest.approx((40 - 60) / 1000)  # consumption nets out
+    assert o.benefit == pytest.approx(o.surplus - o.tariff_surplus)
+
+
 def test_tariff_is_validated() -> None:
     with pytest.raises(ValueError, match="retail"):
         Tariff(retail=math.inf)
