@@ -1,10 +1,14 @@
-"""An independent model of SPEC §4-§6 for the fuzz harness: plain, slow and obviously right.
+"""The one reference model of SPEC §4-§6: plain, slow and obviously right.
 
-Written from the SPEC and the documented limits alone; it shares no code with
-``rex_env/exchange`` (only the API vocabulary: the ``Side``/``Kind``/``Tif`` enums a caller may
-pass, and the four limit constants, whose *values* are the contract). Resting orders are one
-list per slot in arrival order; the queue of a side is sorted afresh whenever it is needed.
-Every instruction returns an :class:`Outcome` that the harness compares with the engine's report.
+Both the fuzz harness (:mod:`tests.fuzz.fuzz`) and the Hypothesis order streams
+(``tests/exchange/test_properties.py``) compare the engine with it, so a rule of the contract is
+written down once. It is written from the SPEC and the documented limits alone and shares no
+code with ``rex_env/exchange`` (only the API vocabulary: the ``Side``/``Kind``/``Tif`` enums a
+caller may pass, and the four limit constants, whose *values* are the contract; not even
+:func:`~rex_env.exchange.clearing_price`, which :func:`clearing` checks by brute force). Resting
+orders are one list per slot in arrival order; the queue of a side is sorted afresh whenever it
+is needed, and matched one order at a time. Every instruction returns an :class:`Outcome` that
+the tests compare with the engine's report.
 """
 
 from __future__ import annotations
@@ -17,6 +21,10 @@ from rex_env.exchange import Kind, Side, Tif
 from rex_env.exchange.orders import MAX_BLOCK_SLOTS, MAX_LOTS, MAX_SLOT, MAX_TIME
 
 PRICE_MIN, PRICE_MAX = -99990, 99990  # the default grid's bounds in ticks of 0.1
+# SPEC §7 names no reason for a lifecycle instruction that does not fit the slot's phase (opening
+# an auction twice, uncrossing outside a call, ...); the engine says ``auction_phase``, which the
+# fuzz harness pins and the Hypothesis streams accept as any rejection.
+MISFIT = "auction_phase"
 
 
 @dataclass
@@ -98,6 +106,7 @@ class Model:
         return self.phases.get(slot, "continuous" if self.auto_open else "pending")
 
     def queue(self, slot: int, side: str) -> list[MOrder]:
+        """Resting orders of one side in priority order: best price, then earliest."""
         mine = [o for o in self.book.get(slot, []) if o.side == side]
         return sorted(mine, key=(lambda o: (-o.price, o.seq)) if side == "buy"
                       else (lambda o: (o.price, o.seq)))
@@ -130,14 +139,22 @@ class Model:
         return sum(o.open for o in self.book.get(slot, [])
                    if o.side == other and o.owner != order.owner and self.reaches(order, o.price))
 
+    def trade(self, time: int, slot: int, price: int, rate: int, buy: MOrder, sell: MOrder,
+              aggressor: str, out: Outcome) -> None:
+        t = (len(self.trades) + 1, time, slot, price, rate, buy.oid, sell.oid, buy.owner,
+             sell.owner, aggressor)
+        self.trades.append(t)
+        out.trades.append(t)
+
     def take(self, order: MOrder, slot: int, need: int, out: Outcome) -> int:
+        """Continuous matching of ``need`` lots; returns the lots left over."""
         other = "sell" if order.side == "buy" else "buy"
         while need > 0:
             q = self.queue(slot, other)
             if not q or not self.reaches(order, q[0].price):
                 break
             best = q[0]
-            if best.owner == order.owner:
+            if best.owner == order.owner:  # self-trade prevention
                 self.book[slot].remove(best)
                 best.removed += best.open
                 best.open = 0
@@ -152,13 +169,11 @@ class Model:
                 self.book[slot].remove(best)
             need -= fill
             buy, sell = (order, best) if order.side == "buy" else (best, order)
-            t = (len(self.trades) + 1, self.now, slot, best.price, fill, buy.oid, sell.oid,
-                 buy.owner, sell.owner, order.side)
-            self.trades.append(t)
-            out.trades.append(t)
+            self.trade(self.now, slot, best.price, fill, buy, sell, order.side, out)
         return need
 
     def incoming(self, order: MOrder, out: Outcome) -> None:
+        """A single-slot order (new or re-entering after a modify) meets its book."""
         slot = order.first
         if self.phase(slot) == "call":
             self.book.setdefault(slot, []).append(order)
@@ -218,7 +233,7 @@ class Model:
                        kind_, tif_, int(rate), self.seq, offered=int(rate))
         self.orders[oid] = order
         out = Outcome("")
-        if first != last:
+        if first != last:  # block: every leg in full, now, or nothing
             if all(self.others(order, s) >= order.open for s in range(first, last + 1)):
                 for s in range(first, last + 1):
                     left = self.take(order, s, order.open, out)
@@ -269,7 +284,7 @@ class Model:
             return _rejected(fault)
         self.now = time
         new_price, new_rate = int(new_price), int(new_rate)
-        if new_price == o.price and new_rate <= o.open:
+        if new_price == o.price and new_rate <= o.open:  # keeps priority
             o.removed += o.open - new_rate
             o.open = new_rate
             return Outcome("resting")
@@ -296,23 +311,20 @@ class Model:
             return "slot_closed"
         return None
 
-    def open_auction(self, slot: Any, time: Any) -> Outcome:
-        fault = self.lifecycle_fault(time, slot) or (
-            "auction_phase" if self.phase(slot) == "call" else None)
+    def switch(self, slot: Any, time: Any, fits: bool, to: str) -> Outcome:
+        """Move a slot to phase ``to``, if the instruction ``fits`` the phase it is in."""
+        fault = self.lifecycle_fault(time, slot) or (None if fits else MISFIT)
         if fault:
             return _rejected(fault)
         self.now = time
-        self.phases[slot] = "call"
+        self.phases[slot] = to
         return Outcome(None)
 
+    def open_auction(self, slot: Any, time: Any) -> Outcome:
+        return self.switch(slot, time, self.phase(slot) != "call", "call")
+
     def open_continuous(self, slot: Any, time: Any) -> Outcome:
-        fault = self.lifecycle_fault(time, slot) or (
-            "auction_phase" if self.phase(slot) != "pending" else None)
-        if fault:
-            return _rejected(fault)
-        self.now = time
-        self.phases[slot] = "continuous"
-        return Outcome(None)
+        return self.switch(slot, time, self.phase(slot) == "pending", "continuous")
 
     def close(self, slot: Any, time: Any) -> Outcome:
         fault = self.lifecycle_fault(time, slot)
@@ -332,17 +344,19 @@ class Model:
         if reference is not None and not _exact(reference):
             return _rejected("bad_field")
         fault = self.lifecycle_fault(time, slot) or (
-            "auction_phase" if self.phase(slot) != "call" else None)
+            MISFIT if self.phase(slot) != "call" else None)
         if fault:
             return _rejected(fault)
         self.now = time
         out = Outcome(None)
         bids, asks = self.queue(slot, "buy"), self.queue(slot, "sell")
-        price, volume = clearing(bids, asks, reference)
+        price, volume = clearing([(o.price, o.open) for o in bids],
+                                 [(o.price, o.open) for o in asks], reference)
         left = volume
         while left:
             bid, ask = bids[0], asks[0]
             fill = min(bid.open, ask.open)
+            assert 0 < fill <= left
             for o, q in ((bid, bids), (ask, asks)):
                 o.open -= fill
                 o.filled += fill
@@ -350,24 +364,22 @@ class Model:
                     o.status = "filled"
                     q.pop(0)
                     self.book[slot].remove(o)
-            t = (len(self.trades) + 1, time, slot, price, fill, bid.oid, ask.oid, bid.owner,
-                 ask.owner, "auction")
-            self.trades.append(t)
-            out.trades.append(t)
+            self.trade(time, slot, price, fill, bid, ask, "auction", out)
             left -= fill
         self.phases[slot] = "continuous"
         return out
 
 
-def clearing(bids: list[MOrder], asks: list[MOrder], reference: Any) -> tuple[int | None, int]:
-    """SPEC §6 by brute force: every candidate price, every rule in turn."""
-    prices = sorted({o.price for o in bids} | {o.price for o in asks})
+def clearing(bids: list[tuple[int, int]], asks: list[tuple[int, int]],
+             reference: Any) -> tuple[int | None, int]:
+    """SPEC §6 by brute force over ``(price, lots)`` levels: every candidate price, each rule."""
+    prices = sorted({p for p, _ in bids} | {p for p, _ in asks})
 
     def demand(p: int) -> int:
-        return sum(o.open for o in bids if o.price >= p)
+        return sum(v for q, v in bids if q >= p)
 
     def supply(p: int) -> int:
-        return sum(o.open for o in asks if o.price <= p)
+        return sum(v for q, v in asks if q <= p)
 
     if not prices:
         return None, 0
