@@ -36,7 +36,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from rex_env.exchange import Exchange, Kind, Side, Status, Tif
+from rex_env.exchange import ENGINE, Exchange, Kind, PythonExchange, Side, Status, Tif
 from rex_env.exchange.orders import MAX_BLOCK_SLOTS, MAX_LOTS, MAX_SLOT, MAX_TIME
 
 from .model import Model, Outcome
@@ -51,13 +51,14 @@ BAD_TYPES = [True, False, 1.0, "1", None, Decimal(1), ["x"], b"x", float("nan"),
 class Episode:
     """One exchange and one model, and the generator's belief of what exists."""
 
-    def __init__(self, rng: random.Random, length: int) -> None:
+    def __init__(self, rng: random.Random, length: int,
+                 engine: type[Exchange] = Exchange) -> None:
         self.rng = rng
         self.length = length
         self.auto_open = rng.random() < 0.5
         self.n_slots = rng.randint(1, 4)
         n = None if self.auto_open else self.n_slots
-        self.ex = Exchange(auto_open=self.auto_open, n_slots=n)
+        self.ex = engine(auto_open=self.auto_open, n_slots=n)
         self.ex.keep_trades()
         self.model = Model(self.auto_open, n)
         self.owners = OWNERS[: rng.randint(2, 4)]
@@ -298,14 +299,20 @@ def check_episode(ep: Episode) -> str | None:
     return None
 
 
+ENGINES: dict[str, type[Exchange]] = {"python": PythonExchange, ENGINE: Exchange}
+"""The engines the harness can drive: the Python reference, and the default (the C core where
+it is built)."""
+
+
 def run(n: int, seed: int = 0, episode_len: int = 300, show: int = 3,
-        out: Any = sys.stderr) -> dict[str, Any]:
-    """Fuzz ``n`` instructions; return counts (``instructions``, ``violations``, ...)."""
+        out: Any = sys.stderr, engine: type[Exchange] = Exchange) -> dict[str, Any]:
+    """Fuzz ``n`` instructions on ``engine``; return counts (``instructions``,
+    ``violations``, ...)."""
     rng = random.Random(seed)
     done = violations = rejected = trades = episodes = 0
     t0 = clock.perf_counter()
     while done < n:
-        ep = Episode(rng, min(episode_len, n - done))
+        ep = Episode(rng, min(episode_len, n - done), engine)
         episodes += 1
         if not ep.auto_open:  # open most slots so that the stream trades
             for s in range(ep.n_slots):
@@ -352,13 +359,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--instructions", "-n", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--episode-len", type=int, default=300)
+    parser.add_argument("--engine", choices=sorted(ENGINES), default=ENGINE,
+                        help=f"which exchange engine to fuzz (default: {ENGINE})")
     parser.add_argument("--report-every", type=int, default=1_000_000,
                         help="print progress every this many instructions")
     args = parser.parse_args(argv)
     total: dict[str, Any] = {}
     left, chunk, seed = args.instructions, max(1, args.report_every), args.seed
     while left > 0:
-        part = run(min(chunk, left), seed=seed, episode_len=args.episode_len)
+        part = run(min(chunk, left), seed=seed, episode_len=args.episode_len,
+                   engine=ENGINES[args.engine])
         for k, v in part.items():
             total[k] = total.get(k, 0) + v
         left -= part["instructions"]
