@@ -27,8 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROLES = ("intermittent", "plant", "storage", "scenario")
-"""``scenario``: the scenario's own learners; otherwise every prosumer of that agent kind."""
+ROLES = ("scenario", "households", "pv_battery", "wind", "plant", "storage")
+"""``scenario``: the scenario's own learners; otherwise every prosumer of that role
+(:mod:`rex_env.roles`), everyone else hand-coded."""
 
 
 @dataclass
@@ -38,8 +39,9 @@ class Args:
     scenario: str = "community"
     """scenario preset (toy, community, town)"""
     role: str = "scenario"
-    """which prosumers learn: intermittent, plant, storage (every prosumer of that kind) or
-    scenario (the scenario's learners)"""
+    """which prosumers learn (everyone else is hand-coded): households, pv_battery, wind,
+    plant, storage (every prosumer of that role, rex_env.roles) or scenario (the scenario's
+    learners)"""
     timesteps: int = 200_000
     """total agent-steps of experience (summed over all learners and copies)"""
     seed: int = 0
@@ -108,18 +110,16 @@ class Args:
 
 
 def learners_for(scenario: str, role: str) -> Any:
-    """The env's ``learners=`` for a role; fails early with the allowed values."""
+    """The env's ``learners=`` for a role; fails early naming the allowed values."""
+    from rex_env.roles import role_owners
     from rex_env.scenarios import make_scenario
 
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; allowed: {', '.join(ROLES)}")
-    sc = make_scenario(scenario)
     if role == "scenario":
         return None
-    owners = tuple(p.owner for p in sc.prosumers if p.agent == role)
-    if not owners:
-        raise ValueError(f"scenario {scenario!r} has no prosumer of role {role!r}")
-    return owners
+    role_owners(make_scenario(scenario), role)  # the scenario must have the role
+    return role
 
 
 def env_kwargs(args: Args) -> dict[str, Any]:
@@ -137,16 +137,15 @@ def env_kwargs(args: Args) -> dict[str, Any]:
     return kw
 
 
-def validate(args: Args) -> None:
-    """Every check that can fail before any work starts."""
-    from rex_env.envs import EnvConfig
+def validate(args: Args) -> Any:
+    """Every check that can fail before any work starts; returns one env of the run (its
+    learners and observation layout go into ``config.json``)."""
+    from rex_env.envs import RexParallelEnv
     from rex_env.scenarios import PRESETS
 
     if args.scenario not in PRESETS:
         raise ValueError(f"unknown scenario {args.scenario!r}; allowed: "
                          f"{', '.join(sorted(PRESETS))}")
-    # the role, and the env's own checks of every env option (one list of what is allowed)
-    EnvConfig.from_kwargs(**env_kwargs(args))
     if args.route not in ("shared", "single"):
         raise ValueError(f"route must be shared or single, got {args.route!r}")
     for name in ("timesteps", "n_envs", "n_steps", "batch_size", "n_epochs"):
@@ -156,12 +155,15 @@ def validate(args: Args) -> None:
         raise ValueError("--seed must be in [0, 1000000) (evaluation seeds live above)")
     if args.resume and not (args.out / "model.zip").exists():
         raise FileNotFoundError(f"--resume: no model at {args.out / 'model.zip'}")
+    # the role, and the env's own checks of every env option (one list of what is allowed)
+    return RexParallelEnv(**env_kwargs(args))
 
 
 def make_venv(args: Args) -> Any:
     """The vectorised training env for the chosen route, seeded per copy."""
     from stable_baselines3.common.vec_env import DummyVecEnv
 
+    from rex_env.envs.parallel import RexParallelEnv
     from rex_env.envs.single import ProsumerEnv
     from rex_env.envs.vec import SharedVecEnv
 
@@ -169,8 +171,9 @@ def make_venv(args: Args) -> Any:
     if args.route == "shared":
         venv = SharedVecEnv.make(args.n_envs, **kw)
     else:
-        learners = kw.pop("learners")
-        learner = learners[0] if learners else None
+        learners = RexParallelEnv(**kw).owner_of
+        kw.pop("learners")
+        learner = learners["prosumer_0"]
         venv = DummyVecEnv([lambda: ProsumerEnv(learner=learner, **kw)
                             for _ in range(args.n_envs)])
     venv.seed(args.seed * 1000)
@@ -229,7 +232,7 @@ def market_metrics_callback() -> Any:
 
 def train(args: Args) -> Path:
     """Train and save; returns the run folder."""
-    validate(args)
+    env = validate(args)
     import torch
     from stable_baselines3 import PPO
     from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
@@ -252,7 +255,8 @@ def train(args: Args) -> Path:
     config = {**{k: (str(v) if isinstance(v, Path) else v)
                  for k, v in dataclasses.asdict(args).items()},
               "env_kwargs": {k: v for k, v in env_kwargs(args).items()},
-              "num_envs": venv.num_envs, "python": sys.version.split()[0]}
+              "num_envs": venv.num_envs, "python": sys.version.split()[0],
+              "owners": dict(env.owner_of), "feature_names": env.feature_names()}
     (out / "config.json").write_text(json.dumps(config, indent=2, default=str))
     if args.resume:
         model = PPO.load(out / "model.zip", env=venv, device=args.device)
