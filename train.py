@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROLES = ("scenario", "households", "pv_battery", "wind", "plant", "storage")
-"""``scenario``: the scenario's own learners; otherwise every prosumer of that role
-(:mod:`rex_env.roles`), everyone else hand-coded."""
+ROLES = ("scenario", "households", "pv_battery", "wind", "plant", "storage", "all")
+"""``scenario``: the scenario's own learners; a role of :mod:`rex_env.roles`: every prosumer
+of that role, everyone else hand-coded; ``all``: every role at once, one policy per role."""
 
 
 @dataclass
@@ -118,7 +118,8 @@ def learners_for(scenario: str, role: str) -> Any:
         raise ValueError(f"unknown role {role!r}; allowed: {', '.join(ROLES)}")
     if role == "scenario":
         return None
-    role_owners(make_scenario(scenario), role)  # the scenario must have the role
+    if role != "all":
+        role_owners(make_scenario(scenario), role)  # the scenario must have the role
     return role
 
 
@@ -148,6 +149,9 @@ def validate(args: Args) -> Any:
                          f"{', '.join(sorted(PRESETS))}")
     if args.route not in ("shared", "single"):
         raise ValueError(f"route must be shared or single, got {args.route!r}")
+    if args.role == "all" and args.route != "shared":
+        raise ValueError("--role all trains one policy per role in one market: needs --route "
+                         "shared")
     for name in ("timesteps", "n_envs", "n_steps", "batch_size", "n_epochs"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1")
@@ -230,71 +234,150 @@ def market_metrics_callback() -> Any:
     return MarketMetrics()
 
 
-def train(args: Args) -> Path:
-    """Train and save; returns the run folder."""
-    env = validate(args)
-    import torch
-    from stable_baselines3 import PPO
-    from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
-    from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
+def _normalised(venv: Any, args: Args, out: Path) -> Any:
+    """``venv`` behind VecNormalize (resumed statistics with ``--resume``)."""
+    from stable_baselines3.common.vec_env import VecNormalize
 
-    torch.set_num_threads(args.threads)
-    out = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    timer = step_timer(make_venv(args))
-    venv = VecMonitor(timer)
-    if args.normalize:
-        stats = out / "vecnormalize.pkl"
-        if args.resume and stats.exists():
-            venv = VecNormalize.load(str(stats), venv)
-        else:
-            # rewards are scaled but never clipped: an imbalance is settled in one lump, and
-            # clipping it would teach the policy that imbalance is cheap
-            venv = VecNormalize(venv, norm_obs=True, norm_reward=True, clip_obs=10.0,
-                                clip_reward=float("inf"), gamma=args.gamma)
-    config = {**{k: (str(v) if isinstance(v, Path) else v)
-                 for k, v in dataclasses.asdict(args).items()},
-              "env_kwargs": {k: v for k, v in env_kwargs(args).items()},
-              "num_envs": venv.num_envs, "python": sys.version.split()[0],
-              "owners": dict(env.owner_of), "feature_names": env.feature_names()}
-    (out / "config.json").write_text(json.dumps(config, indent=2, default=str))
+    if not args.normalize:
+        return venv
+    stats = out / "vecnormalize.pkl"
+    if args.resume and stats.exists():
+        return VecNormalize.load(str(stats), venv)
+    # rewards are scaled but never clipped: an imbalance is settled in one lump, and
+    # clipping it would teach the policy that imbalance is cheap
+    return VecNormalize(venv, norm_obs=True, norm_reward=True, clip_obs=10.0,
+                        clip_reward=float("inf"), gamma=args.gamma)
+
+
+def _model(venv: Any, args: Args, out: Path) -> Any:
+    """A new PPO model (or the one in ``out`` with ``--resume``)."""
+    from stable_baselines3 import PPO
+
     if args.resume:
-        model = PPO.load(out / "model.zip", env=venv, device=args.device)
-    else:
-        model = PPO("MlpPolicy", venv, learning_rate=args.learning_rate, n_steps=args.n_steps,
-                    batch_size=args.batch_size, n_epochs=args.n_epochs, gamma=args.gamma,
-                    gae_lambda=args.gae_lambda, ent_coef=args.ent_coef, seed=args.seed,
-                    device=args.device, verbose=0,
-                    tensorboard_log=str(out / "tb"),
-                    policy_kwargs={"log_std_init": args.log_std_init,
-                                   "net_arch": list(args.net_arch)})
+        return PPO.load(out / "model.zip", env=venv, device=args.device)
+    return PPO("MlpPolicy", venv, learning_rate=args.learning_rate, n_steps=args.n_steps,
+               batch_size=args.batch_size, n_epochs=args.n_epochs, gamma=args.gamma,
+               gae_lambda=args.gae_lambda, ent_coef=args.ent_coef, seed=args.seed,
+               device=args.device, verbose=0, tensorboard_log=str(out / "tb"),
+               policy_kwargs={"log_std_init": args.log_std_init,
+                              "net_arch": list(args.net_arch)})
+
+
+def _callbacks(venv: Any, args: Args, out: Path) -> tuple[Any, Any]:
+    """The market-metrics callback and the list to pass to ``learn()``."""
+    from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
+
     metrics = market_metrics_callback()
     callbacks = [metrics]
     if args.checkpoint_every:
         every = max(1, args.checkpoint_every // venv.num_envs)
         callbacks.append(CheckpointCallback(every, str(out / "checkpoints"), "ppo",
                                             save_vecnormalize=args.normalize))
-    t0 = time.perf_counter()
-    model.learn(args.timesteps, callback=CallbackList(callbacks), progress_bar=args.progress,
-                reset_num_timesteps=not args.resume, tb_log_name="ppo")
-    elapsed = time.perf_counter() - t0
+    return metrics, CallbackList(callbacks)
+
+
+def _save(model: Any, venv: Any, args: Args, out: Path) -> None:
     model.save(out / "model.zip")
     if args.normalize:
         venv.save(str(out / "vecnormalize.pkl"))
-    env_s, rollout_s = timer.seconds, metrics.rollout_seconds
-    timing = {"agent_steps": int(model.num_timesteps), "seconds": elapsed,
-              "agent_steps_per_s": model.num_timesteps / max(elapsed, 1e-9),
+
+
+def _config(args: Args, env: Any, num_envs: int, **extra: Any) -> dict[str, Any]:
+    return {**{k: (str(v) if isinstance(v, Path) else v)
+               for k, v in dataclasses.asdict(args).items()},
+            "env_kwargs": dict(env_kwargs(args)), "num_envs": num_envs,
+            "python": sys.version.split()[0], "owners": dict(env.owner_of),
+            "feature_names": env.feature_names(), **extra}
+
+
+def train(args: Args) -> Path:
+    """Train and save; returns the run folder."""
+    env = validate(args)
+    import torch
+    from stable_baselines3.common.vec_env import VecMonitor
+
+    torch.set_num_threads(args.threads)
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    if args.role == "all":
+        return train_by_role(args, env)
+    timer = step_timer(make_venv(args))
+    venv = _normalised(VecMonitor(timer), args, out)
+    (out / "config.json").write_text(json.dumps(_config(args, env, venv.num_envs), indent=2,
+                                                default=str))
+    model = _model(venv, args, out)
+    metrics, callbacks = _callbacks(venv, args, out)
+    t0 = time.perf_counter()
+    model.learn(args.timesteps, callback=callbacks, progress_bar=args.progress,
+                reset_num_timesteps=not args.resume, tb_log_name="ppo")
+    elapsed = time.perf_counter() - t0
+    _save(model, venv, args, out)
+    _report(out, int(model.num_timesteps), elapsed, timer.seconds, metrics.rollout_seconds)
+    venv.close()
+    return out
+
+
+def _report(out: Path, steps: int, elapsed: float, env_s: float, rollout_s: float) -> None:
+    """Write timing.json and print where the time went."""
+    timing = {"agent_steps": steps, "seconds": elapsed,
+              "agent_steps_per_s": steps / max(elapsed, 1e-9),
               "env_seconds": env_s,
               "policy_inference_seconds": max(rollout_s - env_s, 0.0),
               "update_seconds": max(elapsed - rollout_s, 0.0)}
     (out / "timing.json").write_text(json.dumps(timing, indent=2))
     share = {k: 100 * timing[f"{k}_seconds"] / max(elapsed, 1e-9)
              for k in ("env", "policy_inference", "update")}
-    print(f"trained {model.num_timesteps} agent-steps in {elapsed:.0f} s "
+    print(f"trained {steps} agent-steps in {elapsed:.0f} s "
           f"({timing['agent_steps_per_s']:.0f}/s: env {share['env']:.0f} %, policy inference "
           f"{share['policy_inference']:.0f} %, PPO updates {share['update']:.0f} %); saved "
-          f"{out / 'model.zip'}")
-    venv.close()
+          f"{out}")
+
+
+def train_by_role(args: Args, env: Any) -> Path:
+    """All roles learn at once in one market, one PPO model per role.
+
+    The learners of ``--n-envs`` env copies are split by role (:mod:`rex_env.envs.byrole`);
+    each role's model trains on its own view in a thread, the market steps when every role
+    has acted. ``OUT/<role>/`` holds each role's ``model.zip``, ``vecnormalize.pkl``,
+    ``checkpoints/`` and ``tb/``; ``OUT/config.json`` lists the roles. ``--timesteps`` is
+    the total over all learners, rounded up to whole rollouts.
+    """
+    from stable_baselines3.common.vec_env import VecMonitor
+
+    from rex_env.envs.byrole import RoleHub, run_parallel
+
+    out = args.out
+    base = make_venv(args)
+    hub = RoleHub(base)
+    rollouts = max(1, -(-args.timesteps // (args.n_steps * base.num_envs)))
+    totals = hub.timesteps(rollouts, args.n_steps)
+    (out / "config.json").write_text(json.dumps(
+        _config(args, env, base.num_envs, roles={r: len(ix) for r, ix in hub.indices.items()}),
+        indent=2, default=str))
+    parts = {}
+    for r in hub.roles:
+        d = out / r
+        d.mkdir(exist_ok=True)
+        view = hub.views[r]
+        venv = _normalised(VecMonitor(view), args, d)
+        model = _model(venv, args, d)
+        parts[r] = (d, venv, model, *_callbacks(venv, args, d))
+
+    def job(r: str) -> Any:
+        d, venv, model, _, callbacks = parts[r]
+        return lambda: model.learn(totals[r], callback=callbacks, progress_bar=False,
+                                   reset_num_timesteps=not args.resume, tb_log_name="ppo")
+
+    t0 = time.perf_counter()
+    run_parallel([job(r) for r in hub.roles], hub)
+    elapsed = time.perf_counter() - t0
+    steps = 0
+    for r, (d, venv, model, metrics, _) in parts.items():
+        _save(model, venv, args, d)
+        steps += int(model.num_timesteps)
+    rollout_s = max(m.rollout_seconds for _, _, _, m, _ in parts.values())
+    _report(out, steps, elapsed, hub.env_seconds, rollout_s)
+    base.close()
     return out
 
 

@@ -55,7 +55,8 @@ class EnvConfig:
             scenario ``.json`` file, or a :class:`Scenario`.
         learners: who the RL policies trade for: ``None`` (the scenario's learners), a role
             of :mod:`rex_env.roles` (``"households"``, ``"pv_battery"``, ``"wind"``,
-            ``"plant"``, ``"storage"``: every prosumer with that role's assets), an agent
+            ``"plant"``, ``"storage"``: every prosumer with that role's assets; ``"all"``:
+            every prosumer of every role, grouped by role), an agent
             kind (``"intermittent"``: every prosumer the scenario gives that kind), or a
             sequence of owner ids.
         decision_interval: seconds between decision epochs (default: one slot length).
@@ -211,6 +212,8 @@ class EnvConfig:
                                  "agent kind or owner ids)")
         elif isinstance(lr, str) and lr in ROLE_NAMES:
             owners = role_owners(sc, lr)
+        elif lr == "all":
+            owners = tuple(o for r in scenario_roles(sc) for o in role_owners(sc, r))
         elif isinstance(lr, str):
             owners = tuple(p.owner for p in members if p.agent == lr)
             if not owners:
