@@ -372,7 +372,7 @@ def train_by_role(args: Args, env: Any) -> Path:
     run_parallel([job(r) for r in hub.roles], hub)
     elapsed = time.perf_counter() - t0
     steps = 0
-    for r, (d, venv, model, metrics, _) in parts.items():
+    for d, venv, model, _, _ in parts.values():
         _save(model, venv, args, d)
         steps += int(model.num_timesteps)
     rollout_s = max(m.rollout_seconds for _, _, _, m, _ in parts.values())

@@ -8,9 +8,10 @@ Usage::
 
 What is measured (issue 11, SPEC §10 version 2; the functions live in
 :mod:`rex_env.eval.headroom`, the roles in :mod:`rex_env.roles`). For each role —
-``households`` (load, with or without PV, no battery), ``pv_battery`` (households with a battery), ``wind``, ``plant``,
-``storage`` — its *members* are the scenario's learners of that role (the owners a learned
-policy would trade for; all owners of the role when no learner has it). On each held-out
+``households`` (load, with or without PV, no battery), ``pv_battery`` (households with a
+battery), ``wind``, ``plant``, ``storage`` — its *members* are the scenario's learners of
+that role (the owners a learned policy would trade for; all owners of the role when no
+learner has it). On each held-out
 market seed (:data:`rex_env.eval.EVAL_SEED_BASE` on, never a training seed) the members are
 traded, all together and with the rest of the population unchanged, by
 
