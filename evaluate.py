@@ -25,7 +25,9 @@ from typing import Any
 
 from rex_env.eval.benchmark import (
     CONTROLLERS,
+    ROLE_NAMES,
     SUMMARY_HEAD,
+    Run,
     check_seeds,
     default_progress,
     load_runs,
@@ -44,6 +46,9 @@ class Args:
 
     run: tuple[Path, ...] = ()
     """run folders written by train.py, one per training seed of one configuration"""
+    all_run: tuple[Path, ...] = ()
+    """by-role run folders (train.py --role all), one per training seed: scored as ppo_all
+    for --role's learners, with every role's policy trading in the market"""
     role: str = ""
     """the role to score (default: the runs' role); without --run: score the hand-coded
     controllers and the bound of this role in --scenario"""
@@ -74,10 +79,19 @@ def evaluate(args: Args) -> dict[str, Any]:
     """Check everything, score every controller, write the table and files."""
     # 1. what is scored: the runs' env, or a role's env without runs
     runs = load_runs(args.run, args.role or None)
+    if args.all_run and not args.role:
+        raise ValueError(f"--all-run needs --role (one of {', '.join(ROLE_NAMES)}): the role "
+                         "whose learners are scored")
     if runs:
         env_kwargs = runs[0].env_kwargs
     elif args.role:
-        env_kwargs = role_env_kwargs(args.scenario, args.role, args.settlement or None)
+        scenario, settlement = args.scenario, args.settlement or None
+        if args.all_run:  # the by-role runs' scenario and settlement
+            kw = json.loads((args.all_run[0] / "config.json").read_text())["env_kwargs"] \
+                if (args.all_run[0] / "config.json").exists() else {}
+            scenario = kw.get("scenario", scenario)
+            settlement = kw.get("settlement", settlement)
+        env_kwargs = role_env_kwargs(scenario, args.role, settlement)
     else:
         raise ValueError("nothing to evaluate: give --run (a train.py run folder) or --role")
     if "ppo" in args.controllers and not runs:
@@ -85,10 +99,10 @@ def evaluate(args: Args) -> dict[str, Any]:
     # 2. on which seeds (held out, never a training seed)
     seeds = list(args.seeds) if args.seeds else \
         [args.first_seed + i for i in range(args.n_seeds)]
-    seeds = check_seeds(seeds, runs)
+    seeds = check_seeds(seeds, [*runs, *load_all_runs(args.all_run)])
     # 3. score every controller on the same seeds
     bench = score(env_kwargs, seeds, runs, args.controllers, args.deterministic,
-                  default_progress)
+                  default_progress, args.all_run)
     # 4. report
     out = args.out or (runs[0].path / "eval" if runs else Path(f"runs/eval-{args.role}"))
     out.mkdir(parents=True, exist_ok=True)
@@ -124,6 +138,17 @@ def evaluate(args: Args) -> dict[str, Any]:
         plots.price_trajectories({c: rows[0][0].trades for c, rows in bench.episodes.items()},
                                  seeds[0], out / "price_trajectories.png")
     return result
+
+
+def load_all_runs(paths: tuple[Path, ...]) -> list[Run]:
+    """The by-role runs' folders (for the training-seed check; the library loads the models)."""
+    out = []
+    for p in paths:
+        cfg = p / "config.json"
+        if not cfg.exists():
+            raise FileNotFoundError(f"no run at {p} (config.json missing); train first")
+        out.append(Run(p, json.loads(cfg.read_text())))
+    return out
 
 
 def budget_curve(args: Args, runs: list[Any], env_kwargs: dict[str, Any], seeds: list[int],

@@ -32,12 +32,25 @@ ROLES = ("scenario", "households", "pv_battery", "wind", "plant", "storage", "al
 of that role, everyone else hand-coded; ``all``: every role at once, one policy per role."""
 
 
+ROLE_ACTIONS: dict[str, tuple[str, float]] = {
+    "scenario": ("offset", 0.1), "households": ("offset", 0.1), "wind": ("offset", 0.1),
+    "pv_battery": ("box", 1.0), "plant": ("box", 1.0), "storage": ("box", 1.0),
+    "all": ("box", 1.0)}
+"""Each role's default action design (action mode, target range). An intermittent seller's
+useful action is a small hedge around its forecast, the same in every slot: ``offset`` with
+a 0.1-capacity range. A battery or a plant has no forecast to deviate from (its forecast
+feature is 0): it must choose a position per slot (buy the cheap slots, sell the dear ones;
+run above marginal cost), over its whole capacity: ``box`` with range 1.0. ``all`` shares one
+action space across roles (one env), so it takes the one that can express every role's
+policy."""
+
+
 @dataclass
 class Args:
     """Options of ``train.py`` (every field is a command-line flag)."""
 
     scenario: str = "community"
-    """scenario preset (toy, community, town)"""
+    """scenario preset (toy, community, town, ...) or a scenario .json file"""
     role: str = "scenario"
     """which prosumers learn (everyone else is hand-coded): households, pv_battery, wind,
     plant, storage (every prosumer of that role, rex_env.roles) or scenario (the scenario's
@@ -93,12 +106,13 @@ class Args:
     the touch 42 min before the gate, beyond it at the gate; the zero action then trades like
     the intermittent prototype) or
     touch (take at the best opposite quote, the env's default; costs ≈ 0.2 per household-day)"""
-    action_mode: str = "offset"
+    action_mode: str = ""
     """box (a target and an aggressiveness per open slot), offset (one pair for every slot:
-    46 -> 2 action dimensions in `community`) or discrete"""
-    target_range: float = 0.1
+    46 -> 2 action dimensions in `community`), discrete, or empty for the role's default
+    (ROLE_ACTIONS)"""
+    target_range: float = 0.0
     """how far the target may go from the forecast, in capacities (smaller: finer control of
-    small deviations for the same exploration noise)"""
+    small deviations for the same exploration noise); 0: the role's default (ROLE_ACTIONS)"""
     settlement: str = ""
     """imbalance settlement: single, dual, curtail, or empty for the scenario's own (curtail
     is hard 'no reservation, no service': a shortfall is unserved at the value of lost load,
@@ -133,8 +147,9 @@ def env_kwargs(args: Args) -> dict[str, Any]:
     if args.settlement:
         kw["settlement"] = args.settlement
     kw["pricing"] = args.pricing
-    kw["action_mode"] = args.action_mode
-    kw["target_range"] = args.target_range
+    mode, rng = ROLE_ACTIONS.get(args.role, ROLE_ACTIONS["scenario"])
+    kw["action_mode"] = args.action_mode or mode
+    kw["target_range"] = args.target_range or rng
     return kw
 
 
@@ -144,9 +159,9 @@ def validate(args: Args) -> Any:
     from rex_env.envs import RexParallelEnv
     from rex_env.scenarios import PRESETS
 
-    if args.scenario not in PRESETS:
+    if args.scenario not in PRESETS and not args.scenario.endswith(".json"):
         raise ValueError(f"unknown scenario {args.scenario!r}; allowed: "
-                         f"{', '.join(sorted(PRESETS))}")
+                         f"{', '.join(sorted(PRESETS))} or a scenario .json file")
     if args.route not in ("shared", "single"):
         raise ValueError(f"route must be shared or single, got {args.route!r}")
     if args.role == "all" and args.route != "shared":

@@ -55,6 +55,17 @@ class Run:
         return LearnedPolicy(self.path)
 
 
+def _all_policy(path: Path) -> Any:
+    """A by-role run's controller: SB3 models per role, or an RLlib by_role checkpoint."""
+    if (path / "rllib_checkpoint").exists():
+        from ..rllib import RLlibPolicy
+
+        return RLlibPolicy(path / "rllib_checkpoint", name="ppo_all")
+    from .policies import ByRolePolicy
+
+    return ByRolePolicy(path)
+
+
 def load_runs(paths: Sequence[Path], role: str | None = None) -> list[Run]:
     """Read the run folders and check they belong together (same env, same role).
 
@@ -67,7 +78,11 @@ def load_runs(paths: Sequence[Path], role: str | None = None) -> list[Run]:
         cfg = Path(p) / "config.json"
         if not cfg.exists():
             raise FileNotFoundError(f"no run at {p} (config.json missing); train first")
-        runs.append(Run(Path(p), json.loads(cfg.read_text())))
+        run = Run(Path(p), json.loads(cfg.read_text()))
+        if run.role == "all":
+            raise ValueError(f"{p} is an all-roles run (--role all): give it as "
+                             f"--all-run together with --role (one of {', '.join(ROLE_NAMES)})")
+        runs.append(run)
     for r in runs[1:]:
         if r.env_kwargs != runs[0].env_kwargs:
             diff = sorted(k for k in {*r.env_kwargs, *runs[0].env_kwargs}
@@ -173,8 +188,11 @@ class Benchmark:
 
 def score(env_kwargs: Mapping[str, Any], seeds: Sequence[int], runs: Sequence[Run] = (),
           controllers: Sequence[str] = CONTROLLERS, deterministic: bool = True,
-          progress: Callable[[Sequence[int], str], Iterable[int]] | None = None) -> Benchmark:
-    """Score the controllers on ``seeds`` (see the module doc).
+          progress: Callable[[Sequence[int], str], Iterable[int]] | None = None,
+          all_runs: Sequence[Path] = ()) -> Benchmark:
+    """Score the controllers on ``seeds`` (see the module doc); ``all_runs``: by-role runs
+    (``train.py --role all``) scored as ``ppo_all`` for this env's learners, in a market
+    where every role's learned policy trades.
 
     Raises:
         ValueError: an unknown controller; a run that does not fit the env (before any
@@ -188,7 +206,26 @@ def score(env_kwargs: Mapping[str, Any], seeds: Sequence[int], runs: Sequence[Ru
     role = get_role(role_name) if role_name is not None else None
     bench = Benchmark(role_name, dict(env_kwargs), list(seeds))
     each = progress or (lambda seq, desc: seq)
-    plan: list[tuple[str, list[Any]]] = []
+    from .episodes import make_env
+
+    plan: list[tuple[str, list[Any], Mapping[str, Any], list[str] | None]] = []
+    if all_runs:
+        owners = list(make_env(env_kwargs).owner_of.values())
+        pols = [_all_policy(Path(p)) for p in all_runs]
+        kws = [json.loads((Path(p) / "config.json").read_text())["env_kwargs"]
+               for p in all_runs]
+        kw_all = dict(kws[0])
+        if any(k != kw_all for k in kws[1:]):
+            raise ValueError("the by-role runs were trained on different envs: give the "
+                             "training seeds of one configuration")
+        env_all = make_env(kw_all)
+        missing = sorted(set(owners) - set(env_all.owner_of.values()))
+        if missing:
+            raise ValueError(f"the by-role runs do not trade for {missing}: evaluate them on "
+                             f"the scenario they were trained on")
+        for p in pols:
+            p.check(env_all)
+        plan.append(("ppo_all", pols, kw_all, owners))
     for c in controllers:
         if c == "ppo":
             if runs:
@@ -200,13 +237,12 @@ def score(env_kwargs: Mapping[str, Any], seeds: Sequence[int], runs: Sequence[Ru
                     check = getattr(p, "check", None)
                     if check is not None:
                         check(env)
-                plan.append(("ppo", policies))
+                plan.insert(0, ("ppo", policies, env_kwargs, None))
             continue
         if c == "random":
-            from .episodes import make_env
-
             env = make_env(env_kwargs)
-            plan.append(("random", [RandomPolicy(env.action_space(env.possible_agents[0]))]))
+            plan.append(("random", [RandomPolicy(env.action_space(env.possible_agents[0]))],
+                         env_kwargs, None))
             continue
         kind = c
         if c in ("prototype", "baseline"):
@@ -218,14 +254,16 @@ def score(env_kwargs: Mapping[str, Any], seeds: Sequence[int], runs: Sequence[Ru
                 bench.skipped[c] = f"role {role.name} has no strong baseline"
                 continue
         bench.labels[c] = kind
-        plan.append((c, [HandCodedPolicy(kind, name=c)]))
-    for name, policies in plan:
+        plan.append((c, [HandCodedPolicy(kind, name=c)], env_kwargs, None))
+    order = {c: i for i, c in enumerate(("random", "prototype", "baseline", "ppo", "ppo_all"))}
+    plan.sort(key=lambda p: order.get(p[0], len(order)))
+    for name, policies, kw, score_owners in plan:
         rows = []
         for i, pol in enumerate(policies):
             desc = f"{name}[{i}]" if len(policies) > 1 else name
             try:
-                rows.append([run_episode(env_kwargs, pol, s, deterministic,
-                                         with_bound=name == "prototype")
+                rows.append([run_episode(kw, pol, s, deterministic,
+                                         with_bound=name == "prototype", owners=score_owners)
                              for s in each(seeds, f"{desc:>12}")])
             except ValueError as exc:  # a hand-coded kind that cannot drive these assets
                 if name == "ppo":
@@ -260,11 +298,12 @@ def markdown(bench: Benchmark) -> str:
              "vs_prototype: paired by seed; normalised: (x − random)/(bound − random); "
              "headroom_share: (x − prototype)/(bound − prototype); bound: perfect foresight "
              "over the prototype's realised prices."]
-    if "ppo" in s and "prototype" in s:
-        d, h = s["ppo"]["vs_prototype"]
-        sig = not math.isnan(h) and abs(d) > h
-        notes.append(f"PPO − prototype: {d:+.4f} ± {h:.4f} "
-                     f"({'significant' if sig else 'not significant'} at 95 %).")
+    for name in ("ppo", "ppo_all"):
+        if name in s and "prototype" in s:
+            d, h = s[name]["vs_prototype"]
+            sig = not math.isnan(h) and abs(d) > h
+            notes.append(f"{name} − prototype: {d:+.4f} ± {h:.4f} "
+                         f"({'significant' if sig else 'not significant'} at 95 %).")
     for name, why in bench.skipped.items():
         notes.append(f"{name}: not applicable ({why}).")
     return "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n"
@@ -279,12 +318,14 @@ def summary_row(bench: Benchmark) -> str:
         return cell(*s[name][key]) if name in s else "—"
 
     return (f"| {bench.role or 'mixed'} | {get('random')} | {get('prototype')} | "
-            f"{get('baseline')} | {get('ppo')} | {get('bound')} | {get('ppo', 'normalised')} | "
-            f"{get('ppo', 'headroom_share')} |")
+            f"{get('baseline')} | {get('ppo')} | {get('ppo_all')} | {get('bound')} | "
+            f"{get('ppo', 'normalised')} | {get('ppo', 'headroom_share')} | "
+            f"{get('ppo_all', 'headroom_share')} |")
 
 
-SUMMARY_HEAD = ("| role | random | prototype | strong baseline | PPO | bound | normalised PPO | "
-                "PPO share of headroom |\n|---|---|---|---|---|---|---|---|")
+SUMMARY_HEAD = ("| role | random | prototype | strong baseline | PPO alone | PPO all roles | "
+                "bound | normalised PPO | PPO share of headroom | all-roles share of headroom "
+                "|\n|---|---|---|---|---|---|---|---|---|---|")
 
 
 def default_progress(seq: Sequence[int], desc: str) -> Iterable[int]:

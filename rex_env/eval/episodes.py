@@ -9,7 +9,7 @@ learners.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,8 +52,10 @@ def make_env(env_kwargs: Mapping[str, Any], controlled_by: str | None = None) ->
 
 
 def run_episode(env_kwargs: Mapping[str, Any], policy: Any, seed: int,
-                deterministic: bool = True, with_bound: bool = False) -> Episode:
-    """One trading day with ``policy`` trading for the learners (mean over the learners).
+                deterministic: bool = True, with_bound: bool = False,
+                owners: Sequence[str] | None = None) -> Episode:
+    """One trading day with ``policy`` trading for the learners (mean over the learners, or
+    over ``owners``: e.g. one role's learners in a market where every role learns).
 
     ``policy`` follows :class:`rex_env.eval.policies.Policy` (``predict`` on the stacked
     observations), or has ``act(obs_dict, env)`` (a multi-policy controller such as
@@ -85,7 +87,8 @@ def run_episode(env_kwargs: Mapping[str, Any], policy: Any, seed: int,
         start = False
         obs, _, _, _, _ = env.step(actions)
     m = env.market
-    owners = [env.owner_of[a] for a in env.possible_agents]
+    if owners is None:
+        owners = [env.owner_of[a] for a in env.possible_agents]
     accts = [m.accounts[o] for o in owners]
     slots = [m.metrics.slot(k) for k in m.schedule.slots]
     spreads = [s.mean_spread for s in slots if not math.isnan(s.mean_spread)]

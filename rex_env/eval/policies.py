@@ -152,3 +152,54 @@ class LearnedPolicy:
                         -self.clip, self.clip).astype(np.float32)
         actions, _ = self.model.predict(x, deterministic=deterministic)
         return actions, None
+
+
+class ByRolePolicy:
+    """A ``train.py --role all`` run: one learned model per role, each trading for its role's
+    learners in the same market (``act`` maps every agent to its role's model)."""
+
+    controlled_by: str | None = None
+
+    def __init__(self, run: Path, name: str = "ppo_all") -> None:
+        self.name = name
+        self.run = Path(run)
+        cfg = self.run / "config.json"
+        if not cfg.exists():
+            raise FileNotFoundError(f"no run at {run} (config.json missing); train first")
+        self.config: dict[str, Any] = json.loads(cfg.read_text())
+        roles = self.config.get("roles")
+        if self.config.get("role") != "all" or not roles:
+            raise ValueError(f"{run} is not a by-role run (train.py --role all; it was trained "
+                             f"for role {self.config.get('role')!r}): give it as --run")
+        self.policies = {r: LearnedPolicy(self.run, model=self.run / r / "model.zip",
+                                          stats=self.run / r / "vecnormalize.pkl", name=r)
+                         for r in roles}
+
+    def check(self, env: Any) -> None:
+        """The env must have the learners the run was trained with, and each model's layout.
+
+        Raises:
+            ValueError: naming what differs.
+        """
+        owners = self.config.get("owners")
+        if owners is not None and dict(env.owner_of) != owners:
+            raise ValueError(f"{self.run} was trained for learners {sorted(owners.values())}, "
+                             f"the env has {sorted(env.owner_of.values())}")
+        for p in self.policies.values():
+            p.config.setdefault("feature_names", self.config.get("feature_names"))
+            p.check(env)
+
+    def act(self, obs: dict[str, NDArray[np.float32]], env: Any,
+            deterministic: bool = True) -> dict[str, Any]:
+        from ..roles import role_of
+
+        groups: dict[str, list[str]] = {}
+        for a in obs:
+            r = role_of(env.scenario.spec(env.owner_of[a]))
+            groups.setdefault(str(r), []).append(a)
+        out: dict[str, Any] = {}
+        for r, agents in groups.items():
+            acts, _ = self.policies[r].predict(np.stack([obs[a] for a in agents]),
+                                               deterministic=deterministic)
+            out.update(zip(agents, acts, strict=True))
+        return out
