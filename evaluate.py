@@ -1,7 +1,7 @@
 """Per-role evaluation of trained policies against random, the prototype, the strong baseline
 and the perfect-foresight bound, on held-out market seeds.
 
-For the role the runs were trained on (``--run`` several times: one folder per training
+For the role the runs were trained on (``--run A B C``: one folder per training
 seed, same configuration), every controller trades for the *same* prosumers in the *same*
 markets (held-out seeds from :data:`rex_env.eval.EVAL_SEED_BASE`): ``random``, the role's
 ``prototype``, its strong ``baseline`` (newsvendor / rolling intrinsic), ``ppo`` (each run)
@@ -9,7 +9,7 @@ and the ``bound``. Prints the per-controller table and the role's one-line summa
 README's table row); writes ``table.md``, ``results.json``, ``results.csv`` and plots. The
 library is :mod:`rex_env.eval`; this file only reads the options and calls it::
 
-    python evaluate.py --run runs/storage/s0 --run runs/storage/s1 --run runs/storage/s2
+    python evaluate.py --run runs/storage/s0 runs/storage/s1 runs/storage/s2
     python evaluate.py --role storage --scenario community   # no runs: hand-coded + bound
     python evaluate.py --run runs/ppo --budget-curve         # every checkpoint, same seeds
 """
