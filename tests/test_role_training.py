@@ -147,3 +147,21 @@ def test_evaluate_refuses_bad_roles_runs_and_seeds_before_any_work(
     assert "unknown controllers ['oracle']" in refuse("--run", str(runs["plant"]),
                                                       "--controllers", "oracle")
     assert not out.exists()
+
+
+def test_the_full_table_is_one_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                       ) -> None:
+    from benchmarks import roles
+
+    out = tmp_path / "r"
+    assert roles.main(["--dry-run", "--roles", "storage", "all", "--seeds", "0", "1",
+                       "--out", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 5  # 2 roles x 2 seeds of training, 1 evaluation (all is not a row)
+    assert lines[0].startswith("train.py --scenario community --role storage --seed 0 "
+                               f"--timesteps {roles.BUDGETS['storage']}")
+    assert lines[-1].startswith(f"evaluate.py --run {out}/storage/s0 {out}/storage/s1 ")
+    assert f"--all-run {out}/all/s0 {out}/all/s1 --role storage" in lines[-1]
+    assert set(roles.BUDGETS) == set(roles.ROLES)
+    with pytest.raises(SystemExit):
+        roles.main(["--dry-run", "--roles", "wizard"])
