@@ -33,8 +33,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ROLES = ("households", "pv_battery", "wind", "plant", "storage", "all")
-BUDGETS = {"households": 500_000, "pv_battery": 70_000, "wind": 80_000, "plant": 60_000,
-           "storage": 100_000, "all": 800_000}
+BUDGETS = {"households": 500_000, "pv_battery": 70_000, "wind": 80_000, "plant": 80_000,
+           "storage": 110_000, "all": 850_000}
 """Agent-steps per run (summed over the role's learners; ``all``: over every learner)."""
 
 
