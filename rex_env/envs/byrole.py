@@ -52,8 +52,8 @@ class RoleHub:
         self.indices: dict[str, NDArray[np.int64]] = {
             r: np.array([i for i in range(venv.num_envs) if roles[i % venv.k] == r])
             for r in self.roles}
-        self._actions = np.zeros((venv.num_envs, *venv.action_space.shape),
-                                 venv.action_space.dtype)
+        shape: tuple[int, ...] = venv.action_space.shape or ()
+        self._actions = np.zeros((venv.num_envs, *shape), venv.action_space.dtype)
         self._op = "step"
         self._result: Any = None
         self.env_seconds = 0.0

@@ -333,7 +333,7 @@ def default_progress(seq: Sequence[int], desc: str) -> Iterable[int]:
     try:
         from tqdm import tqdm
 
-        return tqdm(seq, desc=desc, file=sys.stderr, leave=False)  # type: ignore[no-any-return]
+        return tqdm(seq, desc=desc, file=sys.stderr, leave=False)
     except ImportError:  # pragma: no cover
         return seq
 
