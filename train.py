@@ -355,7 +355,9 @@ def train_by_role(args: Args, env: Any) -> Path:
     each role's model trains on its own view in a thread, the market steps when every role
     has acted. ``OUT/<role>/`` holds each role's ``model.zip``, ``vecnormalize.pkl``,
     ``checkpoints/`` and ``tb/``; ``OUT/config.json`` lists the roles. ``--timesteps`` is
-    the total over all learners, rounded up to whole rollouts.
+    the total over all learners, rounded up to whole rollouts. In ``timing.json`` the
+    "policy inference" share also holds the time a role waits for the others at the market's
+    barrier.
     """
     from stable_baselines3.common.vec_env import VecMonitor
 
