@@ -5,8 +5,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-core test-rllib test-clients test-torchrl test-benchmarl test-tianshou \
-	lint bench install clean
+.PHONY: demo test test-core test-sanitize sanitize test-rllib test-clients test-torchrl \
+	test-benchmarl test-tianshou lint bench install clean
 
 install: $(STAMP)
 
@@ -29,12 +29,32 @@ demo: $(STAMP)
 		--timesteps $(DEMO_STEPS) --n-envs 2 --out runs/demo
 	$(PY) evaluate.py --run runs/demo --n-seeds $(DEMO_SEEDS) --out runs/demo/eval
 
-# the whole suite: the core in .venv (sb3-contrib included), then the Ray RLlib adapter and the
-# other RL clients, each in its own venv (ray pins gymnasium 1.2.2; BenchMARL pins torchrl<0.12)
-test: test-core test-rllib test-clients
+# the whole suite: the core in .venv (both exchange engines, sb3-contrib included), the C core
+# under sanitizers, then the Ray RLlib adapter and the other RL clients, each in its own venv
+# (ray pins gymnasium 1.2.2; BenchMARL pins torchrl<0.12)
+test: test-core test-sanitize test-rllib test-clients
 
 test-core: $(STAMP)
 	$(PY) -m pytest -q -n 2 -p no:cacheprovider
+
+# the C core under AddressSanitizer + UBSan: a copy of the tree in build/sanitize is built with
+# REX_SANITIZE=1 and runs the differential tests (C vs Python on every report, hostile input)
+test-sanitize: $(STAMP)
+	$(MAKE) --no-print-directory sanitize PY=$(abspath $(PY))
+
+SAN_DIR := build/sanitize
+sanitize:  # no install step: for a Python that already has the dev extras and Cython
+	rm -rf $(SAN_DIR) && mkdir -p $(SAN_DIR)
+	cp -rp rex_env tests benchmarks setup.py pyproject.toml README.md $(SAN_DIR)/
+	rm -f $(SAN_DIR)/rex_env/_core/*.so
+	cd $(SAN_DIR) && REX_SANITIZE=1 $(PY) setup.py -q build_ext --inplace >build.log 2>&1
+	ls $(SAN_DIR)/rex_env/_core/_cexchange*.so >/dev/null || (tail -20 $(SAN_DIR)/build.log; false)
+	# the dev Hypothesis profile (env -u CI) keeps this near a minute; test-core runs the same
+	# tests with the thorough CI profile, without sanitizers
+	cd $(SAN_DIR) && env -u CI LD_PRELOAD="$$(gcc -print-file-name=libasan.so)" \
+		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 REX_ENGINE=c \
+		$(PY) -m pytest -q -p no:cacheprovider -p no:xdist tests/exchange/test_engines_differential.py
 
 RLLIB_VENV ?= .venv-rllib
 RLLIB_STAMP := $(RLLIB_VENV)/.installed
@@ -81,4 +101,5 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_exchange.py
 
 clean:
-	rm -rf $(VENV) $(RLLIB_VENV) $(foreach c,$(CLIENTS),.venv-$(c)) runs .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(RLLIB_VENV) $(foreach c,$(CLIENTS),.venv-$(c)) runs .pytest_cache .mypy_cache \
+		.ruff_cache .hypothesis build rex_env/_core/*.so rex_env/_core/_cexchange.c

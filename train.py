@@ -27,10 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROLES = ("scenario", "households", "pv_battery", "wind", "plant", "storage", "all")
-"""``scenario``: the scenario's own learners; a role of :mod:`rex_env.roles`: every prosumer
-of that role, everyone else hand-coded; ``all``: every role at once, one policy per role."""
-
+from rex_env.spec.roles import TRAINABLE as ROLES
 
 ROLE_ACTIONS: dict[str, tuple[str, float]] = {
     "scenario": ("offset", 0.1), "households": ("offset", 0.1), "wind": ("offset", 0.1),
@@ -53,7 +50,7 @@ class Args:
     """scenario preset (toy, community, town, ...) or a scenario .json file"""
     role: str = "scenario"
     """which prosumers learn (everyone else is hand-coded): households, pv_battery, wind,
-    plant, storage (every prosumer of that role, rex_env.roles) or scenario (the scenario's
+    plant, storage (every prosumer of that role, rex_env.spec.roles) or scenario (the scenario's
     learners)"""
     timesteps: int = 200_000
     """total agent-steps of experience (summed over all learners and copies)"""
@@ -125,8 +122,8 @@ class Args:
 
 def learners_for(scenario: str, role: str) -> Any:
     """The env's ``learners=`` for a role; fails early naming the allowed values."""
-    from rex_env.roles import role_owners
     from rex_env.scenarios import make_scenario
+    from rex_env.spec.roles import role_owners
 
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; allowed: {', '.join(ROLES)}")

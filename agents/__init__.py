@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import math
 
-from rex_env.scenarios import Scenario
 from rex_env.sim.agent_api import Agent
-from rex_env.sim.prosumer import ProsumerSpec
+from rex_env.spec.kinds import HAND_CODED, NOISE_TRADERS
+from rex_env.spec.prosumer import ProsumerSpec
+from rex_env.spec.scenario import Scenario
 
 from .base import SlotTrader
 from .grid import GridAgent
@@ -41,9 +42,6 @@ from .random_agent import RandomTrader
 from .rolling_intrinsic import RollingIntrinsicTrader
 from .storage import StorageDealer
 from .zi import ZITrader, zi_quote
-
-HAND_CODED = ("intermittent", "plant", "storage", "zic", "ziu", "random", "grid", "newsvendor",
-              "rolling_intrinsic")
 
 
 def _common(spec: ProsumerSpec, scenario: Scenario) -> dict[str, object]:
@@ -106,7 +104,7 @@ def make_agent(spec: ProsumerSpec, scenario: Scenario, kind: str | None = None) 
             if not spec.external:
                 raise ValueError(f"{who}: agent 'grid' needs ProsumerSpec(external=True)")
             return GridAgent(spec.owner, **common)  # type: ignore[arg-type]
-        if kind in ("zic", "ziu"):
+        if kind in NOISE_TRADERS:
             return ZITrader(spec.owner, constrained=kind == "zic", **common)  # type: ignore
         if kind == "random":
             common.setdefault("price_lo", scenario.tariff.feed_in)

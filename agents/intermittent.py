@@ -85,6 +85,7 @@ from rex_env.sim.agent_api import (
     OwnerView,
     make_take_urgency,
 )
+from rex_env.spec.kinds import SETTLEMENT_MODES
 
 from .base import SlotTrader, ceil_ticks, check_number, floor_ticks
 
@@ -127,8 +128,8 @@ class IntermittentProsumer(SlotTrader):
         check_number("slots_per_wake", slots_per_wake, 1, integer=True)
         if max_buy is not None and min_sell is not None and max_buy < min_sell:
             raise ValueError(f"max_buy ({max_buy}) must be >= min_sell ({min_sell})")
-        if settlement not in ("single", "dual", "curtail"):
-            raise ValueError(f"settlement must be one of single, dual, curtail; got "
+        if settlement not in SETTLEMENT_MODES:
+            raise ValueError(f"settlement must be one of {', '.join(SETTLEMENT_MODES)}; got "
                              f"{settlement!r}")
         check_number("premium", premium, 0)
         check_number("fee", fee, 0)

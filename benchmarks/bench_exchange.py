@@ -1,11 +1,24 @@
-"""Throughput of the Rex matching engine against a plain pure-Python book.
+"""Throughput of the Rex matching engines (pure Python and C) against a plain Python book.
 
 Usage::
 
     python benchmarks/bench_exchange.py                      # N=200000, R=5, S in 1,24,96
     python benchmarks/bench_exchange.py --messages 20000 --repeats 1   # smoke run, seconds
     python benchmarks/bench_exchange.py --profile            # + cProfile of Rex at S=24
+    python benchmarks/bench_exchange.py --replay-messages 0  # skip the end-to-end replay
     python benchmarks/bench_exchange.py --json out/bench.json
+
+Engines, all in the same run (ratios are medians of per-repetition ratios):
+
+* ``baseline``: the sortedcontainers book below; ``python``: the reference engine
+  (:class:`rex_env.exchange.PythonExchange`); ``c``: the C core through its Python API
+  (:class:`rex_env._core.Exchange`, one ``submit`` / ``cancel`` call and one ``Report`` per
+  message, exactly like ``python``); ``c_bulk``: the same stream as numpy arrays processed
+  inside C by ``Exchange.run_many`` (no report objects; the conversion to arrays is untimed).
+* replay end to end: ``python -m rex_env.replay`` on the S=24 stream written as a CSV
+  (``--replay-messages`` rows), wall time of the whole process with ``REX_ENGINE=python`` and
+  ``REX_ENGINE=c``; compared with the "typical pure-Python engine" figure of issue 12
+  (154 k events/s on a 200 k-event stream).
 
 What is measured. For each number of open slots S, one deterministic mixed stream of N
 messages (60 % gtc limit submits, 30 % cancels, 10 % ioc market orders; see
@@ -15,7 +28,8 @@ Each engine then replays the same stream on a fresh instance:
 * ``baseline``: :class:`benchmarks.baseline_book.BaselineExchange`, a plain SortedDict-of-deques
   book that only records trades (no validation, no reports, no positions, no self-trade
   prevention);
-* ``rex``: :class:`rex_env.exchange.Exchange` (``auto_open=True``) through its public
+* ``python`` / ``c``: :class:`rex_env.exchange.PythonExchange` / :class:`rex_env._core.Exchange`
+  (``auto_open=True``) through their public
   ``submit`` / ``cancel``, i.e. with full validation, a ``Report`` per message, ``Trade``
   records, positions/cash/statistics per slot and self-trade prevention.
 
@@ -38,13 +52,17 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import csv
 import gc
 import io
 import json
+import os
 import platform
 import pstats
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -56,7 +74,14 @@ else:  # run as a script: python benchmarks/bench_exchange.py
     import streams  # type: ignore[no-redef]
     from baseline_book import BaselineExchange  # type: ignore[no-redef]
 
-from rex_env.exchange import Exchange, Kind, Status, Tif
+import numpy as np
+
+from rex_env import _core
+from rex_env.exchange import Kind, PythonExchange, Status, Tif
+
+#: issue 12: "a typical well-written pure-Python engine of the same contract" on replay
+TYPICAL_REPLAY_EVENTS_PER_S = 154_000
+REPO = Path(__file__).resolve().parents[1]
 
 # the replay loops below dispatch on literal op codes for speed
 assert (streams.LIMIT, streams.CANCEL, streams.MARKET) == (0, 1, 2)
@@ -84,9 +109,9 @@ def replay_baseline(stream: list[tuple]) -> tuple[float, int]:
     return t1 - t0, len(book.trades)
 
 
-def replay_rex(stream: list[tuple]) -> tuple[float, int]:
-    """Replay on a fresh Rex exchange; return (seconds, number of trades)."""
-    ex = Exchange(auto_open=True)
+def replay_engine(cls: type, stream: list[tuple]) -> tuple[float, int]:
+    """Replay on a fresh exchange of one engine; return (seconds, number of trades)."""
+    ex = cls(auto_open=True)
     submit, cancel = ex.submit, ex.cancel
     LIMIT, MARKET, GTC, IOC = Kind.LIMIT, Kind.MARKET, Tif.GTC, Tif.IOC
     gc.collect()
@@ -106,14 +131,68 @@ def replay_rex(stream: list[tuple]) -> tuple[float, int]:
     return t1 - t0, ex.n_trades
 
 
-ENGINES = {"baseline": replay_baseline, "rex": replay_rex}
+def replay_python(stream: list[tuple]) -> tuple[float, int]:
+    return replay_engine(PythonExchange, stream)
+
+
+def replay_c(stream: list[tuple]) -> tuple[float, int]:
+    return replay_engine(_core.Exchange, stream)
+
+
+def bulk_arrays(stream: list[tuple]) -> tuple[list[np.ndarray], list[str]]:
+    """The stream as the numpy arrays of ``Exchange.run_many`` (and the owner names)."""
+    owners = sorted({m[3] for m in stream})
+    ix = {o: i for i, o in enumerate(owners)}
+    n = len(stream)
+    op = np.zeros(n, np.int8)
+    tm, oid, slot, price, rate = (np.zeros(n, np.int64) for _ in range(5))
+    owner = np.zeros(n, np.int32)
+    side, kind, tif = (np.zeros(n, np.int8) for _ in range(3))
+    for i, (o, t, order_id, who, sd, sl, pr, rt) in enumerate(stream):
+        op[i] = 1 if o == streams.CANCEL else 0
+        tm[i], oid[i], owner[i], rate[i] = t, order_id, ix[who], rt
+        if o != streams.CANCEL:
+            side[i], slot[i] = int(sd), sl
+            if o == streams.MARKET:
+                kind[i] = tif[i] = 1
+            else:
+                price[i] = pr
+    return [op, tm, oid, owner, side, slot, price, rate, kind, tif], owners
+
+
+def replay_c_bulk(stream: list[tuple], arrays: tuple | None = None) -> tuple[float, int]:
+    """The whole stream inside C (``run_many``); the arrays are built before timing."""
+    cols, owners = arrays if arrays is not None else bulk_arrays(stream)
+    ex = _core.Exchange(auto_open=True)
+    gc.collect()
+    gc.disable()
+    try:
+        t0 = time.perf_counter()
+        _, _, n_trades = ex.run_many(*cols, owners=owners)
+        t1 = time.perf_counter()
+    finally:
+        gc.enable()
+    return t1 - t0, n_trades
+
+
+ENGINES = {"baseline": replay_baseline, "python": replay_python, "c": replay_c,
+           "c_bulk": replay_c_bulk}
 
 
 # -- untimed checks -----------------------------------------------------------------------------
 def check_stream(stream: list[tuple]) -> dict:
     """Replay untimed, counting what happened; compare Rex's trades with baseline+STP."""
-    # Rex, with every report looked at
-    ex = Exchange(auto_open=True)
+    # Rex, with every report looked at (the C engine must give the very same trades)
+    c = _core.Exchange(auto_open=True)
+    c_log = c.keep_trades()
+    for op, t, oid, owner, side, slot, price, rate in stream:
+        if op == 0:
+            c.submit(t, oid, owner, side, slot, price, rate, Kind.LIMIT, Tif.GTC)
+        elif op == 1:
+            c.cancel(t, oid, owner)
+        else:
+            c.submit(t, oid, owner, side, slot, None, rate, Kind.MARKET, Tif.IOC)
+    ex = PythonExchange(auto_open=True)
     log = ex.keep_trades()
     rex_hits = rex_rejects = 0
     for op, t, oid, owner, side, slot, price, rate in stream:
@@ -152,10 +231,65 @@ def check_stream(stream: list[tuple]) -> dict:
     out["rex"] = {"trades": len(rex_trades), "cancel_hits": rex_hits, "rejected_orders":
                   rex_rejects, "stp_cancels": stp_cancels, "resting_end": rex_resting,
                   "levels_end": rex_levels}
+    out["c_equals_python"] = [tuple(t) for t in c_log] == [tuple(t) for t in log]
     out["cancels"] = n_cancel
     out["cancel_hit_frac_rex"] = rex_hits / n_cancel if n_cancel else 0.0
     out["cancel_hit_frac_baseline"] = out["baseline"]["cancel_hits"] / n_cancel if n_cancel else 0.0
     return out
+
+
+# -- replay end to end -------------------------------------------------------------------------
+def to_replay_csv(stream: list[tuple], path: Path | None = None) -> str:
+    """A benchmark stream as a replay file (SPEC §7, tick 0.1, lot 0.1); written to ``path``."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(("time", "op", "order_id", "owner", "side", "first_slot", "last_slot", "price",
+                "rate", "kind", "tif"))
+
+    def tenths(x: int) -> str:
+        return f"{'-' if x < 0 else ''}{abs(x) // 10}.{abs(x) % 10}"
+
+    for op, t, oid, owner, side, slot, price, rate in stream:
+        if op == streams.CANCEL:
+            w.writerow((t, "cancel", oid, owner, "", "", "", "", "", "", ""))
+        elif op == streams.LIMIT:
+            w.writerow((t, "submit", oid, owner, str(side), slot, "", tenths(price),
+                        tenths(rate), "limit", "gtc"))
+        else:
+            w.writerow((t, "submit", oid, owner, str(side), slot, "", "", tenths(rate),
+                        "market", "ioc"))
+    text = out.getvalue()
+    if path is not None:
+        path.write_text(text)
+    return text
+
+
+def bench_replay(n: int, repeats: int, seed: int, owners: int) -> dict:
+    """Wall time of ``python -m rex_env.replay`` on both engines, interleaved."""
+    stream = streams.generate(streams.StreamParams(n_messages=n, n_slots=24, seed=seed,
+                                                   n_owners=owners))
+    secs: dict[str, list[float]] = {"python": [], "c": []}
+    outputs: dict[str, bytes] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        events = Path(tmp) / "events.csv"
+        to_replay_csv(stream, events)
+        for r in range(repeats):
+            for name in (("python", "c") if r % 2 == 0 else ("c", "python")):
+                trades = Path(tmp) / f"trades_{name}.csv"
+                env = {**os.environ, "REX_ENGINE": name,
+                       "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get(
+                           "PYTHONPATH", "")])}
+                t0 = time.perf_counter()
+                subprocess.run([sys.executable, "-m", "rex_env.replay", str(events), "--out",
+                                str(trades)], env=env, check=True, stderr=subprocess.DEVNULL)
+                secs[name].append(time.perf_counter() - t0)
+                outputs[name] = trades.read_bytes()
+    med = {k: statistics.median(v) for k, v in secs.items()}
+    ratios = [p / c for p, c in zip(secs["python"], secs["c"], strict=True)]
+    return {"rows": n, "seconds": secs, "median_s": med,
+            "events_per_s": {k: n / v for k, v in med.items()},
+            "median_ratio": statistics.median(ratios),
+            "identical": outputs["python"] == outputs["c"]}
 
 
 # -- driver -------------------------------------------------------------------------------------
@@ -165,28 +299,37 @@ def bench_one(stream: list[tuple], repeats: int) -> dict:
     names = list(ENGINES)
     secs: dict[str, list[float]] = {k: [] for k in names}
     trades: dict[str, int] = {}
+    arrays = bulk_arrays(stream)
     for r in range(repeats):
         order = names if r % 2 == 0 else names[::-1]
         for name in order:
-            dt, nt = ENGINES[name](stream)
+            if name == "c_bulk":
+                dt, nt = replay_c_bulk(stream, arrays)
+            else:
+                dt, nt = ENGINES[name](stream)
             secs[name].append(dt)
             if trades.setdefault(name, nt) != nt:
                 raise AssertionError(f"{name}: trade count changed between repeats")
     rate = {k: [n / s for s in v] for k, v in secs.items()}
-    ratios = [x / y for x, y in zip(rate["rex"], rate["baseline"], strict=True)]
+
+    def ratio(a: str, b: str) -> float:
+        return statistics.median(x / y for x, y in zip(rate[a], rate[b], strict=True))
+
     return {
         "seconds": secs,
         "msgs_per_s": rate,
         "median_msgs_per_s": {k: statistics.median(v) for k, v in rate.items()},
-        "ratio_rex_over_baseline": ratios,
-        "median_ratio": statistics.median(ratios),
+        "median_ratio": {"python/baseline": ratio("python", "baseline"),
+                         "c/baseline": ratio("c", "baseline"),
+                         "c/python": ratio("c", "python"),
+                         "c_bulk/c": ratio("c_bulk", "c")},
         "trades": trades,
     }
 
 
 def profile_rex(stream: list[tuple], top: int = 25) -> str:
     """cProfile one Rex replay; the top functions by total (own) time."""
-    ex = Exchange(auto_open=True)
+    ex = PythonExchange(auto_open=True)
     submit, cancel = ex.submit, ex.cancel
     LIMIT, MARKET, GTC, IOC = Kind.LIMIT, Kind.MARKET, Tif.GTC, Tif.IOC
 
@@ -228,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="also cProfile Rex on the S=24 stream, top 25 by tottime")
     ap.add_argument("--no-check", action="store_true",
                     help="skip the untimed replay that counts cancels and compares trades")
+    ap.add_argument("--replay-messages", type=int, default=200_000,
+                    help="rows of the end-to-end replay stream (0: skip)")
     ap.add_argument("--json", metavar="PATH", help="write all results as JSON")
     args = ap.parse_args(argv)
     if args.messages <= 0 or args.repeats <= 0:
@@ -282,31 +427,52 @@ def main(argv: list[str] | None = None) -> int:
 
     # -- throughput --
     print()
-    print("throughput (median over repetitions; ratio = median of per-repetition ratios)")
-    print(f"{'slots':>5} {'messages':>9} {'baseline msg/s':>15} {'rex msg/s':>12} "
-          f"{'rex/base':>8} {'us/msg base':>11} {'us/msg rex':>10} {'trades base':>11} "
-          f"{'trades rex':>10} {'rex==base+STP':>13}")
+    print("throughput per Python call, msg/s (median over repetitions); ratios = median of "
+          "per-repetition ratios")
+    print(f"{'slots':>5} {'messages':>9} {'baseline':>10} {'python':>10} {'c':>10} "
+          f"{'c_bulk':>10} {'c/base':>7} {'c/py':>6} {'py/base':>7} {'us/msg c':>8} "
+          f"{'trades':>7} {'c==py':>5} {'py==base+STP':>12}")
     for r in results:
         m = r["median_msgs_per_s"]
+        q = r["median_ratio"]
         k = r["check"]
         same = "-" if k is None else ("yes" if k["rex_equals_baseline_stp"] else "NO")
-        print(f"{r['slots']:>5} {r['messages']:>9} {fmt_rate(m['baseline']):>15} "
-              f"{fmt_rate(m['rex']):>12} {r['median_ratio']:>8.3f} "
-              f"{1e6 / m['baseline']:>11.2f} {1e6 / m['rex']:>10.2f} "
-              f"{r['trades']['baseline']:>11} {r['trades']['rex']:>10} {same:>13}")
+        same_c = "-" if k is None else ("yes" if k["c_equals_python"] else "NO")
+        print(f"{r['slots']:>5} {r['messages']:>9} {fmt_rate(m['baseline']):>10} "
+              f"{fmt_rate(m['python']):>10} {fmt_rate(m['c']):>10} {fmt_rate(m['c_bulk']):>10} "
+              f"{q['c/baseline']:>7.2f} {q['c/python']:>6.2f} {q['python/baseline']:>7.2f} "
+              f"{1e6 / m['c']:>8.3f} {r['trades']['c']:>7} {same_c:>5} {same:>12}")
+        if r["trades"]["c"] != r["trades"]["python"] or r["trades"]["c_bulk"] != r["trades"][
+                "c"]:
+            print(f"  WARNING S={r['slots']}: trade counts differ {r['trades']}")
     print()
-    print("trades differ because Rex applies self-trade prevention (SPEC §4) and the plain "
-          "baseline does not;")
-    print("rex==base+STP: Rex's trades equal, tuple by tuple, those of the baseline run with "
-          "stp=True (untimed).")
+    print("targets (issue 12): c/base >= 2 per Python call; c_bulk >= 5 M msg/s inside C")
+    print("trades differ from the plain baseline because Rex applies self-trade prevention "
+          "(SPEC §4);")
+    print("py==base+STP: the Python engine's trades equal, tuple by tuple, those of the "
+          "baseline run with stp=True (untimed); c==py: the C engine's trades equal Python's.")
     for r in results:
         k = r["check"]
         if k is not None:
             print(f"  S={r['slots']}: Rex self-trade cancels {k['rex']['stp_cancels']}, "
                   f"baseline+STP trades {k['baseline_stp']['trades']}, "
                   f"rejected submits in Rex {k['rex']['rejected_orders']}")
-            if not k["rex_equals_baseline_stp"]:
-                print(f"  WARNING S={r['slots']}: Rex's trades differ from baseline+STP")
+            if not k["rex_equals_baseline_stp"] or not k["c_equals_python"]:
+                print(f"  WARNING S={r['slots']}: trades differ between engines")
+
+    replay_res = None
+    if args.replay_messages > 0:
+        replay_res = bench_replay(args.replay_messages, args.repeats, args.seed, args.owners)
+        print()
+        print(f"replay end to end: python -m rex_env.replay on {replay_res['rows']} rows "
+              f"(S=24 stream), wall time of the process, median of {args.repeats}")
+        for name in ("python", "c"):
+            ev = replay_res["events_per_s"][name]
+            print(f"  REX_ENGINE={name:<6} {replay_res['median_s'][name]:7.2f} s  "
+                  f"{ev / 1e3:8.1f} k events/s  = {ev / TYPICAL_REPLAY_EVENTS_PER_S:.2f} x the "
+                  f"typical pure-Python engine ({TYPICAL_REPLAY_EVENTS_PER_S // 1000} k/s)")
+        print(f"  c/python {replay_res['median_ratio']:.2f}; outputs byte-identical: "
+              f"{'yes' if replay_res['identical'] else 'NO'}; target c >= 1.5 x typical")
 
     if profile_text is not None:
         print()
@@ -331,6 +497,7 @@ def main(argv: list[str] | None = None) -> int:
             "timer": "time.perf_counter, gc disabled during timing",
             "results": results,
             "profile_rex_s24": profile_text,
+            "replay": replay_res,
             "wall_seconds": elapsed,
         }
         path.write_text(json.dumps(doc, indent=2, default=str) + "\n")

@@ -7,7 +7,7 @@ Usage::
     python benchmarks/headroom.py --settlement curtail
 
 What is measured (issue 11, SPEC §10 version 2; the functions live in
-:mod:`rex_env.eval.headroom`, the roles in :mod:`rex_env.roles`). For each role —
+:mod:`rex_env.eval.headroom`, the roles in :mod:`rex_env.spec.roles`). For each role —
 ``households`` (load, with or without PV, no battery), ``pv_battery`` (households with a
 battery), ``wind``, ``plant``, ``storage`` — its *members* are the scenario's learners of
 that role (the owners a learned policy would trade for; all owners of the role when no
@@ -64,9 +64,9 @@ from rex_env.eval.headroom import (  # noqa: E402
     table,
 )
 from rex_env.eval.stats import EVAL_SEED_BASE  # noqa: E402
-from rex_env.roles import ROLE_NAMES, ROLES, Role  # noqa: E402
 from rex_env.scenarios import PRESETS, make_scenario  # noqa: E402
-from rex_env.sim.settlement import MODES  # noqa: E402
+from rex_env.spec.kinds import SETTLEMENT_MODES  # noqa: E402
+from rex_env.spec.roles import ROLE_NAMES, ROLES, Role  # noqa: E402
 
 __all__ = ["CONTROLLERS", "ROLES", "ROLE_NAMES", "Role", "RoleResult", "bound", "headroom",
            "main", "members", "run_day", "score", "slot_prices", "table"]
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--first-seed", type=int, default=EVAL_SEED_BASE,
                     help="first held-out seed (default: rex_env.eval.EVAL_SEED_BASE)")
     ap.add_argument("--roles", nargs="+", default=list(ROLE_NAMES), choices=ROLE_NAMES)
-    ap.add_argument("--settlement", choices=MODES, default=None,
+    ap.add_argument("--settlement", choices=SETTLEMENT_MODES, default=None,
                     help="override the scenario's settlement mode (its other parameters stay)")
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
     ap.add_argument("--quiet", action="store_true", help="no progress on stderr")

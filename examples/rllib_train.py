@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROLES = ("scenario", "households", "pv_battery", "wind", "plant", "storage", "all")
+from rex_env.spec.roles import TRAINABLE as ROLES
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -34,7 +34,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--scenario", default="community", help="scenario preset")
     p.add_argument("--role", default="scenario", choices=ROLES,
                    help="who learns: the scenario's learners, every prosumer of a role "
-                        "(rex_env.roles), or all roles (with --mapping by_role: one module "
+                        "(rex_env.spec.roles), or all roles (with --mapping by_role: one module "
                         "per role, as train.py --role all)")
     p.add_argument("--mapping", default="shared", choices=("shared", "by_role", "independent"),
                    help="learner -> RLModule: one shared, one per asset role, one per learner")
@@ -81,9 +81,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 def env_kwargs(a: argparse.Namespace) -> dict[str, Any]:
     """The env's keywords (as in train.py's config.json): ``learners`` is the role, which the
-    env resolves (:mod:`rex_env.roles`)."""
-    from rex_env.roles import role_owners
+    env resolves (:mod:`rex_env.spec.roles`)."""
     from rex_env.scenarios import PRESETS, make_scenario
+    from rex_env.spec.roles import role_owners
 
     if a.scenario not in PRESETS:
         raise ValueError(f"unknown scenario {a.scenario!r}; allowed: {', '.join(PRESETS)}")

@@ -26,8 +26,9 @@ from agents.zi import zi_quote
 
 from .exchange import Exchange, Grid, Side, Status
 from .sim.metrics import competitive_equilibrium, smith_alpha
+from .spec.kinds import NOISE_TRADERS
 
-TRADERS = ("zic", "ziu")
+TRADERS = NOISE_TRADERS
 
 
 def _number(x: object, where: str) -> float:

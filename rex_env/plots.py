@@ -4,8 +4,9 @@ than read. Each function writes one PNG and returns its path.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import matplotlib
 
@@ -14,7 +15,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 if TYPE_CHECKING:
-    from .simulate import DayRecord
+    from .sim.market import Market
+
+
+class DayRecord(Protocol):
+    """What a picture needs of a simulated day (``rex_env.simulate.DayRecord`` has it): the
+    plots read a finished market and never import the runner that made it."""
+
+    day: int
+    market: Market
+    snapshots: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]
 
 
 def depth_heatmap(rec: DayRecord, path: Path, price_bins: int = 80) -> Path:
@@ -112,7 +122,7 @@ def positions(rec: DayRecord, path: Path) -> Path:
     return path
 
 
-def imbalance(records: list[DayRecord], path: Path) -> Path:
+def imbalance(records: Sequence[DayRecord], path: Path) -> Path:
     """System imbalance per slot (kWh) for each simulated day."""
     fig, ax = plt.subplots(figsize=(9, 3.5))
     for rec in records:

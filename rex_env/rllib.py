@@ -117,9 +117,9 @@ class RexMultiAgentEnv(MultiAgentEnv):  # type: ignore[misc, unused-ignore]
 
 # -- policy mapping ---------------------------------------------------------------------------
 def role_of(spec: Any) -> str:
-    """A prosumer's role (:func:`rex_env.roles.role_of`: ``households``, ``pv_battery``,
+    """A prosumer's role (:func:`rex_env.spec.roles.role_of`: ``households``, ``pv_battery``,
     ``wind``, ``plant``, ``storage``; ``other`` for a prosumer of no role)."""
-    from .roles import role_of as _role
+    from .spec.roles import role_of as _role
 
     return _role(spec) or "other"
 

@@ -36,8 +36,9 @@ import numpy as np
 from .scenarios import PRESETS, Scenario, make_scenario
 from .sim.kernel import Prio
 from .sim.market import Market
-from .sim.settlement import SettlementConfig
 from .sim.stylized import record_quotes, stylized_facts
+from .spec.kinds import NOISE_TRADERS, SETTLEMENT_MODES
+from .spec.settlement import SettlementConfig
 
 
 @dataclass
@@ -310,13 +311,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=1, help="days to simulate (default 1)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("runs/sim"), help="output folder")
-    parser.add_argument("--settlement", choices=("single", "dual", "curtail"),
+    parser.add_argument("--settlement", choices=SETTLEMENT_MODES,
                         help="override the scenario's imbalance settlement mode")
     parser.add_argument("--no-plots", action="store_true")
     parser.add_argument("--no-progress", action="store_true")
     g = parser.add_argument_group("classroom (Gode & Sunder)")
     g.add_argument("--market", type=Path, help="MARKET.json: buyers' values, sellers' costs")
-    g.add_argument("--trader", choices=("zic", "ziu"), default="zic")
+    g.add_argument("--trader", choices=NOISE_TRADERS, default="zic")
     g.add_argument("--periods", type=int, default=10)
     g.add_argument("--shouts", type=int, default=500)
     g.add_argument("--reset-book-after-trade", action="store_true")

@@ -1,4 +1,4 @@
-"""Roles (rex_env.roles), learners= by role, the by-role VecEnv split, and the statistics of
+"""Roles (rex_env.spec.roles), learners= by role, the by-role VecEnv split, and the statistics of
 rex_env.eval (issue 13)."""
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from rex_env.eval.stats import (
     t_critical,
     two_way_ci,
 )
-from rex_env.roles import ROLE_NAMES, get_role, role_owners, scenario_roles
 from rex_env.scenarios import make_scenario
+from rex_env.spec.roles import ROLE_NAMES, get_role, role_owners, scenario_roles
 
 
 # -- roles -------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 
 from ..exchange import Order, Phase, Side, Status, Tif
 from ..sim.agent_api import Instruction, MarketView, cancel, make_take_urgency, modify, submit
-from ..sim.schedule import SlotSchedule
+from ..spec.schedule import SlotSchedule
 
 
 def price_for(market: MarketView, slot: int, side: Side, a: float, ref: int,

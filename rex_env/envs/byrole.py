@@ -1,7 +1,7 @@
 """One policy per role in one market with stable-baselines3: lockstep views of one VecEnv.
 
 :class:`SharedVecEnv` turns the K learners of M env copies into K*M sub-envs. With
-``learners="all"`` those learners belong to several roles (:mod:`rex_env.roles`); a
+``learners="all"`` those learners belong to several roles (:mod:`rex_env.spec.roles`); a
 :class:`RoleHub` splits the sub-envs by role into one :class:`RoleView` (an SB3 ``VecEnv``)
 per role, so that each role trains its own PPO model on its own view. The models run their
 ``learn()`` loops in threads; each view's ``step`` waits at a barrier until every role has
@@ -27,7 +27,7 @@ from stable_baselines3.common.vec_env.base_vec_env import (
     VecEnvStepReturn,
 )
 
-from ..roles import role_of
+from ..spec.roles import role_of
 from .vec import SharedVecEnv
 
 BARRIER_TIMEOUT = 600.0
@@ -46,7 +46,7 @@ class RoleHub:
         env = venv.envs[0]
         roles = [role_of(env.scenario.spec(env.owner_of[a])) for a in venv.agents]
         if None in roles:
-            raise ValueError("every learner must have a role (rex_env.roles) to be split by "
+            raise ValueError("every learner must have a role (rex_env.spec.roles) to be split by "
                              "role")
         self.roles: list[str] = list(dict.fromkeys(r for r in roles if r is not None))
         self.indices: dict[str, NDArray[np.int64]] = {

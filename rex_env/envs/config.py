@@ -17,13 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..roles import ROLE_NAMES, role_owners, scenario_roles
 from ..scenarios import PRESETS, Scenario, make_scenario
-
-ACTION_MODES = ("box", "offset", "discrete")
-CONTROLLERS = ("intermittent", "plant", "storage", "zic", "ziu", "random", "newsvendor",
-               "rolling_intrinsic")
-"""Hand-coded agent kinds that can drive the learners' prosumers (``controlled_by``)."""
+from ..spec.kinds import ACTION_MODES, CONTROLLERS, SETTLEMENT_MODES
+from ..spec.roles import ROLE_NAMES, role_owners, scenario_roles
 
 MAX_PRICE_LEVELS = 64
 """Most price levels of the discrete action mode."""
@@ -54,7 +50,7 @@ class EnvConfig:
         scenario: a preset name (``toy``, ``community``, ``town``, ``bandit``), the path of a
             scenario ``.json`` file, or a :class:`Scenario`.
         learners: who the RL policies trade for: ``None`` (the scenario's learners), a role
-            of :mod:`rex_env.roles` (``"households"``, ``"pv_battery"``, ``"wind"``,
+            of :mod:`rex_env.spec.roles` (``"households"``, ``"pv_battery"``, ``"wind"``,
             ``"plant"``, ``"storage"``: every prosumer with that role's assets; ``"all"``:
             every prosumer of every role, grouped by role), an agent
             kind (``"intermittent"``: every prosumer the scenario gives that kind), or a
@@ -166,8 +162,8 @@ class EnvConfig:
                              f"{tr!r}")
         if self.pricing not in ("touch", "make_take"):
             raise ValueError(f"pricing must be touch or make_take, got {self.pricing!r}")
-        if self.settlement not in (None, "single", "dual", "curtail"):
-            raise ValueError(f"settlement must be single, dual, curtail or None (the "
+        if self.settlement is not None and self.settlement not in SETTLEMENT_MODES:
+            raise ValueError(f"settlement must be {', '.join(SETTLEMENT_MODES)} or None (the "
                              f"scenario's own), got {self.settlement!r}")
 
     @classmethod
@@ -184,7 +180,7 @@ class EnvConfig:
             ValueError: the scenario or the discrete action table is beyond a documented limit.
         """
         from ..scenarios.loader import check_limits
-        from ..sim.settlement import SettlementConfig
+        from ..spec.settlement import SettlementConfig
 
         sc = make_scenario(self.scenario)
         if self.settlement is not None and self.settlement != sc.settlement.mode:

@@ -20,15 +20,16 @@ from typing import Any
 
 import numpy as np
 
-from ..roles import ROLE_NAMES, get_role, role_owners
+from ..spec.kinds import CONTROLLERS as KINDS
+from ..spec.roles import ROLE_NAMES, get_role, role_owners
 from .episodes import METRICS, Episode, run_episode
 from .headroom import cell
 from .policies import HandCodedPolicy, LearnedPolicy, RandomPolicy
 from .stats import EVAL_SEED_BASE, normalised, paired_diff, two_way_ci
 
-KINDS = ("intermittent", "plant", "storage", "newsvendor", "rolling_intrinsic", "zic", "ziu")
-"""Hand-coded agent kinds that may also be scored by name (``--controllers storage``)."""
 CONTROLLERS = ("random", "prototype", "baseline", "ppo")
+"""The benchmark's controllers; any hand-coded agent kind (``KINDS``, e.g. ``storage``) may
+also be scored by name."""
 
 
 @dataclass
@@ -134,7 +135,7 @@ def check_seeds(seeds: Sequence[int], runs: Iterable[Run]) -> list[int]:
 
 def role_of_env(env_kwargs: Mapping[str, Any]) -> str | None:
     """The role whose members the env's learners are (``None``: a mix or no role)."""
-    from ..roles import role_of
+    from ..spec.roles import role_of
     from .episodes import make_env
 
     env = make_env(env_kwargs)
@@ -198,10 +199,10 @@ def score(env_kwargs: Mapping[str, Any], seeds: Sequence[int], runs: Sequence[Ru
         ValueError: an unknown controller; a run that does not fit the env (before any
             episode runs).
     """
-    unknown = sorted(set(controllers) - {*CONTROLLERS, *KINDS})
+    allowed = tuple(dict.fromkeys((*CONTROLLERS, *KINDS)))
+    unknown = sorted(set(controllers) - set(allowed))
     if unknown:
-        raise ValueError(f"unknown controllers {unknown}; allowed: "
-                         f"{', '.join((*CONTROLLERS, *KINDS))}")
+        raise ValueError(f"unknown controllers {unknown}; allowed: {', '.join(allowed)}")
     role_name = role_of_env(env_kwargs)
     role = get_role(role_name) if role_name is not None else None
     bench = Benchmark(role_name, dict(env_kwargs), list(seeds))

@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..roles import ROLE_NAMES, ROLES, Role
 from ..scenarios import Scenario
 from ..sim.market import Market
+from ..spec.roles import ROLE_NAMES, ROLES, Role
 from .stats import mean_ci, normalised
 
 CONTROLLERS = ("random", "prototype", "baseline", "bound")

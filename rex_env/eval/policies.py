@@ -191,7 +191,7 @@ class ByRolePolicy:
 
     def act(self, obs: dict[str, NDArray[np.float32]], env: Any,
             deterministic: bool = True) -> dict[str, Any]:
-        from ..roles import role_of
+        from ..spec.roles import role_of
 
         groups: dict[str, list[str]] = {}
         for a in obs:

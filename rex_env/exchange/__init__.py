@@ -14,16 +14,53 @@ rule                                   module
 §6 opening auction                     :mod:`.auction`
 §7 replay CLI                          :mod:`rex_env.replay`
 =====================================  ==============================================
+
+Two engines share this API: the pure-Python one here (the readable reference,
+:class:`PythonExchange`) and the compiled one in :mod:`rex_env._core`. ``Exchange`` is the C
+engine when the extension is built, else the Python one; ``REX_ENGINE=python`` or ``c``
+chooses (``c`` without a built extension warns once and uses Python). ``ENGINE`` names the
+choice.
 """
+
+import importlib as _importlib
+import os as _os
+import warnings as _warnings
+from typing import TYPE_CHECKING
 
 from .auction import Clearing, clearing_price
 from .book import Book, Level
-from .exchange import Exchange
+from .exchange import Exchange as PythonExchange
 from .grid import Grid, parse_decimal
 from .lob3d import LOB3D
 from .orders import AgentId, Kind, Order, OrderId, Phase, Reason, Report, Side, Status, Tif, Trade
 
+
+def _select_engine() -> tuple[type, str]:
+    want = _os.environ.get("REX_ENGINE", "").strip().lower()
+    if want == "python":
+        return PythonExchange, "python"
+    if want not in ("", "c"):
+        _warnings.warn(f"REX_ENGINE={want!r} is not 'python' or 'c'; using the default",
+                       RuntimeWarning, stacklevel=3)
+    try:
+        # by module name: rex_env._core may itself be importing this package right now
+        engine = _importlib.import_module("rex_env._core.engine")
+    except ImportError as exc:
+        if want == "c":
+            _warnings.warn(f"REX_ENGINE=c but the C core is not built ({exc}); using the "
+                           "pure-Python engine", RuntimeWarning, stacklevel=3)
+        return PythonExchange, "python"
+    return engine.Exchange, "c"
+
+
+if TYPE_CHECKING:
+    Exchange = PythonExchange
+    ENGINE: str
+else:
+    Exchange, ENGINE = _select_engine()
+
 __all__ = [
+    "ENGINE",
     "LOB3D",
     "AgentId",
     "Book",
@@ -35,6 +72,7 @@ __all__ = [
     "Order",
     "OrderId",
     "Phase",
+    "PythonExchange",
     "Reason",
     "Report",
     "Side",

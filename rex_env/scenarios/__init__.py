@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import AGENT_KINDS, Scenario, Tariff
+from ..spec.kinds import AGENT_KINDS
+from ..spec.scenario import Scenario, Tariff
 from .loader import load_scenario, save_scenario, scenario_from_dict, scenario_to_dict
 from .presets import DEFAULT, PRESETS
 

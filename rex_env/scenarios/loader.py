@@ -63,10 +63,11 @@ from typing import Any
 from ..exchange import Grid
 from ..physics import Battery, Household, ProvisionPlant, PVSystem, WindFarm
 from ..physics.wholesale import WholesaleModel
-from ..sim.prosumer import ProsumerSpec
-from ..sim.schedule import SlotSchedule
-from ..sim.settlement import SettlementConfig
-from .base import AGENT_KINDS, Location, Scenario, Tariff
+from ..spec.kinds import AGENT_KINDS
+from ..spec.prosumer import ProsumerSpec
+from ..spec.scenario import Location, Scenario, Tariff
+from ..spec.schedule import SlotSchedule
+from ..spec.settlement import SettlementConfig
 
 ASSETS: dict[str, type] = {"wind": WindFarm, "pv": PVSystem, "load": Household,
                            "plant": ProvisionPlant, "battery": Battery}

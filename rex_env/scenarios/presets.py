@@ -2,7 +2,7 @@
 season variants ``community_winter`` and ``community_summer`` (real dates, a real turbine).
 
 Sizes are those of a German residential community; every preset is placed at the scenario
-default location (Kassel, 51.3° N, :class:`~rex_env.scenarios.base.Location`):
+default location (Kassel, 51.3° N, :class:`~rex_env.spec.scenario.Location`):
 
 * a household uses 3,500 kWh/a (BDEW H0 load from demandlib, mean 0.4 kW);
 * rooftop PV is 5-8 kWp, 30° south, pvlib's clear sky and PVWatts model (≈ 3.5-5.5 kW at a
@@ -26,10 +26,10 @@ from dataclasses import replace
 
 from ..physics import Battery, Household, ProvisionPlant, PVSystem, WindFarm
 from ..physics.wholesale import WholesaleModel
-from ..sim.prosumer import ProsumerSpec
-from ..sim.schedule import SlotSchedule
-from ..sim.settlement import SettlementConfig
-from .base import Scenario
+from ..spec.prosumer import ProsumerSpec
+from ..spec.scenario import Scenario
+from ..spec.schedule import SlotSchedule
+from ..spec.settlement import SettlementConfig
 
 
 def _households(n: int, n_pv: int, n_battery: int, prefix: str = "house",

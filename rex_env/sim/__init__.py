@@ -1,8 +1,8 @@
 """The market simulation: event kernel, slot schedule, prosumers, settlement, metrics."""
 
+from ..spec.schedule import SlotSchedule
 from .agent_api import Agent, Instruction, MarketView, OwnerView, cancel, modify, submit
 from .kernel import Kernel, Prio
-from .schedule import SlotSchedule
 
 __all__ = [
     "Agent",

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from ..exchange import LOB3D, Exchange, Grid, Kind, Order, Phase, Report, Side, Status, Tif
+from ..spec.schedule import SlotSchedule
 from .kernel import Kernel
-from .schedule import SlotSchedule
 
 if TYPE_CHECKING:
     from .curve import PublicCurve

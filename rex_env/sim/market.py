@@ -36,7 +36,7 @@ from .prosumer import Prosumer, Realized
 from .settlement import Delivery, Ledger, OwnerAccount, OwnerSettlement, settle_slot
 
 if False:  # pragma: no cover - typing only, avoids an import cycle at runtime
-    from ..scenarios import Scenario
+    from ..spec.scenario import Scenario
 
 
 _BAD = object()

@@ -16,7 +16,7 @@ from rex_env.exchange import Exchange, Grid, Report, Side
 from rex_env.scenarios import Scenario, make_scenario
 from rex_env.sim.agent_api import Agent, Instruction, MarketView, OwnerView
 from rex_env.sim.market import Market
-from rex_env.sim.schedule import SlotSchedule
+from rex_env.spec.schedule import SlotSchedule
 
 
 class Desk:

@@ -11,7 +11,7 @@ from agents.base import SlotTrader, ceil_ticks, check_number, floor_ticks
 from rex_env.exchange import Side, Status
 from rex_env.scenarios import AGENT_KINDS, make_scenario
 from rex_env.sim.market import Market
-from rex_env.sim.prosumer import ProsumerSpec
+from rex_env.spec.prosumer import ProsumerSpec
 
 from .helpers import Desk
 

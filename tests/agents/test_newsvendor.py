@@ -13,7 +13,7 @@ from agents import NewsvendorProsumer, build_population, make_agent
 from agents.newsvendor import critical_ratio, imbalance_values, newsvendor_quantile
 from rex_env.scenarios import make_scenario
 from rex_env.sim.market import Market
-from rex_env.sim.settlement import SettlementConfig
+from rex_env.spec.settlement import SettlementConfig
 
 
 @pytest.mark.parametrize("ratio", [0.001, 0.03, 0.25, 0.5, 0.8, 0.999])

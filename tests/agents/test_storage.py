@@ -15,9 +15,9 @@ from rex_env.physics import Battery, Household, PVSystem
 from rex_env.scenarios import Scenario, make_scenario
 from rex_env.sim.agent_api import submit
 from rex_env.sim.market import Market
-from rex_env.sim.prosumer import ProsumerSpec
-from rex_env.sim.schedule import SlotSchedule
-from rex_env.sim.settlement import SettlementConfig
+from rex_env.spec.prosumer import ProsumerSpec
+from rex_env.spec.schedule import SlotSchedule
+from rex_env.spec.settlement import SettlementConfig
 
 from .helpers import Desk, run
 

@@ -263,7 +263,7 @@ def scenario_file_of_100_mb() -> str:
 def env_with_a_python_scenario_of_1e9_slots() -> str:
     import rex_env
     from rex_env.scenarios import make_scenario
-    from rex_env.sim.schedule import SlotSchedule
+    from rex_env.spec.schedule import SlotSchedule
 
     sc = make_scenario("toy")
     try:

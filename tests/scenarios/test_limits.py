@@ -207,7 +207,7 @@ def test_env_config_refuses_hostile_sizes(kwargs, message):
 
 def test_env_config_checks_a_python_built_scenario_against_the_limits():
     from rex_env.scenarios import make_scenario
-    from rex_env.sim.schedule import SlotSchedule
+    from rex_env.spec.schedule import SlotSchedule
 
     sc = make_scenario("toy")
     huge = sc.replace(schedule=SlotSchedule(n_slots=10**9))
@@ -217,7 +217,7 @@ def test_env_config_checks_a_python_built_scenario_against_the_limits():
 
 def test_env_config_refuses_a_discrete_table_beyond_the_limit():
     from rex_env.scenarios import make_scenario
-    from rex_env.sim.schedule import SlotSchedule
+    from rex_env.spec.schedule import SlotSchedule
 
     sc = make_scenario("toy")
     wide = sc.replace(schedule=SlotSchedule(slot_len=600, n_slots=96, open_lead=604_800),

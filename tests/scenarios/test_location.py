@@ -19,10 +19,11 @@ from rex_env.scenarios import (
     scenario_from_dict,
     scenario_to_dict,
 )
-from rex_env.scenarios.base import Location
-from rex_env.sim.prosumer import Prosumer, ProsumerSpec
-from rex_env.sim.schedule import SlotSchedule
+from rex_env.sim.prosumer import Prosumer
 from rex_env.simulate import main
+from rex_env.spec.prosumer import ProsumerSpec
+from rex_env.spec.scenario import Location
+from rex_env.spec.schedule import SlotSchedule
 
 
 def _one_house(**kw: Any) -> Scenario:

@@ -27,7 +27,8 @@ from rex_env.exchange import Grid
 from rex_env.scenarios import DEFAULT, Scenario, make_scenario
 from rex_env.sim.agent_api import Agent, Instruction, MarketView, OwnerView
 from rex_env.sim.market import Market
-from rex_env.sim.settlement import SettlementConfig, imbalance_prices, settle_slot
+from rex_env.sim.settlement import imbalance_prices, settle_slot
+from rex_env.spec.settlement import SettlementConfig
 
 GRID = Grid()
 SEEDS = (0, 1)

@@ -32,7 +32,7 @@ from rex_env.sim.agent_api import (
 from rex_env.sim.kernel import Prio
 from rex_env.sim.market import Market
 from rex_env.sim.prosumer import Realized
-from rex_env.sim.settlement import SettlementConfig
+from rex_env.spec.settlement import SettlementConfig
 
 MODES = ("single", "dual", "curtail")
 TERMINAL = {Status.FILLED, Status.CANCELLED, Status.EXPIRED, Status.KILLED}
@@ -497,7 +497,7 @@ def test_prices_from_agents_are_coerced_or_rejected_never_raised() -> None:
 
 def test_metrics_and_ledger_use_the_scenarios_slot_length_and_rules() -> None:
     from rex_env.exchange import Grid
-    from rex_env.sim.schedule import SlotSchedule
+    from rex_env.spec.schedule import SlotSchedule
 
     sc = with_mode("toy", "dual").replace(
         schedule=SlotSchedule(slot_len=600, n_slots=6, open_lead=5000, gate_lead=300),

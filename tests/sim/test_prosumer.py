@@ -14,8 +14,9 @@ import pytest
 
 from rex_env.physics import Battery, Household, ProvisionPlant, PVSystem, WindFarm
 from rex_env.scenarios import make_scenario
-from rex_env.sim.prosumer import Prosumer, ProsumerSpec, load_peak_kw
-from rex_env.sim.schedule import SlotSchedule
+from rex_env.sim.prosumer import Prosumer
+from rex_env.spec.prosumer import ProsumerSpec, load_peak_kw
+from rex_env.spec.schedule import SlotSchedule
 
 SCHED = SlotSchedule(n_slots=96, open_lead=6 * 3600, gate_lead=900, call_len=300,
                      day_of_year=172)

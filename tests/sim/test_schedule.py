@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rex_env.sim.schedule import SlotSchedule
+from rex_env.spec.schedule import SlotSchedule
 
 
 def brute_open_at(s: SlotSchedule, t: int) -> list[int]:

@@ -16,13 +16,10 @@ from typing import Any
 from ..exchange import Grid
 from ..physics import YEAR_RANGE
 from ..physics.wholesale import WholesaleModel
-from ..sim.prosumer import ProsumerSpec
-from ..sim.schedule import SlotSchedule
-from ..sim.settlement import SettlementConfig
-
-AGENT_KINDS = ("intermittent", "plant", "storage", "zic", "ziu", "random", "grid", "newsvendor",
-               "rolling_intrinsic", "learner", "passive")
-"""What may trade for a prosumer: a hand-coded agent, an RL learner, or nobody."""
+from .kinds import AGENT_KINDS
+from .prosumer import ProsumerSpec
+from .schedule import SlotSchedule
+from .settlement import SettlementConfig
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .scenarios import Scenario
-    from .sim.prosumer import ProsumerSpec
+    from .prosumer import ProsumerSpec
+    from .scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,9 @@ ROLES: tuple[Role, ...] = (
          and p.plant is None, "storage", "rolling_intrinsic"),
 )
 ROLE_NAMES: tuple[str, ...] = tuple(r.name for r in ROLES)
+TRAINABLE: tuple[str, ...] = ("scenario", *ROLE_NAMES, "all")
+"""What ``train.py --role`` accepts: the scenario's own learners, one role (everyone else
+hand-coded), or every role at once (one policy per role)."""
 _BY_NAME = {r.name: r for r in ROLES}
 
 

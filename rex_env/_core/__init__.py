@@ -1,0 +1,33 @@
+"""The compiled exchange core: C structs and functions behind a thin Cython class.
+
+``rex_core.h`` / ``rex_core.c`` hold the exchange in plain C (no Python), ``rex_lob3d.c`` the
+depth aggregation, ``_cexchange.pyx`` the Cython class that owns the C state, ``prologue.py``
+the Python-level handling of unusual argument types and ``engine.py`` the reference API on top
+(``Exchange`` with its ``books`` / ``orders`` views). The pure-Python engine in
+:mod:`rex_env.exchange` stays the reference; :mod:`rex_env.exchange` picks the engine
+(``REX_ENGINE=python|c``).
+
+``AVAILABLE`` tells whether the extension was built; ``IMPORT_ERROR`` why not.
+"""
+
+from __future__ import annotations
+
+import rex_env.exchange  # noqa: F401  (first: the exchange package imports .engine itself)
+
+try:
+    from .engine import BookView, Exchange, LevelView
+except ImportError as exc:  # not built (no compiler at install time) or a broken build
+    AVAILABLE = False
+    IMPORT_ERROR: ImportError | None = exc
+else:
+    AVAILABLE = True
+    IMPORT_ERROR = None
+
+#: the integer codes ``Exchange.run_many`` returns, index -> name
+STATUS_CODES = ("accepted", "resting", "filled", "cancelled", "expired", "killed", "rejected")
+REASON_CODES = ("", "bad_field", "duplicate_id", "price_out_of_bounds", "off_tick",
+                "non_positive_rate", "off_lot", "unknown_slot", "slot_closed", "slot_not_open",
+                "auction_phase", "unknown_order", "self_trade")
+
+__all__ = ["AVAILABLE", "IMPORT_ERROR", "REASON_CODES", "STATUS_CODES", "BookView", "Exchange",
+           "LevelView"]
