@@ -27,8 +27,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROLES = ("intermittent", "plant", "storage", "scenario")
-"""``scenario``: the scenario's own learners; otherwise every prosumer of that agent kind."""
+from rex_env.spec.roles import TRAINABLE as ROLES
+
+ROLE_ACTIONS: dict[str, tuple[str, float]] = {
+    "scenario": ("offset", 0.1), "households": ("offset", 0.1), "wind": ("offset", 0.1),
+    "pv_battery": ("box", 1.0), "plant": ("box", 1.0), "storage": ("box", 1.0),
+    "all": ("box", 1.0)}
+"""Each role's default action design (action mode, target range). An intermittent seller's
+useful action is a small hedge around its forecast, the same in every slot: ``offset`` with
+a 0.1-capacity range. A battery or a plant has no forecast to deviate from (its forecast
+feature is 0): it must choose a position per slot (buy the cheap slots, sell the dear ones;
+run above marginal cost), over its whole capacity: ``box`` with range 1.0. ``all`` shares one
+action space across roles (one env), so it takes the one that can express every role's
+policy."""
 
 
 @dataclass
@@ -36,10 +47,11 @@ class Args:
     """Options of ``train.py`` (every field is a command-line flag)."""
 
     scenario: str = "community"
-    """scenario preset (toy, community, town)"""
+    """scenario preset (toy, community, town, ...) or a scenario .json file"""
     role: str = "scenario"
-    """which prosumers learn: intermittent, plant, storage (every prosumer of that kind) or
-    scenario (the scenario's learners)"""
+    """which prosumers learn (everyone else is hand-coded): households, pv_battery, wind,
+    plant, storage (every prosumer of that role, rex_env.spec.roles) or scenario (the scenario's
+    learners)"""
     timesteps: int = 200_000
     """total agent-steps of experience (summed over all learners and copies)"""
     seed: int = 0
@@ -91,12 +103,13 @@ class Args:
     the touch 42 min before the gate, beyond it at the gate; the zero action then trades like
     the intermittent prototype) or
     touch (take at the best opposite quote, the env's default; costs ≈ 0.2 per household-day)"""
-    action_mode: str = "offset"
+    action_mode: str = ""
     """box (a target and an aggressiveness per open slot), offset (one pair for every slot:
-    46 -> 2 action dimensions in `community`) or discrete"""
-    target_range: float = 0.1
+    46 -> 2 action dimensions in `community`), discrete, or empty for the role's default
+    (ROLE_ACTIONS)"""
+    target_range: float = 0.0
     """how far the target may go from the forecast, in capacities (smaller: finer control of
-    small deviations for the same exploration noise)"""
+    small deviations for the same exploration noise); 0: the role's default (ROLE_ACTIONS)"""
     settlement: str = ""
     """imbalance settlement: single, dual, curtail, or empty for the scenario's own (curtail
     is hard 'no reservation, no service': a shortfall is unserved at the value of lost load,
@@ -108,18 +121,17 @@ class Args:
 
 
 def learners_for(scenario: str, role: str) -> Any:
-    """The env's ``learners=`` for a role; fails early with the allowed values."""
+    """The env's ``learners=`` for a role; fails early naming the allowed values."""
     from rex_env.scenarios import make_scenario
+    from rex_env.spec.roles import role_owners
 
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; allowed: {', '.join(ROLES)}")
-    sc = make_scenario(scenario)
     if role == "scenario":
         return None
-    owners = tuple(p.owner for p in sc.prosumers if p.agent == role)
-    if not owners:
-        raise ValueError(f"scenario {scenario!r} has no prosumer of role {role!r}")
-    return owners
+    if role != "all":
+        role_owners(make_scenario(scenario), role)  # the scenario must have the role
+    return role
 
 
 def env_kwargs(args: Args) -> dict[str, Any]:
@@ -132,23 +144,26 @@ def env_kwargs(args: Args) -> dict[str, Any]:
     if args.settlement:
         kw["settlement"] = args.settlement
     kw["pricing"] = args.pricing
-    kw["action_mode"] = args.action_mode
-    kw["target_range"] = args.target_range
+    mode, rng = ROLE_ACTIONS.get(args.role, ROLE_ACTIONS["scenario"])
+    kw["action_mode"] = args.action_mode or mode
+    kw["target_range"] = args.target_range or rng
     return kw
 
 
-def validate(args: Args) -> None:
-    """Every check that can fail before any work starts."""
-    from rex_env.envs import EnvConfig
+def validate(args: Args) -> Any:
+    """Every check that can fail before any work starts; returns one env of the run (its
+    learners and observation layout go into ``config.json``)."""
+    from rex_env.envs import RexParallelEnv
     from rex_env.scenarios import PRESETS
 
-    if args.scenario not in PRESETS:
+    if args.scenario not in PRESETS and not args.scenario.endswith(".json"):
         raise ValueError(f"unknown scenario {args.scenario!r}; allowed: "
-                         f"{', '.join(sorted(PRESETS))}")
-    # the role, and the env's own checks of every env option (one list of what is allowed)
-    EnvConfig.from_kwargs(**env_kwargs(args))
+                         f"{', '.join(sorted(PRESETS))} or a scenario .json file")
     if args.route not in ("shared", "single"):
         raise ValueError(f"route must be shared or single, got {args.route!r}")
+    if args.role == "all" and args.route != "shared":
+        raise ValueError("--role all trains one policy per role in one market: needs --route "
+                         "shared")
     for name in ("timesteps", "n_envs", "n_steps", "batch_size", "n_epochs"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1")
@@ -156,12 +171,15 @@ def validate(args: Args) -> None:
         raise ValueError("--seed must be in [0, 1000000) (evaluation seeds live above)")
     if args.resume and not (args.out / "model.zip").exists():
         raise FileNotFoundError(f"--resume: no model at {args.out / 'model.zip'}")
+    # the role, and the env's own checks of every env option (one list of what is allowed)
+    return RexParallelEnv(**env_kwargs(args))
 
 
 def make_venv(args: Args) -> Any:
     """The vectorised training env for the chosen route, seeded per copy."""
     from stable_baselines3.common.vec_env import DummyVecEnv
 
+    from rex_env.envs.parallel import RexParallelEnv
     from rex_env.envs.single import ProsumerEnv
     from rex_env.envs.vec import SharedVecEnv
 
@@ -169,8 +187,9 @@ def make_venv(args: Args) -> Any:
     if args.route == "shared":
         venv = SharedVecEnv.make(args.n_envs, **kw)
     else:
-        learners = kw.pop("learners")
-        learner = learners[0] if learners else None
+        learners = RexParallelEnv(**kw).owner_of
+        kw.pop("learners")
+        learner = learners["prosumer_0"]
         venv = DummyVecEnv([lambda: ProsumerEnv(learner=learner, **kw)
                             for _ in range(args.n_envs)])
     venv.seed(args.seed * 1000)
@@ -227,70 +246,152 @@ def market_metrics_callback() -> Any:
     return MarketMetrics()
 
 
-def train(args: Args) -> Path:
-    """Train and save; returns the run folder."""
-    validate(args)
-    import torch
-    from stable_baselines3 import PPO
-    from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
-    from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
+def _normalised(venv: Any, args: Args, out: Path) -> Any:
+    """``venv`` behind VecNormalize (resumed statistics with ``--resume``)."""
+    from stable_baselines3.common.vec_env import VecNormalize
 
-    torch.set_num_threads(args.threads)
-    out = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    timer = step_timer(make_venv(args))
-    venv = VecMonitor(timer)
-    if args.normalize:
-        stats = out / "vecnormalize.pkl"
-        if args.resume and stats.exists():
-            venv = VecNormalize.load(str(stats), venv)
-        else:
-            # rewards are scaled but never clipped: an imbalance is settled in one lump, and
-            # clipping it would teach the policy that imbalance is cheap
-            venv = VecNormalize(venv, norm_obs=True, norm_reward=True, clip_obs=10.0,
-                                clip_reward=float("inf"), gamma=args.gamma)
-    config = {**{k: (str(v) if isinstance(v, Path) else v)
-                 for k, v in dataclasses.asdict(args).items()},
-              "env_kwargs": {k: v for k, v in env_kwargs(args).items()},
-              "num_envs": venv.num_envs, "python": sys.version.split()[0]}
-    (out / "config.json").write_text(json.dumps(config, indent=2, default=str))
+    if not args.normalize:
+        return venv
+    stats = out / "vecnormalize.pkl"
+    if args.resume and stats.exists():
+        return VecNormalize.load(str(stats), venv)
+    # rewards are scaled but never clipped: an imbalance is settled in one lump, and
+    # clipping it would teach the policy that imbalance is cheap
+    return VecNormalize(venv, norm_obs=True, norm_reward=True, clip_obs=10.0,
+                        clip_reward=float("inf"), gamma=args.gamma)
+
+
+def _model(venv: Any, args: Args, out: Path) -> Any:
+    """A new PPO model (or the one in ``out`` with ``--resume``)."""
+    from stable_baselines3 import PPO
+
     if args.resume:
-        model = PPO.load(out / "model.zip", env=venv, device=args.device)
-    else:
-        model = PPO("MlpPolicy", venv, learning_rate=args.learning_rate, n_steps=args.n_steps,
-                    batch_size=args.batch_size, n_epochs=args.n_epochs, gamma=args.gamma,
-                    gae_lambda=args.gae_lambda, ent_coef=args.ent_coef, seed=args.seed,
-                    device=args.device, verbose=0,
-                    tensorboard_log=str(out / "tb"),
-                    policy_kwargs={"log_std_init": args.log_std_init,
-                                   "net_arch": list(args.net_arch)})
+        return PPO.load(out / "model.zip", env=venv, device=args.device)
+    return PPO("MlpPolicy", venv, learning_rate=args.learning_rate, n_steps=args.n_steps,
+               batch_size=args.batch_size, n_epochs=args.n_epochs, gamma=args.gamma,
+               gae_lambda=args.gae_lambda, ent_coef=args.ent_coef, seed=args.seed,
+               device=args.device, verbose=0, tensorboard_log=str(out / "tb"),
+               policy_kwargs={"log_std_init": args.log_std_init,
+                              "net_arch": list(args.net_arch)})
+
+
+def _callbacks(venv: Any, args: Args, out: Path) -> tuple[Any, Any]:
+    """The market-metrics callback and the list to pass to ``learn()``."""
+    from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
+
     metrics = market_metrics_callback()
     callbacks = [metrics]
     if args.checkpoint_every:
         every = max(1, args.checkpoint_every // venv.num_envs)
         callbacks.append(CheckpointCallback(every, str(out / "checkpoints"), "ppo",
                                             save_vecnormalize=args.normalize))
-    t0 = time.perf_counter()
-    model.learn(args.timesteps, callback=CallbackList(callbacks), progress_bar=args.progress,
-                reset_num_timesteps=not args.resume, tb_log_name="ppo")
-    elapsed = time.perf_counter() - t0
+    return metrics, CallbackList(callbacks)
+
+
+def _save(model: Any, venv: Any, args: Args, out: Path) -> None:
     model.save(out / "model.zip")
     if args.normalize:
         venv.save(str(out / "vecnormalize.pkl"))
-    env_s, rollout_s = timer.seconds, metrics.rollout_seconds
-    timing = {"agent_steps": int(model.num_timesteps), "seconds": elapsed,
-              "agent_steps_per_s": model.num_timesteps / max(elapsed, 1e-9),
+
+
+def _config(args: Args, env: Any, num_envs: int, **extra: Any) -> dict[str, Any]:
+    return {**{k: (str(v) if isinstance(v, Path) else v)
+               for k, v in dataclasses.asdict(args).items()},
+            "env_kwargs": dict(env_kwargs(args)), "num_envs": num_envs,
+            "python": sys.version.split()[0], "owners": dict(env.owner_of),
+            "feature_names": env.feature_names(), **extra}
+
+
+def train(args: Args) -> Path:
+    """Train and save; returns the run folder."""
+    env = validate(args)
+    import torch
+    from stable_baselines3.common.vec_env import VecMonitor
+
+    torch.set_num_threads(args.threads)
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    if args.role == "all":
+        return train_by_role(args, env)
+    timer = step_timer(make_venv(args))
+    venv = _normalised(VecMonitor(timer), args, out)
+    (out / "config.json").write_text(json.dumps(_config(args, env, venv.num_envs), indent=2,
+                                                default=str))
+    model = _model(venv, args, out)
+    metrics, callbacks = _callbacks(venv, args, out)
+    t0 = time.perf_counter()
+    model.learn(args.timesteps, callback=callbacks, progress_bar=args.progress,
+                reset_num_timesteps=not args.resume, tb_log_name="ppo")
+    elapsed = time.perf_counter() - t0
+    _save(model, venv, args, out)
+    _report(out, int(model.num_timesteps), elapsed, timer.seconds, metrics.rollout_seconds)
+    venv.close()
+    return out
+
+
+def _report(out: Path, steps: int, elapsed: float, env_s: float, rollout_s: float) -> None:
+    """Write timing.json and print where the time went."""
+    timing = {"agent_steps": steps, "seconds": elapsed,
+              "agent_steps_per_s": steps / max(elapsed, 1e-9),
               "env_seconds": env_s,
               "policy_inference_seconds": max(rollout_s - env_s, 0.0),
               "update_seconds": max(elapsed - rollout_s, 0.0)}
     (out / "timing.json").write_text(json.dumps(timing, indent=2))
     share = {k: 100 * timing[f"{k}_seconds"] / max(elapsed, 1e-9)
              for k in ("env", "policy_inference", "update")}
-    print(f"trained {model.num_timesteps} agent-steps in {elapsed:.0f} s "
+    print(f"trained {steps} agent-steps in {elapsed:.0f} s "
           f"({timing['agent_steps_per_s']:.0f}/s: env {share['env']:.0f} %, policy inference "
           f"{share['policy_inference']:.0f} %, PPO updates {share['update']:.0f} %); saved "
-          f"{out / 'model.zip'}")
-    venv.close()
+          f"{out}")
+
+
+def train_by_role(args: Args, env: Any) -> Path:
+    """All roles learn at once in one market, one PPO model per role.
+
+    The learners of ``--n-envs`` env copies are split by role (:mod:`rex_env.envs.byrole`);
+    each role's model trains on its own view in a thread, the market steps when every role
+    has acted. ``OUT/<role>/`` holds each role's ``model.zip``, ``vecnormalize.pkl``,
+    ``checkpoints/`` and ``tb/``; ``OUT/config.json`` lists the roles. ``--timesteps`` is
+    the total over all learners, rounded up to whole rollouts. In ``timing.json`` the
+    "policy inference" share also holds the time a role waits for the others at the market's
+    barrier.
+    """
+    from stable_baselines3.common.vec_env import VecMonitor
+
+    from rex_env.envs.byrole import RoleHub, run_parallel
+
+    out = args.out
+    base = make_venv(args)
+    hub = RoleHub(base)
+    rollouts = max(1, -(-args.timesteps // (args.n_steps * base.num_envs)))
+    totals = hub.timesteps(rollouts, args.n_steps)
+    (out / "config.json").write_text(json.dumps(
+        _config(args, env, base.num_envs, roles={r: len(ix) for r, ix in hub.indices.items()}),
+        indent=2, default=str))
+    parts = {}
+    for r in hub.roles:
+        d = out / r
+        d.mkdir(exist_ok=True)
+        view = hub.views[r]
+        venv = _normalised(VecMonitor(view), args, d)
+        model = _model(venv, args, d)
+        parts[r] = (d, venv, model, *_callbacks(venv, args, d))
+
+    def job(r: str) -> Any:
+        d, venv, model, _, callbacks = parts[r]
+        return lambda: model.learn(totals[r], callback=callbacks, progress_bar=False,
+                                   reset_num_timesteps=not args.resume, tb_log_name="ppo")
+
+    t0 = time.perf_counter()
+    run_parallel([job(r) for r in hub.roles], hub)
+    elapsed = time.perf_counter() - t0
+    steps = 0
+    for d, venv, model, _, _ in parts.values():
+        _save(model, venv, args, d)
+        steps += int(model.num_timesteps)
+    rollout_s = max(m.rollout_seconds for _, _, _, m, _ in parts.values())
+    _report(out, steps, elapsed, hub.env_seconds, rollout_s)
+    base.close()
     return out
 
 

@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROLES = ("scenario", "intermittent", "plant", "storage")
+from rex_env.spec.roles import TRAINABLE as ROLES
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -33,7 +33,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--scenario", default="community", help="scenario preset")
     p.add_argument("--role", default="scenario", choices=ROLES,
-                   help="who learns: the scenario's learners or every prosumer of a kind")
+                   help="who learns: the scenario's learners, every prosumer of a role "
+                        "(rex_env.spec.roles), or all roles (with --mapping by_role: one module "
+                        "per role, as train.py --role all)")
     p.add_argument("--mapping", default="shared", choices=("shared", "by_role", "independent"),
                    help="learner -> RLModule: one shared, one per asset role, one per learner")
     p.add_argument("--fixed", nargs="*", default=(), metavar="OWNER",
@@ -78,17 +80,18 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def env_kwargs(a: argparse.Namespace) -> dict[str, Any]:
-    """The env's keywords (as in train.py's config.json): the role resolved to owner ids."""
+    """The env's keywords (as in train.py's config.json): ``learners`` is the role, which the
+    env resolves (:mod:`rex_env.spec.roles`)."""
     from rex_env.scenarios import PRESETS, make_scenario
+    from rex_env.spec.roles import role_owners
 
     if a.scenario not in PRESETS:
         raise ValueError(f"unknown scenario {a.scenario!r}; allowed: {', '.join(PRESETS)}")
     learners = None
+    if a.role not in ("scenario", "all"):
+        role_owners(make_scenario(a.scenario), a.role)  # the scenario must have the role
     if a.role != "scenario":
-        sc = make_scenario(a.scenario)
-        learners = [p.owner for p in sc.prosumers if p.agent == a.role and not p.external]
-        if not learners:
-            raise ValueError(f"scenario {a.scenario!r} has no prosumer of role {a.role!r}")
+        learners = a.role
     kw: dict[str, Any] = {"scenario": a.scenario, "learners": learners}
     if a.decision_interval:
         kw["decision_interval"] = a.decision_interval

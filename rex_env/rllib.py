@@ -117,10 +117,11 @@ class RexMultiAgentEnv(MultiAgentEnv):  # type: ignore[misc, unused-ignore]
 
 # -- policy mapping ---------------------------------------------------------------------------
 def role_of(spec: Any) -> str:
-    """A prosumer's role from its assets: ``pv``, ``pv_battery``, ``wind``, ``plant``,
-    ``battery`` ... (``load`` for a pure consumer)."""
-    assets = [n for n in ("pv", "wind", "plant", "battery") if getattr(spec, n) is not None]
-    return "_".join(assets) or "load"
+    """A prosumer's role (:func:`rex_env.spec.roles.role_of`: ``households``, ``pv_battery``,
+    ``wind``, ``plant``, ``storage``; ``other`` for a prosumer of no role)."""
+    from .spec.roles import role_of as _role
+
+    return _role(spec) or "other"
 
 
 def policy_mapping(mode: str, env_config: Mapping[str, Any] | None = None,

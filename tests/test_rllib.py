@@ -112,12 +112,15 @@ def test_adapter_seeding_explicit_and_per_worker() -> None:
 def test_policy_mappings() -> None:
     assert set(policy_mapping("shared", {"scenario": "community"}).values()) == {"shared"}
     roles = policy_mapping("by_role", {"scenario": "community"})
-    assert roles["prosumer_0"] == "pv" and roles["prosumer_7"] == "pv_battery"
-    assert set(roles.values()) == {"pv", "pv_battery"}
+    assert roles["prosumer_0"] == "households" and roles["prosumer_7"] == "pv_battery"
+    assert set(roles.values()) == {"households", "pv_battery"}
+    every = policy_mapping("by_role", {"scenario": "toy", "learners": "all"})
+    assert set(every.values()) == {"households", "wind", "plant", "storage"}
     indep = policy_mapping("independent", {"scenario": "community"})
     assert list(indep.values()) == [f"house{i:02d}" for i in range(8)]
     mixed = policy_mapping("by_role", TRAIN_ENV, fixed=["wind"])
-    assert mixed == {"prosumer_0": "pv", "prosumer_1": "load", "prosumer_2": FIXED_MODULE}
+    assert mixed == {"prosumer_0": "households", "prosumer_1": "households",
+                     "prosumer_2": FIXED_MODULE}
     with pytest.raises(ValueError, match="mapping must be one of"):
         policy_mapping("per_agent", TOY)
     with pytest.raises(ValueError, match="not learners"):
@@ -154,7 +157,7 @@ def test_a_training_iteration_gives_finite_metrics(trained: tuple[dict[str, Any]
     assert sum(er["num_agent_steps_sampled"].values()) == 3 * er["num_env_steps_sampled"]
     assert math.isfinite(er["episode_return_mean"])
     learners = result["learners"]
-    for m in ("pv", "load"):  # the trained modules
+    for m in ("households",):  # the trained module (both households share their role)
         for k in ("total_loss", "policy_loss", "vf_loss", "entropy"):
             assert math.isfinite(learners[m][k]), (m, k)
     assert "total_loss" not in learners.get(FIXED_MODULE, {}), "the fixed module trained"

@@ -67,21 +67,28 @@ def test_evaluate_prints_the_table_and_writes_files(trained: Path, tmp_path: Pat
     proc = run("evaluate.py", "--run", str(trained), "--n-seeds", "2", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert "| controller |" in proc.stdout and "| ppo |" in proc.stdout
-    assert "| intermittent |" in proc.stdout and "| random |" in proc.stdout
-    assert "not applicable" in proc.stdout  # the plant agent cannot drive a household
+    assert "| prototype (intermittent) |" in proc.stdout and "| random |" in proc.stdout
+    assert "| baseline (newsvendor) |" in proc.stdout and "| bound |" in proc.stdout
+    assert "| role | random | prototype | strong baseline | PPO alone |" in proc.stdout
     for name in ("results.csv", "results.json", "table.md", "surplus_by_controller.png",
                  "learning_curve.png", "price_trajectories.png"):
         assert (out / name).exists(), name
     res = json.loads((out / "results.json").read_text())
-    assert res["seeds"] == [1_000_000_000, 1_000_000_001]
-    assert "paired" in res and res["paired"]["best_prototype"] == "intermittent"
+    assert res["seeds"] == [1_000_000_000, 1_000_000_001] and res["role"] == "households"
+    s = res["summary"]
+    assert set(s) == {"random", "prototype", "baseline", "ppo", "bound"}
+    assert s["prototype"]["vs_prototype"][0] == 0.0
+    # the bound is at least the prototype on every seed (perfect foresight, same prices)
+    rows = [r.split(",") for r in (out / "results.csv").read_text().splitlines()[1:]]
+    proto = [r for r in rows if r[0] == "prototype"]
+    assert all(float(r[-1]) >= float(r[3]) - 1e-9 for r in proto)
 
 
 def test_budget_curve_scores_every_checkpoint_on_the_same_seeds(trained: Path,
                                                                  tmp_path: Path) -> None:
     out = tmp_path / "budget"
     proc = run("evaluate.py", "--run", str(trained), "--n-seeds", "1", "--controllers", "ppo",
-               "intermittent", "--budget-curve", "--out", str(out), "--first-seed",
+               "prototype", "--budget-curve", "--out", str(out), "--first-seed",
                "1000000100")
     assert proc.returncode == 0, proc.stderr
     rows = (out / "budget.csv").read_text().splitlines()
@@ -89,7 +96,7 @@ def test_budget_curve_scores_every_checkpoint_on_the_same_seeds(trained: Path,
     final = json.loads((trained / "timing.json").read_text())["agent_steps"]
     steps = [int(r.split(",")[0]) for r in rows[1:]]
     assert steps == sorted([*ckpts, final]) and len(ckpts) >= 1
-    assert rows[0].startswith("agent_steps,surplus,ci,best_prototype,diff")
+    assert rows[0].startswith("agent_steps,surplus,ci,diff,diff_ci")
     # the final model's row is the main table's PPO score (same seeds, same episodes)
     res = json.loads((out / "results.json").read_text())
     assert res["budget"][-1]["surplus"] == pytest.approx(res["summary"]["ppo"]["surplus"][0])
@@ -106,9 +113,9 @@ def test_the_settlement_option_reaches_training_and_evaluation(tmp_path: Path) -
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["settlement"] == "curtail" and cfg["env_kwargs"]["settlement"] == "curtail"
     proc = run("evaluate.py", "--run", str(out), "--n-seeds", "1", "--controllers", "ppo",
-               "intermittent", "--no-plots")
+               "prototype", "--no-plots")
     assert proc.returncode == 0, proc.stderr
-    assert "(curtail settlement)" in proc.stdout
+    assert "curtail settlement" in proc.stdout
 
 
 @pytest.mark.parametrize(("args", "words"), [
@@ -150,6 +157,17 @@ def test_evaluate_refuses_missing_or_incompatible_models_and_empty_seeds(
     (other / "model.zip").write_bytes((trained / "model.zip").read_bytes())
     proc = run("evaluate.py", "--run", str(other), "--n-seeds", "1", "--controllers", "ppo")
     assert proc.returncode == 2 and "expects observations of shape" in proc.stderr
+    # same size, another layout (a feature renamed): refused, naming the first difference
+    names = json.loads((trained / "config.json").read_text())["feature_names"]
+    cfg = json.loads((trained / "config.json").read_text())
+    cfg["feature_names"] = [*names[:-1], "has_spaceship"]
+    (other / "config.json").write_text(json.dumps(cfg))
+    (other / "model.zip").write_bytes((trained / "model.zip").read_bytes())
+    proc = run("evaluate.py", "--run", str(other), "--n-seeds", "1", "--controllers", "ppo")
+    assert proc.returncode == 2 and "another observation layout" in proc.stderr
+    assert "'has_spaceship' there, 'has_plant' here" in proc.stderr
+    cfg["feature_names"] = names
+    (other / "config.json").write_text(json.dumps(cfg))
     (other / "model.zip").write_bytes(b"not a zip")
     proc = run("evaluate.py", "--run", str(other), "--n-seeds", "1", "--controllers", "ppo")
     assert proc.returncode == 2 and "not a loadable PPO model" in proc.stderr

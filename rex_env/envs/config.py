@@ -19,6 +19,7 @@ from typing import Any
 
 from ..scenarios import PRESETS, Scenario, make_scenario
 from ..spec.kinds import ACTION_MODES, CONTROLLERS, SETTLEMENT_MODES
+from ..spec.roles import ROLE_NAMES, role_owners, scenario_roles
 
 MAX_PRICE_LEVELS = 64
 """Most price levels of the discrete action mode."""
@@ -48,9 +49,12 @@ class EnvConfig:
     Args:
         scenario: a preset name (``toy``, ``community``, ``town``, ``bandit``), the path of a
             scenario ``.json`` file, or a :class:`Scenario`.
-        learners: who the RL policies trade for: ``None`` (the scenario's learners), an agent
-            kind (``"intermittent"``, ``"plant"``, ``"storage"``: every prosumer of that kind),
-            or a sequence of owner ids.
+        learners: who the RL policies trade for: ``None`` (the scenario's learners), a role
+            of :mod:`rex_env.spec.roles` (``"households"``, ``"pv_battery"``, ``"wind"``,
+            ``"plant"``, ``"storage"``: every prosumer with that role's assets; ``"all"``:
+            every prosumer of every role, grouped by role), an agent
+            kind (``"intermittent"``: every prosumer the scenario gives that kind), or a
+            sequence of owner ids.
         decision_interval: seconds between decision epochs (default: one slot length).
         action_mode: ``"box"`` (per-slot target position and aggressiveness),
             ``"offset"`` (one target and one aggressiveness, ``Box(-1, 1, (2,))``, applied to
@@ -202,12 +206,17 @@ class EnvConfig:
             if not owners:
                 raise ValueError(f"scenario {sc.name!r} names no learners; pass learners= (an "
                                  "agent kind or owner ids)")
+        elif isinstance(lr, str) and lr in ROLE_NAMES:
+            owners = role_owners(sc, lr)
+        elif lr == "all":
+            owners = tuple(o for r in scenario_roles(sc) for o in role_owners(sc, r))
         elif isinstance(lr, str):
             owners = tuple(p.owner for p in members if p.agent == lr)
             if not owners:
                 kinds = sorted({p.agent for p in members})
                 raise ValueError(f"no prosumer of kind {lr!r} can learn in scenario "
-                                 f"{sc.name!r}; kinds: {kinds}, or pass owner ids")
+                                 f"{sc.name!r}; kinds: {kinds}, roles: "
+                                 f"{', '.join(scenario_roles(sc))}, or pass owner ids")
         elif isinstance(lr, (tuple, list)) and all(isinstance(o, str) for o in lr):
             owners = tuple(lr)
         else:

@@ -1,0 +1,344 @@
+"""The per-role benchmark: every controller on the same held-out seeds, then the table.
+
+For one role (the learners of the run folders, or ``role_env_kwargs``), each controller trades
+for the same prosumers in the same seeded markets: ``random``, the role's ``prototype``,
+its strong ``baseline`` (where the role has one), each learned run (``ppo``: one row per
+training seed, pooled in the table) and the perfect-foresight ``bound`` over the prototype's
+day. Scores are ``runs x seeds`` matrices, so the CI of a learned policy includes the
+training-seed variance (:func:`rex_env.eval.stats.two_way_ci`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..spec.kinds import CONTROLLERS as KINDS
+from ..spec.roles import ROLE_NAMES, get_role, role_owners
+from .episodes import METRICS, Episode, run_episode
+from .headroom import cell
+from .policies import HandCodedPolicy, LearnedPolicy, RandomPolicy
+from .stats import EVAL_SEED_BASE, normalised, paired_diff, two_way_ci
+
+CONTROLLERS = ("random", "prototype", "baseline", "ppo")
+"""The benchmark's controllers; any hand-coded agent kind (``KINDS``, e.g. ``storage``) may
+also be scored by name."""
+
+
+@dataclass
+class Run:
+    """A run folder of ``train.py`` (or ``examples/rllib_train.py``)."""
+
+    path: Path
+    config: dict[str, Any]
+
+    @property
+    def env_kwargs(self) -> dict[str, Any]:
+        return dict(self.config["env_kwargs"])
+
+    @property
+    def role(self) -> str:
+        return str(self.config.get("role", "scenario"))
+
+    def policy(self) -> Any:
+        """The run's learned controller (SB3, or an RLlib checkpoint)."""
+        if (self.path / "rllib_checkpoint").exists():
+            from ..rllib import RLlibPolicy
+
+            return RLlibPolicy(self.path / "rllib_checkpoint")
+        return LearnedPolicy(self.path)
+
+
+def _all_policy(path: Path) -> Any:
+    """A by-role run's controller: SB3 models per role, or an RLlib by_role checkpoint."""
+    if (path / "rllib_checkpoint").exists():
+        from ..rllib import RLlibPolicy
+
+        return RLlibPolicy(path / "rllib_checkpoint", name="ppo_all")
+    from .policies import ByRolePolicy
+
+    return ByRolePolicy(path)
+
+
+def load_runs(paths: Sequence[Path], role: str | None = None) -> list[Run]:
+    """Read the run folders and check they belong together (same env, same role).
+
+    Raises:
+        FileNotFoundError: a folder without ``config.json``.
+        ValueError: runs trained on different envs, or for another role than ``role``.
+    """
+    runs = []
+    for p in paths:
+        cfg = Path(p) / "config.json"
+        if not cfg.exists():
+            raise FileNotFoundError(f"no run at {p} (config.json missing); train first")
+        run = Run(Path(p), json.loads(cfg.read_text()))
+        if run.role == "all":
+            raise ValueError(f"{p} is an all-roles run (--role all): give it as "
+                             f"--all-run together with --role (one of {', '.join(ROLE_NAMES)})")
+        runs.append(run)
+    for r in runs[1:]:
+        if r.env_kwargs != runs[0].env_kwargs:
+            diff = sorted(k for k in {*r.env_kwargs, *runs[0].env_kwargs}
+                          if r.env_kwargs.get(k) != runs[0].env_kwargs.get(k))
+            raise ValueError(f"runs {runs[0].path} and {r.path} were trained on different envs "
+                             f"({', '.join(diff)} differ): give the training seeds of one "
+                             f"configuration")
+    if role is not None and runs and runs[0].role != role:
+        raise ValueError(f"--role {role!r}, but {runs[0].path} was trained for role "
+                         f"{runs[0].role!r}: evaluate it as that role, or give a run of "
+                         f"{role!r}")
+    return runs
+
+
+def role_env_kwargs(scenario: str, role: str, settlement: str | None = None) -> dict[str, Any]:
+    """The evaluation env of a role without a run (hand-coded controllers and bound only).
+
+    Raises:
+        ValueError: an unknown role, or one the scenario does not have.
+    """
+    from ..scenarios import make_scenario
+
+    get_role(role)
+    role_owners(make_scenario(scenario), role)  # fails naming the scenario's roles
+    kw: dict[str, Any] = {"scenario": scenario, "learners": role}
+    if settlement:
+        kw["settlement"] = settlement
+    return kw
+
+
+def check_seeds(seeds: Sequence[int], runs: Iterable[Run]) -> list[int]:
+    """Held-out seeds: at least one, none a training seed of any run.
+
+    Raises:
+        ValueError: naming the problem and what is allowed.
+    """
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("no evaluation seeds: give --n-seeds >= 1 or --seeds (held-out seeds "
+                         f"start at {EVAL_SEED_BASE})")
+    for r in runs:
+        base = int(r.config.get("seed", 0)) * 1000
+        clash = [s for s in seeds if base <= s < base + int(r.config.get("n_envs", 1))]
+        if clash:
+            raise ValueError(f"seeds {clash} were used for training {r.path}; evaluate on "
+                             f"held-out seeds (from {EVAL_SEED_BASE})")
+    return seeds
+
+
+def role_of_env(env_kwargs: Mapping[str, Any]) -> str | None:
+    """The role whose members the env's learners are (``None``: a mix or no role)."""
+    from ..spec.roles import role_of
+    from .episodes import make_env
+
+    env = make_env(env_kwargs)
+    roles = {role_of(env.scenario.spec(o)) for o in env.owner_of.values()}
+    return roles.pop() if len(roles) == 1 else None
+
+
+@dataclass
+class Benchmark:
+    """Episodes per controller: ``episodes[name][run][seed]`` (one run for hand-coded)."""
+
+    role: str | None
+    env_kwargs: dict[str, Any]
+    seeds: list[int]
+    episodes: dict[str, list[list[Episode]]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def matrix(self, name: str, metric: str = "surplus") -> np.ndarray:
+        """``runs x seeds`` of one metric."""
+        return np.array([[getattr(e, metric) for e in row] for row in self.episodes[name]])
+
+    @property
+    def bound(self) -> np.ndarray | None:
+        if "prototype" not in self.episodes:
+            return None
+        return self.matrix("prototype", "bound")[0]
+
+    def summary(self) -> dict[str, dict[str, Any]]:
+        """Per controller: every metric's mean ± CI, the paired gain over the prototype, the
+        normalised score and the share of the headroom (each mean ± CI)."""
+        out: dict[str, dict[str, Any]] = {}
+        proto = self.matrix("prototype")[0] if "prototype" in self.episodes else None
+        rnd = self.matrix("random")[0] if "random" in self.episodes else None
+        bnd = self.bound
+        for name in self.episodes:
+            s = self.matrix(name)
+            row: dict[str, Any] = {k: two_way_ci(self.matrix(name, k)) for k in METRICS}
+            nan = (float("nan"), float("nan"))
+            row["vs_prototype"] = paired_diff(s, proto) if proto is not None else nan
+            row["normalised"] = two_way_ci(normalised(s, rnd, bnd)) \
+                if rnd is not None and bnd is not None else nan
+            row["headroom_share"] = two_way_ci(normalised(s, proto, bnd)) \
+                if proto is not None and bnd is not None else nan
+            row["runs"] = len(self.episodes[name])
+            out[name] = row
+        if bnd is not None:
+            out["bound"] = {"surplus": two_way_ci(bnd)}
+        return out
+
+
+def score(env_kwargs: Mapping[str, Any], seeds: Sequence[int], runs: Sequence[Run] = (),
+          controllers: Sequence[str] = CONTROLLERS, deterministic: bool = True,
+          progress: Callable[[Sequence[int], str], Iterable[int]] | None = None,
+          all_runs: Sequence[Path] = ()) -> Benchmark:
+    """Score the controllers on ``seeds`` (see the module doc); ``all_runs``: by-role runs
+    (``train.py --role all``) scored as ``ppo_all`` for this env's learners, in a market
+    where every role's learned policy trades.
+
+    Raises:
+        ValueError: an unknown controller; a run that does not fit the env (before any
+            episode runs).
+    """
+    allowed = tuple(dict.fromkeys((*CONTROLLERS, *KINDS)))
+    unknown = sorted(set(controllers) - set(allowed))
+    if unknown:
+        raise ValueError(f"unknown controllers {unknown}; allowed: {', '.join(allowed)}")
+    role_name = role_of_env(env_kwargs)
+    role = get_role(role_name) if role_name is not None else None
+    bench = Benchmark(role_name, dict(env_kwargs), list(seeds))
+    each = progress or (lambda seq, desc: seq)
+    from .episodes import make_env
+
+    plan: list[tuple[str, list[Any], Mapping[str, Any], list[str] | None]] = []
+    if all_runs:
+        owners = list(make_env(env_kwargs).owner_of.values())
+        pols = [_all_policy(Path(p)) for p in all_runs]
+        kws = [json.loads((Path(p) / "config.json").read_text())["env_kwargs"]
+               for p in all_runs]
+        kw_all = dict(kws[0])
+        if any(k != kw_all for k in kws[1:]):
+            raise ValueError("the by-role runs were trained on different envs: give the "
+                             "training seeds of one configuration")
+        env_all = make_env(kw_all)
+        missing = sorted(set(owners) - set(env_all.owner_of.values()))
+        if missing:
+            raise ValueError(f"the by-role runs do not trade for {missing}: evaluate them on "
+                             f"the scenario they were trained on")
+        for p in pols:
+            p.check(env_all)
+        plan.append(("ppo_all", pols, kw_all, owners))
+    for c in controllers:
+        if c == "ppo":
+            if runs:
+                policies = [r.policy() for r in runs]
+                from .episodes import make_env
+
+                env = make_env(env_kwargs)
+                for p in policies:  # every run fits the env, before any work
+                    check = getattr(p, "check", None)
+                    if check is not None:
+                        check(env)
+                plan.insert(0, ("ppo", policies, env_kwargs, None))
+            continue
+        if c == "random":
+            env = make_env(env_kwargs)
+            plan.append(("random", [RandomPolicy(env.action_space(env.possible_agents[0]))],
+                         env_kwargs, None))
+            continue
+        kind = c
+        if c in ("prototype", "baseline"):
+            if role is None:
+                bench.skipped[c] = "the learners are not one role"
+                continue
+            kind = role.prototype if c == "prototype" else role.baseline  # type: ignore[assignment]
+            if kind is None:
+                bench.skipped[c] = f"role {role.name} has no strong baseline"
+                continue
+        bench.labels[c] = kind
+        plan.append((c, [HandCodedPolicy(kind, name=c)], env_kwargs, None))
+    order = {c: i for i, c in enumerate(("random", "prototype", "baseline", "ppo", "ppo_all"))}
+    plan.sort(key=lambda p: order.get(p[0], len(order)))
+    for name, policies, kw, score_owners in plan:
+        rows = []
+        for i, pol in enumerate(policies):
+            desc = f"{name}[{i}]" if len(policies) > 1 else name
+            try:
+                rows.append([run_episode(kw, pol, s, deterministic,
+                                         with_bound=name == "prototype", owners=score_owners)
+                             for s in each(seeds, f"{desc:>12}")])
+            except ValueError as exc:  # a hand-coded kind that cannot drive these assets
+                if name == "ppo":
+                    raise
+                bench.skipped[name] = str(exc)
+                break
+        else:
+            bench.episodes[name] = rows
+    return bench
+
+
+def markdown(bench: Benchmark) -> str:
+    """The per-controller table of one role, with a note on how to read it."""
+    s = bench.summary()
+    cols = ("surplus", "vs_prototype", "normalised", "headroom_share", "imbalance_kwh",
+            "welfare", "spread", "volatility")
+    head = "| controller | " + " | ".join(cols) + " |"
+    lines = [head, "|" + "---|" * (len(cols) + 1)]
+    for name, row in s.items():
+        label = name
+        if name in bench.labels and bench.labels[name] != name:
+            label = f"{name} ({bench.labels[name]})"
+        if name == "ppo" and row["runs"] > 1:
+            label = f"ppo ({row['runs']} runs)"
+        cells = [cell(*row[c]) if c in row else "" for c in cols]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    kw = bench.env_kwargs
+    settle = f", {kw['settlement']} settlement" if kw.get("settlement") else ""
+    notes = [f"Scenario {kw['scenario']}{settle}, role {bench.role or 'mixed'}, "
+             f"{len(bench.seeds)} held-out seeds from {bench.seeds[0]}. Surplus per learner per "
+             "day, mean ± 95 % CI (over seeds; for several runs also over training seeds). "
+             "vs_prototype: paired by seed; normalised: (x − random)/(bound − random); "
+             "headroom_share: (x − prototype)/(bound − prototype); bound: perfect foresight "
+             "over the prototype's realised prices."]
+    for name in ("ppo", "ppo_all"):
+        if name in s and "prototype" in s:
+            d, h = s[name]["vs_prototype"]
+            sig = not math.isnan(h) and abs(d) > h
+            notes.append(f"{name} − prototype: {d:+.4f} ± {h:.4f} "
+                         f"({'significant' if sig else 'not significant'} at 95 %).")
+    for name, why in bench.skipped.items():
+        notes.append(f"{name}: not applicable ({why}).")
+    return "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n"
+
+
+def summary_row(bench: Benchmark) -> str:
+    """One line of the README's per-role table: random, prototype, baseline, PPO, bound,
+    normalised score and share of headroom of PPO."""
+    s = bench.summary()
+
+    def get(name: str, key: str = "surplus") -> str:
+        return cell(*s[name][key]) if name in s else "—"
+
+    return (f"| {bench.role or 'mixed'} | {get('random')} | {get('prototype')} | "
+            f"{get('baseline')} | {get('ppo')} | {get('ppo_all')} | {get('bound')} | "
+            f"{get('ppo', 'normalised')} | {get('ppo', 'headroom_share')} | "
+            f"{get('ppo_all', 'headroom_share')} |")
+
+
+SUMMARY_HEAD = ("| role | random | prototype | strong baseline | PPO alone | PPO all roles | "
+                "bound | normalised PPO | PPO share of headroom | all-roles share of headroom "
+                "|\n|---|---|---|---|---|---|---|---|---|---|")
+
+
+def default_progress(seq: Sequence[int], desc: str) -> Iterable[int]:
+    """A tqdm bar on stderr (the plain sequence without tqdm)."""
+    try:
+        from tqdm import tqdm
+
+        return tqdm(seq, desc=desc, file=sys.stderr, leave=False)
+    except ImportError:  # pragma: no cover
+        return seq
+
+
+__all__ = ["CONTROLLERS", "KINDS", "ROLE_NAMES", "SUMMARY_HEAD", "Benchmark", "Run",
+           "check_seeds", "default_progress", "load_runs", "markdown", "role_env_kwargs",
+           "role_of_env", "score", "summary_row"]
