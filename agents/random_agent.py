@@ -56,7 +56,7 @@ class RandomTrader(SlotTrader):
         self.fixed = price_lo is not None
         lo, hi = (price_lo, price_hi) if self.fixed else (_FALLBACK_LO, _FALLBACK_HI)
         check_number("price_lo", lo)
-        check_number("price_hi", hi, lo, lo_open=True)  # type: ignore[arg-type]
+        check_number("price_hi", hi, lo, lo_open=True)
         self.capacity = max(1, int(capacity_kw / self.lot + 1e-9))
         self.lo = ceil_ticks(lo, self.tick)  # type: ignore[arg-type]
         self.hi = max(self.lo, floor_ticks(hi, self.tick))  # type: ignore[arg-type]

@@ -165,7 +165,7 @@ class StorageDealer(SlotTrader):
         self.quotes: dict[tuple[int, Side], Order] = {}
         self._prices: deque[float] = deque(maxlen=self.memory)
         self._next_closed = -1
-        self._turnover = 0  # tick*lot of the closed slots' trades (the day's VWAP so far)
+        self._turnover = 0.0  # tick*lot of the closed slots' trades (the day's VWAP so far)
         self._volume = 0  # lots of the closed slots' trades
         self._cash = 0  # tick*lot units received from all its fills (sold +, bought -)
         self._fills: dict[int, list[Any]] = {}  # order id -> [order, lots accounted]
@@ -175,7 +175,7 @@ class StorageDealer(SlotTrader):
         self.quotes = {}
         self._prices = deque(maxlen=self.memory)
         self._next_closed = -1
-        self._turnover = 0
+        self._turnover = 0.0
         self._volume = 0
         self._cash = 0
         self._fills = {}
