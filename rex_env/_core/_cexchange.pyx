@@ -69,7 +69,7 @@ cdef extern from "rex_core.h":
         rex_book *books
         int32_t n_books
         rex_report rep
-        int oom, strict
+        int oom
     rex_exchange *rex_new(int64_t, int64_t, int, int64_t)
     void rex_free(rex_exchange *)
     int rex_reset(rex_exchange *)
@@ -125,7 +125,6 @@ cdef tuple REJECTED = tuple(
     for r in REASON)
 cdef object LIFECYCLE_OK = _tuple_new(Report, (None, None, None, EMPTY, EMPTY, EMPTY))
 cdef int R_BAD_FIELD = 1
-cdef bint STRICT = prologue.STRICT
 
 # side / kind / tif as the reference accepts them (dict lookup, so equal values count)
 cdef dict SIDES = {_BUY: 1, _SELL: -1, "buy": 1, "sell": -1}
@@ -304,7 +303,6 @@ cdef class CoreExchange:
         self.c = rex_new(lo, hi, 1 if auto_open else 0, n)
         if self.c is NULL:
             raise MemoryError("cannot allocate the C exchange")
-        self.c.strict = STRICT
         self._clear()
 
     def __dealloc__(self):
@@ -530,19 +528,19 @@ cdef class CoreExchange:
             s = 1
         elif side is _SELL:
             s = -1
-        elif self.c.strict and not isinstance(side, (Side, str)):
+        elif not isinstance(side, (Side, str)):
             s = -9
         else:
             s = choice(SIDES, side)
         if kind is _LIMIT:
             k = 0
-        elif self.c.strict and not isinstance(kind, str):
+        elif not isinstance(kind, str):
             k = -9
         else:
             k = choice(KINDS, kind)
         if tif is _GTC:
             t = 0
-        elif self.c.strict and not isinstance(tif, str):
+        elif not isinstance(tif, str):
             t = -9
         else:
             t = choice(TIFS, tif)
@@ -678,7 +676,7 @@ cdef class CoreExchange:
         cdef int64_t c_slot = 0, c_time = 0, num = 0, den = 1
         cdef int mode
         mode, num, den = prologue.reference_value(reference, self._min_q, self._max_q)
-        if mode < 0 and self.c.strict:  # the second reference checks the reference first
+        if mode < 0:  # a reference that is not a number is bad_field before any other check
             return REJECTED[R_BAD_FIELD]
         if not self._lifecycle_args(slot, time, &c_slot, &c_time):
             return REJECTED[R_BAD_FIELD]
@@ -890,10 +888,6 @@ cdef class CoreExchange:
     def _n_orders(self):
         return self.c.n_orders
 
-    def _set_strict(self, bint strict):
-        """Switch between the reference's first and second version (tests only)."""
-        self.c.strict = strict
-
     def lob3d(self, slots, k=5, out=None):
         """A numpy snapshot of the given slots' books: best quotes, top-k depth, statistics."""
         cdef Py_ssize_t n, i
@@ -901,14 +895,13 @@ cdef class CoreExchange:
         cdef rex_book *bk
         cdef double[:, ::1] bp, bd, ap, ad
         cells = prologue.MAX_LOB3D_CELLS
-        slots = list(slots) if cells is None else list(islice(slots, cells + 1))
+        slots = list(islice(slots, cells + 1))
         n = len(slots)
         levels = prologue.MAX_LOB3D_LEVELS
-        if isinstance(k, bool) or not isinstance(k, int) or k <= 0 or (
-                levels is not None and k > levels):
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= levels:
             raise ValueError(f"k must be a positive number of levels in 1..{levels}, got {k!r}")
-        cdef int32_t kk = min(k, 2**31 - 1)
-        if cells is not None and n * k > cells:
+        cdef int32_t kk = k
+        if n * k > cells:
             raise ValueError(f"a LOB-3D snapshot holds at most {cells} slots * k cells, "
                              f"got {n} slots * k={k}")
         if out is None or out.slots.shape[0] != n or out.k != k:

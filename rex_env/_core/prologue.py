@@ -19,20 +19,12 @@ from rex_env.exchange import lob3d as _lob3d
 from rex_env.exchange import orders as _orders
 from rex_env.exchange.auction import clearing_price
 
-MAX_BLOCK_SLOTS: int = getattr(_orders, "MAX_BLOCK_SLOTS", 1024)
-MAX_SLOT: int = getattr(_orders, "MAX_SLOT", 2**31 - 1)
-MAX_LOTS: int = getattr(_orders, "MAX_LOTS", 10**12)
-MAX_TIME: int = getattr(_orders, "MAX_TIME", 2**62)
-MAX_LOB3D_LEVELS: int | None = getattr(_lob3d, "MAX_LOB3D_LEVELS", None)
-MAX_LOB3D_CELLS: int | None = getattr(_lob3d, "MAX_LOB3D_CELLS", None)
-
-STRICT = hasattr(_orders, "MAX_LOTS")
-"""The reference's second version is here (input limits, issue 12's hostile-input work): a
-side must be a ``Side`` or a ``str``, kind and tif a ``str``; ``rate < -MAX_LOTS`` is
-``bad_field``; an uncross reference that is not a number is ``bad_field`` before any other
-check; an auto-open slot gets a book only when an order rests in it. The C engine mirrors
-whichever version the reference is, so the two always agree; once both branches are merged
-only the strict path is needed."""
+MAX_BLOCK_SLOTS: int = _orders.MAX_BLOCK_SLOTS
+MAX_SLOT: int = _orders.MAX_SLOT
+MAX_LOTS: int = _orders.MAX_LOTS
+MAX_TIME: int = _orders.MAX_TIME
+MAX_LOB3D_LEVELS: int = _lob3d.MAX_LOB3D_LEVELS
+MAX_LOB3D_CELLS: int = _lob3d.MAX_LOB3D_CELLS
 
 PF_PRICE_OOB = 1
 PF_PRICE_OFFTICK = 2
@@ -98,7 +90,7 @@ def rate_value(rate: object) -> tuple[int, int] | None:
     if rate > MAX_LOTS:
         return MAX_LOTS + 1, 0  # bad_field in the core
     if rate < -MAX_LOTS:
-        return -MAX_LOTS - 1, 0  # bad_field (strict) or non_positive_rate in the core
+        return -MAX_LOTS - 1, 0  # bad_field in the core
     if rate <= 0:
         return 0, 0
     if isinstance(rate, Fraction) and rate.denominator != 1:

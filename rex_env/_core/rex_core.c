@@ -553,16 +553,10 @@ static int block(rex_exchange *ex, int32_t h) {
     rex_order *o = &ex->orders[h];
     int64_t first = o->first_slot, n = o->last_slot - o->first_slot + 1;
     ex->rep.order = h;
-    for (int64_t i = 0; i < n; i++) {
-        if (ex->strict) { /* a leg without a book cannot fill: kill, create nothing */
-            books[i] = map_get(&ex->slot_map, first + i);
-            if (books[i] < 0) return kill(ex, h);
-            continue;
-        }
-        books[i] = book_get(ex, first + i);
-        if (books[i] < 0) return -1;
+    for (int64_t i = 0; i < n; i++) { /* a leg without a book cannot fill: kill, create none */
+        books[i] = map_get(&ex->slot_map, first + i);
+        if (books[i] < 0) return kill(ex, h);
     }
-    o = &ex->orders[h];
     int64_t need = o->rate;
     for (int64_t i = 0; i < n; i++)
         if (!fillable(ex, books[i], o->side, o->has_price, o->price, o->owner, need))
@@ -616,7 +610,7 @@ int rex_submit(rex_exchange *ex, int64_t time, int64_t key, int32_t owner, int s
     if ((side != REX_BUY && side != REX_SELL) || kind < 0 || kind > 1 || tif < 0 || tif > 2 ||
         owner < 0 || last_slot < first_slot || time < ex->now || time > REX_MAX_TIME ||
         (kind == REX_MARKET) != !has_price || last_slot - first_slot >= REX_MAX_BLOCK_SLOTS ||
-        rate > REX_MAX_LOTS || (ex->strict && rate < -REX_MAX_LOTS))
+        rate > REX_MAX_LOTS || rate < -REX_MAX_LOTS)
         return reject(ex, REX_R_BAD_FIELD);
     if (map_get(&ex->key_map, key) >= 0) return reject(ex, REX_R_DUPLICATE_ID);
     int fault = value_fault(ex, has_price, price, rate, flags);
@@ -651,7 +645,7 @@ int rex_submit(rex_exchange *ex, int64_t time, int64_t key, int32_t owner, int s
     o->has_price = (int8_t)has_price;
     if (first_slot != last_slot) return block(ex, h);
     if (b < 0) {
-        if (ex->strict && !(kind == REX_LIMIT && tif == REX_GTC)) {
+        if (!(kind == REX_LIMIT && tif == REX_GTC)) {
             /* a slot without a book has nothing to trade with, and the order cannot rest */
             ex->rep.order = h;
             if (tif == REX_FOK) return kill(ex, h);
@@ -698,7 +692,7 @@ int rex_modify(rex_exchange *ex, int64_t time, int64_t key, int32_t owner, int h
     rep_clear(ex);
     if (ex->oom) return -1;
     if (time < ex->now || time > REX_MAX_TIME || (!has_price && !has_rate) ||
-        (has_rate && (rate > REX_MAX_LOTS || (ex->strict && rate < -REX_MAX_LOTS))))
+        (has_rate && (rate > REX_MAX_LOTS || rate < -REX_MAX_LOTS)))
         return reject(ex, REX_R_BAD_FIELD);
     int32_t h = resting_of(ex, key, owner);
     if (h < 0) return reject(ex, REX_R_UNKNOWN_ORDER);
@@ -850,9 +844,9 @@ int rex_uncross(rex_exchange *ex, int64_t slot, int64_t time, int ref_mode, int6
                 int64_t ref_den) {
     rep_clear(ex);
     if (ex->oom) return -1;
+    if (ref_mode < 0) return reject(ex, REX_R_BAD_FIELD); /* a reference that is not a number */
     int fault = lifecycle_fault(ex, slot, time);
     if (!fault && rex_phase(ex, slot) != REX_CALL) fault = REX_R_AUCTION_PHASE;
-    if (!fault && ref_mode < 0) fault = REX_R_BAD_FIELD; /* a reference that is not a number */
     if (fault) return reject(ex, fault);
     ex->now = time;
     int32_t b = map_get(&ex->slot_map, slot);
@@ -1045,7 +1039,7 @@ static void put(wbuf *w, const void *src, size_t n) {
 }
 
 typedef struct {
-    int64_t min_ticks, max_ticks, auto_open, n_slots, now, seq, n_trades, strict;
+    int64_t min_ticks, max_ticks, auto_open, n_slots, now, seq, n_trades;
     int32_t n_orders, n_levels, free_level, n_books;
 } dump_header;
 
@@ -1058,7 +1052,7 @@ typedef struct {
 int rex_dump(const rex_exchange *ex, uint8_t **out, size_t *n) {
     wbuf w = {0};
     dump_header hd = {ex->min_ticks, ex->max_ticks, ex->auto_open, ex->n_slots, ex->now,
-                      ex->seq, ex->n_trades, ex->strict, ex->n_orders, ex->n_levels,
+                      ex->seq, ex->n_trades, ex->n_orders, ex->n_levels,
                       ex->free_level, ex->n_books};
     put(&w, &hd, sizeof hd);
     put(&w, ex->orders, (size_t)ex->n_orders * sizeof(rex_order));
@@ -1114,7 +1108,6 @@ rex_exchange *rex_load(const uint8_t *buf, size_t n) {
     if (!ex) return NULL;
     ex->now = hd.now;
     ex->seq = hd.seq;
-    ex->strict = (int)hd.strict;
     ex->n_trades = hd.n_trades;
     if (take_array(&r, (void **)&ex->orders, hd.n_orders, sizeof(rex_order)) < 0) goto fail;
     ex->cap_orders = hd.n_orders ? hd.n_orders : 1;

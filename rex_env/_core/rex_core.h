@@ -129,10 +129,6 @@ typedef struct rex_exchange {
     rex_vmap own_at_level; /* lets a fok/block check skip the owner's own orders in O(1) */
     rex_report rep;
     int oom; /* set when an allocation failed: the exchange must not be used further */
-    /* the reference's second version (set by the binding when rex_env.exchange has the input
-     * limits): rate < -MAX_LOTS is bad_field, and an auto-open slot gets a book only when an
-     * order rests in it (a block over a slot without a book is killed and creates none) */
-    int strict;
 } rex_exchange;
 
 rex_exchange *rex_new(int64_t min_ticks, int64_t max_ticks, int auto_open, int64_t n_slots);
@@ -149,7 +145,8 @@ int rex_modify(rex_exchange *ex, int64_t time, int64_t key, int32_t owner, int h
 int rex_open_auction(rex_exchange *ex, int64_t slot, int64_t time);
 int rex_open_continuous(rex_exchange *ex, int64_t slot, int64_t time);
 /* ref_mode 0: no reference (highest); 1: reference ref_num/ref_den (den > 0);
- * 2: clearing price forced to ref_num (chosen by the caller) */
+ * 2: clearing price forced to ref_num (chosen by the caller); -1: the reference is not a
+ * number (bad_field, checked before anything else) */
 int rex_uncross(rex_exchange *ex, int64_t slot, int64_t time, int ref_mode, int64_t ref_num,
                 int64_t ref_den);
 int rex_close(rex_exchange *ex, int64_t slot, int64_t time);

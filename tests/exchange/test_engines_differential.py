@@ -7,9 +7,6 @@ owner and slot in the same order, statistics, every order record, the trade log,
 arrays). Streams come from the property tests' generator, from a hostile generator that
 throws wrong types and sizes at every argument, from the bulk entry point, and from replay
 files (``python -m rex_env.replay`` output byte for byte).
-
-Until the reference gains the input limits of ``rex_env.exchange.orders`` (``MAX_LOTS`` ...),
-instructions beyond them are only checked on the C engine: a rejection that changes nothing.
 """
 
 from __future__ import annotations
@@ -35,7 +32,6 @@ from hypothesis import strategies as st
 
 from rex_env import _core, replay
 from rex_env.exchange import Grid, Kind, PythonExchange, Side, Tif
-from rex_env.exchange import orders as orders_module
 
 from .helpers import check_invariants, state_digest
 from .test_properties import Scenario, apply, scenarios
@@ -46,11 +42,8 @@ pytestmark = pytest.mark.skipif(not _core.AVAILABLE and os.environ.get("REX_ENGI
 
 CExchange = _core.Exchange
 REPO = Path(__file__).resolve().parents[2]
-REF_HAS_LIMITS = hasattr(orders_module, "MAX_LOTS")
-MAX_BLOCK_SLOTS = 1024
 MAX_SLOT = 2**31 - 1
 MAX_LOTS = 10**12
-MAX_TIME = 2**62
 
 
 # -- comparing the two engines ----------------------------------------------------------------
@@ -182,38 +175,6 @@ WILD = st.one_of(
 )
 
 
-def _int(x: object) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
-
-
-def _not_number(x: object) -> bool:
-    return isinstance(x, bool) or not isinstance(x, (int, Fraction))
-
-
-def beyond_limits(event: tuple) -> bool:
-    """True if the instruction exceeds a limit the reference on this branch does not know
-    (or makes it raise ``TypeError``, which the limits turn into ``bad_field``)."""
-    op, time, *args = event
-    if _int(time) and time > MAX_TIME:
-        return True
-    if op == "submit":
-        _, _, side, first, price, rate, kind, tif, last = args
-        last = first if last is None else last
-        return (any(type(x) is bool for x in (side, kind, tif))
-                or (price is not None and _not_number(price)) or _not_number(rate)
-                or (not _not_number(rate) and rate > MAX_LOTS)
-                or any(_int(x) and x > MAX_SLOT for x in (first, last))
-                or (_int(first) and _int(last) and last - first >= MAX_BLOCK_SLOTS))
-    if op == "modify":
-        price, rate = args[2], args[3]
-        return ((price is not None and _not_number(price))
-                or (rate is not None and _not_number(rate))
-                or (rate is not None and not _not_number(rate) and rate > MAX_LOTS))
-    if op in ("open_auction", "open_continuous", "uncross", "close"):
-        return _int(args[0]) and args[0] > MAX_SLOT
-    return False
-
-
 @st.composite
 def hostile_streams(draw) -> tuple[Scenario, list[int]]:
     """A valid stream with wild values put into some instructions' arguments."""
@@ -238,12 +199,6 @@ def test_hostile_types_and_sizes_never_crash_and_agree_with_the_reference(stream
     slots = list(range(-1, sc.n_slots + 3))
     for i, event in enumerate(sc.events):
         note(f"event {i}: {event!r}")
-        if not REF_HAS_LIMITS and beyond_limits(event):
-            before = observable(c, slots)
-            rep = apply(c, event)
-            assert not rep.ok and not rep.trades, f"C accepted {event!r} beyond the limits"
-            assert observable(c, slots) == before
-            return  # the reference would diverge from here on
         want = report_key(apply(py, event))
         got = report_key(apply(c, event))
         assert got == want, f"event {i} {event!r}:\n c      {got}\n python {want}"
@@ -440,46 +395,45 @@ def test_uncross_references_beyond_64_bits_pick_the_closest_price(reference, pri
     assert observable(c, [0]) == observable(py, [0])
 
 
-# -- the reference's second version (input limits), until it is merged here --------------------
-def strict_engine(auto_open: bool = True) -> Any:
-    c = CExchange(auto_open=auto_open)
-    c._set_strict(True)
-    c.keep_trades()
-    return c
-
-
-def test_second_reference_version_refuses_non_side_values_and_huge_negative_rates():
-    c = strict_engine()
+# -- edge rules of the hostile-input work, on both engines -----------------------------------
+def test_non_side_values_and_huge_negative_rates_are_bad_field():
+    py, c = pair(True, None)
     for side in (1, 1.0, True, np.int64(1), -1):
-        assert c.submit(0, "x", "a", side, 0, 100, 1).reason == "bad_field"
-    assert c.submit(0, "x", "a", "buy", 0, 100, -(MAX_LOTS + 1)).reason == "bad_field"
-    assert c.submit(0, "y", "a", "buy", 0, 100, -MAX_LOTS).reason == "non_positive_rate"
-    assert c.submit(0, "r", "a", "buy", 0, 100, 1).ok
-    assert c.modify(0, "r", "a", None, -(MAX_LOTS + 1)).reason == "bad_field"
-    assert c.modify(0, "r", "a", None, -MAX_LOTS).reason == "non_positive_rate"
-    assert c.close(0, 1).ok
-    assert c.uncross(0, 1, "49").reason == "bad_field"  # before slot_closed
-    assert c.uncross(0, 1, 49).reason == "slot_closed"
-    first = CExchange(auto_open=True)
-    first._set_strict(False)  # the first version checks the phase first
-    assert first.uncross(0, 1, "49").reason == "auction_phase"
+        got = c.submit(0, "x", "a", side, 0, 100, 1)
+        assert got.reason == "bad_field" and report_key(got) == report_key(
+            py.submit(0, "x", "a", side, 0, 100, 1))
+    for kind, tif in ((1, "gtc"), (b"limit", "gtc"), ("limit", 0), ("limit", b"gtc")):
+        got = c.submit(0, "x", "a", "buy", 0, 100, 1, kind, tif)
+        assert got.reason == "bad_field" and report_key(got) == report_key(
+            py.submit(0, "x", "a", "buy", 0, 100, 1, kind, tif))
+    for ex in (py, c):
+        assert ex.submit(0, "x", "a", "buy", 0, 100, -(MAX_LOTS + 1)).reason == "bad_field"
+        assert ex.submit(0, "y", "a", "buy", 0, 100, -MAX_LOTS).reason == "non_positive_rate"
+        assert ex.submit(0, "r", "a", "buy", 0, 100, 1).ok
+        assert ex.modify(0, "r", "a", None, -(MAX_LOTS + 1)).reason == "bad_field"
+        assert ex.modify(0, "r", "a", None, -MAX_LOTS).reason == "non_positive_rate"
+        assert ex.close(0, 1).ok
+        assert ex.uncross(0, 1, "49").reason == "bad_field"  # before slot_closed
+        assert ex.uncross(0, 1, 49).reason == "slot_closed"
+        assert ex.uncross(2, 1, "49").reason == "bad_field"  # before auction_phase
+        assert ex.uncross(2, 1, 49).reason == "auction_phase"
+    assert observable(c, [0, 1, 2]) == observable(py, [0, 1, 2])
 
 
-def test_second_reference_version_gives_a_slot_a_book_only_when_an_order_rests():
-    c = strict_engine()
-    assert str(c.submit(0, "i", "a", "buy", 5, 100, 1, "limit", "ioc").status) == "cancelled"
-    assert str(c.submit(0, "f", "a", "buy", 5, 100, 1, "limit", "fok").status) == "killed"
-    assert str(c.submit(0, "m", "a", "buy", 5, None, 1, "market", "gtc").status) == "cancelled"
-    assert 5 not in c.books
-    assert str(c.submit(0, "g", "a", "sell", 7, 100, 1).status) == "resting"
-    assert list(c.books) == [7]
-    block = c.submit(0, "b", "b", "buy", 7, 100, 1, last_slot=8)
-    assert str(block.status) == "killed" and list(c.books) == [7]
+def test_a_slot_gets_a_book_only_when_an_order_rests():
+    py, c = pair(True, None)
+    for ex in (py, c):
+        assert str(ex.submit(0, "i", "a", "buy", 5, 100, 1, "limit", "ioc").status) == "cancelled"
+        assert str(ex.submit(0, "f", "a", "buy", 5, 100, 1, "limit", "fok").status) == "killed"
+        assert str(ex.submit(0, "m", "a", "buy", 5, None, 1, "market", "gtc").status) == (
+            "cancelled")
+        assert 5 not in ex.books
+        assert str(ex.submit(0, "g", "a", "sell", 7, 100, 1).status) == "resting"
+        assert list(ex.books) == [7]
+        block = ex.submit(0, "b", "b", "buy", 7, 100, 1, last_slot=8)
+        assert str(block.status) == "killed" and list(ex.books) == [7]
+        check_invariants(ex)
+    assert observable(c, [5, 7, 8]) == observable(py, [5, 7, 8])
     twin = pickle.loads(pickle.dumps(c))
     assert str(twin.submit(1, "j", "a", "buy", 9, 100, 1, "limit", "ioc").status) == "cancelled"
     assert 9 not in twin.books
-    check_invariants(c)
-    first = CExchange(auto_open=True)
-    first._set_strict(False)  # the first version creates the book on acceptance
-    first.submit(0, "i", "a", "buy", 5, 100, 1, "limit", "ioc")
-    assert 5 in first.books
