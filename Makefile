@@ -18,14 +18,18 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[train,dev]"
 	touch $(STAMP)
 
-# the main job: a short PPO run on the default scenario (community) under hard "no
-# reservation, no service" settlement, then the paired evaluation against the prototypes on
-# held-out seeds; everything lands in runs/demo/ (DEMO_SETTLEMENT=single for the EU-style price)
-DEMO_STEPS ?= 100000
+# the main job: a short PPO run for one role of the default market (community: wholesale-indexed
+# grid, single-price settlement), everyone else hand-coded, then the per-role table on held-out
+# seeds: random, prototype, strong baseline, PPO and the perfect-foresight bound. Everything
+# lands in runs/demo/. DEMO_ROLE: households, pv_battery, wind, plant, storage (see README);
+# DEMO_SETTLEMENT=curtail for hard "no reservation, no service" (empty: the scenario's own).
+DEMO_STEPS ?= 300000
 DEMO_SEEDS ?= 5
-DEMO_SETTLEMENT ?= curtail
+DEMO_ROLE ?= households
+DEMO_SETTLEMENT ?=
 demo: $(STAMP)
-	$(PY) train.py --scenario community --settlement $(DEMO_SETTLEMENT) \
+	$(PY) train.py --scenario community --role $(DEMO_ROLE) \
+		$(if $(DEMO_SETTLEMENT),--settlement $(DEMO_SETTLEMENT)) \
 		--timesteps $(DEMO_STEPS) --n-envs 2 --out runs/demo
 	$(PY) evaluate.py --run runs/demo --n-seeds $(DEMO_SEEDS) --out runs/demo/eval
 
