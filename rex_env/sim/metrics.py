@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
+from ..spec.scenario import Tariff
 from .settlement import OwnerAccount, TariffLike
 
 NAN = float("nan")
@@ -387,35 +387,6 @@ class SlotStats(_VolumeStats):
 
 
 # -- the benefit benchmark -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Tariff:
-    """The flat tariff an owner would face without Rex (the per-owner figures themselves live
-    in :class:`~rex_env.sim.settlement.OwnerAccount`).
-
-    The benefit metric's no-market benchmark is the grid's quotes of each slot (its retail ask
-    for consumption, its feed-in bid for production: a dynamic, wholesale-indexed tariff,
-    :attr:`OwnerAccount.no_market_cash`); this flat tariff is that benchmark only where the
-    curve is flat (``community_flat``, ``toy``, ``town``) and for records settled without
-    slot prices.
-
-    Both defaults are assumptions (not from the notes), of the order of German household
-    prices around 2023-2024: about 30 ct/kWh retail and 8 ct/kWh small-PV feed-in.
-
-    Args:
-        retail: currency/MWh paid for consumption. Default 300.
-        feed_in: currency/MWh received for production. Default 80.
-    """
-
-    retail: float = 300.0
-    feed_in: float = 80.0
-
-    def __post_init__(self) -> None:
-        for name in ("retail", "feed_in"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be a finite price >= 0 currency/MWh, got {value!r}")
 
 
 # -- market --------------------------------------------------------------------------------

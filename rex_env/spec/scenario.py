@@ -24,11 +24,19 @@ from .settlement import SettlementConfig
 
 @dataclass(frozen=True)
 class Tariff:
-    """What a small prosumer gets without the market (the benefit benchmark, SPEC §9 metrics).
+    """The flat tariff a small prosumer would face without the market.
+
+    The benefit metric's no-market benchmark is the grid's quotes of each slot (its retail ask
+    for consumption, its feed-in bid for production: a dynamic, wholesale-indexed tariff,
+    :attr:`~rex_env.sim.settlement.OwnerAccount.no_market_cash`); this flat tariff is that
+    benchmark (and the value of served consumption) only where the curve is flat
+    (``community_flat``, ``toy``, ``town``) and for records settled without slot prices.
+
+    Both defaults are assumptions (not from the notes), of the order of German household
+    prices around 2023-2024: about 30 ct/kWh retail and 8 ct/kWh small-PV feed-in.
 
     Args:
-        retail: flat retail price of consumption, currency/MWh (also the value of consumption
-            served in surplus accounting: what the household is willing to pay at least).
+        retail: flat retail price of consumption, currency/MWh.
         feed_in: flat feed-in remuneration of production, currency/MWh.
     """
 

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from rex_env.sim.metrics import (
     MarketMetrics,
     SlotStats,
-    Tariff,
     allocative_efficiency,
     competitive_equilibrium,
     format_table,
@@ -21,6 +20,7 @@ from rex_env.sim.metrics import (
     smith_alpha,
 )
 from rex_env.sim.settlement import Delivery, Ledger, OwnerAccount, OwnerSettlement
+from rex_env.spec.scenario import Tariff
 
 
 def rec(owner: str, slot: int = 0, **fields: float) -> OwnerSettlement:
