@@ -26,7 +26,7 @@ import numpy as np
 from rex_env.exchange.orders import (
     EMPTY, Kind, Phase, Reason, Report, Side, Status, Tif, Trade,
 )
-from rex_env.exchange.lob3d import LOB3D
+from rex_env.exchange.lob3d import prepare as prepare_lob3d
 
 from . import prologue
 
@@ -897,29 +897,8 @@ cdef class CoreExchange:
         cells = prologue.MAX_LOB3D_CELLS
         slots = list(islice(slots, cells + 1))
         n = len(slots)
-        levels = prologue.MAX_LOB3D_LEVELS
-        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= levels:
-            raise ValueError(f"k must be a positive number of levels in 1..{levels}, got {k!r}")
+        out = prepare_lob3d(slots, k, out)  # the reference's size checks and clearing
         cdef int32_t kk = k
-        if n * k > cells:
-            raise ValueError(f"a LOB-3D snapshot holds at most {cells} slots * k cells, "
-                             f"got {n} slots * k={k}")
-        if out is None or out.slots.shape[0] != n or out.k != k:
-            out = LOB3D.empty(n, k)
-        else:
-            nan = np.nan
-            out.phase[:] = 0
-            out.best_bid[:] = nan
-            out.best_ask[:] = nan
-            out.bid_price[:] = nan
-            out.bid_depth[:] = 0
-            out.ask_price[:] = nan
-            out.ask_depth[:] = 0
-            out.last_price[:] = nan
-            out.vwap[:] = nan
-            out.volume[:] = 0
-            out.n_trades[:] = 0
-        out.slots[:] = slots
         untouched = 2 if self.auto_open else 0
         bp, bd, ap, ad = out.bid_price, out.bid_depth, out.ask_price, out.ask_depth
         phase, best_bid, best_ask = out.phase, out.best_bid, out.best_ask

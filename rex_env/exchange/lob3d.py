@@ -72,11 +72,13 @@ class LOB3D:
         return (self.best_ask + self.best_bid) / 2
 
 
-def snapshot(books: dict[int, Book], slots: list[int], k: int, out: LOB3D | None = None,
-             default_phase: Phase = Phase.PENDING) -> LOB3D:
-    """Fill (or create) a :class:`LOB3D` for ``slots`` from the live books.
+def prepare(slots: list[int], k: int, out: LOB3D | None = None) -> LOB3D:
+    """Check the size of a snapshot and return ``out`` cleared (or a new :class:`LOB3D`) with
+    its ``slots`` set: the part both engines share, before each fills in its books.
 
-    ``default_phase`` is the phase of a slot that has no book yet.
+    Raises:
+        ValueError: ``k`` is not in 1..:data:`MAX_LOB3D_LEVELS`, or the snapshot would hold
+            more than :data:`MAX_LOB3D_CELLS` cells.
     """
     n = len(slots)
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_LOB3D_LEVELS:
@@ -101,6 +103,16 @@ def snapshot(books: dict[int, Book], slots: list[int], k: int, out: LOB3D | None
         out.volume[:] = 0
         out.n_trades[:] = 0
     out.slots[:] = slots
+    return out
+
+
+def snapshot(books: dict[int, Book], slots: list[int], k: int, out: LOB3D | None = None,
+             default_phase: Phase = Phase.PENDING) -> LOB3D:
+    """Fill (or create) a :class:`LOB3D` for ``slots`` from the live books.
+
+    ``default_phase`` is the phase of a slot that has no book yet.
+    """
+    out = prepare(slots, k, out)
     untouched = PHASE_CODE[default_phase]
     for i, s in enumerate(slots):
         book = books.get(s)
