@@ -97,6 +97,8 @@ class Reason(str, Enum):
     AUCTION_PHASE = "auction_phase"
     UNKNOWN_ORDER = "unknown_order"
     SELF_TRADE = "self_trade"
+    UNKNOWN_ZONE = "unknown_zone"  # zonal exchange only (SPEC §13)
+    NO_PATH = "no_path"  # zonal exchange only: an explicit cross-zonal order without a path
 
     def __str__(self) -> str:
         return self.value
