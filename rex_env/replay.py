@@ -41,6 +41,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .exchange import Exchange, Grid, Order, Reason, Report, Status, Trade, parse_decimal
+from .exchange.orders import rejected
+from .exchange.zones import ZonalExchange
 
 COLUMNS = ("time", "op", "order_id", "owner", "side", "first_slot", "last_slot", "price",
            "rate", "kind", "tif")
@@ -48,6 +50,11 @@ TRADE_COLUMNS = ("trade_id", "time", "slot", "price", "rate", "buy_order_id", "s
                  "buyer", "seller", "aggressor")
 ORDER_COLUMNS = ("order_id", "status", "filled_rate", "remaining_rate", "reason")
 OPS = ("submit", "cancel", "modify", "open_auction", "uncross", "close")
+ZONE_COLUMNS = ("zone", "to_zone", "match_zone")
+"""Optional columns: a file whose header has ``zone`` replays several zones (README "Zones")."""
+ZONE_OPS = (*OPS, "zone", "capacity", "xclose")
+ZONE_TRADE_COLUMNS = (*TRADE_COLUMNS, "zone", "buy_zone", "sell_zone")
+ZONE_ORDER_COLUMNS = (*ORDER_COLUMNS, "zone")
 NUMBER_COLUMNS = ("time", "first_slot", "last_slot", "price", "rate")
 
 MAX_LINE_CHARS = 65_536
@@ -85,6 +92,7 @@ class SubmitRow:
     order_id: str
     order: Order | None
     reason: Reason | None
+    zone: str | None = None
 
 
 @dataclass
@@ -96,6 +104,7 @@ class ReplayResult:
     submits: list[SubmitRow] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     rows: int = 0
+    zonal: bool = False
 
 
 def _number_text(text: str, what: str) -> str:
@@ -141,12 +150,19 @@ def _choice(text: str, what: str, allowed: tuple[str, ...]) -> str:
 
 
 class Replayer:
-    """Feeds rows (dicts of column -> text) to an exchange and collects the outcome."""
+    """Feeds rows (dicts of column -> text) to an exchange and collects the outcome.
 
-    def __init__(self, grid: Grid | None = None) -> None:
+    With ``zonal=True`` (a file whose header has a ``zone`` column) the rows go to a
+    :class:`~rex_env.exchange.zones.ZonalExchange` that starts without zones: ``zone`` rows
+    declare them, ``capacity`` rows set paths, ``xclose`` rows close cross-zonal trading.
+    """
+
+    def __init__(self, grid: Grid | None = None, zonal: bool = False) -> None:
         self.grid = grid if grid is not None else Grid()
-        self.exchange = Exchange(self.grid, auto_open=True)
-        self.result = ReplayResult(self.grid, trades=self.exchange.keep_trades())
+        self.zonal = zonal
+        self.exchange: Any = (ZonalExchange([], {}, self.grid, auto_open=True) if zonal
+                              else Exchange(self.grid, auto_open=True))
+        self.result = ReplayResult(self.grid, trades=self.exchange.keep_trades(), zonal=zonal)
 
     def run(self, rows: Iterable[tuple[int, dict[str, str] | RowError]]) -> ReplayResult:
         """Process ``(line_number, row)`` pairs in order."""
@@ -172,20 +188,23 @@ class Replayer:
                 oid = row.get("order_id") or ""
                 if _undecodable(oid):
                     oid = oid.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-                self.result.submits.append(SubmitRow(oid, None, Reason.BAD_FIELD))
+                self.result.submits.append(SubmitRow(oid, None, Reason.BAD_FIELD,
+                                                     row.get("zone") or None))
             self._reject(line, op, Reason.BAD_FIELD, str(exc))
             return None
         if report.reason is not None:
             self._reject(line, op, report.reason, _explain(report.reason, row))
         if op == "submit":
             self.result.submits.append(SubmitRow(row.get("order_id") or "", report.order,
-                                                 report.reason))
+                                                 report.reason, row.get("zone") or None))
         return report
 
     def _reject(self, line: int, op: str, reason: Reason, detail: str) -> None:
         self.result.rejections.append(Rejection(line, op, reason, detail))
 
     def _dispatch(self, op: str, row: dict[str, str]) -> Report:
+        if self.zonal:
+            return self._dispatch_zonal(op, row)
         g = self.grid
         ex = self.exchange
         f = {c: (row.get(c) or "") for c in COLUMNS}
@@ -219,6 +238,60 @@ class Replayer:
         rate = _value(f["rate"], "rate", g.lot_q)
         return ex.submit(time, f["order_id"], f["owner"], side, first, price, rate, kind, tif,
                          last)
+
+    def _dispatch_zonal(self, op: str, row: dict[str, str]) -> Report:
+        """A row of a file with a ``zone`` column (README "Zones", replay)."""
+        g = self.grid
+        zx: ZonalExchange = self.exchange
+        f = {c: (row.get(c) or "") for c in (*COLUMNS, *ZONE_COLUMNS)}
+        time = _int(f["time"], "time")
+        if time < 0:
+            raise RowError(f"time {time} is negative")
+        _choice(op, "op", ZONE_OPS)
+        zone = f["zone"] or None
+        if op == "zone":
+            return zx.add_zone(f["zone"])
+        if op == "capacity":
+            if f["rate"] == "":
+                raise RowError("rate is empty")
+            lots = _value(f["rate"], "rate", g.lot_q)
+            if type(lots) is not int:
+                raise RowError(f"rate {f['rate']} is not a whole number of lots")
+            first = None if f["first_slot"] == "" else _int(f["first_slot"], "first_slot")
+            last = None if f["last_slot"] == "" else _int(f["last_slot"], "last_slot")
+            if first is None and last is not None:
+                raise RowError("last_slot without first_slot")
+            return zx.set_capacity(f["zone"], f["to_zone"], lots, first, last)
+        if op in ("open_auction", "uncross", "close", "xclose"):
+            slot = _int(f["first_slot"], "first_slot")
+            if op == "open_auction":
+                return zx.open_auction(slot, time, zone)
+            if op == "close":
+                return zx.close(slot, time, zone)
+            if op == "xclose":
+                return zx.close_cross(slot, time)
+            ref = None if f["price"] == "" else _value(f["price"], "price", g.tick_q)
+            return zx.uncross(slot, time, ref, zone)  # type: ignore[arg-type]
+        if op == "cancel":
+            return zx.cancel(time, f["order_id"], f["owner"], zone)
+        if op == "modify":
+            price = None if f["price"] == "" else _value(f["price"], "price", g.tick_q)
+            rate = None if f["rate"] == "" else _value(f["rate"], "rate", g.lot_q)
+            return zx.modify(time, f["order_id"], f["owner"], price, rate,  # type: ignore[arg-type]
+                             zone)
+        side = _choice(f["side"], "side", ("buy", "sell"))
+        kind = _choice(f["kind"], "kind", ("limit", "market"))
+        tif = _choice(f["tif"], "tif", ("gtc", "ioc", "fok"))
+        first = _int(f["first_slot"], "first_slot")
+        last = first if f["last_slot"] == "" else _int(f["last_slot"], "last_slot")
+        price = None if f["price"] == "" else _value(f["price"], "price", g.tick_q)
+        if f["rate"] == "":
+            raise RowError("rate is empty")
+        rate = _value(f["rate"], "rate", g.lot_q)
+        if zone is None:  # a zonal file names the zone of every order
+            return rejected(Reason.UNKNOWN_ZONE)
+        return zx.submit(time, f["order_id"], f["owner"], side, first, price,  # type: ignore[arg-type]
+                         rate, kind, tif, last, zone, f["match_zone"] or None)  # type: ignore[arg-type]
 
 
 def _check_fields(row: dict[str, str]) -> None:
@@ -254,6 +327,9 @@ def _explain(reason: Reason, row: dict[str, str]) -> str:
         Reason.AUCTION_PHASE: "not allowed in the slot's current phase",
         Reason.UNKNOWN_ORDER: f"no resting order {r.get('order_id')!r} of owner "
                               f"{r.get('owner')!r}",
+        Reason.UNKNOWN_ZONE: f"zone {r.get('zone')!r}, {r.get('to_zone')!r} or "
+                             f"{r.get('match_zone')!r} is not declared",
+        Reason.NO_PATH: f"no path links zone {r.get('zone')!r} and {r.get('match_zone')!r}",
     }
     return details.get(reason, str(reason))
 
@@ -284,6 +360,17 @@ class _Lines:
                 chunk = self.handle.readline(MAX_LINE_CHARS + 1)
             return "\n"
         return chunk
+
+
+def read_header(handle: TextIO) -> list[str]:
+    """The stripped column names of a CSV's first line; the handle is rewound afterwards."""
+    pos = handle.tell()
+    first = handle.readline(MAX_LINE_CHARS + 1)
+    handle.seek(pos)
+    try:
+        return [h.strip() for h in next(csv.reader([first]))] if first else []
+    except (csv.Error, StopIteration):
+        return []
 
 
 def read_rows(handle: TextIO) -> Iterator[tuple[int, dict[str, str] | RowError]]:
@@ -332,28 +419,32 @@ def read_rows(handle: TextIO) -> Iterator[tuple[int, dict[str, str] | RowError]]
         line = lines.number + 1
 
 
-def write_trades(trades: Iterable[Trade], grid: Grid, handle: TextIO) -> None:
+def write_trades(trades: Iterable[Trade], grid: Grid, handle: TextIO,
+                 zonal: bool = False) -> None:
     w = csv.writer(handle, lineterminator="\n")
-    w.writerow(TRADE_COLUMNS)
+    w.writerow(ZONE_TRADE_COLUMNS if zonal else TRADE_COLUMNS)
     for t in trades:
-        w.writerow((t.trade_id, t.time, t.slot, grid.format_price(t.price),
-                    grid.format_rate(t.rate), t.buy_order_id, t.sell_order_id, t.buyer, t.seller,
-                    t.aggressor))
+        row = (t.trade_id, t.time, t.slot, grid.format_price(t.price),
+               grid.format_rate(t.rate), t.buy_order_id, t.sell_order_id, t.buyer, t.seller,
+               t.aggressor)
+        w.writerow((*row, t.zone, t.buy_zone, t.sell_zone) if zonal else row)  # type: ignore[attr-defined]
 
 
-def write_orders(submits: Iterable[SubmitRow], grid: Grid, handle: TextIO) -> None:
+def write_orders(submits: Iterable[SubmitRow], grid: Grid, handle: TextIO,
+                 zonal: bool = False) -> None:
     w = csv.writer(handle, lineterminator="\n")
-    w.writerow(ORDER_COLUMNS)
+    w.writerow(ZONE_ORDER_COLUMNS if zonal else ORDER_COLUMNS)
     zero = grid.format_rate(0)
     for s in submits:
         o = s.order
+        extra = (s.zone or "",) if zonal else ()
         if o is None:
-            w.writerow((s.order_id, Status.REJECTED, zero, zero, s.reason))
+            w.writerow((s.order_id, Status.REJECTED, zero, zero, s.reason, *extra))
             continue
         remaining = o.rate if o.status is Status.RESTING else 0
         reason = o.reason if o.reason is Reason.SELF_TRADE else ""
         w.writerow((o.order_id, o.status, grid.format_rate(o.filled),
-                    grid.format_rate(remaining), reason))
+                    grid.format_rate(remaining), reason, *extra))
 
 
 def _grid_step(text: str) -> str:
@@ -384,7 +475,6 @@ def main(argv: list[str] | None = None) -> int:
         grid = Grid(tick=args.tick, lot=args.lot)
     except ValueError as exc:
         parser.error(str(exc))
-    replayer = Replayer(grid)
     name = printable(str(args.events))
     try:
         events = open(args.events, newline="", encoding="utf-8-sig",  # noqa: SIM115
@@ -397,6 +487,7 @@ def main(argv: list[str] | None = None) -> int:
         if outputs is None:
             return 2
         try:
+            replayer = Replayer(grid, zonal="zone" in read_header(events))
             result = replayer.run(read_rows(events))
         except (OSError, ValueError) as exc:
             for handle in outputs:
@@ -407,10 +498,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: line {r.line}: {printable(r.op) or '?'} rejected {r.reason}: "
               f"{printable(r.detail)}", file=sys.stderr)
     with outputs[0] as handle:
-        write_trades(result.trades, grid, handle)
+        write_trades(result.trades, grid, handle, result.zonal)
     if len(outputs) > 1:
         with outputs[1] as handle:
-            write_orders(result.submits, grid, handle)
+            write_orders(result.submits, grid, handle, result.zonal)
     print(f"{name}: {result.rows} rows, {len(result.trades)} trades, "
           f"{len(result.rejections)} rejected", file=sys.stderr)
     return 0

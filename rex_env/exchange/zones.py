@@ -206,7 +206,7 @@ class ZonalExchange:
     """Zones, each with its own exchange, coupled by transmission capacity (module docstring).
 
     Args:
-        zones: zone names (non-empty, unique strings), at least one.
+        zones: zone names (non-empty, unique strings); more with :meth:`add_zone`.
         capacity: ``(from_zone, to_zone) -> lots per slot`` (see :data:`Capacity`).
         grid: tick, lot, bounds, slot length (shared by all zones).
         auto_open: as :class:`~.exchange.Exchange` (replay: every slot open from time 0).
@@ -223,8 +223,8 @@ class ZonalExchange:
                  n_slots: int | None = None, home: Mapping[AgentId, str] | None = None,
                  engine: type | None = None) -> None:
         zones = list(zones)
-        if not zones or any(not isinstance(z, str) or not z for z in zones):
-            raise ValueError(f"zones must be a non-empty list of non-empty strings, got {zones!r}")
+        if any(not isinstance(z, str) or not z for z in zones):
+            raise ValueError(f"zones must be a list of non-empty strings, got {zones!r}")
         if len(set(zones)) != len(zones):
             raise ValueError(f"zone names must be unique, got {zones!r}")
         caps: dict[tuple[str, str], Capacity] = {}
@@ -300,21 +300,41 @@ class ZonalExchange:
             return 0
         return self.capacity(a, b, slot) - self.net_flow(a, b, slot)
 
-    def set_capacity(self, a: str, b: str, lots: int, slot: int | None = None) -> Report:
-        """Declare or change a path's capacity for one slot (``None``: every slot).
+    def add_zone(self, name: str) -> Report:
+        """Declare one more zone (replay's ``zone`` rows); ``bad_field`` for an empty name, a
+        name that is not a string, or one already declared."""
+        if not isinstance(name, str) or not name or name in self.exchanges:
+            return rejected(Reason.BAD_FIELD)
+        self.zones.append(name)
+        ex = self.engine(self.grid, auto_open=self.auto_open, n_slots=self.n_slots)
+        self.exchanges[name] = ex
+        self._parents[name] = {}
+        self._rebuild_links()
+        return Report(None, None, None, EMPTY, EMPTY, EMPTY)
+
+    def set_capacity(self, a: str, b: str, lots: int, slot: int | None = None,
+                     last_slot: int | None = None) -> Report:
+        """Declare or change a path's capacity for slots ``slot..last_slot`` (``last_slot``
+        ``None``: just ``slot``; ``slot`` ``None``: every slot).
 
         Rejected (nothing changes): ``unknown_zone`` for an unknown zone; ``bad_field`` for a
-        path from a zone to itself, lots that are not an int in ``0..MAX_LOTS``, a slot that is
-        not an int in ``0..MAX_SLOT``, or a capacity below the net flow already on the path.
+        path from a zone to itself, lots that are not an int in ``0..MAX_LOTS``, slots that are
+        not ints in ``0..MAX_SLOT``, a range longer than ``MAX_BLOCK_SLOTS`` or reversed, or a
+        capacity below the net flow already on the path in one of the slots.
         """
-        if a not in self.exchanges or b not in self.exchanges:  # type: ignore[operator]
+        if not isinstance(a, str) or not isinstance(b, str) or a not in self.exchanges \
+                or b not in self.exchanges:
             return rejected(Reason.UNKNOWN_ZONE)
+        if last_slot is None:
+            last_slot = slot
         if a == b or not _lots(lots) or (slot is not None and not (
-                _is_int(slot) and 0 <= slot <= MAX_SLOT)):
+                _is_int(slot) and _is_int(last_slot) and 0 <= slot <= last_slot <= MAX_SLOT
+                and last_slot - slot < MAX_BLOCK_SLOTS)):
             return rejected(Reason.BAD_FIELD)
-        used = [k for (x, y, k) in self._flow if x == a and y == b] + [
-            k for (x, y, k) in self._flow if x == b and y == a]
-        check = used if slot is None else [slot]
+        if slot is None:
+            check = [k for (x, y, k) in self._flow if {x, y} == {a, b}]
+        else:
+            check = list(range(slot, last_slot + 1))  # type: ignore[operator]
         if any(self.net_flow(a, b, k) > lots for k in check):
             return rejected(Reason.BAD_FIELD)
         if (a, b) not in self._cap_all:
@@ -325,7 +345,8 @@ class ZonalExchange:
             self._cap_all[(a, b)] = lots
             self._cap_slot[(a, b)] = {}
         else:
-            self._cap_slot[(a, b)][slot] = lots
+            for k in check:
+                self._cap_slot[(a, b)][k] = lots
         return Report(None, None, None, EMPTY, EMPTY, EMPTY)
 
     # -- state ------------------------------------------------------------------------------
