@@ -13,6 +13,7 @@ kind (scenario name)   class                                         module
 ``grid``               :class:`GridAgent` (supplier of last resort)  :mod:`.grid`
 ``newsvendor``         :class:`NewsvendorProsumer` (strong baseline)  :mod:`.newsvendor`
 ``rolling_intrinsic``  :class:`RollingIntrinsicTrader` (strong b.)   :mod:`.rolling_intrinsic`
+``spatial``            :class:`SpatialArbitrager` (zones only)       :mod:`.spatial`
 =====================  ============================================  =======================
 
 The last two are the strong baselines of SPEC §10 (version 2); the perfect-foresight bounds
@@ -40,6 +41,7 @@ from .newsvendor import NewsvendorProsumer
 from .plant import ProvisionPlantAgent
 from .random_agent import RandomTrader
 from .rolling_intrinsic import RollingIntrinsicTrader
+from .spatial import SpatialArbitrager
 from .storage import StorageDealer
 from .zi import ZITrader, zi_quote
 
@@ -106,6 +108,11 @@ def make_agent(spec: ProsumerSpec, scenario: Scenario, kind: str | None = None) 
             return GridAgent(spec.owner, **common)  # type: ignore[arg-type]
         if kind in NOISE_TRADERS:
             return ZITrader(spec.owner, constrained=kind == "zic", **common)  # type: ignore
+        if kind == "spatial":
+            if not scenario.zonal or spec.has_uncontrollable or spec.plant or spec.battery:
+                raise ValueError(f"{who}: agent 'spatial' needs a scenario with zones and a "
+                                 "prosumer without assets")
+            return SpatialArbitrager(spec.owner, **common)  # type: ignore[arg-type]
         if kind == "random":
             cap = spec.capacity_kw if spec.capacity_kw > 0 else 1.0
             return RandomTrader(spec.owner, cap, **common)  # type: ignore[arg-type]
@@ -143,6 +150,7 @@ __all__ = [
     "ProvisionPlantAgent",
     "RandomTrader",
     "RollingIntrinsicTrader",
+    "SpatialArbitrager",
     "SlotTrader",
     "StorageDealer",
     "ZITrader",

@@ -202,3 +202,70 @@ def stylized_panel(facts: dict[str, Any], path: Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def zone_map(records: Sequence[DayRecord], path: Path) -> Path:
+    """A map of the zones (README "Zones"): nodes coloured by mean price, arrows for the
+    day's flows per path (width by energy, labelled MWh and congestion hours), and each
+    zone's price per slot with the congested slots shaded."""
+    from matplotlib import colors
+    from matplotlib.patches import FancyArrowPatch
+
+    from .sim.zonal import zonal_day
+
+    days = [zonal_day(r.market) for r in records]
+    d0 = days[0]
+    zones = d0.zones
+    mean_price = {z: float(np.nanmean([np.nan if x is None else x
+                                       for d in days for x in d.price[z]] or [np.nan]))
+                  for z in zones}
+    flows = {p: float(np.mean([sum(d.flow_kw[p]) for d in days])) * 0.25 / 1000
+             for p in d0.paths}
+    cong = {p: float(np.mean([sum(d.congested[p]) for d in days])) * 0.25 for p in d0.paths}
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 4.8),
+                                  gridspec_kw={"width_ratios": [1, 1.6]})
+    angle = np.linspace(0, 2 * np.pi, len(zones), endpoint=False) + np.pi
+    pos = {z: (np.cos(a), np.sin(a) * 0.6) for z, a in zip(zones, angle, strict=True)}
+    finite = [v for v in mean_price.values() if np.isfinite(v)]
+    norm = colors.Normalize(min(finite, default=0.0), max(finite, default=1.0) + 1e-9)
+    cmap = plt.get_cmap("coolwarm")
+    width_scale = max(flows.values(), default=0.0) or 1.0
+    for (a, b), mwh in flows.items():
+        (x0, y0), (x1, y1) = pos[a], pos[b]
+        off = 0.08 if a < b else -0.08  # the two directions side by side
+        arrow = FancyArrowPatch((x0, y0 + off), (x1, y1 + off), arrowstyle="-|>",
+                                mutation_scale=18, lw=1 + 6 * mwh / width_scale,
+                                color="tab:red" if cong[(a, b)] > 0 else "tab:gray",
+                                shrinkA=38, shrinkB=38)
+        ax.add_patch(arrow)
+        ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 2.6 * off, f"{a}→{b}: {mwh:.3f} MWh/day\n"
+                f"congested {cong[(a, b)]:.2f} h", ha="center", va="center", fontsize=8)
+    for z, (x, y) in pos.items():
+        v = mean_price[z]
+        ax.scatter([x], [y], s=2600, color=cmap(norm(v)) if np.isfinite(v) else "lightgray",
+                   edgecolor="black", zorder=3)
+        ax.text(x, y, f"{z}\n{v:.1f} /MWh", ha="center", va="center", fontsize=9, zorder=4)
+    ax.set_xlim(-1.6, 1.6)
+    ax.set_ylim(-1.1, 1.1)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(f"{records[0].market.scenario.name}: mean zone price and flows "
+                 f"({len(days)} day(s))")
+    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.7,
+                 label="mean zone price (/MWh)")
+    slots = np.asarray(d0.slots)
+    hours = (slots - slots[0]) * records[0].market.schedule.slot_len / 3600
+    for z in zones:
+        ax2.plot(hours, [np.nan if x is None else x for x in d0.price[z]], label=z, lw=1.2)
+    any_c = np.array([any(d0.congested[p][i] for p in d0.paths) for i in range(len(slots))])
+    for h in hours[any_c]:
+        ax2.axvspan(h, h + records[0].market.schedule.slot_len / 3600, color="tab:red",
+                    alpha=0.12, lw=0)
+    ax2.set_xlabel("hour of the delivery day")
+    ax2.set_ylabel("zone VWAP (/MWh)")
+    ax2.set_title("day 1: zone prices; red = a path congested")
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

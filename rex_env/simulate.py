@@ -184,6 +184,8 @@ def write_outputs(records: list[DayRecord], out: Path, plots: bool = True,
                        for k in ("welfare", "volume_kwh", "vwap", "mean_spread", "hhi",
                                  "imbalance_kwh", "trades", "events_per_s")}
     summary["by_agent"] = by_agent(records)
+    if records[0].market.zonal is not None:
+        summary["zones"] = write_zones(records, out)
     with open(out / "summary.json", "w") as f:
         json.dump(_strict_json(summary), f, indent=2, allow_nan=False)
     facts = stylized_facts([r.market for r in records], [r.quotes for r in records])
@@ -198,6 +200,8 @@ def write_outputs(records: list[DayRecord], out: Path, plots: bool = True,
         P.price_vs_gate(records[0], out / "price_vs_gate.png")
         P.positions(records[0], out / "positions.png")
         P.imbalance(records, out / "imbalance.png")
+        if records[0].market.zonal is not None:
+            P.zone_map(records, out / "zones_map.png")
     return summary
 
 
@@ -241,11 +245,49 @@ def day_summary(rec: DayRecord) -> dict[str, Any]:
         "hhi": mm.hhi(),
         "imbalance_kwh": sum(a.imbalance_volume_kwh for a in m.accounts.values()),
         "events": m.events,
-        "messages": len(m.exchange.orders),
+        "messages": _n_orders(m),
         "elapsed_s": rec.elapsed_s,
         # kernel events + accepted orders per second of the day's wall time
-        "events_per_s": (m.events + len(m.exchange.orders)) / rec.elapsed_s,
+        "events_per_s": (m.events + _n_orders(m)) / rec.elapsed_s,
     }
+
+
+def _n_orders(m: Market) -> int:
+    """Accepted orders of the day (with zones: in every zone's book, the coupling's
+    cross-zonal child orders included)."""
+    if m.zonal is None:
+        return len(m.exchange.orders)
+    return sum(len(ex.orders) for ex in m.zonal.exchanges.values())
+
+
+ZONE_KEYS = ("mean_spread", "mean_spread_congested", "mean_spread_uncongested",
+             "congestion_hours", "congestion_rent")
+
+
+def write_zones(records: list[DayRecord], out: Path) -> dict[str, Any]:
+    """``zones.csv`` (per day and slot: each zone's price, each path's flow, capacity and
+    congestion) and the zonal summary (per day and mean; README "Zones")."""
+    from .sim.zonal import zonal_day
+
+    days = [zonal_day(r.market) for r in records]
+    d0 = days[0]
+    names = [f"{a}->{b}" for a, b in d0.paths]
+    with open(out / "zones.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["day", "slot", *(f"price_{z}" for z in d0.zones),
+                    *(f"{c}_{n}" for n in names for c in ("flow_kw", "capacity_kw",
+                                                          "congested"))])
+        for rec, day in zip(records, days, strict=True):
+            for i, k in enumerate(day.slots):
+                w.writerow([rec.day, k, *(_f(day.price[z][i]) for z in day.zones),
+                            *(v for p in day.paths for v in (
+                                _f(day.flow_kw[p][i]), _f(day.capacity_kw[p][i]),
+                                int(day.congested[p][i])))])
+    arb = [(r.market.accounts[p.owner].surplus) for r in records
+           for p in r.market.scenario.prosumers if p.agent == "spatial"]
+    return {"per_day": [d.totals for d in days],
+            "mean": {k: _mean_finite([d.totals[k] for d in days]) for k in ZONE_KEYS},
+            "arbitrager_surplus_per_day": _mean_finite(arb) if arb else None}
 
 
 def by_agent(records: list[DayRecord]) -> dict[str, dict[str, float]]:
@@ -275,6 +317,20 @@ def print_table(summary: dict[str, Any]) -> None:
     for kind, row in summary["by_agent"].items():
         print(f"{kind:<14}{row['owners_x_days']:>8}{row['surplus']:>12.3f}"
               f"{row['benefit_vs_tariff']:>12.3f}{row['imbalance_kwh']:>12.2f}")
+    zones = summary.get("zones")
+    if zones:
+        z = zones["mean"]
+        flows = {}
+        for d in zones["per_day"]:
+            for k, v in d["flow_mwh_by_path"].items():
+                flows[k] = flows.get(k, 0.0) + v / len(zones["per_day"])
+        print(f"\nzones: mean spread {z['mean_spread']:.2f} /MWh (congested slots "
+              f"{z['mean_spread_congested']:.2f}, uncongested {z['mean_spread_uncongested']:.2f})"
+              f"  congestion {z['congestion_hours']:.2f} h/day  congestion rent "
+              f"{z['congestion_rent']:.3f}/day")
+        print("  flows MWh/day: " + "  ".join(f"{k} {v:.3f}" for k, v in flows.items()))
+        if zones["arbitrager_surplus_per_day"] is not None:
+            print(f"  spatial arbitrager surplus {zones['arbitrager_surplus_per_day']:.3f}/day")
 
 
 # -- classroom ------------------------------------------------------------------------------
@@ -347,6 +403,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print_table(summary)
     print(f"\nwrote {args.out}/ (slots.csv, owners.csv, settlements.csv, trades.csv, "
+          f"{'zones.csv, ' if scenario.zonal else ''}"
           f"summary.json, stylized.json{', plots' if not args.no_plots else ''}) in "
           f"{elapsed:.1f} s")
     return 0

@@ -276,6 +276,10 @@ class ZonalExchange:
         """Declared directed paths, in declaration order."""
         return list(self._cap_all)
 
+    def neighbours(self, zone: str) -> list[str]:
+        """Zones linked to ``zone`` (either direction declared), in zone order."""
+        return list(self._links.get(zone, ()))
+
     def linked(self, a: str, b: str) -> bool:
         """Whether at least one direction between two zones is declared."""
         return (a, b) in self._cap_all or (b, a) in self._cap_all
@@ -800,6 +804,21 @@ class ZonalExchange:
         return rep
 
     # -- accounting and views ---------------------------------------------------------------
+    def owner_access(self, zone: str) -> OwnerAccess:
+        """What an owner view of the simulation reads: positions and cash over every zone,
+        working orders from its zone's book."""
+        return OwnerAccess(self, zone)
+
+    def best_level(self, slot: int, zone: str, side: Side) -> tuple[int, int] | None:
+        """``(price, volume)`` of a zone's best level on one side (``None``: empty)."""
+        book = self.exchanges[zone].books.get(slot)
+        if book is None:
+            return None
+        p = book.best_bid() if side is Side.BUY else book.best_ask()
+        if p is None:
+            return None
+        return p, (book.bids if side is Side.BUY else book.asks)[p].volume
+
     def status(self, order_id: OrderId, zone: str) -> Order | ZoneOrder | None:
         """The record of an order accepted in a zone (``None`` if never accepted there)."""
         if zone not in self.exchanges:
@@ -870,3 +889,24 @@ class ZonalExchange:
 
     def phase(self, slot: int, zone: str | None = None) -> Phase | None:
         return self.exchanges[zone or self.zones[0]].phase(slot)
+
+
+class OwnerAccess:
+    """Positions and cash of an owner summed over zones; orders of its home zone's book."""
+
+    __slots__ = ("_zx", "_zone", "grid")
+
+    def __init__(self, zx: ZonalExchange, zone: str) -> None:
+        self._zx = zx
+        self._zone = zone
+        self.grid = zx.grid
+
+    @property
+    def orders(self) -> Any:
+        return self._zx.exchanges[self._zone].orders
+
+    def position(self, owner: AgentId, slot: int) -> int:
+        return self._zx.position(owner, slot)
+
+    def notional(self, owner: AgentId, slot: int) -> int:
+        return self._zx.notional(owner, slot)

@@ -30,6 +30,7 @@ from ..spec.prosumer import ProsumerSpec
 from ..spec.scenario import Scenario
 from ..spec.schedule import SlotSchedule
 from ..spec.settlement import SettlementConfig
+from ..spec.zones import Line
 
 
 def _households(n: int, n_pv: int, n_battery: int, prefix: str = "house",
@@ -212,9 +213,57 @@ def bandit() -> Scenario:
                     learners=("wind",))
 
 
+TWO_TOWNS_LINE_KW = 40.0
+"""Capacity of the line between ``rural`` and ``town`` in each direction, kW per slot: about
+a third of the rural wind farm's rated power, so a windy rural zone congests it whenever its
+surplus is larger, and the town's evening peak (≈ 60 kW of EV / heat-pump load) exceeds it."""
+
+
+def two_towns() -> Scenario:
+    """Two zones linked by one line (issue 17; README "Zones").
+
+    ``rural``: a windy village — two 60 kW turbines (mean wind 8 m/s at hub height), 6
+    households, 2 ZI-C noise traders, no grid connection of its own. ``town``: 24 households
+    (8 with PV, 16 charging an EV or running a heat pump at 3 kW in the evening), a 30 kW
+    biogas plant, a 200 kWh battery, 2 ZI-C noise traders, the grid connection quoting
+    around the wholesale curve (as in ``community``), and a spatial arbitrager. The line
+    carries :data:`TWO_TOWNS_LINE_KW` each way; the rural surplus congests it on windy hours
+    and the town's evening peak on the other side of the day, so the zones' prices split.
+    Cross-zonal trading of a slot ends 10 min before its local gate closure.
+    """
+    wind = WindFarm(rated_kw=60.0, weibull_c=9.0)
+    rural = [
+        *(replace(p, zone="rural") for p in _households(6, n_pv=2, n_battery=0,
+                                                         prefix="farm")),
+        *(ProsumerSpec(f"wind{i}", "intermittent", wind=wind, zone="rural") for i in range(2)),
+        *(ProsumerSpec(f"rnoise{i}", "zic", zone="rural") for i in range(2)),
+    ]
+    town = [
+        *(replace(p, zone="town") for p in _households(24, n_pv=8, n_battery=3,
+                                                        evening=(8, 24, 3.0))),
+        ProsumerSpec("plant", "plant", plant=ProvisionPlant(capacity_kw=30.0, min_stable_kw=0.0,
+                                                            cost_a=70.0, cost_b=1.0,
+                                                            ramp_kw_per_slot=15.0),
+                     zone="town"),
+        ProsumerSpec("battery", "storage", battery=Battery(energy_kwh=200.0, power_kw=80.0),
+                     zone="town"),
+        *(ProsumerSpec(f"tnoise{i}", "zic", zone="town") for i in range(2)),
+        ProsumerSpec("grid", "grid", external=True,
+                     params=(("bid_kw", COMMUNITY_GRID_EXPORT_KW),), zone="town"),
+        ProsumerSpec("arbitrager", "spatial", zone="town"),
+    ]
+    lines = (Line("rural", "town", TWO_TOWNS_LINE_KW), Line("town", "rural", TWO_TOWNS_LINE_KW))
+    return Scenario("two_towns", tuple(rural + town), schedule=SlotSchedule(day_of_year=100),
+                    settlement=SettlementConfig(mode="single", scarcity_adder=COMMUNITY_ADDER),
+                    description="a windy village exporting to a town with evening load over "
+                                "one 40 kW line; a spatial arbitrager",
+                    wholesale=COMMUNITY_WHOLESALE, forecast_update_s=900,
+                    zones=("rural", "town"), lines=lines, cross_gate_lead=600)
+
+
 PRESETS: dict[str, Callable[[], Scenario]] = {"toy": toy, "community": community,
                                               "community_flat": community_flat, "town": town,
-                                              "bandit": bandit}
+                                              "bandit": bandit, "two_towns": two_towns}
 DEFAULT = "community"
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from ..exchange import LOB3D, Exchange, Grid, Kind, Order, Phase, Report, Side, Status, Tif
+from ..exchange.zones import ZonalExchange
 from ..spec.schedule import SlotSchedule
 from .kernel import Kernel
 
@@ -39,13 +40,16 @@ class Instruction(NamedTuple):
     kind: Kind = Kind.LIMIT
     tif: Tif = Tif.GTC
     last_slot: int | None = None  # block orders
+    match_zone: str | None = None  # zonal markets: trade only in this zone's book (never rests)
 
 
 def submit(side: Side, slot: int, price: int | None, rate: int, tif: Tif = Tif.GTC,
-           last_slot: int | None = None) -> Instruction:
-    """A limit order (or a market order when ``price`` is ``None``)."""
+           last_slot: int | None = None, match_zone: str | None = None) -> Instruction:
+    """A limit order (or a market order when ``price`` is ``None``); ``match_zone`` makes it
+    an explicit cross-zonal order of a zonal market (README "Zones", rule 7)."""
     kind = Kind.MARKET if price is None else Kind.LIMIT
-    return Instruction("submit", None, side, slot, price, rate, kind, tif, last_slot)
+    return Instruction("submit", None, side, slot, price, rate, kind, tif, last_slot,
+                       match_zone)
 
 
 def cancel(order_id: int) -> Instruction:
@@ -59,11 +63,16 @@ def modify(order_id: int, price: int | None = None, rate: int | None = None) -> 
 class MarketView:
     """Read-only public market information; cheap O(1) accessors for agents' hot paths."""
 
-    __slots__ = ("_ex", "_clock", "schedule", "grid", "k", "curve")
+    __slots__ = ("_ex", "_clock", "schedule", "grid", "k", "curve", "zonal", "zone")
 
     def __init__(self, exchange: Exchange, schedule: SlotSchedule, clock: Kernel,
-                 k: int = 5) -> None:
+                 k: int = 5, zonal: ZonalExchange | None = None, zone: str | None = None
+                 ) -> None:
         self._ex = exchange
+        self.zonal = zonal
+        """The zonal exchange of a market with zones (public: every zone's book and the
+        capacity left per path and slot), else ``None``; this view shows ``zone``'s book."""
+        self.zone = zone
         self._clock = clock
         self.schedule = schedule
         self.grid: Grid = exchange.grid

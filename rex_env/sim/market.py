@@ -28,6 +28,7 @@ import numpy as np
 
 from ..exchange import Exchange, Reason, Report, Trade
 from ..exchange.orders import rejected
+from ..exchange.zones import ZonalExchange
 from .agent_api import Agent, Instruction, MarketView, OwnerView
 from .curve import PublicCurve
 from .kernel import Kernel, Prio
@@ -86,11 +87,24 @@ class Market:
         self.grid = scenario.grid
         self.agents = dict(agents)
         self.sample_every = sample_every
-        self.exchange = Exchange(self.grid, n_slots=self.schedule.end_slot)
         self.rng = np.random.default_rng()
         self.kernel = Kernel(self.rng.random)
-        self.view = MarketView(self.exchange, self.schedule, self.kernel,
-                               k=scenario.depth_levels)
+        self.zonal: ZonalExchange | None = None
+        """The zonal exchange of a scenario with zones (README "Zones"), else ``None``."""
+        self.views: dict[str, MarketView] = {}
+        """zone -> the market view agents of that zone get (zonal scenarios only)."""
+        self.zone_of: dict[str, str] = {p.owner: p.zone for p in scenario.prosumers}
+        if scenario.zonal:
+            self.zonal = zonal_exchange(scenario)
+            self.exchange = self.zonal  # type: ignore[assignment]
+            for z in scenario.zones:
+                self.views[z] = MarketView(self.zonal.exchanges[z], self.schedule, self.kernel,
+                                           k=scenario.depth_levels, zonal=self.zonal, zone=z)
+            self.view = self.views[scenario.zones[0]]
+        else:
+            self.exchange = Exchange(self.grid, n_slots=self.schedule.end_slot)
+            self.view = MarketView(self.exchange, self.schedule, self.kernel,
+                                   k=scenario.depth_levels)
         self._next_id = 0
         self.reset(None)
 
@@ -122,8 +136,13 @@ class Market:
         }
         self.curve = self._public_curve(children[-1])
         self.view.curve = self.curve
+        for v in self.views.values():
+            v.curve = self.curve
         for o in owners:
-            self.owner_views[o] = OwnerView(o, self.exchange, self.prosumers.get(o), [])
+            access = self.exchange if self.zonal is None else \
+                self.zonal.owner_access(self.zone_of[o])
+            self.owner_views[o] = OwnerView(o, access, self.prosumers.get(o),  # type: ignore
+                                            [])
         self.metrics = MarketMetrics(sc.tariff, slot_len=self.schedule.slot_len,
                                      accounts=self.accounts)
         self.settlements: dict[int, dict[str, OwnerSettlement]] = {}
@@ -166,6 +185,9 @@ class Market:
             k.schedule(max(0, s.open_time(slot)), Prio.OPEN, self._on_open, slot)
             k.schedule(max(0, s.uncross_time(slot)), Prio.UNCROSS, self._on_uncross, slot)
             k.schedule(s.close_time(slot), Prio.CLOSE, self._on_close, slot)
+            lead = self.scenario.cross_gate_lead
+            if self.zonal is not None and lead > 0:
+                k.schedule(max(0, s.close_time(slot) - lead), Prio.CLOSE, self._on_xclose, slot)
             k.schedule(s.settle_time(slot), Prio.SETTLE, self._on_settle, slot)
         k.schedule(0, Prio.INFO, self._on_sample, None)
         for owner in sorted(self.agents):
@@ -207,6 +229,16 @@ class Market:
             price, rate = _number(ins.price), _number(ins.rate)
             if price is _BAD or rate is _BAD:
                 rep = rejected(Reason.BAD_FIELD)
+            elif op == "submit" and ins.match_zone is not None:
+                self._next_id += 1
+                oid = self._next_id
+                if self.zonal is None:
+                    rep = rejected(Reason.UNKNOWN_ZONE)
+                else:
+                    rep = self.zonal.submit(now, oid, owner, ins.side, ins.slot,
+                                            price, rate,  # type: ignore[arg-type]
+                                            ins.kind, ins.tif, ins.last_slot,
+                                            match_zone=ins.match_zone)
             elif op == "submit":
                 self._next_id += 1
                 oid = self._next_id
@@ -264,21 +296,49 @@ class Market:
     def _on_close(self, t: int, slot: int) -> None:
         self.exchange.close(slot, t)
 
+    def _on_xclose(self, t: int, slot: int) -> None:
+        assert self.zonal is not None
+        self.zonal.close_cross(slot, t)
+
+    def _slot_book(self, slot: int) -> tuple[dict, dict, int, int, int | None, int | None]:
+        """Positions, notional, volume, turnover, high and low of a slot over every zone."""
+        if self.zonal is None:
+            b = self.exchange.books[slot]
+            return dict(b.positions), dict(b.notional), b.volume, b.turnover, b.high, b.low
+        zx = self.zonal
+        pos: dict[str, int] = {}
+        cash: dict[str, int] = {}
+        volume = turnover = 0
+        highs, lows = [], []
+        for z in zx.zones:
+            for o, v in zx.positions(slot, z).items():
+                pos[o] = pos.get(o, 0) + v
+            for o, v in zx.notionals(slot, z).items():
+                cash[o] = cash.get(o, 0) + v
+            b = zx.exchanges[z].books.get(slot)
+            if b is not None:
+                volume += b.volume
+                turnover += b.turnover
+                if b.high is not None:
+                    highs.append(b.high)
+                    lows.append(b.low)
+        return pos, cash, volume, turnover, max(highs, default=None), min(lows, default=None)
+
     def _on_settle(self, t: int, slot: int) -> None:
         """End of delivery: realise every prosumer's physics, settle trades and imbalances."""
-        ex, g = self.exchange, self.grid
-        book = ex.books[slot]
+        g = self.grid
+        positions, notional, volume, turnover, hi, lo = self._slot_book(slot)
         actual: dict[str, float] = {}
         realized: dict[str, Realized] = {}
         for owner, p in self.prosumers.items():
-            reserved_kw = -g.rate(book.positions.get(owner, 0))
+            reserved_kw = -g.rate(positions.get(owner, 0))
             r = p.realize(slot, reserved_kw)
             realized[owner] = r
             actual[owner] = r.net_kw
-        vwap = None if not book.volume else g.price(book.turnover / book.volume)
-        high = None if book.high is None else g.price(book.high)
-        low = None if book.low is None else g.price(book.low)
-        res = settle_slot(slot, g, dict(book.positions), dict(book.notional), actual, vwap,
+        vwap = None if not volume else g.price(turnover / volume)
+        high = None if hi is None else g.price(hi)
+        low = None if lo is None else g.price(lo)
+        res = settle_slot(slot, g, positions, notional, actual, vwap,
                           high, low, self.scenario.settlement)
         hours = g.slot_len / 3600
         deliveries = {o: Delivery(r.consumption_kw * hours, r.production_kw * hours,
@@ -323,9 +383,23 @@ class Market:
     def _on_wake(self, t: int, owner: str) -> None:
         agent = self.agents[owner]
         if t < self.schedule.last_close:
-            instructions = agent.act(self.view, self.owner_views[owner])
+            view = self.views[self.zone_of[owner]] if self.views else self.view
+            instructions = agent.act(view, self.owner_views[owner])
             if instructions:
                 agent.on_reports(self.execute(owner, instructions))
         nxt = agent.next_wake(t, self.rng)
         if nxt is not None and nxt < self.schedule.last_close:
             self.kernel.schedule(max(nxt, t + 1), Prio.AGENT, self._on_wake, owner)
+
+
+def zonal_exchange(scenario: Scenario) -> ZonalExchange:
+    """The zonal exchange of a scenario with zones: its lines' kW per slot in whole lots
+    (rounded down), each slot's capacity from the local hour its delivery starts."""
+    s, g = scenario.schedule, scenario.grid
+    caps: dict[tuple[str, str], list[int]] = {}
+    for line in scenario.lines:
+        caps[(line.frm, line.to)] = [
+            int(Fraction(repr(line.kw_at(s.local_seconds(k)))) / g.lot_q)
+            for k in range(s.end_slot)]
+    return ZonalExchange(list(scenario.zones), caps, g, n_slots=s.end_slot,
+                         home={p.owner: p.zone for p in scenario.prosumers})

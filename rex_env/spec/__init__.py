@@ -16,7 +16,8 @@ from .prosumer import ProsumerSpec
 from .scenario import Location, Scenario, Tariff
 from .schedule import SlotSchedule
 from .settlement import SettlementConfig
+from .zones import Line
 
 __all__ = ["ACTION_MODES", "AGENT_KINDS", "CONTROLLERS", "HAND_CODED", "NOISE_TRADERS",
-           "SETTLEMENT_MODES", "Location", "ProsumerSpec", "Scenario", "SettlementConfig",
+           "SETTLEMENT_MODES", "Line", "Location", "ProsumerSpec", "Scenario", "SettlementConfig",
            "SlotSchedule", "Tariff"]

@@ -9,15 +9,16 @@ from __future__ import annotations
 from .settlement import MODES as SETTLEMENT_MODES
 
 HAND_CODED: tuple[str, ...] = ("intermittent", "plant", "storage", "zic", "ziu", "random",
-                               "grid", "newsvendor", "rolling_intrinsic")
+                               "grid", "newsvendor", "rolling_intrinsic", "spatial")
 """Hand-coded agents that can trade for a prosumer (:func:`agents.make_agent`)."""
 
 AGENT_KINDS: tuple[str, ...] = (*HAND_CODED, "learner", "passive")
 """What may trade for a prosumer: a hand-coded agent, an RL learner, or nobody."""
 
-CONTROLLERS: tuple[str, ...] = tuple(k for k in HAND_CODED if k != "grid")
+CONTROLLERS: tuple[str, ...] = tuple(k for k in HAND_CODED if k not in ("grid", "spatial"))
 """Hand-coded kinds that can drive a learner's prosumer instead of its policy (the grid
-agent needs the external grid participant, which is never a learner)."""
+agent needs the external grid participant, which is never a learner; the spatial arbitrager
+needs zones, which the environment does not offer yet)."""
 
 NOISE_TRADERS: tuple[str, ...] = ("zic", "ziu")
 """Gode and Sunder's zero-intelligence traders: constrained (``zic``) or not (``ziu``)."""

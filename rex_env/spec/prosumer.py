@@ -18,6 +18,7 @@ class ProsumerSpec:
         params: agent parameters that override the agent's defaults.
         external: the wider grid behind the community (supplier of last resort): it owns no
             assets and delivers exactly what it reserved, so it never has an imbalance.
+        zone: the zone it trades and delivers in (``""``: the scenario's single zone).
     """
 
     owner: str
@@ -29,10 +30,13 @@ class ProsumerSpec:
     battery: Battery | None = None
     params: tuple[tuple[str, float], ...] = ()
     external: bool = False
+    zone: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.owner, str) or not self.owner:
             raise ValueError(f"owner must be a non-empty string, got {self.owner!r}")
+        if not isinstance(self.zone, str):
+            raise ValueError(f"{self.owner!r}: zone must be a string, got {self.zone!r}")
         if self.external and (self.has_uncontrollable or self.plant or self.battery):
             raise ValueError(f"{self.owner!r}: an external (grid) participant owns no assets")
 

@@ -20,6 +20,7 @@ from .kinds import AGENT_KINDS
 from .prosumer import ProsumerSpec
 from .schedule import SlotSchedule
 from .settlement import SettlementConfig
+from .zones import Line, check_zones
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,10 @@ class Scenario:
             each prosumer's at its own random phase, so revisions arrive all the time rather
             than at slot boundaries (``None``: once per slot, at slot boundaries, the first
             version's schedule).
+        zones: zone names (README "Zones"); empty (default): one zone, as before.
+        lines: directed transmission paths between zones with their capacity.
+        cross_gate_lead: seconds before the local gate closure at which cross-zonal trading
+            of a slot ends (0: with the local gate).
     """
 
     name: str
@@ -167,6 +172,9 @@ class Scenario:
     date: dt.date | None = None
     wholesale: WholesaleModel | None = None
     forecast_update_s: int | None = None
+    zones: tuple[str, ...] = ()
+    lines: tuple[Line, ...] = ()
+    cross_gate_lead: int = 0
 
     def __post_init__(self) -> None:
         if not self.prosumers:
@@ -212,6 +220,12 @@ class Scenario:
         elif self.schedule.day_of_year > 365:
             raise ValueError(f"schedule.day_of_year {self.schedule.day_of_year} needs a leap "
                              f"year ({DEFAULT_YEAR} is not): set the scenario's date instead")
+        if isinstance(self.zones, list):
+            object.__setattr__(self, "zones", tuple(self.zones))
+        if isinstance(self.lines, list):
+            object.__setattr__(self, "lines", tuple(self.lines))
+        check_zones(self.zones, self.lines, {p.owner: p.zone for p in self.prosumers},
+                    self.cross_gate_lead, self.schedule.open_lead, self.name)
         schedule, prosumers = _placed(self)
         object.__setattr__(self, "schedule", schedule)
         object.__setattr__(self, "prosumers", prosumers)
@@ -223,6 +237,11 @@ class Scenario:
         if self.date is not None:
             return self.date
         return dt.date(DEFAULT_YEAR, 1, 1) + dt.timedelta(days=self.schedule.day_of_year - 1)
+
+    @property
+    def zonal(self) -> bool:
+        """Whether the market has several zones (a zonal exchange) or one (the plain one)."""
+        return bool(self.zones)
 
     @property
     def owners(self) -> list[str]:
