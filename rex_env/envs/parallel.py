@@ -146,6 +146,10 @@ class RexParallelEnv(ParallelEnv):
                                             **overrides)
         self.render_mode = render_mode
         self.scenario = sc = self.config.build_scenario()
+        if sc.zonal:
+            raise ValueError(f"scenario {sc.name!r} has zones {list(sc.zones)}: the environment "
+                             "does not observe several zones yet (README 'Zones'); simulate it "
+                             "with python -m rex_env.simulate")
         learners = self.config.learner_owners(sc)
         self.possible_agents: list[AgentID] = [f"prosumer_{i}" for i in range(len(learners))]
         self.owner_of: dict[AgentID, str] = dict(zip(self.possible_agents, learners, strict=True))

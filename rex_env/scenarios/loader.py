@@ -68,6 +68,7 @@ from ..spec.prosumer import ProsumerSpec
 from ..spec.scenario import Location, Scenario, Tariff
 from ..spec.schedule import SlotSchedule
 from ..spec.settlement import SettlementConfig
+from ..spec.zones import MAX_ZONES, Line
 
 ASSETS: dict[str, type] = {"wind": WindFarm, "pv": PVSystem, "load": Household,
                            "plant": ProvisionPlant, "battery": Battery}
@@ -75,10 +76,10 @@ ASSETS: dict[str, type] = {"wind": WindFarm, "pv": PVSystem, "load": Household,
 
 TOP_FIELDS = ("name", "description", "base", "schedule", "grid", "settlement", "tariff",
               "reference_price", "depth_levels", "prosumers", "learners", "wholesale",
-              "forecast_update_s")
+              "forecast_update_s", "zones", "lines", "cross_gate_lead")
 PLACE_FIELDS = ("location", "date")
 """Top-level fields of issue 16 (where and when), parsed by :func:`_place_fields`."""
-PROSUMER_FIELDS = ("owner", "agent", "count", "params", "external", *ASSETS)
+PROSUMER_FIELDS = ("owner", "agent", "count", "params", "external", "zone", *ASSETS)
 _GRID_FIELDS = ("tick", "lot", "price_min", "price_max")
 
 # -- limits (issue 15): what a scenario may ask for -------------------------------------------
@@ -93,6 +94,8 @@ MAX_PROSUMER_SLOTS = 2_000_000
 """Most ``prosumers * schedule.n_slots`` of one episode (the physics arrays' size)."""
 MAX_OPEN_SLOTS = 1024
 """Most slots open at once: ``ceil(schedule.open_lead / schedule.slot_len)``."""
+MAX_NAME_CHARS = 64
+"""Longest zone name in a scenario file."""
 MAX_PRICE = 1e6
 """Largest magnitude of a price-like field, currency/MWh (the default price bound is 9,999)."""
 DAY = 86_400
@@ -271,6 +274,10 @@ def _prosumers(data: Any, where: str = "prosumers") -> tuple[ProsumerSpec, ...]:
         external = p.get("external", False)
         if not isinstance(external, bool):
             raise _fail(f"{w}.external", f"must be true or false, got {external!r}")
+        zone = p.get("zone", "")
+        if not isinstance(zone, str) or len(zone) > MAX_NAME_CHARS:
+            raise _fail(f"{w}.zone", f"must be a zone name (a string of at most "
+                                     f"{MAX_NAME_CHARS} characters), got {zone!r}")
         assets = {name: _build(cls, p[name], f"{w}.{name}")
                   for name, cls in ASSETS.items() if p.get(name) is not None}
         params = p.get("params", {})
@@ -286,7 +293,7 @@ def _prosumers(data: Any, where: str = "prosumers") -> tuple[ProsumerSpec, ...]:
         for name in names:
             try:
                 out.append(ProsumerSpec(name, agent, params=tuple(params.items()),
-                                        external=external, **assets))
+                                        external=external, zone=zone, **assets))
             except ValueError as exc:
                 raise _fail(w, str(exc)) from None
         _prosumer_limits(out[-1], w)  # the copies are alike: once per entry
@@ -360,6 +367,7 @@ def scenario_from_dict(data: Any, where: str = "") -> Scenario:
             raise _fail(_at(where, "learners"), "must be a list of owner ids")
         kw["learners"] = tuple(learners)
     kw.update(_place_fields(data, where))
+    kw.update(_zone_fields(data, where))
     try:
         scenario = Scenario(**kw)
     except ValueError as exc:
@@ -383,6 +391,40 @@ def _place_fields(data: dict[str, Any], where: str) -> dict[str, Any]:
         if date is None:
             raise _fail(_at(where, "date"), f"must be a date 'YYYY-MM-DD', got {raw!r}")
         out["date"] = date
+    return out
+
+
+def _zone_fields(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """``zones``, ``lines`` and ``cross_gate_lead`` of a scenario file (issue 17)."""
+    out: dict[str, Any] = {}
+    if "zones" in data:
+        zones = data["zones"]
+        if (not isinstance(zones, list) or len(zones) > MAX_ZONES
+                or not all(isinstance(z, str) and 0 < len(z) <= MAX_NAME_CHARS for z in zones)):
+            raise _fail(_at(where, "zones"), f"must be a list of at most {MAX_ZONES} zone names "
+                                             f"(non-empty strings of at most {MAX_NAME_CHARS} "
+                                             f"characters), got {zones!r}"[:300])
+        out["zones"] = tuple(zones)
+    if "lines" in data:
+        raw = data["lines"]
+        if not isinstance(raw, list) or len(raw) > MAX_ZONES * MAX_ZONES:
+            raise _fail(_at(where, "lines"), f"must be a list of at most {MAX_ZONES ** 2} line "
+                                             "objects (frm, to, capacity_kw)")
+        lines = []
+        for i, x in enumerate(raw):
+            w = _at(where, f"lines[{i}]")
+            x = _object(x, w, ("frm", "to", "capacity_kw"))
+            cap = x.get("capacity_kw", 0.0)
+            if isinstance(cap, list):
+                cap = tuple(cap)
+            try:
+                lines.append(Line(x.get("frm"), x.get("to"), cap))  # type: ignore[arg-type]
+            except ValueError as exc:
+                raise _fail(w, str(exc)) from None
+        out["lines"] = tuple(lines)
+    if "cross_gate_lead" in data:
+        out["cross_gate_lead"] = _number(data["cross_gate_lead"], _at(where, "cross_gate_lead"),
+                                         integer=True)
     return out
 
 
@@ -474,6 +516,8 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
             d["params"] = dict(p.params)
         if p.external:
             d["external"] = True
+        if p.zone:
+            d["zone"] = p.zone
         prosumers.append(d)
     return {
         "name": scenario.name,
@@ -490,6 +534,11 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
         "date": None if scenario.date is None else scenario.date.isoformat(),
         "wholesale": None if scenario.wholesale is None else _asset_dict(scenario.wholesale),
         "forecast_update_s": scenario.forecast_update_s,
+        **({"zones": list(scenario.zones),
+            "lines": [{"frm": ln.frm, "to": ln.to, "capacity_kw": list(ln.capacity_kw)
+                       if isinstance(ln.capacity_kw, tuple) else ln.capacity_kw}
+                      for ln in scenario.lines],
+            "cross_gate_lead": scenario.cross_gate_lead} if scenario.zones else {}),
     }
 
 
