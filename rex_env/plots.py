@@ -222,8 +222,8 @@ def zone_map(records: Sequence[DayRecord], path: Path) -> Path:
     flows = {p: float(np.mean([sum(d.flow_kw[p]) for d in days])) * 0.25 / 1000
              for p in d0.paths}
     cong = {p: float(np.mean([sum(d.congested[p]) for d in days])) * 0.25 for p in d0.paths}
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 4.8),
-                                  gridspec_kw={"width_ratios": [1, 1.6]})
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(14, 5.2),
+                                  gridspec_kw={"width_ratios": [1.2, 1.6]})
     angle = np.linspace(0, 2 * np.pi, len(zones), endpoint=False) + np.pi
     pos = {z: (np.cos(a), np.sin(a) * 0.6) for z, a in zip(zones, angle, strict=True)}
     finite = [v for v in mean_price.values() if np.isfinite(v)]
@@ -238,19 +238,19 @@ def zone_map(records: Sequence[DayRecord], path: Path) -> Path:
                                 color="tab:red" if cong[(a, b)] > 0 else "tab:gray",
                                 shrinkA=38, shrinkB=38)
         ax.add_patch(arrow)
-        ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 2.6 * off, f"{a}→{b}: {mwh:.3f} MWh/day\n"
-                f"congested {cong[(a, b)]:.2f} h", ha="center", va="center", fontsize=8)
+        ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 4.5 * off, f"{a}→{b}: {mwh:.3f} MWh/day\n"
+                f"congested {cong[(a, b)]:.2f} h/day", ha="center", va="center", fontsize=8)
     for z, (x, y) in pos.items():
         v = mean_price[z]
-        ax.scatter([x], [y], s=2600, color=cmap(norm(v)) if np.isfinite(v) else "lightgray",
+        ax.scatter([x], [y], s=3800, color=cmap(norm(v)) if np.isfinite(v) else "lightgray",
                    edgecolor="black", zorder=3)
-        ax.text(x, y, f"{z}\n{v:.1f} /MWh", ha="center", va="center", fontsize=9, zorder=4)
+        ax.text(x, y, f"{z}\n{v:.1f} /MWh", ha="center", va="center", fontsize=8, zorder=4)
     ax.set_xlim(-1.6, 1.6)
     ax.set_ylim(-1.1, 1.1)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.set_title(f"{records[0].market.scenario.name}: mean zone price and flows "
-                 f"({len(days)} day(s))")
+    ax.set_title(f"{records[0].market.scenario.name}: zone prices and flows\n"
+                 f"(mean of {len(days)} day(s))", fontsize=10)
     fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.7,
                  label="mean zone price (/MWh)")
     slots = np.asarray(d0.slots)

@@ -261,7 +261,7 @@ def _n_orders(m: Market) -> int:
 
 
 ZONE_KEYS = ("mean_spread", "mean_spread_congested", "mean_spread_uncongested",
-             "congestion_hours", "congestion_rent")
+             "congested_price_gap", "congestion_hours", "congestion_rent")
 
 
 def write_zones(records: list[DayRecord], out: Path) -> dict[str, Any]:
@@ -328,6 +328,8 @@ def print_table(summary: dict[str, Any]) -> None:
               f"{z['mean_spread_congested']:.2f}, uncongested {z['mean_spread_uncongested']:.2f})"
               f"  congestion {z['congestion_hours']:.2f} h/day  congestion rent "
               f"{z['congestion_rent']:.3f}/day")
+        print(f"  importing zone dearer by {z['congested_price_gap']:.2f} /MWh on congested "
+              f"paths")
         print("  flows MWh/day: " + "  ".join(f"{k} {v:.3f}" for k, v in flows.items()))
         if zones["arbitrager_surplus_per_day"] is not None:
             print(f"  spatial arbitrager surplus {zones['arbitrager_surplus_per_day']:.3f}/day")

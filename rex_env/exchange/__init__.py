@@ -13,6 +13,7 @@ rule                                   module
 §5 validation, reasons, accounting     :meth:`.exchange.Exchange.submit` / ``modify``
 §6 opening auction                     :mod:`.auction`
 §7 replay CLI                          :mod:`rex_env.replay`
+zones (README "Zones")                 :mod:`.zones` (:class:`.zones.ZonalExchange`)
 =====================================  ==============================================
 
 Two engines share this API: the pure-Python one here (the readable reference,

@@ -39,11 +39,12 @@ Rules (README "Rules", section "Zones"; every one is pinned by ``tests/exchange/
    zone, each zone's share capped by its path's capacity left; it fills in full or is killed
    with nothing changed. ``market`` orders sweep across zones up to the price bound. Block
    orders match in their own zone only (the coupling allocates no capacity to them). A modify
-   that loses priority re-enters its own zone's book only (to reach other zones, cancel and
-   submit anew). The opening auction is per zone (no capacity is allocated in a call phase).
-   So the coupled book can be crossed between zones after an uncross, a modify, a capacity
-   increase or a counter-flow: nothing re-matches resting orders; that is what a spatial
-   arbitrager earns from.
+   that loses priority re-enters as an incoming order and matches across zones like a new
+   one (if children fill it in full, its record says ``filled`` and its old open rate is
+   counted as removed, the new rate as offered and filled). The opening auction is per zone
+   (no capacity is allocated in a call phase). So the coupled book can be crossed between
+   zones after an uncross, a capacity increase or a counter-flow: nothing re-matches resting
+   orders; that is what a spatial arbitrager earns from.
 7. **Explicit cross-zonal orders.** An order entered in ``zone`` with ``match_zone`` set to
    another zone trades only against ``match_zone``'s book (delivered to ``zone``, consuming the
    path). It never rests (``limit`` + ``gtc`` is ``bad_field``) and needs a linked pair (else
@@ -121,19 +122,28 @@ class ZoneOrder:
     (``None`` when children filled it all, or it was an explicit cross-zonal order).
     """
 
-    __slots__ = ("order_id", "owner", "zone", "side", "first_slot", "last_slot", "price",
+    __slots__ = ("order_id", "owner", "zone", "side", "first_slot", "last_slot", "_price",
                  "kind", "tif", "time", "pre_filled", "pre_removed", "local", "end_status",
-                 "seq")
+                 "_seq", "closed")
 
     def __init__(self, order_id: OrderId, owner: AgentId, zone: str, side: Side, slot: int,
                  price: int | None, kind: Kind, tif: Tif, time: int, seq: int) -> None:
         self.order_id, self.owner, self.zone, self.side = order_id, owner, zone, side
         self.first_slot = self.last_slot = slot
-        self.price, self.kind, self.tif, self.time, self.seq = price, kind, tif, time, seq
+        self._price, self.kind, self.tif, self.time, self._seq = price, kind, tif, time, seq
         self.pre_filled = 0
         self.pre_removed = 0
         self.local: Any = None
         self.end_status = Status.FILLED
+        self.closed = False  # filled in full by a coupled modify: the local record was removed
+
+    @property
+    def price(self) -> int | None:
+        return self._price if self.local is None else self.local.price
+
+    @property
+    def seq(self) -> int:
+        return self._seq if self.local is None else self.local.seq
 
     @property
     def rate(self) -> int:
@@ -151,10 +161,11 @@ class ZoneOrder:
     @property
     def removed(self) -> int:
         return self.pre_removed + (0 if self.local is None else self.local.removed)
+    # (pre_removed goes negative after a coupled modify: see ZonalExchange._coupled_modify)
 
     @property
     def status(self) -> Status:
-        return self.end_status if self.local is None else self.local.status
+        return self.end_status if self.local is None or self.closed else self.local.status
 
     @property
     def reason(self) -> Reason | None:
@@ -651,6 +662,36 @@ class ZonalExchange:
         self.now = time
         self._seq += 1
         seq = self._seq
+        filled, trades, stp = self._sweep(time, order_id, owner, side, slot, price, rate, z,
+                                          zones, caps)
+        rem = rate - filled
+        if only is not None:
+            status = Status.FILLED if rem == 0 else Status.CANCELLED
+            return self._explicit_end(time, order_id, owner, side, slot, price, kind, tif, z,
+                                      rate, filled, trades, stp, status)
+        if filled == 0:
+            rep = ex.submit(time, order_id, owner, side, slot, price, rate, kind, tif)
+            self._seq -= 1  # _accepted stamps it
+            return self._merge(self._accepted(rep, z, time, order_id), trades, stp)
+        parent = ZoneOrder(order_id, owner, z, side, slot, price, kind, tif, time, seq)
+        parent.pre_filled = filled
+        self._parents[z][order_id] = parent
+        if rem > 0:
+            rep = ex.submit(time, order_id, owner, side, slot, price, rem, kind, tif)
+            assert rep.ok, f"remainder rejected: {rep.reason}"
+            parent.local = rep.order
+            if rep.status is Status.RESTING:
+                self._stamp[(z, order_id)] = seq
+            trades.extend(self._wrap(rep.trades, z, {}))
+            stp.extend(rep.self_trade_cancelled)
+        return Report(parent.status, None, parent, trades or EMPTY, stp or EMPTY, EMPTY)
+
+    def _sweep(self, time: int, order_id: OrderId, owner: AgentId, side: Side, slot: int,
+               price: int | None, rate: int, z: str, zones: list[str],
+               caps: dict[str, int | None]) -> tuple[int, list[ZoneTrade], list[Any]]:
+        """Fill up to ``rate`` with immediate child orders in priority order across ``zones``
+        until only the home zone ``z`` is left to trade with; return (filled, trades, STP)."""
+        opp = Side.SELL if side is Side.BUY else Side.BUY
         rem = rate
         trades: list[ZoneTrade] = []
         stp: list[Any] = []
@@ -690,27 +731,7 @@ class ZonalExchange:
             rem -= got
             if got == 0:  # cannot happen (the head is another owner's, within the limit)
                 break
-        filled = rate - rem
-        if only is not None:
-            status = Status.FILLED if rem == 0 else Status.CANCELLED
-            return self._explicit_end(time, order_id, owner, side, slot, price, kind, tif, z,
-                                      rate, filled, trades, stp, status)
-        if filled == 0:
-            rep = ex.submit(time, order_id, owner, side, slot, price, rate, kind, tif)
-            self._seq -= 1  # _accepted stamps it
-            return self._merge(self._accepted(rep, z, time, order_id), trades, stp)
-        parent = ZoneOrder(order_id, owner, z, side, slot, price, kind, tif, time, seq)
-        parent.pre_filled = filled
-        self._parents[z][order_id] = parent
-        if rem > 0:
-            rep = ex.submit(time, order_id, owner, side, slot, price, rem, kind, tif)
-            assert rep.ok, f"remainder rejected: {rep.reason}"
-            parent.local = rep.order
-            if rep.status is Status.RESTING:
-                self._stamp[(z, order_id)] = seq
-            trades.extend(self._wrap(rep.trades, z, {}))
-            stp.extend(rep.self_trade_cancelled)
-        return Report(parent.status, None, parent, trades or EMPTY, stp or EMPTY, EMPTY)
+        return rate - rem, trades, stp
 
     def _explicit_end(self, time: int, order_id: OrderId, owner: AgentId, side: Side,
                       slot: int, price: int | None, kind: Kind, tif: Tif, z: str, rate: int,
@@ -778,18 +799,27 @@ class ZonalExchange:
         rep = self.exchanges[z].cancel(time, order_id, owner)
         if rep.ok:
             self.now = time
+            parent = self._parents[z].get(order_id)
+            if parent is not None:
+                rep = Report(rep.status, rep.reason, parent, rep.trades,
+                             rep.self_trade_cancelled, rep.expired)
         return rep
 
     def modify(self, time: int, order_id: OrderId, owner: AgentId, price: int | None = None,
                rate: int | None = None, zone: str | None = None) -> Report:
-        """Modify a resting order in its zone; a priority-losing one re-enters there only."""
+        """Modify a resting order in its zone (SPEC §4). One that loses priority re-enters as
+        an incoming order: it matches across zones like a new submission (rule 3)."""
         z = self._zone(zone, owner)
         if z is None:
             return rejected(Reason.UNKNOWN_ZONE)
         if _is_int(time) and time < self.now:
             return rejected(Reason.BAD_FIELD)
         ex = self.exchanges[z]
-        before = ex.orders.get(order_id) if isinstance(order_id, (str, int)) else None
+        before = ex.orders.get(order_id) if isinstance(order_id, (str, int)) and not \
+            isinstance(order_id, bool) else None
+        coupled = self._modify_coupling(ex, z, time, before, owner, price, rate)
+        if coupled is not None:
+            return self._coupled_modify(time, before, z, *coupled)
         seq = None if before is None else before.seq
         rep = ex.modify(time, order_id, owner, price, rate)
         if not rep.ok:
@@ -798,10 +828,84 @@ class ZonalExchange:
         if rep.order is not None and rep.order.seq != seq:
             self._seq += 1
             self._stamp[(z, order_id)] = self._seq
-        if rep.trades:
-            rep = Report(rep.status, rep.reason, rep.order, self._wrap(rep.trades, z, {}),
+        parent = self._parents[z].get(order_id)
+        if rep.trades or parent is not None:
+            rep = Report(rep.status, rep.reason, parent or rep.order,
+                         self._wrap(rep.trades, z, {}) if rep.trades else rep.trades,
                          rep.self_trade_cancelled, rep.expired)
         return rep
+
+    def _modify_coupling(self, ex: Any, z: str, time: object, order: Any, owner: object,
+                         price: object, rate: object) -> tuple[int, int, list[str],
+                                                               dict[str, int | None]] | None:
+        """``(new price, new rate, zones, caps)`` when a valid modify loses priority and can
+        reach another zone; ``None`` when the zone exchange alone decides it."""
+        if (order is None or not self._links[z] or not _is_int(time) or time > MAX_TIME
+                or (price is None and rate is None)
+                or (price is not None and not _is_number(price))
+                or (rate is not None and not (_is_number(rate) and -MAX_LOTS <= rate <= MAX_LOTS))
+                or order.status is not Status.RESTING or order.owner != owner
+                or not isinstance(owner, str)):
+            return None
+        new_price = order.price if price is None else price
+        new_rate = order.rate if rate is None else rate
+        g = self.grid
+        if (not g.min_ticks <= new_price <= g.max_ticks or new_rate <= 0
+                or (type(new_price) is not int and new_price.denominator != 1)
+                or (type(new_rate) is not int and new_rate.denominator != 1)):
+            return None
+        new_price, new_rate = int(new_price), int(new_rate)
+        slot = order.first_slot
+        if (new_price == order.price and new_rate <= order.rate) or slot in self._xclosed \
+                or ex.phase(slot) is not Phase.CONTINUOUS:
+            return None
+        side = order.side
+        zones = [z, *self._links[z]]
+        caps = {y: (None if y == z else self._reach(z, y, side, slot)) for y in zones}
+        zones = [y for y in zones if y == z or (
+            caps[y] > 0 and self.exchanges[y].phase(slot) is Phase.CONTINUOUS)]  # type: ignore[operator]
+        if len(zones) == 1:
+            return None
+        return new_price, new_rate, zones, caps
+
+    def _coupled_modify(self, time: int, order: Any, z: str, price: int, rate: int,
+                        zones: list[str], caps: dict[str, int | None]) -> Report:
+        """A priority-losing modify that can reach other zones: children first (the resting
+        order is on their side, so nothing touches it), then the zone exchange re-enters the
+        remainder (or removes the order when the children filled it all)."""
+        oid, owner, slot, side = order.order_id, order.owner, order.first_slot, order.side
+        old_rate = order.rate
+        ex = self.exchanges[z]
+        filled, trades, stp = self._sweep(time, oid, owner, side, slot, price, rate, z, zones,
+                                          caps)
+        self.now = time
+        self._seq += 1
+        parent = self._parents[z].get(oid)
+        if parent is None and filled:
+            parent = ZoneOrder(oid, owner, z, side, slot, price, order.kind, order.tif,
+                               order.time, order.seq)
+            parent.local = order
+            self._parents[z][oid] = parent
+        if parent is not None:
+            # SPEC §5 accounting of a modify (open rate old_rate -> rate): the zone exchange
+            # sees old_rate -> rate - filled; lots it counts as removed that the children
+            # filled were never removed
+            parent.pre_filled += filled
+            parent.pre_removed -= min(filled, max(0, old_rate - (rate - filled)))
+        if rate - filled == 0:
+            ex.cancel(time, oid, owner)  # the old open rate leaves; the new one traded
+            assert parent is not None
+            parent.closed = True
+            parent.end_status = Status.FILLED
+            self._stamp.pop((z, oid), None)
+            return Report(Status.FILLED, None, parent, trades, stp or EMPTY, EMPTY)
+        rep = ex.modify(time, oid, owner, price, rate - filled)
+        assert rep.ok, f"coupled modify rejected: {rep.reason}"
+        self._stamp[(z, oid)] = self._seq
+        trades.extend(self._wrap(rep.trades, z, {}))
+        stp.extend(rep.self_trade_cancelled)
+        rec = parent if parent is not None else rep.order
+        return Report(rec.status, None, rec, trades or EMPTY, stp or EMPTY, EMPTY)
 
     # -- accounting and views ---------------------------------------------------------------
     def owner_access(self, zone: str) -> OwnerAccess:

@@ -10,6 +10,8 @@ Definitions (one day of a :class:`~rex_env.sim.market.Market` with zones):
 * a path ``a -> b`` is **congested** in a slot when its capacity is positive and no more than
   :data:`CONGESTED_SHARE` of it is left at gate closure; **congestion hours** count the
   slots in which any path is congested (slot length in hours each);
+* **congested price gap**: over the slots and paths ``a -> b`` that are congested, the mean of
+  ``price(b) - price(a)`` (positive: the line is full and the importing zone is dearer);
 * **congestion rent** of a slot and linked pair: the net flow ``a -> b`` (MWh) times
   ``price(b) - price(a)`` — what a transmission owner would collect if the flow were bought
   at the exporting zone's price and sold at the importing zone's (positive when energy flows
@@ -75,6 +77,8 @@ def zonal_day(m: Market) -> ZonalDay:
     spread_congested: list[float] = []
     spread_free: list[float] = []
     rent = 0.0
+    gaps = [price[b][i] - price[a][i] for a, b in paths for i in range(len(slots))  # type: ignore[operator]
+            if congested[(a, b)][i] and price[a][i] is not None and price[b][i] is not None]
     for a, b in pairs:
         for i, k in enumerate(slots):
             pa, pb = price[a][i], price[b][i]
@@ -88,6 +92,7 @@ def zonal_day(m: Market) -> ZonalDay:
         "mean_spread": _mean(spreads),
         "mean_spread_congested": _mean(spread_congested),
         "mean_spread_uncongested": _mean(spread_free),
+        "congested_price_gap": _mean(gaps),
         "slots_with_both_prices": len(spreads),
         "congestion_hours": sum(any_congested) * hours,
         "congestion_hours_by_path": {f"{a}->{b}": sum(congested[(a, b)]) * hours

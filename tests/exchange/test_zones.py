@@ -184,19 +184,46 @@ def test_block_orders_match_in_their_own_zone_only() -> None:
     check_zonal(zx)
 
 
-def test_priority_losing_modify_reenters_its_own_zone_only() -> None:
-    zx = make({("R", "T"): 50})
+def test_priority_losing_modify_matches_across_zones() -> None:
+    zx = make({("R", "T"): 3})
     zx.submit(0, "s1", "wind", "sell", 0, 300, 5, zone="R")
     zx.submit(0, "s2", "gen", "sell", 0, 500, 5, zone="T")
-    zx.close_cross(0, 0)
     zx.submit(1, "b1", "home", "buy", 0, 200, 5, zone="T")
-    zx2 = make({("R", "T"): 50})
-    zx2.submit(0, "s1", "wind", "sell", 0, 300, 5, zone="R")
-    zx2.submit(0, "s2", "gen", "sell", 0, 500, 5, zone="T")
-    zx2.submit(1, "b1", "home", "buy", 0, 200, 5, zone="T")
-    rep = zx2.modify(2, "b1", "home", price=600, zone="T")
-    assert flows(rep) == [(500, 5, "T", "T", "T")]  # the cheaper rural ask is not reached
-    check_zonal(zx2)
+    rep = zx.modify(2, "b1", "home", price=600, zone="T")
+    assert flows(rep) == [(300, 3, "R", "T", "R"), (500, 2, "T", "T", "T")]
+    assert rep.status is Status.FILLED and rep.order.filled == 5
+    assert [t.buy_order_id for t in rep.trades] == ["b1", "b1"]
+    rec = zx.status("b1", "T")
+    assert (rec.offered, rec.filled, rec.rate, rec.removed) == (5, 5, 0, 0)
+    check_zonal(zx)
+
+
+def test_priority_losing_modify_rests_its_remainder_at_home() -> None:
+    zx = make({("R", "T"): 3})
+    zx.submit(0, "s1", "wind", "sell", 0, 300, 5, zone="R")
+    zx.submit(1, "b1", "home", "buy", 0, 200, 5, zone="T")
+    zx.submit(1, "b0", "home2", "buy", 0, 250, 1, zone="T")
+    rep = zx.modify(2, "b1", "home", price=350, rate=6, zone="T")
+    assert flows(rep) == [(300, 3, "R", "T", "R")]
+    assert rep.status is Status.RESTING and rep.order.rate == 3 and rep.order.filled == 3
+    assert (rep.order.offered, rep.order.removed) == (6, 0)  # 5 -> 6 offers one more
+    assert zx.best_bid(0, "T") == 350
+    rep = zx.modify(3, "b1", "home", rate=2, zone="T")  # a pure decrease stays local
+    assert rep.trades == [] and (rep.order.rate, rep.order.removed) == (2, 1)
+    check_zonal(zx)
+
+
+def test_modify_filled_in_full_by_children_is_filled_and_accounted() -> None:
+    zx = make({("R", "T"): 10})
+    zx.submit(0, "s1", "wind", "sell", 0, 300, 10, zone="R")
+    zx.submit(1, "b1", "home", "buy", 0, 200, 2, zone="T")
+    rep = zx.modify(2, "b1", "home", price=300, rate=4, zone="T")
+    assert rep.status is Status.FILLED and zx.status("b1", "T").status is Status.FILLED
+    rec = zx.status("b1", "T")
+    assert (rec.offered, rec.filled, rec.rate, rec.removed) == (4, 4, 0, 0)
+    assert zx.cancel(3, "b1", "home", zone="T").reason is Reason.UNKNOWN_ORDER
+    assert zx.best_bid(0, "T") is None
+    check_zonal(zx)
 
 
 def test_opening_auction_is_per_zone_and_leaves_the_coupled_book_crossed() -> None:

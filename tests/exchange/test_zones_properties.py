@@ -112,6 +112,7 @@ def run(engine: type, caps: dict, stream: list[tuple], check: bool = True) -> li
             rep = zx.cancel(ev[1], ev[2], ev[3], zone=ev[4])
         elif op == "modify":
             rep = zx.modify(ev[1], ev[2], ev[3], price=ev[5], rate=ev[6], zone=ev[4])
+            coupled = True
         elif op == "xclose":
             rep = zx.close_cross(ev[2], ev[1])
         elif op == "cap":
@@ -130,7 +131,8 @@ def run(engine: type, caps: dict, stream: list[tuple], check: bool = True) -> li
         if check:
             check_zonal(zx)
             if coupled and rep.status is Status.RESTING and o.kind.value == "limit":
-                assert reachable_leftover(zx, rep, ev[11]) == [], ev
+                home = ev[11] if op == "submit" else ev[4]
+                assert reachable_leftover(zx, rep, home) == [], ev
             for tr in rep.trades:  # the opening auction applies no STP (SPEC §5)
                 assert tr.buyer != tr.seller or tr.aggressor == "auction"
     if check:
