@@ -50,6 +50,9 @@ class DayRecord:
     seed: int
     market: Market
     snapshots: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    zone_snapshots: dict[str, list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]] = field(
+        default_factory=dict)
+    """With zones: the same LOB-3D snapshots per zone (``snapshots`` holds the first zone's)."""
     quotes: list[tuple[int, int, int, int]] = field(default_factory=list)
     """Best bid and ask of every open slot every 5 minutes (for the stylized facts)."""
     elapsed_s: float = float("nan")
@@ -99,14 +102,22 @@ def run_days(scenario: Scenario, days: int, seed: int, progress: bool = True,
 
 
 def _snapshotter(rec: DayRecord, levels: int) -> Any:
+    def grab(lob: Any, slots: list[int], t: int) -> tuple:
+        g = rec.market.grid
+        prices = np.concatenate([lob.bid_price, lob.ask_price], axis=1) * float(g.tick_q)
+        depth = np.concatenate([lob.bid_depth, -lob.ask_depth], axis=1) * float(g.lot_q)
+        return (t, np.asarray(slots), prices, depth)
+
     def handler(t: int, _: object) -> None:
         m = rec.market
         slots = list(m.view.open_slots())
-        lob = m.exchange.lob3d(slots, levels)
-        g = m.grid
-        prices = np.concatenate([lob.bid_price, lob.ask_price], axis=1) * float(g.tick_q)
-        depth = np.concatenate([lob.bid_depth, -lob.ask_depth], axis=1) * float(g.lot_q)
-        rec.snapshots.append((t, np.asarray(slots), prices, depth))
+        if m.zonal is None:
+            rec.snapshots.append(grab(m.exchange.lob3d(slots, levels), slots, t))
+            return
+        for z in m.zonal.zones:
+            rec.zone_snapshots.setdefault(z, []).append(
+                grab(m.zonal.lob3d(slots, levels, zone=z), slots, t))
+        rec.snapshots.append(rec.zone_snapshots[m.zonal.zones[0]][-1])
     return handler
 
 
@@ -202,6 +213,10 @@ def write_outputs(records: list[DayRecord], out: Path, plots: bool = True,
         P.imbalance(records, out / "imbalance.png")
         if records[0].market.zonal is not None:
             P.zone_map(records, out / "zones_map.png")
+            r0 = records[0]
+            for z, snaps in r0.zone_snapshots.items():  # the LOB-3D of each zone
+                P.depth_heatmap(DayRecord(r0.day, r0.seed, r0.market, snaps),
+                                out / f"depth_heatmap_{z}.png")
     return summary
 
 

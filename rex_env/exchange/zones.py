@@ -697,19 +697,19 @@ class ZonalExchange:
         stp: list[Any] = []
         while rem > 0:
             best: tuple[int, int, str, Any] | None = None  # (price key, stamp, zone, order)
+            others = False  # another zone still has something to trade
             for y in zones:
                 if y != z and caps[y] <= 0:  # type: ignore[operator]
                     continue
                 head = self._head(y, slot, opp, owner, price)
                 if head is None:
                     continue
+                others = others or y != z
                 p, o = head
                 key = (p if opp is Side.SELL else -p, self._stamp.get((y, o.order_id), 0))
                 if best is None or key < best[:2]:
                     best = (key[0], key[1], y, (p, o))
-            if best is None or (best[2] == z and not any(
-                    y != z and caps[y] > 0 and self._head(y, slot, opp, owner, price) is not None  # type: ignore[operator]
-                    for y in zones)):
+            if best is None or not others:
                 break  # only the home book is left: it matches the remainder itself
             y = best[2]
             p, o = best[3]
