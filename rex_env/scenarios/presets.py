@@ -260,6 +260,7 @@ def two_towns() -> Scenario:
                     description="a windy village exporting to a town with evening load over "
                                 "one 15 kW line; a spatial arbitrager",
                     wholesale=COMMUNITY_WHOLESALE, forecast_update_s=900,
+                    learners=tuple(f"house{i:02d}" for i in range(8)),  # once envs take zones
                     zones=("rural", "town"), lines=lines, cross_gate_lead=600)
 
 
