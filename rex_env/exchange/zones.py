@@ -55,7 +55,8 @@ Rules (README "Rules", section "Zones"; every one is pinned by ``tests/exchange/
    nothing. Time is one clock for all zones (a row earlier than the last accepted one is
    ``bad_field``). Order ids of the form ``"\\x1f..."`` are reserved (``bad_field``): the
    coupling executes cross-zonal fills as immediate child orders with such ids and the true
-   owner; trades report the parent's id.
+   owner; trades report the parent's id. A lifecycle call without a zone applies to every zone
+   where it fits and is rejected only if it fits none.
 
 Single-zone markets never go through this module: they use :class:`~.exchange.Exchange`
 directly, so their behaviour and speed are unchanged.
@@ -925,7 +926,7 @@ class ZonalExchange:
 
     def status(self, order_id: OrderId, zone: str) -> Order | ZoneOrder | None:
         """The record of an order accepted in a zone (``None`` if never accepted there)."""
-        if zone not in self.exchanges:
+        if not isinstance(zone, str) or zone not in self.exchanges:
             return None
         try:
             parent = self._parents[zone].get(order_id)

@@ -332,3 +332,36 @@ def test_one_zone_is_the_plain_exchange() -> None:
         a, b = zx.submit(*args), ex.submit(*args)
         assert (a.status, a.reason) == (b.status, b.reason)
         assert [tuple(t)[:10] for t in a.trades] == [tuple(t) for t in b.trades]
+
+
+@pytest.mark.parametrize("weird", [None, 1, 1.5, True, ["R"], {"R": 1}, b"R", "", "r"])
+def test_weird_zone_arguments_are_rejected_never_raised(weird: Any) -> None:
+    zx = make({("R", "T"): 5})
+    zx.submit(0, "s1", "wind", "sell", 0, 300, 10, zone="R")
+    before = zonal_digest(zx)
+    calls = [lambda: zx.submit(1, "o1", "home", "buy", 0, 600, 1, zone=weird),
+             lambda: zx.submit(1, "o2", "home", "buy", 0, 600, 1, tif="ioc", zone="T",
+                               match_zone=weird),
+             lambda: zx.cancel(1, "s1", "wind", zone=weird),
+             lambda: zx.modify(1, "s1", "wind", price=301, zone=weird),
+             lambda: zx.set_capacity(weird, "T", 1), lambda: zx.set_capacity("R", weird, 1),
+             lambda: zx.close(0, 1, zone=weird), lambda: zx.uncross(0, 1, zone=weird)]
+    if weird is None:  # no zone means the owner's home zone (none here) for orders
+        calls = [calls[0], calls[2], calls[3]]
+    reps = [c() for c in calls]
+    assert all(r.status is Status.REJECTED for r in reps), reps
+    assert zx.status("s1", weird) is None
+    assert zonal_digest(zx) == before
+
+
+def test_weird_order_fields_in_a_coupled_submission_are_rejected() -> None:
+    zx = make({("R", "T"): 5})
+    zx.submit(0, "s1", "wind", "sell", 0, 300, 10, zone="R")
+    before = zonal_digest(zx)
+    for args in [(1, ["x"], "home", "buy", 0, 600, 1), (1, "o1", None, "buy", 0, 600, 1),
+                 (1, "o1", "home", "buy", 0, 600.5, 1), (1, "o1", "home", "buy", 0, 600, 0),
+                 (1, "o1", "home", "buy", 0, 600, 2**70), (1, "o1", "home", 1, 0, 600, 1),
+                 (-1, "o1", "home", "buy", 0, 600, 1), (1, "o1", "home", "buy", 0, None, 1)]:
+        rep = zx.submit(*args, zone="T")
+        assert rep.status is Status.REJECTED, args
+    assert zonal_digest(zx) == before
