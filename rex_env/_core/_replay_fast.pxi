@@ -3,10 +3,11 @@
 #
 # FastReplay reads the events file with pread in large blocks and handles, in C, every *clean*
 # line: plain printable ASCII without quotes, at most LINE_MAX bytes, exactly 11 fields, op
-# ``submit`` or ``cancel`` and every field that the Python path would accept (numbers it can
-# convert to 64-bit ticks/lots exactly). It calls the C exchange directly, exactly as
-# CoreExchange.submit/cancel do for those values, and writes TRADES.csv rows, ORDERS.csv rows
-# (at the end, from the final order states) and the stderr rejection lines into byte buffers.
+# ``submit``, ``cancel`` or ``modify`` and every field that the Python path would accept
+# (numbers it can convert to 64-bit ticks/lots exactly). It calls the C exchange directly,
+# exactly as CoreExchange.submit/cancel/modify do for those values, and writes TRADES.csv rows,
+# ORDERS.csv rows (at the end, from the final order states) and the stderr rejection lines into
+# byte buffers.
 # Any other line goes back to Python (``run`` returns), which replays it with the reference
 # per-row code and hands its outputs back (``add_*``), so that the order of everything is kept.
 
@@ -30,6 +31,9 @@ cdef enum:
     RUN_EOF = 0
     RUN_ROW = 1              # a clean line the C path does not take: Python replays it
     RUN_SLOW = 2             # a line that is not clean: the reference reader takes over
+    OP_SUBMIT = 0
+    OP_CANCEL = 1
+    OP_MODIFY = 2
 
 cdef int64_t I64_MAX = 9223372036854775807LL
 cdef int64_t FAST_SLOT = 1LL << 40  # as SLOT_FAST in CoreExchange.submit
@@ -232,6 +236,7 @@ cdef bint parse_units(const char *s, Py_ssize_t n, int64_t num, int64_t den, int
 cdef int put_units(rbuf *b, int64_t v, int64_t step, int decimals) except -1:
     """grid.format_price / format_rate: v steps of step / 10**decimals, printed."""
     cdef rex_i128 n = <rex_i128>v * step, p = 1, whole, frac
+    cdef uint64_t u, pu
     cdef int i
     cdef char digits[20]
     if n < 0:
@@ -241,13 +246,22 @@ cdef int put_units(rbuf *b, int64_t v, int64_t step, int decimals) except -1:
         return rb_u128(b, n)
     for i in range(decimals):
         p *= 10
-    whole = n // p
-    frac = n % p
-    rb_u128(b, whole)
+    if n < 0x7FFFFFFFFFFFFFFF:  # the common case in 64-bit arithmetic
+        u = <uint64_t>n
+        pu = <uint64_t>p
+        rb_u128(b, u // pu)
+        u = u % pu
+        for i in range(decimals - 1, -1, -1):
+            digits[i] = <char>(48 + u % 10)
+            u //= 10
+    else:
+        whole = n // p
+        frac = n % p
+        rb_u128(b, whole)
+        for i in range(decimals - 1, -1, -1):
+            digits[i] = <char>(48 + <int>(frac % 10))
+            frac //= 10
     rb_ch(b, 46)
-    for i in range(decimals - 1, -1, -1):
-        digits[i] = <char>(48 + <int>(frac % 10))
-        frac //= 10
     return rb_put(b, digits, decimals)
 
 
@@ -444,7 +458,7 @@ cdef class FastReplay:
         cdef Py_ssize_t *fl = self.fl
         cdef Py_ssize_t i
         cdef int64_t time = 0, first = 0, last = 0, price = 0, rate = 0, key
-        cdef int side, kind, tif, has_price, st
+        cdef int side, kind, tif, has_price, has_rate, st
         cdef int32_t own
         cdef const char *f
         for i in range(N_COLS):  # replay._check_fields: over-long fields
@@ -459,7 +473,20 @@ cdef class FastReplay:
             key = self.lookup_key(p + fs[2], fl[2])
             own = self.owner_ix(p + fs[3], fl[3], False)
             st = rex_cancel(self.c, time, key, own)
-            return self.after(p, st, False)
+            return self.after(p, st, OP_CANCEL)
+        if memcmp(f, b"modify", 6) == 0:
+            has_price = fl[7] != 0
+            if has_price and not parse_units(p + fs[7], fl[7], self.tick_num, self.tick_den,
+                                             &price):
+                return False
+            has_rate = fl[8] != 0
+            if has_rate and not parse_units(p + fs[8], fl[8], self.lot_num, self.lot_den,
+                                            &rate):
+                return False
+            key = self.lookup_key(p + fs[2], fl[2])
+            own = self.owner_ix(p + fs[3], fl[3], False)
+            st = rex_modify(self.c, time, key, own, has_price, price, has_rate, rate, 0)
+            return self.after(p, st, OP_MODIFY)
         if memcmp(f, b"submit", 6) != 0:
             return False
         side = choose(p + fs[4], fl[4], b"buy", b"sell", NULL)
@@ -527,22 +554,22 @@ cdef class FastReplay:
             ex._accepted(oid, key, fresh)
             self.sync_ids(self.c.n_orders - 1)
             self.add_id_field(self.c.n_orders - 1, p + self.fs[2], self.fl[2])
-        return self.after(p, st, True)
+        return self.after(p, st, OP_SUBMIT)
 
-    cdef bint after(self, const char *p, int st, bint is_submit) except -1:
+    cdef bint after(self, const char *p, int st, int op) except -1:
         """The outputs of one instruction: trades, the ORDERS.csv entry, a rejection."""
         cdef rex_report *r = &self.c.rep
         cdef int32_t i
         if st < 0:
             raise MemoryError("the C exchange ran out of memory")
         if r.status == 6:
-            self.reject(p, r.reason, is_submit)
-            if is_submit:
+            self.reject(p, r.reason, op)
+            if op == OP_SUBMIT:
                 self.literal_rejected(p + self.fs[2], self.fl[2], r.reason)
             return True
         for i in range(r.n_trades):
             self.put_trade(&r.trades[i])
-        if is_submit:
+        if op == OP_SUBMIT:
             self.add_sub(r.order)
         return True
 
@@ -577,7 +604,7 @@ cdef class FastReplay:
         self.n_trades += 1
         return 0
 
-    cdef int reject(self, const char *p, int reason, bint is_submit) except -1:
+    cdef int reject(self, const char *p, int reason, int op) except -1:
         """One stderr line, as replay.main prints a Rejection with replay._explain's detail."""
         cdef rbuf *d = &self.tmp
         cdef rbuf *b = &self.errors
@@ -616,7 +643,8 @@ cdef class FastReplay:
             rb_str(d, REASON_TEXT[reason])
         rb_put(b, self.name, len(self.name))
         rb_int(b, self.line)
-        rb_str(b, b": submit rejected " if is_submit else b": cancel rejected ")
+        rb_str(b, b": submit rejected " if op == OP_SUBMIT else (
+            b": cancel rejected " if op == OP_CANCEL else b": modify rejected "))
         rb_str(b, REASON_TEXT[reason])
         rb_put(b, b": ", 2)
         if d.n <= REPORT_CHARS:
