@@ -9,12 +9,15 @@ shared machine)::
 
 Same contract, written plainly: ``csv.reader`` over the file, columns by header name, exact
 decimal prices and rates (``decimal.Decimal``; off-grid values are rejected, never rounded),
-the plain sortedcontainers book of :mod:`benchmarks.baseline_book` with self-trade prevention
+a plain sortedcontainers book as in :mod:`benchmarks.baseline_book` with self-trade prevention
 (price-time priority, partial fills, cancel by id), a rejection line on standard error for
 every row it cannot take (``bad_field``, ``unknown_order``, ``duplicate_id``), and TRADES.csv
-with the SPEC's columns and grid decimals. It handles the benchmark's rows (gtc limit, ioc
-market, cancel); it has none of the exchange's accounting, block orders, auctions or
-hostile-input limits, so it is a generous yardstick.
+with the SPEC's columns and grid decimals. It is self-contained (it imports nothing of
+``rex_env``, so it does not pay the package's start-up: Gymnasium, NumPy). It handles the
+benchmark's rows (gtc limit, ioc market, cancel); it has none of the exchange's accounting,
+block orders, auctions or hostile-input limits, so it is a generous yardstick. On the
+benchmark's streams it writes the very TRADES.csv of ``python -m rex_env.replay`` (the
+benchmark checks this in every run).
 """
 
 from __future__ import annotations
@@ -22,16 +25,11 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from collections import deque
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-if __package__:
-    from .baseline_book import BaselineExchange
-else:  # run as a script
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from baseline_book import BaselineExchange  # type: ignore[no-redef]
-
-from rex_env.exchange import Side
+from sortedcontainers import SortedDict
 
 TRADE_COLUMNS = ("trade_id", "time", "slot", "price", "rate", "buy_order_id", "sell_order_id",
                  "buyer", "seller", "aggressor")
@@ -54,16 +52,75 @@ def tenths(n: int) -> str:
     return f"{'-' if n < 0 else ''}{abs(n) // 10}.{abs(n) % 10}"
 
 
+class Book:
+    """Books of every slot: price -> FIFO of ``[order_id, owner, open rate]`` per side,
+    price-time priority at the resting price, self-trade prevention (a resting order of the
+    incoming order's owner is removed, matching goes on), cancel by id."""
+
+    def __init__(self) -> None:
+        self.books: dict[int, tuple[SortedDict, SortedDict]] = {}
+        self.index: dict[str, tuple[SortedDict, int, list]] = {}
+        self.trades: list[tuple[int, int, int, str, str]] = []  # slot, price, rate, buy, sell
+
+    def submit(self, oid: str, owner: str, buy: bool, slot: int, price: float, rate: int,
+               rest: bool) -> None:
+        book = self.books.get(slot)
+        if book is None:
+            book = self.books[slot] = (SortedDict(), SortedDict())
+        bids, asks = book
+        other, own = (asks, bids) if buy else (bids, asks)
+        trades, index = self.trades, self.index
+        while other and rate:
+            best, level = other.peekitem(0 if buy else -1)
+            if (best > price) if buy else (best < price):
+                break
+            while level and rate:
+                entry = level[0]
+                if entry[1] == owner:
+                    level.popleft()
+                    del index[entry[0]]
+                    continue
+                r = min(entry[2], rate)
+                trades.append((slot, best, r, oid, entry[0]) if buy else
+                              (slot, best, r, entry[0], oid))
+                rate -= r
+                if r == entry[2]:
+                    level.popleft()
+                    del index[entry[0]]
+                else:
+                    entry[2] -= r
+            if not level:
+                del other[best]
+        if rate and rest:
+            level = own.get(price)
+            if level is None:
+                level = own[price] = deque()
+            entry = [oid, owner, rate]
+            level.append(entry)
+            index[oid] = (own, price, entry)
+
+    def cancel(self, oid: str, owner: str) -> bool:
+        hit = self.index.get(oid)
+        if hit is None or hit[2][1] != owner:
+            return False
+        own, price, entry = self.index.pop(oid)
+        level = own[price]
+        level.remove(entry)
+        if not level:
+            del own[price]
+        return True
+
+
 def replay(events: Path, out: Path) -> tuple[int, int, int]:
     """Replay ``events`` into ``out``; return (rows, trades, rejected)."""
-    book = BaselineExchange(stp=True)
+    book = Book()
     trades = book.trades
     owner_of: dict[str, str] = {}
     rows: list[tuple] = []
     rejected = 0
     n_rows = 0
     err = sys.stderr
-    sides = {"buy": Side.BUY, "sell": Side.SELL}
+    inf = float("inf")
     with open(events, newline="", encoding="utf-8") as f:
         reader = csv.reader(f)
         header = [h.strip() for h in next(reader)]
@@ -92,21 +149,22 @@ def replay(events: Path, out: Path) -> tuple[int, int, int]:
                     print(f"{events}: line {line}: submit rejected duplicate_id: order_id "
                           f"{oid!r} was already used", file=err)
                     continue
-                side = sides[row[i_side]]
+                side = row[i_side]
+                if side not in ("buy", "sell"):
+                    raise ValueError(f"side {side!r} is not buy or sell")
+                buy = side == "buy"
                 slot = int(row[i_slot])
                 rate = steps(row[i_rate])
                 if rate <= 0:
                     raise ValueError("rate is not positive")
+                market = row[i_kind] == "market"
+                price = (inf if buy else -inf) if market else steps(row[i_price])
                 owner_of[oid] = owner
                 before = len(trades)
-                if row[i_kind] == "market":
-                    book.market(oid, owner, side, slot, rate)
-                else:
-                    book.limit(oid, owner, side, slot, steps(row[i_price]), rate)
-                aggressor = "buy" if side is Side.BUY else "sell"
-                for t_slot, price, r, buy, sell in trades[before:]:
-                    rows.append((len(rows) + 1, time, t_slot, tenths(price), tenths(r), buy,
-                                 sell, owner_of[buy], owner_of[sell], aggressor))
+                book.submit(oid, owner, buy, slot, price, rate, not market)
+                for t_slot, p, r, b, s in trades[before:]:
+                    rows.append((len(rows) + 1, time, t_slot, tenths(p), tenths(r), b, s,
+                                 owner_of[b], owner_of[s], side))
             except (ValueError, KeyError, IndexError) as exc:
                 rejected += 1
                 print(f"{events}: line {line}: {row[i_op] if len(row) > i_op else '?'} "
