@@ -57,11 +57,11 @@ def replay_once(tmp: Path, events: Path, engine: Any, fast: bool, extra: tuple[s
             orders.read_bytes() if orders.exists() else None, err.getvalue(), any(used))
 
 
-def check(tmp: Path, data: bytes, *extra: str, python: bool = True, fast: bool | None = True
-          ) -> tuple:
+def check(tmp: Path, data: bytes, *extra: str, python: bool = True, fast: bool | None = True,
+          name: str = "events.csv") -> tuple:
     """Replay ``data`` on every path and assert equal outputs; ``fast``: whether the fast path
     must have been taken (None: either)."""
-    events = tmp / "events.csv"
+    events = tmp / name
     events.write_bytes(data)
     got = replay_once(tmp, events, CExchange, True, extra)
     ref = replay_once(tmp, events, CExchange, False, extra)
@@ -167,6 +167,35 @@ def test_other_grids_give_the_same_bytes(tmp_path: Path, grid: tuple[str, ...]) 
           b"2,submit,z,bob,buy,0,,55,0.75,limit,gtc\n3,submit,z2,bob,buy,0,,60,3,market,ioc\n"
           b"3,submit,z3,amy,sell,0,,-5,6,limit,gtc\n4,submit,z4,bob,buy,0,,0,0.003,limit,gtc\n",
           *grid)
+
+
+def test_a_file_name_with_non_ascii_and_control_characters(tmp_path: Path) -> None:
+    got = check(tmp_path, HOSTILE["odd values"], name="\u00e9v\u00e9nements\tx.csv")
+    assert "\u00e9v\u00e9nements\\tx.csv: line 3" in got[3]
+
+
+def test_a_fifo_is_replayed_by_the_per_row_code(tmp_path: Path) -> None:
+    import threading
+
+    fifo = tmp_path / "events.fifo"
+    os.mkfifo(fifo)
+    data = HOSTILE["odd values"]
+
+    def feed() -> None:
+        with open(fifo, "wb") as f:
+            f.write(data)
+
+    outputs = []
+    for _ in range(2):
+        writer = threading.Thread(target=feed)
+        writer.start()
+        outputs.append(replay_once(tmp_path, fifo, CExchange, True, ()))
+        writer.join()
+    assert not outputs[0][4]  # not a regular file: the per-row code
+    events = tmp_path / "events.fifo.csv"
+    events.write_bytes(data)
+    ref = replay_once(tmp_path, events, CExchange, True, ())
+    assert outputs[0][:3] == ref[:3] and outputs[1][:3] == ref[:3]
 
 
 # -- streams ------------------------------------------------------------------------------------
