@@ -59,7 +59,7 @@ class Book:
 
     def __init__(self) -> None:
         self.books: dict[int, tuple[SortedDict, SortedDict]] = {}
-        self.index: dict[str, tuple[SortedDict, int, list]] = {}
+        self.index: dict[str, tuple[SortedDict, float, list]] = {}
         self.trades: list[tuple[int, int, int, str, str]] = []  # slot, price, rate, buy, sell
 
     def submit(self, oid: str, owner: str, buy: bool, slot: int, price: float, rate: int,

@@ -25,6 +25,12 @@ Hostile input is a per-row rejection (``bad_field``), never an abort, and costs 
 A UTF-8 byte-order mark at the start of the file (as spreadsheet programs write) is skipped.
 The outputs are opened for writing before the replay starts, so that an unwritable ``--out``
 or ``--orders`` (or one that names the input) fails at once with exit code 2.
+
+With the C engine the replay takes a compiled fast path (:func:`fast_replay`; ``REX_REPLAY_FAST=0``
+turns it off): clean lines (plain ASCII, no quotes, the header's 11 fields, ``submit`` /
+``cancel`` / ``modify`` with values it converts exactly) are parsed, replayed and written in
+C; every other line goes through the per-row code below. The outputs are byte for byte those
+of the per-row code (``tests/test_replay_fast.py``).
 """
 
 from __future__ import annotations
@@ -652,7 +658,7 @@ def _hand_over(fr: Any, replayer: Replayer, name: str) -> None:
 def _write_raw(handle: TextIO, header: tuple[str, ...], body: bytes) -> None:
     csv.writer(handle, lineterminator="\n").writerow(header)
     handle.flush()
-    handle.buffer.write(body)  # type: ignore[attr-defined]
+    handle.buffer.write(body)
 
 
 if __name__ == "__main__":
