@@ -107,6 +107,11 @@ HOSTILE = {
     + b'0,submit,"q""x",\xc3\xa9ve,sell,0,,51,1,limit,gtc\n'
     + b"1,submit,b,bob,buy,0,,52,3,limit,gtc\n1,cancel,q\"x,\xc3\xa9ve,,,,,,,\n"
     + b'2,cancel,"a,1",amy,,,,,,,\n2,submit,"a,1",bob,buy,0,,40,1,limit,gtc\n',
+    "ids and owners from the per-row code used by C rows": HEADER
+    + b'0,submit,pid,zed,sell,0,,51,1,"limit",gtc\n0,submit,p2,zed,sell,0,,52,2,limit,"gtc"\n'
+    + b"1,cancel,pid,zed,,,,,,,\n1,submit,pid,bob,buy,0,,60,1,limit,gtc\n"
+    + b"1,modify,p2,zed,,,,52,1,,\n2,submit,b2,bob,buy,0,,60,5,limit,gtc\n"
+    + b"3,submit,b3,zed,buy,0,,60,1,limit,gtc\n3,cancel,b2,bob,,,,,,,\n",
     "lifecycle rows": HEADER + b"0,uncross,,,,1,,50,,,\n0,open_auction,,,,1,,,,,\n"
     + b"1,submit,a,alice,sell,1,,51,1,limit,gtc\n1,submit,b,bob,buy,1,,52,1,limit,gtc\n"
     + b"2,uncross,,,,1,,51.5,,,\n3,modify,b,bob,,,,53,2,,\n4,submit,c,eve,sell,1,,50,5,limit,fok\n"

@@ -281,6 +281,103 @@ cdef int put_repr(rbuf *b, const char *s, Py_ssize_t n) except -1:
     return rb_ch(b, q)
 
 
+cdef struct bmap:
+    # byte string -> int64, open addressing over entry indices (the keys in an arena)
+    int32_t *slots   # -1: empty
+    int64_t cap      # a power of two, at least twice the entries
+    int64_t *off
+    int32_t *len
+    int64_t *val
+    uint64_t *hash
+    int64_t n, ecap
+    rbuf keys
+
+
+cdef inline uint64_t hash_bytes(const char *s, Py_ssize_t n):
+    """FNV-1a, then a final mix so that the low bits spread."""
+    cdef uint64_t h = 14695981039346656037ULL
+    cdef Py_ssize_t i
+    for i in range(n):
+        h = (h ^ <unsigned char>s[i]) * 1099511628211ULL
+    h ^= h >> 33
+    h *= 0xff51afd7ed558ccdULL
+    h ^= h >> 33
+    return h
+
+
+cdef int64_t bmap_get(bmap *m, const char *s, Py_ssize_t n):
+    """The value of a key, -1 if absent."""
+    cdef uint64_t h
+    cdef int64_t i
+    cdef int32_t e
+    if m.n == 0:
+        return -1
+    h = hash_bytes(s, n)
+    i = <int64_t>(h & <uint64_t>(m.cap - 1))
+    while True:
+        e = m.slots[i]
+        if e < 0:
+            return -1
+        if m.hash[e] == h and m.len[e] == n and memcmp(m.keys.p + m.off[e], s, n) == 0:
+            return m.val[e]
+        i = (i + 1) & (m.cap - 1)
+
+
+cdef int bmap_put(bmap *m, const char *s, Py_ssize_t n, int64_t val) except -1:
+    """Add a key that is not there."""
+    cdef uint64_t h = hash_bytes(s, n)
+    cdef int64_t i, j, cap
+    cdef int32_t *slots
+    if m.n == m.ecap:
+        m.ecap = m.ecap * 2 if m.ecap else 1024
+        m.off = <int64_t *>grow(m.off, m.ecap * sizeof(int64_t))
+        m.len = <int32_t *>grow(m.len, m.ecap * sizeof(int32_t))
+        m.val = <int64_t *>grow(m.val, m.ecap * sizeof(int64_t))
+        m.hash = <uint64_t *>grow(m.hash, m.ecap * sizeof(uint64_t))
+    if 2 * (m.n + 1) > m.cap:
+        cap = m.cap * 2 if m.cap else 2048
+        slots = <int32_t *>malloc(cap * sizeof(int32_t))
+        if slots == NULL:
+            raise MemoryError("replay id map")
+        for i in range(cap):
+            slots[i] = -1
+        for j in range(m.n):
+            i = <int64_t>(m.hash[j] & <uint64_t>(cap - 1))
+            while slots[i] >= 0:
+                i = (i + 1) & (cap - 1)
+            slots[i] = <int32_t>j
+        free(m.slots)
+        m.slots = slots
+        m.cap = cap
+    m.off[m.n] = m.keys.n
+    m.len[m.n] = <int32_t>n
+    m.val[m.n] = val
+    m.hash[m.n] = h
+    rb_put(&m.keys, s, n)
+    i = <int64_t>(h & <uint64_t>(m.cap - 1))
+    while m.slots[i] >= 0:
+        i = (i + 1) & (m.cap - 1)
+    m.slots[i] = <int32_t>m.n
+    m.n += 1
+    return 0
+
+
+cdef void bmap_free(bmap *m):
+    free(m.slots)
+    free(m.off)
+    free(m.len)
+    free(m.val)
+    free(m.hash)
+    free(m.keys.p)
+
+
+cdef void *grow(void *p, size_t size) except NULL:
+    cdef void *q = realloc(p, size)
+    if q == NULL:
+        raise MemoryError("replay table")
+    return q
+
+
 cdef class FastReplay:
     """The C side of the replay fast path over one file (see the module comment)."""
 
@@ -307,6 +404,9 @@ cdef class FastReplay:
     cdef Py_ssize_t n_subs, cap_subs  # literal row in orders_lit
     cdef Py_ssize_t fs[N_COLS]
     cdef Py_ssize_t fl[N_COLS]
+    cdef bmap idmap                  # accepted order id (UTF-8) -> its key in the core
+    cdef bmap ownmap                 # owner (UTF-8) -> owner index
+    cdef int64_t next_key            # the key of the next fresh order id
     cdef public object row_text      # the line a RUN_ROW hands to Python
     cdef object field_of             # str -> its CSV field as csv.writer writes it, UTF-8
 
@@ -331,6 +431,7 @@ cdef class FastReplay:
         if self.buf == NULL:
             raise MemoryError("replay read buffer")
         self.seek(offset, line)
+        self.sync()
 
     def __dealloc__(self):
         free(self.buf)
@@ -340,6 +441,8 @@ cdef class FastReplay:
         free(self.ids.p)
         free(self.owners.p)
         free(self.tmp.p)
+        bmap_free(&self.idmap)
+        bmap_free(&self.ownmap)
         free(self.id_off)
         free(self.id_len)
         free(self.own_off)
@@ -436,16 +539,19 @@ cdef class FastReplay:
             if self.blen - self.pos < LINE_MAX and not self.eof:
                 self.refill()
             if self.pos >= self.blen and self.eof:
+                self.flush()
                 return RUN_EOF
             p = self.buf + self.pos
             kind = self.split(p, self.blen - self.pos, self.eof, &used, &nf)
             if kind < 0:
+                self.flush()
                 return RUN_SLOW
             if kind == 1:
                 if nf != N_COLS or not self.row(p):
                     self.row_text = PyUnicode_DecodeASCII(p, used, NULL)
                     self.pos += used
                     self.line += 1
+                    self.flush()
                     return RUN_ROW
                 self.rows += 1
             self.pos += used
@@ -514,47 +620,57 @@ cdef class FastReplay:
         return self.submit(p, time, side, first, last, has_price, price, rate, kind, tif)
 
     cdef int64_t lookup_key(self, const char *s, Py_ssize_t n) except -2:
-        """CoreExchange._lookup_key of a str id."""
-        k = self.ex._interned.get(PyUnicode_DecodeASCII(s, n, NULL))
-        return -1 if k is None else <int64_t>k
+        """CoreExchange._lookup_key of a str id (-1: never accepted)."""
+        return bmap_get(&self.idmap, s, n)
 
     cdef int32_t owner_ix(self, const char *s, Py_ssize_t n, bint create) except -2:
         """CoreExchange._owner of a str owner (a new owner's CSV field is recorded)."""
-        cdef int32_t ix
-        owner = PyUnicode_DecodeASCII(s, n, NULL)
-        got = self.ex._owner_ix.get(owner)
-        if got is not None:
-            return got
-        if not create:
-            return -1
+        cdef int32_t ix = <int32_t>bmap_get(&self.ownmap, s, n)
+        if ix >= 0 or not create:
+            return ix
         self.sync_owners()
-        ix = self.ex._owner(owner, True)
+        ix = self.ex._owner(PyUnicode_DecodeASCII(s, n, NULL), True)
+        if ix != self.n_own:
+            raise AssertionError(f"replay: owner index {ix} out of step ({self.n_own})")
         self.add_owner_field(s, n)
+        bmap_put(&self.ownmap, s, n, ix)
         return ix
 
     cdef bint submit(self, const char *p, int64_t time, int side, int64_t first, int64_t last,
                      int has_price, int64_t price, int64_t rate, int kind, int tif) except -1:
-        """CoreExchange.submit for str ids and owners and 64-bit values."""
-        cdef CoreExchange ex = self.ex
-        cdef bint fresh = False
-        cdef int64_t key
-        cdef int32_t own
+        """CoreExchange.submit for str ids and owners and 64-bit values. An accepted id enters
+        the exchange's Python tables later (``flush``), before Python sees the exchange."""
+        cdef const char *oid = p + self.fs[2]
+        cdef Py_ssize_t n = self.fl[2]
+        cdef int64_t key = bmap_get(&self.idmap, oid, n)
+        cdef int32_t own, h
         cdef int st
-        oid = PyUnicode_DecodeASCII(p + self.fs[2], self.fl[2], NULL)
-        k = ex._interned.get(oid)
-        if k is None:
-            fresh = True
-            key = KEY_SPLIT + len(ex._interned_ids)
-        else:
-            key = k
+        if key < 0:
+            key = self.next_key
         own = self.owner_ix(p + self.fs[3], self.fl[3], True)
         st = rex_submit(self.c, time, key, own, side, first, last, has_price, price, rate,
                         kind, tif, 0)
         if st >= 0 and st != 6:
-            ex._accepted(oid, key, fresh)
-            self.sync_ids(self.c.n_orders - 1)
-            self.add_id_field(self.c.n_orders - 1, p + self.fs[2], self.fl[2])
+            h = self.c.n_orders - 1
+            if key != self.next_key or h != self.n_ids:
+                raise AssertionError(f"replay: order {h} key {key} out of step")
+            self.next_key += 1
+            self.add_id_field(h, oid, n)
+            bmap_put(&self.idmap, oid, n, key)
         return self.after(p, st, OP_SUBMIT)
+
+    cdef flush(self):
+        """Enter the ids accepted in C into the exchange's Python tables (CoreExchange.
+        _accepted, in order of acceptance), so that Python code sees the same exchange."""
+        cdef CoreExchange ex = self.ex
+        cdef Py_ssize_t h
+        cdef int64_t key
+        for h in range(len(ex._id_objs), self.c.n_orders):
+            key = self.c.orders[h].key
+            if key != KEY_SPLIT + len(ex._interned_ids):
+                raise AssertionError(f"replay: order {h} key {key} out of step")
+            ex._accepted(PyUnicode_DecodeASCII(self.ids.p + self.id_off[h], self.id_len[h],
+                                               NULL), key, True)
 
     cdef bint after(self, const char *p, int st, int op) except -1:
         """The outputs of one instruction: trades, the ORDERS.csv entry, a rejection."""
@@ -724,21 +840,31 @@ cdef class FastReplay:
 
     # -- what the Python path adds --------------------------------------------------------
     cdef sync_ids(self, Py_ssize_t upto):
-        """CSV fields of the orders before handle ``upto`` that the Python path accepted."""
+        """The orders before handle ``upto`` that the Python path accepted: their CSV fields
+        and their ids in the id map."""
+        cdef int32_t h
         while self.n_ids < upto:
-            field = self.field_of(self.ex.id_obj(<int32_t>self.n_ids))
-            self.add_id_field(<int32_t>self.n_ids, field, len(field))
+            h = <int32_t>self.n_ids
+            oid = self.ex.id_obj(h)
+            field = self.field_of(oid)
+            self.add_id_field(h, field, len(field))
+            raw = str(oid).encode("utf-8", "surrogateescape")
+            bmap_put(&self.idmap, raw, len(raw), self.c.orders[h].key)
 
     cdef sync_owners(self):
         cdef list owners = self.ex._owners
         while self.n_own < len(owners):
-            field = self.field_of(owners[self.n_own])
+            owner = owners[self.n_own]
+            raw = str(owner).encode("utf-8", "surrogateescape")
+            bmap_put(&self.ownmap, raw, len(raw), self.n_own)
+            field = self.field_of(owner)
             self.add_owner_field(field, len(field))
 
     def sync(self):
         """Take over the orders and owners that the Python path created."""
         self.sync_owners()
         self.sync_ids(self.c.n_orders)
+        self.next_key = KEY_SPLIT + len(self.ex._interned_ids)
 
     def add_trades(self, bytes rows, int64_t n):
         """TRADES.csv rows the Python path wrote (n trades)."""
