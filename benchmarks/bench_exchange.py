@@ -268,10 +268,11 @@ def to_replay_csv(stream: list[tuple], path: Path | None = None) -> str:
 
 
 REPLAY_RUNS = {
-    # name: (command after the interpreter, extra environment)
-    "typical": (["benchmarks/typical_replay.py"], {}),
+    # name: (command after the interpreter, extra environment); typical and c run next to each
+    # other in every repetition (the order alternates), so that load changes hit both alike
     "python": (["-m", "rex_env.replay"], {"REX_ENGINE": "python"}),
     "c_per_row": (["-m", "rex_env.replay"], {"REX_ENGINE": "c", "REX_REPLAY_FAST": "0"}),
+    "typical": (["benchmarks/typical_replay.py"], {}),
     "c": (["-m", "rex_env.replay"], {"REX_ENGINE": "c"}),
 }
 """The end-to-end replay runs: the typical pure-Python engine (benchmarks/typical_replay.py),
