@@ -94,7 +94,7 @@ cdef int rb_u128(rbuf *b, rex_i128 v) except -1:
     cdef char tmp[48]
     cdef int i = 48
     cdef uint64_t u
-    if v < 0x7FFFFFFFFFFFFFFF:
+    if v < I64_MAX:
         u = <uint64_t>v
         while True:
             i -= 1
@@ -246,7 +246,7 @@ cdef int put_units(rbuf *b, int64_t v, int64_t step, int decimals) except -1:
         return rb_u128(b, n)
     for i in range(decimals):
         p *= 10
-    if n < 0x7FFFFFFFFFFFFFFF:  # the common case in 64-bit arithmetic
+    if n < I64_MAX:  # the common case in 64-bit arithmetic
         u = <uint64_t>n
         pu = <uint64_t>p
         rb_u128(b, u // pu)
