@@ -325,3 +325,27 @@ def test_clean_submit_cancel_and_modify_rows_never_reach_the_per_row_code(tmp_pa
         b",rejected,")
     first = next(m for m in stream if m[0] != streams.CANCEL)
     assert replayer.exchange.orders[str(first[2])].owner == first[3]
+
+
+number_text = st.builds(
+    lambda pad, sign, whole, dot, frac, pad2: f"{pad}{sign}{whole}{dot}{frac}{pad2}"[:40],
+    st.sampled_from(["", "", " "]), st.sampled_from(["", "", "-", "+"]),
+    st.text("0123456789", max_size=21), st.sampled_from(["", ".", "."]),
+    st.text("0123456789", max_size=22), st.sampled_from(["", "", " "]))
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(st.lists(st.tuples(number_text, number_text), min_size=1, max_size=20),
+       st.sampled_from([(), ("--tick", "0.25"), ("--tick", "0.001", "--lot", "0.001"),
+                        ("--tick", "5", "--lot", "2.5"), ("--tick", "0.3")]))
+def test_decimal_prices_and_rates_convert_and_print_alike(tmp_path_factory, numbers, grid
+                                                          ) -> None:
+    # each pair on its own slot: a resting sell at the price with the rate, then a market buy
+    # that takes it, so TRADES.csv prints both as parsed (or the rows are rejected alike)
+    rows = []
+    for k, (price, rate) in enumerate(numbers):
+        rows.append(f"{k},submit,s{k},A,sell,{k},,{price},{rate},limit,gtc\n")
+        rows.append(f"{k},submit,b{k},B,buy,{k},,,{rate},market,ioc\n")
+        rows.append(f"{k},submit,m{k},B,buy,{k},,{price},1000000000000,limit,ioc\n")
+    check(tmp_path_factory.mktemp("numbers"), HEADER + "".join(rows).encode(), *grid,
+          python=False)
