@@ -42,7 +42,8 @@ test-core: $(STAMP)
 	$(PY) -m pytest -q -n 2 -p no:cacheprovider
 
 # the C core under AddressSanitizer + UBSan: a copy of the tree in build/sanitize is built with
-# REX_SANITIZE=1 and runs the differential tests (C vs Python on every report, hostile input)
+# REX_SANITIZE=1 and runs the differential tests (C vs Python on every report, hostile input;
+# the replay fast path vs the per-row code)
 test-sanitize: $(STAMP)
 	$(MAKE) --no-print-directory sanitize PY=$(abspath $(PY))
 
@@ -58,7 +59,8 @@ sanitize:  # no install step: for a Python that already has the dev extras and C
 	cd $(SAN_DIR) && env -u CI LD_PRELOAD="$$(gcc -print-file-name=libasan.so)" \
 		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 REX_ENGINE=c \
-		$(PY) -m pytest -q -p no:cacheprovider -p no:xdist tests/exchange/test_engines_differential.py
+		$(PY) -m pytest -q -p no:cacheprovider -p no:xdist tests/exchange/test_engines_differential.py \
+		tests/test_replay_fast.py
 
 RLLIB_VENV ?= .venv-rllib
 RLLIB_STAMP := $(RLLIB_VENV)/.installed

@@ -6,6 +6,7 @@ Usage::
     python benchmarks/bench_exchange.py --messages 20000 --repeats 1   # smoke run, seconds
     python benchmarks/bench_exchange.py --profile            # + cProfile of Rex at S=24
     python benchmarks/bench_exchange.py --replay-messages 0  # skip the end-to-end replay
+    python benchmarks/bench_exchange.py --replay-only --repeats 3  # only the end-to-end replay
     python benchmarks/bench_exchange.py --json out/bench.json
 
 Engines, all in the same run (ratios are medians of per-repetition ratios):
@@ -15,10 +16,12 @@ Engines, all in the same run (ratios are medians of per-repetition ratios):
   (:class:`rex_env._core.Exchange`, one ``submit`` / ``cancel`` call and one ``Report`` per
   message, exactly like ``python``); ``c_bulk``: the same stream as numpy arrays processed
   inside C by ``Exchange.run_many`` (no report objects; the conversion to arrays is untimed).
-* replay end to end: ``python -m rex_env.replay`` on the S=24 stream written as a CSV
-  (``--replay-messages`` rows), wall time of the whole process with ``REX_ENGINE=python`` and
-  ``REX_ENGINE=c``; compared with the "typical pure-Python engine" figure of issue 12
-  (154 k events/s on a 200 k-event stream).
+* replay end to end: the S=24 stream written as a CSV (``--replay-messages`` rows), wall time
+  of the whole process for the typical pure-Python engine of issue 12's target
+  (``benchmarks/typical_replay.py``; the issue quotes ≈ 154 k events/s for it) and for
+  ``python -m rex_env.replay`` with ``REX_ENGINE=python``, with ``REX_ENGINE=c`` on the per-row
+  code (``REX_REPLAY_FAST=0``) and with ``REX_ENGINE=c`` and its fast path, interleaved; ratios
+  to the typical engine are medians of per-repetition ratios (``--replay-only``: just this).
 
 What is measured. For each number of open slots S, one deterministic mixed stream of N
 messages (60 % gtc limit submits, 30 % cancels, 10 % ioc market orders; see
@@ -264,32 +267,51 @@ def to_replay_csv(stream: list[tuple], path: Path | None = None) -> str:
     return text
 
 
+REPLAY_RUNS = {
+    # name: (command after the interpreter, extra environment); typical and c run next to each
+    # other in every repetition (the order alternates), so that load changes hit both alike
+    "python": (["-m", "rex_env.replay"], {"REX_ENGINE": "python"}),
+    "c_per_row": (["-m", "rex_env.replay"], {"REX_ENGINE": "c", "REX_REPLAY_FAST": "0"}),
+    "typical": (["benchmarks/typical_replay.py"], {}),
+    "c": (["-m", "rex_env.replay"], {"REX_ENGINE": "c"}),
+}
+"""The end-to-end replay runs: the typical pure-Python engine (benchmarks/typical_replay.py),
+``python -m rex_env.replay`` on the Python engine, on the C engine with the per-row code only,
+and on the C engine with its fast path (the default)."""
+
+
 def bench_replay(n: int, repeats: int, seed: int, owners: int) -> dict:
-    """Wall time of ``python -m rex_env.replay`` on both engines, interleaved."""
+    """Wall time of every replay run of :data:`REPLAY_RUNS` on one file, interleaved."""
     stream = streams.generate(streams.StreamParams(n_messages=n, n_slots=24, seed=seed,
                                                    n_owners=owners))
-    secs: dict[str, list[float]] = {"python": [], "c": []}
+    names = list(REPLAY_RUNS)
+    secs: dict[str, list[float]] = {k: [] for k in names}
     outputs: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory() as tmp:
         events = Path(tmp) / "events.csv"
         to_replay_csv(stream, events)
         for r in range(repeats):
-            for name in (("python", "c") if r % 2 == 0 else ("c", "python")):
+            for name in (names if r % 2 == 0 else names[::-1]):
+                args, extra = REPLAY_RUNS[name]
                 trades = Path(tmp) / f"trades_{name}.csv"
-                env = {**os.environ, "REX_ENGINE": name,
+                env = {**os.environ, **extra,
                        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get(
                            "PYTHONPATH", "")])}
                 t0 = time.perf_counter()
-                subprocess.run([sys.executable, "-m", "rex_env.replay", str(events), "--out",
-                                str(trades)], env=env, check=True, stderr=subprocess.DEVNULL)
+                subprocess.run([sys.executable, *args, str(events), "--out", str(trades)],
+                               env=env, cwd=REPO, check=True, stderr=subprocess.DEVNULL)
                 secs[name].append(time.perf_counter() - t0)
                 outputs[name] = trades.read_bytes()
-    med = {k: statistics.median(v) for k, v in secs.items()}
-    ratios = [p / c for p, c in zip(secs["python"], secs["c"], strict=True)]
-    return {"rows": n, "seconds": secs, "median_s": med,
-            "events_per_s": {k: n / v for k, v in med.items()},
-            "median_ratio": statistics.median(ratios),
-            "identical": outputs["python"] == outputs["c"]}
+    rate = {k: [n / s for s in v] for k, v in secs.items()}
+    ratios = {f"{k}/typical": statistics.median(x / y for x, y in zip(
+        rate[k], rate["typical"], strict=True)) for k in names if k != "typical"}
+    ratios["c/c_per_row"] = statistics.median(x / y for x, y in zip(
+        rate["c"], rate["c_per_row"], strict=True))
+    return {"rows": n, "seconds": secs, "median_s": {k: statistics.median(v)
+                                                     for k, v in secs.items()},
+            "events_per_s": {k: statistics.median(v) for k, v in rate.items()},
+            "median_ratio": ratios,
+            "identical": all(outputs[k] == outputs["c"] for k in names)}
 
 
 # -- driver -------------------------------------------------------------------------------------
@@ -358,55 +380,8 @@ def fmt_rate(x: float) -> str:
     return f"{x / 1e6:.3f} M"
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--messages", type=int, default=200_000, help="messages per stream (N)")
-    ap.add_argument("--repeats", type=int, default=5, help="repetitions per engine (R)")
-    ap.add_argument("--slots", default="1,24,96", help="comma list of open slot counts (S)")
-    ap.add_argument("--seed", type=int, default=streams.StreamParams.seed)
-    ap.add_argument("--owners", type=int, default=streams.StreamParams.n_owners,
-                    help="number of owners (8-64)")
-    ap.add_argument("--profile", action="store_true",
-                    help="also cProfile Rex on the S=24 stream, top 25 by tottime")
-    ap.add_argument("--no-check", action="store_true",
-                    help="skip the untimed replay that counts cancels and compares trades")
-    ap.add_argument("--replay-messages", type=int, default=200_000,
-                    help="rows of the end-to-end replay stream (0: skip)")
-    ap.add_argument("--json", metavar="PATH", help="write all results as JSON")
-    args = ap.parse_args(argv)
-    if args.messages <= 0 or args.repeats <= 0:
-        ap.error("--messages and --repeats must be positive")
-    slot_counts = [int(s) for s in args.slots.split(",") if s.strip()]
-
-    print(f"Python {sys.version.split()[0]} ({platform.python_implementation()}, "
-          f"{platform.machine()}, {platform.system()})")
-    print(f"N={args.messages} messages per stream, R={args.repeats} repetitions, "
-          f"seed={args.seed}, owners={args.owners}")
-    print("timing: time.perf_counter around the whole replay; gc.collect() then gc.disable() "
-          "during each timed replay; engines interleaved per repetition, alternating order")
-
-    t_start = time.perf_counter()
-    results = []
-    profile_text = None
-    for S in slot_counts:
-        params = streams.StreamParams(n_messages=args.messages, n_slots=S, seed=args.seed,
-                                      n_owners=args.owners)
-        stream = streams.generate(params)  # before any timing
-        comp = streams.composition(stream)
-        check = None if args.no_check else check_stream(stream)
-        res = bench_one(stream, args.repeats)
-        res.update(slots=S, messages=len(stream), params=params.as_dict(), composition=comp,
-                   check=check)
-        results.append(res)
-        if args.profile and S == 24:
-            profile_text = profile_rex(stream)
-        del stream
-    if args.profile and profile_text is None:  # S=24 was not among --slots
-        stream = streams.generate(streams.StreamParams(n_messages=args.messages, n_slots=24,
-                                                       seed=args.seed, n_owners=args.owners))
-        profile_text = profile_rex(stream)
-
+def print_tables(results: list[dict]) -> None:
+    """The stream composition and per-call throughput tables."""
     # -- stream composition (as measured) --
     print()
     print("stream composition (counted; cancel hits measured on the untimed check replay)")
@@ -460,19 +435,82 @@ def main(argv: list[str] | None = None) -> int:
             if not k["rex_equals_baseline_stp"] or not k["c_equals_python"]:
                 print(f"  WARNING S={r['slots']}: trades differ between engines")
 
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--messages", type=int, default=200_000, help="messages per stream (N)")
+    ap.add_argument("--repeats", type=int, default=5, help="repetitions per engine (R)")
+    ap.add_argument("--slots", default="1,24,96", help="comma list of open slot counts (S)")
+    ap.add_argument("--seed", type=int, default=streams.StreamParams.seed)
+    ap.add_argument("--owners", type=int, default=streams.StreamParams.n_owners,
+                    help="number of owners (8-64)")
+    ap.add_argument("--profile", action="store_true",
+                    help="also cProfile Rex on the S=24 stream, top 25 by tottime")
+    ap.add_argument("--no-check", action="store_true",
+                    help="skip the untimed replay that counts cancels and compares trades")
+    ap.add_argument("--replay-messages", type=int, default=200_000,
+                    help="rows of the end-to-end replay stream (0: skip)")
+    ap.add_argument("--replay-only", action="store_true",
+                    help="only the end-to-end replay (skip the per-call engine table)")
+    ap.add_argument("--json", metavar="PATH", help="write all results as JSON")
+    args = ap.parse_args(argv)
+    if args.messages <= 0 or args.repeats <= 0:
+        ap.error("--messages and --repeats must be positive")
+    slot_counts = [int(s) for s in args.slots.split(",") if s.strip()]
+
+    print(f"Python {sys.version.split()[0]} ({platform.python_implementation()}, "
+          f"{platform.machine()}, {platform.system()})")
+    print(f"N={args.messages} messages per stream, R={args.repeats} repetitions, "
+          f"seed={args.seed}, owners={args.owners}")
+    print("timing: time.perf_counter around the whole replay; gc.collect() then gc.disable() "
+          "during each timed replay; engines interleaved per repetition, alternating order")
+
+    t_start = time.perf_counter()
+    results = []
+    profile_text = None
+    for S in [] if args.replay_only else slot_counts:
+        params = streams.StreamParams(n_messages=args.messages, n_slots=S, seed=args.seed,
+                                      n_owners=args.owners)
+        stream = streams.generate(params)  # before any timing
+        comp = streams.composition(stream)
+        check = None if args.no_check else check_stream(stream)
+        res = bench_one(stream, args.repeats)
+        res.update(slots=S, messages=len(stream), params=params.as_dict(), composition=comp,
+                   check=check)
+        results.append(res)
+        if args.profile and S == 24:
+            profile_text = profile_rex(stream)
+        del stream
+    if args.profile and profile_text is None and not args.replay_only:  # S=24 not in --slots
+        stream = streams.generate(streams.StreamParams(n_messages=args.messages, n_slots=24,
+                                                       seed=args.seed, n_owners=args.owners))
+        profile_text = profile_rex(stream)
+
+    if results:
+        print_tables(results)
+
     replay_res = None
     if args.replay_messages > 0:
         replay_res = bench_replay(args.replay_messages, args.repeats, args.seed, args.owners)
         print()
-        print(f"replay end to end: python -m rex_env.replay on {replay_res['rows']} rows "
-              f"(S=24 stream), wall time of the process, median of {args.repeats}")
-        for name in ("python", "c"):
+        print(f"replay end to end: {replay_res['rows']} rows (S=24 stream), wall time of the "
+              f"process, median of {args.repeats}; ratio = median of per-repetition ratios to "
+              "the typical engine run beside it")
+        labels = {"typical": "typical pure-Python engine (benchmarks/typical_replay.py)",
+                  "python": "rex_env.replay, REX_ENGINE=python",
+                  "c_per_row": "rex_env.replay, REX_ENGINE=c, REX_REPLAY_FAST=0 (per-row code)",
+                  "c": "rex_env.replay, REX_ENGINE=c (fast path)"}
+        for name, label in labels.items():
             ev = replay_res["events_per_s"][name]
-            print(f"  REX_ENGINE={name:<6} {replay_res['median_s'][name]:7.2f} s  "
-                  f"{ev / 1e3:8.1f} k events/s  = {ev / TYPICAL_REPLAY_EVENTS_PER_S:.2f} x the "
-                  f"typical pure-Python engine ({TYPICAL_REPLAY_EVENTS_PER_S // 1000} k/s)")
-        print(f"  c/python {replay_res['median_ratio']:.2f}; outputs byte-identical: "
-              f"{'yes' if replay_res['identical'] else 'NO'}; target c >= 1.5 x typical")
+            ratio = 1.0 if name == "typical" else replay_res["median_ratio"][f"{name}/typical"]
+            print(f"  {label:<66} {replay_res['median_s'][name]:6.2f} s {ev / 1e3:8.1f} k "
+                  f"events/s  {ratio:5.2f} x typical")
+        print(f"  fast path / per-row code on the C engine: "
+              f"{replay_res['median_ratio']['c/c_per_row']:.1f} x; TRADES.csv byte-identical "
+              f"across all four: {'yes' if replay_res['identical'] else 'NO'}; target (issue 12)"
+              f": c >= 1.5 x typical (issue figure for typical: "
+              f"{TYPICAL_REPLAY_EVENTS_PER_S // 1000} k events/s)")
 
     if profile_text is not None:
         print()

@@ -25,14 +25,23 @@ Hostile input is a per-row rejection (``bad_field``), never an abort, and costs 
 A UTF-8 byte-order mark at the start of the file (as spreadsheet programs write) is skipped.
 The outputs are opened for writing before the replay starts, so that an unwritable ``--out``
 or ``--orders`` (or one that names the input) fails at once with exit code 2.
+
+With the C engine the replay takes a compiled fast path (:func:`fast_replay`; ``REX_REPLAY_FAST=0``
+turns it off): clean lines (plain ASCII, no quotes, the header's 11 fields, ``submit`` /
+``cancel`` / ``modify`` with values it converts exactly) are parsed, replayed and written in
+C; every other line goes through the per-row code below. The outputs are byte for byte those
+of the per-row code (``tests/test_replay_fast.py``).
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
 import csv
+import io
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -362,15 +371,36 @@ class _Lines:
         return chunk
 
 
-def read_header(handle: TextIO) -> list[str]:
-    """The stripped column names of a CSV's first line; the handle is rewound afterwards."""
-    pos = handle.tell()
-    first = handle.readline(MAX_LINE_CHARS + 1)
-    handle.seek(pos)
+def read_header(handle: TextIO) -> tuple[list[str], TextIO]:
+    """The stripped column names of a CSV's first line, and a handle that reads the file from
+    its start again: ``handle`` rewound, or (a pipe cannot seek) one that returns the line
+    read here before the rest of the pipe."""
+    if handle.seekable():
+        pos = handle.tell()
+        first = handle.readline(MAX_LINE_CHARS + 1)
+        handle.seek(pos)
+        again: TextIO = handle
+    else:
+        first = handle.readline(MAX_LINE_CHARS + 1)
+        again = _Prefixed(first, handle)  # type: ignore[assignment]
     try:
-        return [h.strip() for h in next(csv.reader([first]))] if first else []
+        return ([h.strip() for h in next(csv.reader([first]))] if first else []), again
     except (csv.Error, StopIteration):
-        return []
+        return [], again
+
+
+class _Prefixed:
+    """``readline`` over a pipe whose first chunk was already read (see :func:`read_header`)."""
+
+    def __init__(self, first: str, handle: TextIO) -> None:
+        self.first: str | None = first
+        self.handle = handle
+
+    def readline(self, size: int = -1) -> str:
+        if self.first is not None:
+            first, self.first = self.first, None
+            return first
+        return self.handle.readline(size)
 
 
 def read_rows(handle: TextIO) -> Iterator[tuple[int, dict[str, str] | RowError]]:
@@ -398,25 +428,59 @@ def read_rows(handle: TextIO) -> Iterator[tuple[int, dict[str, str] | RowError]]
         raise ValueError(f"the header lacks the column(s) {', '.join(missing)}; "
                          f"expected {','.join(COLUMNS)}")
     width = len(header)
-    line = lines.number + 1
     while True:
-        try:
-            values = next(reader)
-        except StopIteration:
+        record = next_record(reader, lines, header, width)
+        if record is None:
             return
-        except csv.Error as exc:
-            yield line, RowError(f"the row cannot be read as CSV ({exc})")
-            line = lines.number + 1
-            continue
-        long = [n for n in range(line, lines.number + 1) if n in lines.too_long]
-        if long:
-            yield line, RowError(f"line {long[0]} is longer than {MAX_LINE_CHARS} characters")
-        elif values:  # a blank line is not a row
-            row: dict[Any, Any] = dict(zip(header, values, strict=False))  # short: empty
-            if len(values) > width:
-                row[None] = values[width:]
+        line, row = record
+        if row is not None:
             yield line, row
-        line = lines.number + 1
+
+
+def next_record(reader: Iterator[list[str]], lines: _Lines, header: list[str], width: int
+                ) -> tuple[int, dict[Any, Any] | RowError | None] | None:
+    """The next record of ``reader`` (a ``csv.reader`` over ``lines``) as ``(line, row)``:
+    ``row`` is ``None`` for a blank line; ``None`` at the end of the file."""
+    line = lines.number + 1
+    try:
+        values = next(reader)
+    except StopIteration:
+        return None
+    except csv.Error as exc:
+        return line, RowError(f"the row cannot be read as CSV ({exc})")
+    long = [n for n in range(line, lines.number + 1) if n in lines.too_long]
+    if long:
+        return line, RowError(f"line {long[0]} is longer than {MAX_LINE_CHARS} characters")
+    if not values:  # a blank line is not a row
+        return line, None
+    row: dict[Any, Any] = dict(zip(header, values, strict=False))  # short: empty
+    if len(values) > width:
+        row[None] = values[width:]
+    return line, row
+
+
+def trade_fields(t: Trade, grid: Grid) -> tuple:
+    """One TRADES.csv row."""
+    return (t.trade_id, t.time, t.slot, grid.format_price(t.price), grid.format_rate(t.rate),
+            t.buy_order_id, t.sell_order_id, t.buyer, t.seller, t.aggressor)
+
+
+def order_fields(s: SubmitRow, grid: Grid) -> tuple:
+    """One ORDERS.csv row: a rejected submit, or an accepted order in its current state."""
+    o = s.order
+    if o is None:
+        zero = grid.format_rate(0)
+        return (s.order_id, Status.REJECTED, zero, zero, s.reason)
+    remaining = o.rate if o.status is Status.RESTING else 0
+    reason = o.reason if o.reason is Reason.SELF_TRADE else ""
+    return (o.order_id, o.status, grid.format_rate(o.filled), grid.format_rate(remaining),
+            reason)
+
+
+def report_line(name: str, r: Rejection) -> str:
+    """The stderr line of one rejection (without the line break)."""
+    return (f"{name}: line {r.line}: {printable(r.op) or '?'} rejected {r.reason}: "
+            f"{printable(r.detail)}")
 
 
 def write_trades(trades: Iterable[Trade], grid: Grid, handle: TextIO,
@@ -424,9 +488,7 @@ def write_trades(trades: Iterable[Trade], grid: Grid, handle: TextIO,
     w = csv.writer(handle, lineterminator="\n")
     w.writerow(ZONE_TRADE_COLUMNS if zonal else TRADE_COLUMNS)
     for t in trades:
-        row = (t.trade_id, t.time, t.slot, grid.format_price(t.price),
-               grid.format_rate(t.rate), t.buy_order_id, t.sell_order_id, t.buyer, t.seller,
-               t.aggressor)
+        row = trade_fields(t, grid)
         w.writerow((*row, t.zone, t.buy_zone, t.sell_zone) if zonal else row)  # type: ignore[attr-defined]
 
 
@@ -434,17 +496,9 @@ def write_orders(submits: Iterable[SubmitRow], grid: Grid, handle: TextIO,
                  zonal: bool = False) -> None:
     w = csv.writer(handle, lineterminator="\n")
     w.writerow(ZONE_ORDER_COLUMNS if zonal else ORDER_COLUMNS)
-    zero = grid.format_rate(0)
     for s in submits:
-        o = s.order
         extra = (s.zone or "",) if zonal else ()
-        if o is None:
-            w.writerow((s.order_id, Status.REJECTED, zero, zero, s.reason, *extra))
-            continue
-        remaining = o.rate if o.status is Status.RESTING else 0
-        reason = o.reason if o.reason is Reason.SELF_TRADE else ""
-        w.writerow((o.order_id, o.status, grid.format_rate(o.filled),
-                    grid.format_rate(remaining), reason, *extra))
+        w.writerow((*order_fields(s, grid), *extra))
 
 
 def _grid_step(text: str) -> str:
@@ -487,16 +541,28 @@ def main(argv: list[str] | None = None) -> int:
         if outputs is None:
             return 2
         try:
-            replayer = Replayer(grid, zonal="zone" in read_header(events))
-            result = replayer.run(read_rows(events))
+            header, rows = read_header(events)
+            replayer = Replayer(grid, zonal="zone" in header)
+            fast = None if replayer.zonal else fast_replay(replayer, events, name)
+            if fast is None:
+                result = replayer.run(read_rows(rows))
         except (OSError, ValueError) as exc:
             for handle in outputs:
                 handle.close()
             print(f"{name}: {printable(str(exc))}", file=sys.stderr)
             return 2
+    if fast is not None:
+        sys.stderr.write(fast.errors)
+        with outputs[0] as handle:
+            _write_raw(handle, TRADE_COLUMNS, fast.trades)
+        if len(outputs) > 1:
+            with outputs[1] as handle:
+                _write_raw(handle, ORDER_COLUMNS, fast.orders)
+        print(f"{name}: {fast.rows} rows, {fast.n_trades} trades, {fast.n_rejected} rejected",
+              file=sys.stderr)
+        return 0
     for r in result.rejections:
-        print(f"{name}: line {r.line}: {printable(r.op) or '?'} rejected {r.reason}: "
-              f"{printable(r.detail)}", file=sys.stderr)
+        print(report_line(name, r), file=sys.stderr)
     with outputs[0] as handle:
         write_trades(result.trades, grid, handle, result.zonal)
     if len(outputs) > 1:
@@ -535,6 +601,177 @@ def _open_outputs(events: TextIO, paths: list[tuple[str, Path | None]]) -> list[
         print(f"{option} {printable(str(path))}: {problem}", file=sys.stderr)
         return None
     return handles
+
+
+# -- the fast path (C engine) -------------------------------------------------------------------
+FAST = os.environ.get("REX_REPLAY_FAST", "1") != "0"
+"""Use the compiled fast path when the C engine runs the replay (``REX_REPLAY_FAST=0``: never).
+Its outputs are byte for byte those of the per-row code above (tests/test_replay_fast.py)."""
+_PEEK = 8192
+"""Bytes looked at after a row of the reference reader to see whether the C path can go on."""
+
+
+@dataclass
+class FastOutput:
+    """What the fast path produced: output bodies (without headers), the stderr rejection lines
+    and the counts of the summary line."""
+
+    trades: bytes
+    orders: bytes
+    errors: str
+    rows: int
+    n_trades: int
+    n_rejected: int
+
+
+def csv_field(value: str) -> bytes:
+    """``value`` as one field of a row written by ``csv.writer`` (quoted if need be), UTF-8."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow((value, ""))
+    return out.getvalue()[:-2].encode("utf-8")
+
+
+def _grid_steps(step: Fraction, decimals: int) -> tuple[int, int, int, int] | None:
+    """(numerator, denominator, printing step, decimals) of a grid step for the C path, or
+    None if its 128-bit arithmetic might not hold (the per-row code then runs)."""
+    printing = step * 10**decimals
+    limit = 2**62
+    if printing.denominator != 1 or max(step.numerator, step.denominator,
+                                        printing.numerator) >= limit:
+        return None
+    return step.numerator, step.denominator, printing.numerator, decimals
+
+
+def fast_replay(replayer: Replayer, events: TextIO, name: str) -> FastOutput | None:
+    """Replay ``events`` with the C row reader when it applies; None: it does not (then
+    nothing was read, and the per-row code runs).
+
+    It applies with the C engine, a regular file and a header that is exactly :data:`COLUMNS`
+    on one plain ASCII line. Clean lines (printable ASCII, no quotes, the 11 fields,
+    ``submit``/``cancel`` with values the C path converts exactly) are replayed in C; any
+    other clean line goes through :meth:`Replayer.row`, any other line through the reference
+    reader (:class:`_Lines`, ``csv.reader``, :func:`next_record`) until the C path can take
+    over again, so every output is byte for byte what the per-row code writes.
+    """
+    if not FAST:
+        return None
+    try:
+        from ._core._cexchange import CoreExchange, FastReplay
+    except ImportError:
+        return None
+    grid = replayer.grid
+    price_grid = _grid_steps(grid.tick_q, grid.price_decimals)
+    rate_grid = _grid_steps(grid.lot_q, grid.rate_decimals)
+    fd = events.fileno()
+    if (not isinstance(replayer.exchange, CoreExchange) or price_grid is None
+            or rate_grid is None or not stat.S_ISREG(os.fstat(fd).st_mode)):
+        return None
+    head = os.pread(fd, MAX_LINE_CHARS + 3, 0)
+    start = 3 if head.startswith(codecs.BOM_UTF8) else 0
+    end = head.find(b"\n", start)
+    if end < 0 or end + 1 - start > MAX_LINE_CHARS:
+        return None
+    text = head[start:end].removesuffix(b"\r")
+    if not _PLAIN.fullmatch(text) or [h.strip() for h in text.decode().split(",")] != list(
+            COLUMNS):
+        return None
+    fr = FastReplay(replayer.exchange, fd, end + 1, 2, f"{name}: line ".encode(), price_grid,
+                    rate_grid, csv_field)
+    header = list(COLUMNS)
+    while True:
+        code = fr.run()
+        if code == 0:  # the end of the file
+            break
+        if code == 1:  # a clean line the C path leaves to the per-row code
+            values = next(csv.reader([fr.row_text]), [])
+            if values:
+                row: dict[Any, Any] = dict(zip(header, values, strict=False))
+                if len(values) > len(header):
+                    row[None] = values[len(header):]
+                replayer.row(fr.line - 1, row)
+                _hand_over(fr, replayer, name)
+            continue
+        resume = _reference_reader(fr, fd, header, replayer, name)
+        if resume is None:
+            break
+        fr.seek(*resume)
+    return FastOutput(fr.trades_csv(), fr.orders_csv(), fr.errors_text(),
+                      fr.rows + replayer.result.rows, fr.n_trades, fr.n_rejected)
+
+
+_PLAIN = re.compile(rb"[\x20\x21\x23-\x7e]*")
+
+
+class _Counted:
+    """A text handle's ``readline`` that counts the bytes the returned text came from
+    (``surrogateescape`` makes decoding one to one)."""
+
+    def __init__(self, handle: TextIO) -> None:
+        self.handle = handle
+        self.bytes = 0
+
+    def readline(self, limit: int = -1) -> str:
+        chunk = self.handle.readline(limit)
+        self.bytes += len(chunk.encode("utf-8", "surrogateescape"))
+        return chunk
+
+
+def _reference_reader(fr: Any, fd: int, header: list[str], replayer: Replayer, name: str
+                      ) -> tuple[int, int] | None:
+    """Read records with the reference reader from the fast path's position until the next
+    line is clean; return the (offset, line number) to go on from, None at the end."""
+    start = fr.offset
+    raw = io.FileIO(fd, closefd=False)
+    raw.seek(start)
+    counted = _Counted(io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8",
+                                        errors="surrogateescape", newline=""))
+    lines = _Lines(counted)  # type: ignore[arg-type]
+    lines.number = fr.line - 1
+    reader = csv.reader(lines)
+    while True:
+        record = next_record(reader, lines, header, len(header))
+        if record is None:
+            return None
+        line, row = record
+        if row is not None:
+            replayer.row(line, row)
+            _hand_over(fr, replayer, name)
+        offset = start + counted.bytes
+        peek = os.pread(fd, _PEEK, offset)
+        if fr.clean_at(peek, len(peek) < _PEEK):
+            return offset, lines.number + 1
+
+
+def _hand_over(fr: Any, replayer: Replayer, name: str) -> None:
+    """Give the fast path what the per-row code just produced, in order."""
+    fr.sync()
+    res = replayer.result
+    grid = replayer.grid
+    if res.trades:
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        for t in res.trades:
+            w.writerow(trade_fields(t, grid))
+        fr.add_trades(out.getvalue().encode("utf-8"), len(res.trades))
+        del res.trades[:]  # the exchange's live trade log
+    for s in res.submits:
+        if s.order is None:
+            out = io.StringIO()
+            csv.writer(out, lineterminator="\n").writerow(order_fields(s, grid))
+            fr.add_order_row(out.getvalue().encode("utf-8"))
+        else:
+            fr.add_order(s.order)
+    res.submits.clear()
+    if res.rejections:
+        fr.add_errors("".join(report_line(name, r) + "\n" for r in res.rejections
+                              ).encode("utf-8"), len(res.rejections))
+        res.rejections.clear()
+
+
+def _write_raw(handle: TextIO, header: tuple[str, ...], body: bytes) -> None:
+    csv.writer(handle, lineterminator="\n").writerow(header)
+    handle.flush()
+    handle.buffer.write(body)
 
 
 if __name__ == "__main__":

@@ -947,3 +947,6 @@ cdef object cash(rex_exchange *c, int32_t b, int32_t i):
     cdef uint64_t lo
     rex_cash(c, b, i, &hi, &lo)
     return (<object>hi << 64) + <object>lo
+
+
+include "_replay_fast.pxi"
