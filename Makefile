@@ -30,8 +30,8 @@ $(STAMP): pyproject.toml
 # the scenario's own).
 DEMO_ROLE ?=
 DEMO_ROLES ?= $(or $(DEMO_ROLE),households pv_battery wind plant storage)
-DEMO_SCALE ?= 0.08
-DEMO_SEEDS ?= 3
+DEMO_SCALE ?= 0.12
+DEMO_SEEDS ?= 4
 DEMO_CHECKPOINTS ?= 3
 DEMO_SETTLEMENT ?=
 DEMO_OUT ?= runs/demo

@@ -52,8 +52,10 @@ BUDGETS = {"households": 500_000, "pv_battery": 70_000, "wind": 80_000, "plant":
 PUBLISHED = ROOT / "benchmarks" / "results" / "roles_full.json"
 """The full-budget table the README quotes and ``make demo`` prints beside its short one."""
 COLUMNS = ("Columns: surplus per learner per day on the held-out seeds, mean ± 95 % CI (over "
-           "seeds and training seeds); normalised = (PPO − random)/(bound − random); share of "
-           "headroom = (PPO − prototype)/(bound − prototype); — = not run or not applicable.")
+           "seeds and training seeds); (paired) = difference to the prototype on the same "
+           "seeds, * where significant at 95 %; normalised = (PPO − random)/(bound − random); "
+           "share of headroom = (PPO − prototype)/(bound − prototype); — = not run or not "
+           "applicable.")
 
 
 def steps_of(a: argparse.Namespace, role: str) -> int:
@@ -103,6 +105,16 @@ def newest_model(a: argparse.Namespace, role: str) -> float:
     roles = (role, "all") if "all" in a.roles else (role,)
     files = [a.out / r / f"s{s}" / "timing.json" for r in roles for s in a.seeds]
     return max((f.stat().st_mtime for f in files if f.exists()), default=0.0)
+
+
+def cpu_seconds() -> float:
+    """CPU seconds (user + system) of the finished child processes: what a run costs
+    whatever else the machine is doing (its wall time on a quiet machine with ``--parallel``
+    cores is about this over the cores)."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def run_all(cmds: list[list[str]], parallel: int) -> None:
@@ -166,17 +178,27 @@ def collect(a: argparse.Namespace) -> dict[str, Any]:
              "agent_steps": {r: trained_steps(a, r) for r in a.roles},
              "rows": {r: res["row"] for r, res in results.items()},
              "market_rows": {r: res["market_row"] for r, res in results.items()}}
-    curves = {r: {"rows": res.get("budget", []),
-                  "refs": {c: res["summary"][c]["surplus"][0]
-                           for c in ("prototype", "baseline", "bound") if c in res["summary"]}}
+    curves = {r: {"rows": res.get("budget", []), "refs": gains(res["summary"])}
               for r, res in results.items()}
     if any(c["rows"] for c in curves.values()):
         from rex_env.eval import plots
 
         plots.role_curves(curves, a.out / "learning_curves.png",
-                          f"{a.scenario}: held-out surplus by training budget ({a.n_seeds} "
-                          f"seeds, training seeds {a.seeds}, 95 % CI)")
+                          f"{a.scenario}: PPO's held-out gain over the prototype by training "
+                          f"budget ({a.n_seeds} seeds, training seeds {a.seeds}, 95 % CI)")
     return table
+
+
+def gains(summary: dict[str, Any]) -> dict[str, float]:
+    """The strong baseline's and the bound's mean gain over the prototype (same seeds)."""
+    if "prototype" not in summary:
+        return {}
+    out = {}
+    if "baseline" in summary:
+        out["baseline"] = float(summary["baseline"]["vs_prototype"][0])
+    if "bound" in summary:
+        out["bound"] = float(summary["bound"]["surplus"][0] - summary["prototype"]["surplus"][0])
+    return out
 
 
 def trained_steps(a: argparse.Namespace, role: str) -> int | None:
@@ -257,26 +279,31 @@ def main(argv: list[str] | None = None) -> int:
         for cmd in [*trains, *evals]:
             print(" ".join(cmd[1:]))
         return 0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu_seconds()
     run_all(trains, a.parallel)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), cpu_seconds()
     run_all(evals, a.parallel)
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), cpu_seconds()
     table = collect(a)
-    table["seconds"] = {"train": round(t1 - t0), "evaluate": round(t2 - t1)}
+    table["seconds"] = {"train": round(t1 - t0), "train_cpu": round(c1 - c0),
+                        "evaluate": round(t2 - t1), "evaluate_cpu": round(c2 - c1)}
     (a.out / "table.json").write_text(json.dumps(table, indent=2, ensure_ascii=False))
     text = markdown(table)
     (a.out / "table.md").write_text(text)
-    print(f"\n## This run ({a.out}; training {t1 - t0:.0f} s, evaluation {t2 - t1:.0f} s)\n")
-    print(text)
-    if a.reference is not None:
+    print(f"\n## This run ({a.out}; training {t1 - t0:.0f} s wall, {c1 - c0:.0f} s CPU; "
+          f"evaluation {t2 - t1:.0f} s wall, {c2 - c1:.0f} s CPU)\n")
+    if a.reference is None:
+        print(text)
+    else:
         full = json.loads(a.reference.read_text())
-        print(f"## Beside the full-budget table ({a.reference}; "
-              f"{full.get('status', 'measured')})\n")
+        print(f"Beside the full-budget table ({a.reference}: "
+              f"{full.get('status', 'measured')}):\n")
         print(beside(table, full))
         print("\n" + COLUMNS)
         if full.get("note"):
             print(full["note"])
+        print("\n" + text.split(COLUMNS, 1)[1].strip() + "\n")
+        print(f"Files: {a.out}/table.md, {a.out}/learning_curves.png, {a.out}/ROLE/eval/.")
     if a.publish:
         PUBLISHED.parent.mkdir(parents=True, exist_ok=True)
         PUBLISHED.write_text(json.dumps({"status": "measured", **table}, indent=2,

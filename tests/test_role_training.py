@@ -222,12 +222,12 @@ def test_the_published_full_table_is_honest_and_printed_beside_a_short_one() -> 
         assert full["rows"] == {} and full["market_rows"] == {}
     else:
         assert set(full["rows"]) == set(roles.ROLES) - {"all"}
-    row = "| storage | −27 | 9.8 | 15.3 | 5.6 | — | 29.0 | 0.57 | −0.22 | — |"
+    row = "| storage | −27 | 9.8 | 15.3 | 5.6 | — | −4.1 ± 3.0 * | — | 29.0 | 0.57 | −0.22 | — |"
     short = {"rows": {"storage": row}, "agent_steps": {"storage": 9216}, "training_seeds": [0]}
     lines = roles.beside(short, {"status": "not yet measured", "rows": {}}).splitlines()
     assert lines[0].startswith("| role | budget | random | prototype |")
-    assert lines[2] == "| storage | this run: 9 k × 1 seed | −27 | 9.8 | 15.3 | 5.6 | — | 29.0 " \
-                       "| 0.57 | −0.22 | — |"
+    assert lines[2] == "| storage | this run: 9 k × 1 seed | −27 | 9.8 | 15.3 | 5.6 | — " \
+                       "| −4.1 ± 3.0 * | — | 29.0 | 0.57 | −0.22 | — |"
     assert lines[3].startswith("| storage | full | not yet measured |")
     assert lines[3].count("|") == lines[2].count("|")
     ref = {"status": "measured", "rows": {"storage": row.replace("5.6", "12.0")},

@@ -340,15 +340,23 @@ def markdown(bench: Benchmark) -> str:
 
 
 def summary_row(bench: Benchmark) -> str:
-    """One line of the README's per-role table: random, prototype, baseline, PPO, bound,
-    normalised score and share of headroom of PPO."""
+    """One line of the README's per-role table: random, prototype, baseline, PPO (alone and
+    with every role learning), PPO's paired gain over the prototype (``*``: significant at
+    95 %), bound, normalised score and share of headroom."""
     s = bench.summary()
 
     def get(name: str, key: str = "surplus") -> str:
         return cell(*s[name][key]) if name in s else "—"
 
+    def gain(name: str) -> str:
+        if name not in s or "prototype" not in s:
+            return "—"
+        d, h = s[name]["vs_prototype"]
+        return cell(d, h) + (" *" if not math.isnan(h) and abs(d) > h else "")
+
     return (f"| {bench.role or 'mixed'} | {get('random')} | {get('prototype')} | "
-            f"{get('baseline')} | {get('ppo')} | {get('ppo_all')} | {get('bound')} | "
+            f"{get('baseline')} | {get('ppo')} | {get('ppo_all')} | {gain('ppo')} | "
+            f"{gain('ppo_all')} | {get('bound')} | "
             f"{get('ppo', 'normalised')} | {get('ppo', 'headroom_share')} | "
             f"{get('ppo_all', 'headroom_share')} |")
 
@@ -357,6 +365,8 @@ def _num(x: float) -> str:
     """A mean with three significant digits (``—`` for NaN)."""
     if math.isnan(x):
         return "—"
+    if abs(x) < 5e-4:  # rounding noise of a sum that is zero
+        return "0"
     return f"{x:.0f}" if abs(x) >= 1000 else f"{x:.3g}"
 
 
@@ -384,8 +394,9 @@ MARKET_HEAD = ("| role | role's imbalance kWh | welfare | welfare: PPO − proto
 
 
 SUMMARY_HEAD = ("| role | random | prototype | strong baseline | PPO alone | PPO all roles | "
-                "bound | normalised PPO | PPO share of headroom | all-roles share of headroom "
-                "|\n|---|---|---|---|---|---|---|---|---|---|")
+                "PPO − prototype (paired) | all roles − prototype (paired) | bound | "
+                "normalised PPO | PPO share of headroom | all-roles share of headroom "
+                "|\n|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 def default_progress(seq: Sequence[int], desc: str) -> Iterable[int]:
