@@ -62,8 +62,9 @@ class Args:
     """number of held-out seeds (EVAL_SEED_BASE, EVAL_SEED_BASE+1, ...)"""
     first_seed: int = EVAL_SEED_BASE
     """first of the --n-seeds consecutive held-out seeds"""
-    seeds: tuple[int, ...] = ()
-    """explicit held-out seeds (overrides --n-seeds and --first-seed)"""
+    seeds: tuple[int, ...] | None = None
+    """explicit held-out seeds (overrides --n-seeds and --first-seed; an empty list is an
+    error)"""
     controllers: tuple[str, ...] = CONTROLLERS
     """controllers to score: random, prototype, baseline, ppo, or a hand-coded agent kind"""
     out: Path | None = None
@@ -100,8 +101,10 @@ def evaluate(args: Args) -> dict[str, Any]:
         raise ValueError("--budget-curve needs --run (the checkpoints of train.py runs)")
     if "ppo" in args.controllers and not runs:
         args.controllers = tuple(c for c in args.controllers if c != "ppo")
+        if not args.controllers:
+            raise ValueError("--controllers ppo needs --run (a train.py run folder)")
     # 2. on which seeds (held out, never a training seed)
-    seeds = list(args.seeds) if args.seeds else \
+    seeds = list(args.seeds) if args.seeds is not None else \
         [args.first_seed + i for i in range(args.n_seeds)]
     seeds = check_seeds(seeds, [*runs, *load_all_runs(args.all_run)])
     # 3. score every controller on the same seeds

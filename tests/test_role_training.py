@@ -139,6 +139,11 @@ def test_evaluate_refuses_bad_roles_runs_and_seeds_before_any_work(
     assert "no evaluation seeds" in refuse("--run", str(runs["storage"]), "--n-seeds", "0")
     assert "no evaluation seeds" in refuse("--role", "plant", "--scenario", "toy",
                                            "--n-seeds", "0")
+    assert "no evaluation seeds" in refuse("--role", "plant", "--scenario", "toy", "--seeds")
+    assert "no controllers to score; give at least one of random, prototype" in refuse(
+        "--run", str(runs["plant"]), "--controllers")
+    assert "--controllers ppo needs --run" in refuse("--role", "plant", "--scenario", "toy",
+                                                     "--controllers", "ppo")
     assert "give it as --all-run together with --role" in refuse("--run", str(runs["all"]))
     assert "--all-run needs --role" in refuse("--all-run", str(runs["all"]))
     err = refuse("--run", str(runs["storage"]), str(runs["plant"]))

@@ -204,8 +204,10 @@ def score(env_kwargs: Mapping[str, Any], seeds: Sequence[int], runs: Sequence[Ru
     """
     allowed = tuple(dict.fromkeys((*CONTROLLERS, *KINDS)))
     unknown = sorted(set(controllers) - set(allowed))
-    if unknown:
-        raise ValueError(f"unknown controllers {unknown}; allowed: {', '.join(allowed)}")
+    if unknown or not controllers:
+        raise ValueError(f"unknown controllers {unknown}; allowed: {', '.join(allowed)}"
+                         if unknown else f"no controllers to score; give at least one of "
+                         f"{', '.join(allowed)}")
     role_name = role_of_env(env_kwargs)
     role = get_role(role_name) if role_name is not None else None
     bench = Benchmark(role_name, dict(env_kwargs), list(seeds))
