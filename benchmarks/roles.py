@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -268,8 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reference", type=Path, default=None,
                     help=f"a published table.json to print beside this one ({PUBLISHED.name})")
     ap.add_argument("--publish", action="store_true",
-                    help=f"copy OUT/table.json to {PUBLISHED.relative_to(ROOT)} (the README's "
-                         "full-budget reference)")
+                    help="copy OUT/table.json to benchmarks/results/roles_full.json (the README's "
+                         "full-budget reference) and OUT/learning_curves.png beside it")
     ap.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     a = ap.parse_args(argv)
     check(a, ap)
@@ -308,7 +309,10 @@ def main(argv: list[str] | None = None) -> int:
         PUBLISHED.parent.mkdir(parents=True, exist_ok=True)
         PUBLISHED.write_text(json.dumps({"status": "measured", **table}, indent=2,
                                         ensure_ascii=False) + "\n")
-        print(f"published {PUBLISHED.relative_to(ROOT)}")
+        figure = a.out / "learning_curves.png"
+        if figure.exists():
+            shutil.copyfile(figure, PUBLISHED.with_name("roles_full_learning_curves.png"))
+        print(f"published {PUBLISHED} (and the learning curves beside it)")
     return 0
 
 

@@ -239,3 +239,32 @@ def test_the_published_full_table_is_honest_and_printed_beside_a_short_one() -> 
            "agent_steps": {"storage": 110592}, "training_seeds": [0, 1, 2]}
     assert roles.beside(short, ref).splitlines()[3].startswith(
         "| storage | full: 111 k × 3 seeds | −27 | 9.8 | 15.3 | 12.0 |")
+
+
+def test_the_table_command_trains_evaluates_collects_and_publishes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+        ) -> None:
+    from benchmarks import roles
+
+    monkeypatch.setattr(roles, "PUBLISHED", tmp_path / "results" / "roles_full.json")
+    out = tmp_path / "t"
+    argv = ["--scenario", "toy", "--roles", "storage", "--seeds", "0", "--scale", "0.005",
+            "--n-seeds", "1", "--checkpoints", "2", "--parallel", "1", "--out", str(out)]
+    reference = ROOT / "benchmarks" / "results" / "roles_full.json"  # the committed one
+    assert roles.main([*argv, "--reference", str(reference), "--publish"]) == 0
+    text = capsys.readouterr().out
+    assert "| storage | this run: 1 k × 1 seed |" in text  # one rollout: 512 steps x 2 copies
+    status = json.loads(reference.read_text())["status"]
+    assert "| storage | full" in text and (status != "not yet measured"
+                                           or "| storage | full | not yet measured |" in text)
+    assert "| role | role's imbalance kWh | welfare |" in text
+    assert (out / "learning_curves.png").exists() and (out / "table.md").exists()
+    table = json.loads((out / "table.json").read_text())
+    assert table["agent_steps"] == {"storage": 1024} and list(table["rows"]) == ["storage"]
+    assert table["seconds"]["train_cpu"] > 0 and table["seconds"]["evaluate_cpu"] > 0
+    published = json.loads(roles.PUBLISHED.read_text())
+    assert published["status"] == "measured" and published["rows"] == table["rows"]
+    assert roles.PUBLISHED.with_name("roles_full_learning_curves.png").exists()
+    # everything is done: a second call would train and evaluate nothing
+    assert roles.main([*argv, "--dry-run"]) == 0
+    assert capsys.readouterr().out == ""
