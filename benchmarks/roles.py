@@ -40,6 +40,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -108,36 +109,50 @@ def newest_model(a: argparse.Namespace, role: str) -> float:
     return max((f.stat().st_mtime for f in files if f.exists()), default=0.0)
 
 
-def cpu_seconds() -> float:
-    """CPU seconds (user + system) of the finished child processes: what a run costs
-    whatever else the machine is doing (its wall time on a quiet machine with ``--parallel``
-    cores is about this over the cores)."""
-    import resource
+@dataclass
+class Job:
+    """One process of the table: ``kind`` (train or evaluate) for the CPU account, ``name``
+    for the jobs that wait on it, ``after``: the names it waits on."""
 
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
+    cmd: list[str]
+    kind: str
+    name: str = ""
+    after: frozenset[str] = field(default_factory=frozenset)
 
 
-def run_all(cmds: list[list[str]], parallel: int) -> None:
-    """Run the commands, ``parallel`` at a time (one torch thread each); stop at the first
-    failure."""
+def run_all(jobs: list[Job], parallel: int) -> dict[str, float]:
+    """Run the jobs, ``parallel`` at a time (one torch thread each), each as soon as the
+    jobs it waits on have finished (a role's evaluation starts while other roles still
+    train); stop at the first failure. Returns the CPU seconds (user + system) per kind:
+    what a run costs whatever else the machine is doing (on a quiet machine its wall time
+    is about this over ``parallel`` cores)."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    running: list[tuple[list[str], subprocess.Popen[bytes]]] = []
-    queue = list(cmds)
+    cpu = {j.kind: 0.0 for j in jobs}
+    running: list[tuple[Job, subprocess.Popen[bytes]]] = []
+    queue = list(jobs)
+    pending = {j.name for j in jobs if j.name}
     while queue or running:
-        while queue and len(running) < parallel:
-            cmd = queue.pop(0)
-            print("$", " ".join(cmd[1:]), flush=True)
-            running.append((cmd, subprocess.Popen(cmd, cwd=ROOT, env=env)))
+        ready = [j for j in queue if not j.after & pending]
+        while ready and len(running) < parallel:
+            job = ready.pop(0)
+            queue.remove(job)
+            print("$", " ".join(job.cmd[1:]), flush=True)
+            running.append((job, subprocess.Popen(job.cmd, cwd=ROOT, env=env)))
         time.sleep(1)
         for item in list(running):
-            cmd, proc = item
-            if proc.poll() is not None:
-                running.remove(item)
-                if proc.returncode:
-                    for _, p in running:
-                        p.terminate()
-                    raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd[1:])}")
+            job, proc = item
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid == 0:
+                continue
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            running.remove(item)
+            pending.discard(job.name)
+            cpu[job.kind] += usage.ru_utime + usage.ru_stime
+            if proc.returncode:
+                for _, p in running:
+                    p.terminate()
+                raise SystemExit(f"failed ({proc.returncode}): {' '.join(job.cmd[1:])}")
+    return cpu
 
 
 def check(a: argparse.Namespace, ap: argparse.ArgumentParser) -> None:
@@ -274,25 +289,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     a = ap.parse_args(argv)
     check(a, ap)
-    trains = [train_cmd(a, r, s) for r in a.roles for s in a.seeds if not done(a, r, s)]
-    evals = [eval_cmd(a, r) for r in a.roles if r != "all" and evaluated(a, r) is None]
+    jobs = [Job(train_cmd(a, r, s), "train", f"{r}/s{s}")
+            for r in a.roles for s in a.seeds if not done(a, r, s)]
+    waits = ("all",) if "all" in a.roles else ()
+    jobs += [Job(eval_cmd(a, r), "evaluate",
+                 after=frozenset(f"{x}/s{s}" for x in (r, *waits) for s in a.seeds))
+             for r in a.roles if r != "all" and evaluated(a, r) is None]
     if a.dry_run:
-        for cmd in [*trains, *evals]:
-            print(" ".join(cmd[1:]))
+        for job in jobs:
+            print(" ".join(job.cmd[1:]))
         return 0
-    t0, c0 = time.perf_counter(), cpu_seconds()
-    run_all(trains, a.parallel)
-    t1, c1 = time.perf_counter(), cpu_seconds()
-    run_all(evals, a.parallel)
-    t2, c2 = time.perf_counter(), cpu_seconds()
+    t0 = time.perf_counter()
+    cpu = run_all(jobs, a.parallel)
+    wall = time.perf_counter() - t0
     table = collect(a)
-    table["seconds"] = {"train": round(t1 - t0), "train_cpu": round(c1 - c0),
-                        "evaluate": round(t2 - t1), "evaluate_cpu": round(c2 - c1)}
+    table["seconds"] = {"wall": round(wall), "train_cpu": round(cpu.get("train", 0.0)),
+                        "evaluate_cpu": round(cpu.get("evaluate", 0.0))}
     (a.out / "table.json").write_text(json.dumps(table, indent=2, ensure_ascii=False))
     text = markdown(table)
     (a.out / "table.md").write_text(text)
-    print(f"\n## This run ({a.out}; training {t1 - t0:.0f} s wall, {c1 - c0:.0f} s CPU; "
-          f"evaluation {t2 - t1:.0f} s wall, {c2 - c1:.0f} s CPU)\n")
+    sec = table["seconds"]
+    print(f"\n## This run ({a.out}): {sec['wall']} s wall on {a.parallel} processes; CPU "
+          f"{sec['train_cpu']} s training, {sec['evaluate_cpu']} s evaluating\n")
     if a.reference is None:
         print(text)
     else:
