@@ -18,20 +18,28 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[train,dev]"
 	touch $(STAMP)
 
-# the main job: a short PPO run for one role of the default market (community: wholesale-indexed
-# grid, single-price settlement), everyone else hand-coded, then the per-role table on held-out
-# seeds: random, prototype, strong baseline, PPO and the perfect-foresight bound. Everything
-# lands in runs/demo/. DEMO_ROLE: households, pv_battery, wind, plant, storage (see README);
-# DEMO_SETTLEMENT=curtail for hard "no reservation, no service" (empty: the scenario's own).
-DEMO_STEPS ?= 300000
-DEMO_SEEDS ?= 5
-DEMO_ROLE ?= households
+# the main job: the per-role table of the default market (community: wholesale-indexed grid,
+# single-price settlement) for a short budget, beside the README's full-budget table. Every
+# role (households, pv_battery, wind, plant, storage) learns alone with everyone else
+# hand-coded, one training seed, DEMO_SCALE x the full budgets of benchmarks/roles.py, then
+# random, prototype, strong baseline, PPO and the perfect-foresight bound are scored on
+# DEMO_SEEDS held-out seeds (plus DEMO_CHECKPOINTS points of the learning curve); the full
+# table is benchmarks/results/roles_full.json (benchmarks/roles.py --publish). Everything lands
+# in runs/demo/ (table.md, learning_curves.png, one folder per role). DEMO_ROLE=storage (any
+# role) demos one role; DEMO_SETTLEMENT=curtail for hard "no reservation, no service" (empty:
+# the scenario's own).
+DEMO_ROLE ?=
+DEMO_ROLES ?= $(or $(DEMO_ROLE),households pv_battery wind plant storage)
+DEMO_SCALE ?= 0.12
+DEMO_SEEDS ?= 4
+DEMO_CHECKPOINTS ?= 3
 DEMO_SETTLEMENT ?=
+DEMO_OUT ?= runs/demo
 demo: $(STAMP)
-	$(PY) train.py --scenario community --role $(DEMO_ROLE) \
-		$(if $(DEMO_SETTLEMENT),--settlement $(DEMO_SETTLEMENT)) \
-		--timesteps $(DEMO_STEPS) --n-envs 2 --out runs/demo
-	$(PY) evaluate.py --run runs/demo --n-seeds $(DEMO_SEEDS) --out runs/demo/eval
+	$(PY) benchmarks/roles.py --scenario community --roles $(DEMO_ROLES) --seeds 0 \
+		--scale $(DEMO_SCALE) --n-seeds $(DEMO_SEEDS) --checkpoints $(DEMO_CHECKPOINTS) \
+		$(if $(DEMO_SETTLEMENT),--settlement $(DEMO_SETTLEMENT)) --out $(DEMO_OUT) \
+		--reference benchmarks/results/roles_full.json
 
 # the whole suite: the core in .venv (both exchange engines, sb3-contrib included), the C core
 # under sanitizers, then the Ray RLlib adapter and the other RL clients, each in its own venv

@@ -25,6 +25,7 @@ from typing import Any
 
 from rex_env.eval.benchmark import (
     CONTROLLERS,
+    MARKET_HEAD,
     ROLE_NAMES,
     SUMMARY_HEAD,
     Run,
@@ -32,6 +33,7 @@ from rex_env.eval.benchmark import (
     default_progress,
     load_runs,
     markdown,
+    market_row,
     role_env_kwargs,
     score,
     summary_row,
@@ -60,8 +62,9 @@ class Args:
     """number of held-out seeds (EVAL_SEED_BASE, EVAL_SEED_BASE+1, ...)"""
     first_seed: int = EVAL_SEED_BASE
     """first of the --n-seeds consecutive held-out seeds"""
-    seeds: tuple[int, ...] = ()
-    """explicit held-out seeds (overrides --n-seeds and --first-seed)"""
+    seeds: tuple[int, ...] | None = None
+    """explicit held-out seeds (overrides --n-seeds and --first-seed; an empty list is an
+    error)"""
     controllers: tuple[str, ...] = CONTROLLERS
     """controllers to score: random, prototype, baseline, ppo, or a hand-coded agent kind"""
     out: Path | None = None
@@ -94,10 +97,14 @@ def evaluate(args: Args) -> dict[str, Any]:
         env_kwargs = role_env_kwargs(scenario, args.role, settlement)
     else:
         raise ValueError("nothing to evaluate: give --run (a train.py run folder) or --role")
+    if args.budget_curve and not runs:
+        raise ValueError("--budget-curve needs --run (the checkpoints of train.py runs)")
     if "ppo" in args.controllers and not runs:
         args.controllers = tuple(c for c in args.controllers if c != "ppo")
+        if not args.controllers:
+            raise ValueError("--controllers ppo needs --run (a train.py run folder)")
     # 2. on which seeds (held out, never a training seed)
-    seeds = list(args.seeds) if args.seeds else \
+    seeds = list(args.seeds) if args.seeds is not None else \
         [args.first_seed + i for i in range(args.n_seeds)]
     seeds = check_seeds(seeds, [*runs, *load_all_runs(args.all_run)])
     # 3. score every controller on the same seeds
@@ -107,12 +114,14 @@ def evaluate(args: Args) -> dict[str, Any]:
     out = args.out or (runs[0].path / "eval" if runs else Path(f"runs/eval-{args.role}"))
     out.mkdir(parents=True, exist_ok=True)
     table = markdown(bench)
-    row = summary_row(bench)
+    row, mrow = summary_row(bench), market_row(bench)
+    rows = f"{SUMMARY_HEAD}\n{row}\n\n{MARKET_HEAD}\n{mrow}\n"
     print(table)
-    print(SUMMARY_HEAD + "\n" + row)
-    (out / "table.md").write_text(table + "\n" + SUMMARY_HEAD + "\n" + row + "\n")
+    print(rows)
+    (out / "table.md").write_text(table + "\n" + rows)
     result: dict[str, Any] = {
-        "role": bench.role, "env_kwargs": env_kwargs, "seeds": seeds,
+        "role": bench.role, "env_kwargs": env_kwargs, "seeds": seeds, "row": row,
+        "market_row": mrow,
         "runs": [str(r.path) for r in runs], "skipped": bench.skipped,
         "summary": {c: {k: (list(v) if isinstance(v, tuple) else v) for k, v in s.items()}
                     for c, s in bench.summary().items()}}
@@ -165,6 +174,11 @@ def budget_curve(args: Args, runs: list[Any], env_kwargs: dict[str, Any], seeds:
     steps = sorted(set.intersection(*(set(p) for p in per_run)))
     finals = {json.loads((r.path / "timing.json").read_text())["agent_steps"]
               for r in runs if (r.path / "timing.json").exists()}
+    if "ppo" in bench.episodes and len(finals) == 1:
+        # a checkpoint within one rollout of the final model is that model: not scored twice
+        final = next(iter(finals))
+        rollout = int(runs[0].config.get("n_steps", 1)) * int(runs[0].config.get("num_envs", 1))
+        steps = [n for n in steps if final - n >= rollout]
     if not steps and not finals:
         raise FileNotFoundError(f"--budget-curve: no checkpoints in {runs[0].path}/checkpoints")
     proto = bench.matrix("prototype")[0] if "prototype" in bench.episodes else None

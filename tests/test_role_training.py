@@ -139,6 +139,11 @@ def test_evaluate_refuses_bad_roles_runs_and_seeds_before_any_work(
     assert "no evaluation seeds" in refuse("--run", str(runs["storage"]), "--n-seeds", "0")
     assert "no evaluation seeds" in refuse("--role", "plant", "--scenario", "toy",
                                            "--n-seeds", "0")
+    assert "no evaluation seeds" in refuse("--role", "plant", "--scenario", "toy", "--seeds")
+    assert "no controllers to score; give at least one of random, prototype" in refuse(
+        "--run", str(runs["plant"]), "--controllers")
+    assert "--controllers ppo needs --run" in refuse("--role", "plant", "--scenario", "toy",
+                                                     "--controllers", "ppo")
     assert "give it as --all-run together with --role" in refuse("--run", str(runs["all"]))
     assert "--all-run needs --role" in refuse("--all-run", str(runs["all"]))
     err = refuse("--run", str(runs["storage"]), str(runs["plant"]))
@@ -146,6 +151,24 @@ def test_evaluate_refuses_bad_roles_runs_and_seeds_before_any_work(
     assert "nothing to evaluate" in refuse()
     assert "unknown controllers ['oracle']" in refuse("--run", str(runs["plant"]),
                                                       "--controllers", "oracle")
+    assert "--budget-curve needs --run" in refuse("--role", "plant", "--scenario", "toy",
+                                                  "--budget-curve")
+    # by-role runs of another market, or a one-role run given as the by-role run
+    err = refuse("--run", str(runs["pv_battery"]), "--all-run", str(runs["all"]), "--role",
+                 "pv_battery")
+    assert "the by-role runs were trained with scenario 'toy'" in err
+    assert "is not a by-role run" in refuse("--run", str(runs["storage"]), "--all-run",
+                                            str(runs["plant"]), "--role", "storage")
+    # a model trained for other learners than the env's (its role's members changed since)
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    for f in ("model.zip", "vecnormalize.pkl"):
+        (moved / f).write_bytes((runs["storage"] / f).read_bytes())
+    cfg = json.loads((runs["storage"] / "config.json").read_text())
+    cfg["owners"] = {"prosumer_0": "plant"}
+    (moved / "config.json").write_text(json.dumps(cfg))
+    err = refuse("--run", str(moved))
+    assert "was trained for learners ['plant'] (role 'storage'), the env has ['battery']" in err
     assert not out.exists()
 
 
@@ -163,5 +186,85 @@ def test_the_full_table_is_one_command(tmp_path: Path, capsys: pytest.CaptureFix
     assert lines[-1].startswith(f"evaluate.py --run {out}/storage/s0 {out}/storage/s1 ")
     assert f"--all-run {out}/all/s0 {out}/all/s1 --role storage" in lines[-1]
     assert set(roles.BUDGETS) == set(roles.ROLES)
+    assert roles.main(["--dry-run", "--roles", "plant", "--seeds", "3", "--checkpoints", "0",
+                       "--settlement", "curtail", "--scale", "0.5", "--out", str(out)]) == 0
+    train_line, eval_line = capsys.readouterr().out.splitlines()
+    assert "--timesteps 40000 " in train_line and "--checkpoint-every 0 " in train_line
+    assert train_line.endswith("--settlement curtail")
+    assert "--budget-curve" not in eval_line and "--all-run" not in eval_line
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (["--roles", "wizard"], "invalid choice: 'wizard' (choose from 'households'"),
+    (["--scenario", "toy", "--roles", "pv_battery", "wind"],
+     "scenario 'toy' has no prosumer of role pv_battery; its roles: households, wind, plant, "
+     "storage (and all)"),
+    (["--scenario", "atlantis"], "unknown scenario 'atlantis'; allowed:"),
+    (["--seeds"], "--seeds: expected at least one argument"),
+    (["--n-seeds", "0"], "need training seeds and --n-seeds >= 1"),
+    (["--settlement", "barter"], "--settlement must be one of single, dual, curtail"),
+    (["--reference", "nowhere.json"], "--reference nowhere.json: no such file"),
+], ids=["role", "missing-role", "scenario", "no-seeds", "no-eval-seeds", "settlement",
+        "reference"])
+def test_the_table_command_refuses_bad_input_before_any_work(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], words: str
+        ) -> None:
+    from benchmarks import roles
+
+    out = tmp_path / "never"
     with pytest.raises(SystemExit):
-        roles.main(["--dry-run", "--roles", "wizard"])
+        roles.main([*argv, "--out", str(out)])  # no --dry-run: it would train if it passed
+    assert words in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_the_published_full_table_is_honest_and_printed_beside_a_short_one() -> None:
+    from benchmarks import roles
+
+    full = json.loads(roles.PUBLISHED.read_text())
+    assert full["status"] in ("not yet measured", "measured")
+    if full["status"] == "not yet measured":  # a placeholder holds no numbers
+        assert full["rows"] == {} and full["market_rows"] == {}
+    else:
+        assert set(full["rows"]) == set(roles.ROLES) - {"all"}
+    row = "| storage | −27 | 9.8 | 15.3 | 5.6 | — | −4.1 ± 3.0 * | — | 29.0 | 0.57 | −0.22 | — |"
+    short = {"rows": {"storage": row}, "agent_steps": {"storage": 9216}, "training_seeds": [0]}
+    lines = roles.beside(short, {"status": "not yet measured", "rows": {}}).splitlines()
+    assert lines[0].startswith("| role | budget | random | prototype |")
+    assert lines[2] == "| storage | this run: 9 k × 1 seed | −27 | 9.8 | 15.3 | 5.6 | — " \
+                       "| −4.1 ± 3.0 * | — | 29.0 | 0.57 | −0.22 | — |"
+    assert lines[3].startswith("| storage | full | not yet measured |")
+    assert lines[3].count("|") == lines[2].count("|")
+    ref = {"status": "measured", "rows": {"storage": row.replace("5.6", "12.0")},
+           "agent_steps": {"storage": 110592}, "training_seeds": [0, 1, 2]}
+    assert roles.beside(short, ref).splitlines()[3].startswith(
+        "| storage | full: 111 k × 3 seeds | −27 | 9.8 | 15.3 | 12.0 |")
+
+
+def test_the_table_command_trains_evaluates_collects_and_publishes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+        ) -> None:
+    from benchmarks import roles
+
+    monkeypatch.setattr(roles, "PUBLISHED", tmp_path / "results" / "roles_full.json")
+    out = tmp_path / "t"
+    argv = ["--scenario", "toy", "--roles", "storage", "--seeds", "0", "--scale", "0.005",
+            "--n-seeds", "1", "--checkpoints", "2", "--parallel", "1", "--out", str(out)]
+    reference = ROOT / "benchmarks" / "results" / "roles_full.json"  # the committed one
+    assert roles.main([*argv, "--reference", str(reference), "--publish"]) == 0
+    text = capsys.readouterr().out
+    assert "| storage | this run: 1 k × 1 seed |" in text  # one rollout: 512 steps x 2 copies
+    status = json.loads(reference.read_text())["status"]
+    assert "| storage | full" in text and (status != "not yet measured"
+                                           or "| storage | full | not yet measured |" in text)
+    assert "| role | role's imbalance kWh | welfare |" in text
+    assert (out / "learning_curves.png").exists() and (out / "table.md").exists()
+    table = json.loads((out / "table.json").read_text())
+    assert table["agent_steps"] == {"storage": 1024} and list(table["rows"]) == ["storage"]
+    assert table["seconds"]["train_cpu"] > 0 and table["seconds"]["evaluate_cpu"] > 0
+    published = json.loads(roles.PUBLISHED.read_text())
+    assert published["status"] == "measured" and published["rows"] == table["rows"]
+    assert roles.PUBLISHED.with_name("roles_full_learning_curves.png").exists()
+    # everything is done: a second call would train and evaluate nothing
+    assert roles.main([*argv, "--dry-run"]) == 0
+    assert capsys.readouterr().out == ""

@@ -161,3 +161,33 @@ def test_normalised_score_and_share_of_headroom() -> None:
     share = normalised([1.0, 2.5], [1.0, 2.0], [1.0, 3.0])
     assert math.isnan(share[0, 0]) and share[0, 1] == 0.5
     assert normalised_ci([1.0, 2.5], [1.0, 2.0], [1.0, 3.0])[0] == 0.5
+
+
+def test_the_tables_normalised_score_and_headroom_share_include_training_seed_variance() -> None:
+    from rex_env.eval.benchmark import Benchmark
+    from rex_env.eval.episodes import Episode
+
+    seeds = [1, 2, 3, 4, 5]
+
+    def day(name: str, seed: int, surplus: float, bound: float = math.nan) -> Episode:
+        return Episode(name, seed, surplus=surplus, imbalance_kwh=0.0, imbalance_cost=0.0,
+                       benefit=0.0, spread=0.0, volatility=0.0, welfare=10.0 + surplus,
+                       bound=bound)
+
+    def bench(offsets: tuple[float, ...]) -> dict[str, tuple[float, float]]:
+        b = Benchmark("storage", {"scenario": "community"}, seeds)
+        b.episodes["random"] = [[day("random", s, 0.1 * s) for s in seeds]]
+        b.episodes["prototype"] = [[day("prototype", s, 1 + 0.1 * s, 3 + 0.1 * s)
+                                    for s in seeds]]
+        b.episodes["ppo"] = [[day("ppo", s, 2 + 0.1 * s + d + 0.01 * (s % 2)) for s in seeds]
+                             for d in offsets]
+        return b.summary()["ppo"]
+
+    alike, apart = bench((0.0, 0.0, 0.0)), bench((-0.4, 0.0, 0.4))
+    for key in ("normalised", "headroom_share", "vs_prototype", "welfare_vs_prototype"):
+        # the same mean; a CI several times wider when the training seeds disagree
+        assert apart[key][0] == pytest.approx(alike[key][0]), key
+        assert apart[key][1] > 5 * alike[key][1], key
+    assert alike["headroom_share"][0] == pytest.approx(0.5, abs=0.01)
+    assert alike["normalised"][0] == pytest.approx(np.mean([(2 + 0.1 * s + 0.01 * (s % 2)
+                                                             - 0.1 * s) / 3 for s in seeds]))

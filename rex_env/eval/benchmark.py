@@ -180,6 +180,9 @@ class Benchmark:
                 if rnd is not None and bnd is not None else nan
             row["headroom_share"] = two_way_ci(normalised(s, proto, bnd)) \
                 if proto is not None and bnd is not None else nan
+            row["welfare_vs_prototype"] = paired_diff(
+                self.matrix(name, "welfare"), self.matrix("prototype", "welfare")[0]) \
+                if proto is not None else nan
             row["runs"] = len(self.episodes[name])
             out[name] = row
         if bnd is not None:
@@ -201,8 +204,10 @@ def score(env_kwargs: Mapping[str, Any], seeds: Sequence[int], runs: Sequence[Ru
     """
     allowed = tuple(dict.fromkeys((*CONTROLLERS, *KINDS)))
     unknown = sorted(set(controllers) - set(allowed))
-    if unknown:
-        raise ValueError(f"unknown controllers {unknown}; allowed: {', '.join(allowed)}")
+    if unknown or not controllers:
+        raise ValueError(f"unknown controllers {unknown}; allowed: {', '.join(allowed)}"
+                         if unknown else f"no controllers to score; give at least one of "
+                         f"{', '.join(allowed)}")
     role_name = role_of_env(env_kwargs)
     role = get_role(role_name) if role_name is not None else None
     bench = Benchmark(role_name, dict(env_kwargs), list(seeds))
@@ -219,6 +224,12 @@ def score(env_kwargs: Mapping[str, Any], seeds: Sequence[int], runs: Sequence[Ru
         if any(k != kw_all for k in kws[1:]):
             raise ValueError("the by-role runs were trained on different envs: give the "
                              "training seeds of one configuration")
+        for key in ("scenario", "settlement"):  # the same market, or the rows mean nothing
+            if kw_all.get(key) != env_kwargs.get(key):
+                raise ValueError(f"the by-role runs were trained with {key} "
+                                 f"{kw_all.get(key)!r}, the scored env has "
+                                 f"{env_kwargs.get(key)!r}: give by-role runs of the same "
+                                 f"market")
         env_all = make_env(kw_all)
         missing = sorted(set(owners) - set(env_all.owner_of.values()))
         if missing:
@@ -277,28 +288,39 @@ def score(env_kwargs: Mapping[str, Any], seeds: Sequence[int], runs: Sequence[Ru
 
 
 def markdown(bench: Benchmark) -> str:
-    """The per-controller table of one role, with a note on how to read it."""
+    """The per-controller tables of one role: the role's scores, then the market with each
+    controller trading for the role (does learning change the market?), with how to read
+    them."""
     s = bench.summary()
     cols = ("surplus", "vs_prototype", "normalised", "headroom_share", "imbalance_kwh",
-            "welfare", "spread", "volatility")
-    head = "| controller | " + " | ".join(cols) + " |"
-    lines = [head, "|" + "---|" * (len(cols) + 1)]
-    for name, row in s.items():
-        label = name
-        if name in bench.labels and bench.labels[name] != name:
-            label = f"{name} ({bench.labels[name]})"
-        if name == "ppo" and row["runs"] > 1:
-            label = f"ppo ({row['runs']} runs)"
-        cells = [cell(*row[c]) if c in row else "" for c in cols]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+            "imbalance_cost")
+    mcols = ("welfare", "welfare_vs_prototype", "traded_kwh", "vwap_range", "grid_share",
+             "one_price_share", "volume_ratio", "volatility_ratio", "imbalance_minus_vwap",
+             "spread", "volatility")
+
+    def table(columns: Sequence[str]) -> list[str]:
+        lines = ["| controller | " + " | ".join(columns) + " |",
+                 "|" + "---|" * (len(columns) + 1)]
+        for name, row in s.items():
+            if name == "bound" and "surplus" not in columns:
+                continue
+            label = name
+            if name in bench.labels and bench.labels[name] != name:
+                label = f"{name} ({bench.labels[name]})"
+            if name == "ppo" and row["runs"] > 1:
+                label = f"ppo ({row['runs']} runs)"
+            cells = [cell(*row[c]) if c in row else "" for c in columns]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        return lines
+
     kw = bench.env_kwargs
     settle = f", {kw['settlement']} settlement" if kw.get("settlement") else ""
     notes = [f"Scenario {kw['scenario']}{settle}, role {bench.role or 'mixed'}, "
-             f"{len(bench.seeds)} held-out seeds from {bench.seeds[0]}. Surplus per learner per "
+             f"{len(bench.seeds)} held-out seeds from {bench.seeds[0]}. Per learner per "
              "day, mean ± 95 % CI (over seeds; for several runs also over training seeds). "
              "vs_prototype: paired by seed; normalised: (x − random)/(bound − random); "
              "headroom_share: (x − prototype)/(bound − prototype); bound: perfect foresight "
-             "over the prototype's realised prices."]
+             "over the prototype's realised prices; imbalance: the role's kWh and cost."]
     for name in ("ppo", "ppo_all"):
         if name in s and "prototype" in s:
             d, h = s[name]["vs_prototype"]
@@ -307,26 +329,76 @@ def markdown(bench: Benchmark) -> str:
                          f"({'significant' if sig else 'not significant'} at 95 %).")
     for name, why in bench.skipped.items():
         notes.append(f"{name}: not applicable ({why}).")
-    return "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n"
+    market = ["The market with each controller trading for the role, per day (mean ± 95 % CI; "
+              "rex_env.sim.stylized): welfare = the members' summed surplus "
+              "(welfare_vs_prototype paired by seed); traded_kwh; vwap_range = highest − "
+              "lowest slot VWAP; grid_share / one_price_share = share of traded energy at "
+              "the grid's quotes / at the most common price; volume_ratio = traded energy per "
+              "hour 10 min–3 h ÷ 3–5.5 h before the gate; volatility_ratio = realised "
+              "volatility last hour ÷ 3–6 h before; imbalance_minus_vwap = single imbalance "
+              "price − VWAP; spread, volatility: mean quoted spread and price volatility."]
+    return ("\n".join(table(cols)) + "\n\n" + "\n".join(notes) + "\n\n"
+            + "\n".join(table(mcols)) + "\n\n" + "\n".join(market) + "\n")
 
 
 def summary_row(bench: Benchmark) -> str:
-    """One line of the README's per-role table: random, prototype, baseline, PPO, bound,
-    normalised score and share of headroom of PPO."""
+    """One line of the README's per-role table: random, prototype, baseline, PPO (alone and
+    with every role learning), PPO's paired gain over the prototype (``*``: significant at
+    95 %), bound, normalised score and share of headroom."""
     s = bench.summary()
 
     def get(name: str, key: str = "surplus") -> str:
         return cell(*s[name][key]) if name in s else "—"
 
+    def gain(name: str) -> str:
+        if name not in s or "prototype" not in s:
+            return "—"
+        d, h = s[name]["vs_prototype"]
+        return cell(d, h) + (" *" if not math.isnan(h) and abs(d) > h else "")
+
     return (f"| {bench.role or 'mixed'} | {get('random')} | {get('prototype')} | "
-            f"{get('baseline')} | {get('ppo')} | {get('ppo_all')} | {get('bound')} | "
+            f"{get('baseline')} | {get('ppo')} | {get('ppo_all')} | {gain('ppo')} | "
+            f"{gain('ppo_all')} | {get('bound')} | "
             f"{get('ppo', 'normalised')} | {get('ppo', 'headroom_share')} | "
             f"{get('ppo_all', 'headroom_share')} |")
 
 
+def _num(x: float) -> str:
+    """A mean with three significant digits (``—`` for NaN)."""
+    if math.isnan(x):
+        return "—"
+    if abs(x) < 5e-4:  # rounding noise of a sum that is zero
+        return "0"
+    return f"{x:.0f}" if abs(x) >= 1000 else f"{x:.3g}"
+
+
+def market_row(bench: Benchmark) -> str:
+    """One line of the README's market table: prototype → PPO alone (→ PPO all roles) of the
+    role's imbalance, the welfare (and its paired change) and the stylized figures."""
+    s = bench.summary()
+    names = [n for n in ("prototype", "ppo", "ppo_all") if n in s]
+
+    def arrow(key: str) -> str:
+        return " → ".join(_num(s[n][key][0]) for n in names) if names else "—"
+
+    def paired(name: str) -> str:
+        return cell(*s[name]["welfare_vs_prototype"]) if name in s else "—"
+
+    return (f"| {bench.role or 'mixed'} | {arrow('imbalance_kwh')} | {arrow('welfare')} | "
+            f"{paired('ppo')} | {paired('ppo_all')} | {arrow('vwap_range')} | "
+            f"{arrow('grid_share')} | {arrow('volume_ratio')} | {arrow('volatility_ratio')} |")
+
+
+MARKET_HEAD = ("| role | role's imbalance kWh | welfare | welfare: PPO − prototype | welfare: "
+               "all roles − prototype | VWAP range | energy at grid quotes | volume ratio "
+               "| volatility ratio |\n|---|---|---|---|---|---|---|---|---|")
+"""Each cell but the paired ones: prototype → PPO alone (→ PPO all roles), means per day."""
+
+
 SUMMARY_HEAD = ("| role | random | prototype | strong baseline | PPO alone | PPO all roles | "
-                "bound | normalised PPO | PPO share of headroom | all-roles share of headroom "
-                "|\n|---|---|---|---|---|---|---|---|---|---|")
+                "PPO − prototype (paired) | all roles − prototype (paired) | bound | "
+                "normalised PPO | PPO share of headroom | all-roles share of headroom "
+                "|\n|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 def default_progress(seq: Sequence[int], desc: str) -> Iterable[int]:
@@ -339,6 +411,6 @@ def default_progress(seq: Sequence[int], desc: str) -> Iterable[int]:
         return seq
 
 
-__all__ = ["CONTROLLERS", "KINDS", "ROLE_NAMES", "SUMMARY_HEAD", "Benchmark", "Run",
-           "check_seeds", "default_progress", "load_runs", "markdown", "role_env_kwargs",
-           "role_of_env", "score", "summary_row"]
+__all__ = ["CONTROLLERS", "KINDS", "MARKET_HEAD", "ROLE_NAMES", "SUMMARY_HEAD", "Benchmark",
+           "Run", "check_seeds", "default_progress", "load_runs", "market_row", "markdown",
+           "role_env_kwargs", "role_of_env", "score", "summary_row"]

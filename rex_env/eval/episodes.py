@@ -15,12 +15,21 @@ from typing import Any
 
 import numpy as np
 
+from ..sim.stylized import stylized_facts
 from .headroom import bound as owner_bound
 
+MARKET = ("welfare", "traded_kwh", "vwap_range", "grid_share", "one_price_share",
+          "volume_ratio", "volatility_ratio", "imbalance_minus_vwap")
+"""The market's figures with the controller in it (does learning change the market?):
+community welfare (members' summed surplus) and the stylized facts of
+:func:`rex_env.sim.stylized.stylized_facts` for this one day — traded kWh, the range of slot
+VWAPs, the share of traded energy at the grid's quotes and at the most common price, the
+volume ratio 10 min-3 h over 3-5.5 h before the gate, the volatility ratio last hour over
+3-6 h before, and the mean single imbalance price minus the VWAP."""
 METRICS = ("surplus", "imbalance_kwh", "imbalance_cost", "benefit", "spread", "volatility",
-           "welfare")
+           *MARKET)
 """Per-episode numbers: the learners' mean surplus, imbalance volume and cost, benefit versus
-the flat tariff; the market's mean spread, price volatility and community welfare."""
+the flat tariff; the market's mean spread, price volatility and :data:`MARKET`."""
 
 
 @dataclass
@@ -37,6 +46,13 @@ class Episode:
     spread: float
     volatility: float
     welfare: float
+    traded_kwh: float = float("nan")
+    vwap_range: float = float("nan")
+    grid_share: float = float("nan")
+    one_price_share: float = float("nan")
+    volume_ratio: float = float("nan")
+    volatility_ratio: float = float("nan")
+    imbalance_minus_vwap: float = float("nan")
     bound: float = float("nan")
     trades: list[tuple[int, int, float]] = field(default_factory=list)
 
@@ -95,6 +111,8 @@ def run_episode(env_kwargs: Mapping[str, Any], policy: Any, seed: int,
     vols = [s.volatility for s in slots if not math.isnan(s.volatility)]
     members = [p.owner for p in m.scenario.prosumers if not p.external]
     g = m.grid
+    facts = stylized_facts([m])
+    ttg = facts["by_time_to_gate"]
     return Episode(
         policy.name, seed,
         surplus=float(np.mean([a.surplus for a in accts])),
@@ -104,6 +122,13 @@ def run_episode(env_kwargs: Mapping[str, Any], policy: Any, seed: int,
         spread=float(np.mean(spreads)) if spreads else float("nan"),
         volatility=float(np.mean(vols)) if vols else float("nan"),
         welfare=float(sum(m.accounts[o].surplus for o in members)),
+        traded_kwh=float(facts["traded_kwh_per_day"]),
+        vwap_range=float(facts["daily_vwap_range"]["median"]),
+        grid_share=float(facts["energy_at_grid_quotes"]),
+        one_price_share=float(facts["max_share_at_one_price"]),
+        volume_ratio=float(ttg["volume_ratio_10min_3h_vs_3_5.5h"]),
+        volatility_ratio=float(ttg["volatility_ratio_last_hour_vs_3_6h"]),
+        imbalance_minus_vwap=float(facts["imbalance_minus_vwap"]),
         bound=float(np.mean([owner_bound(m, o) for o in owners])) if with_bound
         else float("nan"),
         trades=[(t.time, t.slot, g.price(t.price)) for t in m.trades],

@@ -106,3 +106,42 @@ def learning_curve(run: Path) -> list[tuple[int, float]]:
         if "rollout/ep_rew_mean" in acc.Tags().get("scalars", []):
             points += [(e.step, e.value) for e in acc.Scalars("rollout/ep_rew_mean")]
     return sorted(points)
+
+
+def role_curves(curves: Mapping[str, Mapping[str, Any]], path: Path, title: str) -> None:
+    """Every role's held-out gain over its prototype by training budget in one figure, one
+    panel per role.
+
+    ``curves[role]``: ``rows`` (``evaluate.py --budget-curve``: ``agent_steps``, ``diff`` and
+    ``diff_ci``, PPO − prototype paired by seed: far tighter than the surplus, whose CI holds
+    the day-to-day swings every controller shares) and ``refs`` (means drawn as horizontal
+    lines, also relative to the prototype: the strong baseline, the bound), so a reader sees
+    how much of the headroom PPO takes and whether more budget would help.
+    """
+    plt = _plt()
+    n = max(1, len(curves))
+    cols = min(n, 3)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
+    styles = {"baseline": ("C2", ":"), "bound": ("0.4", "-")}
+    for ax, (role, c) in zip(axes.ravel(), curves.items(), strict=False):
+        pts = [r for r in c.get("rows") or [] if "diff" in r]
+        if pts:
+            ax.errorbar([r["agent_steps"] for r in pts], [r["diff"] for r in pts],
+                        yerr=[0 if math.isnan(r["diff_ci"]) else r["diff_ci"] for r in pts],
+                        marker="o", capsize=3, color="C3", label="PPO")
+        ax.axhline(0, color="C0", ls="--", lw=1, label="prototype")
+        for name, value in (c.get("refs") or {}).items():
+            if value is not None and not math.isnan(value):
+                colour, ls = styles.get(name, ("k", "-."))
+                ax.axhline(value, color=colour, ls=ls, lw=1, label=name)
+        ax.set_title(role)
+        ax.set_xlabel("agent-steps")
+        ax.set_ylabel("surplus − prototype's\n(per learner-day, paired)")
+        ax.legend(fontsize=7)
+    for ax in axes.ravel()[n:]:
+        ax.axis("off")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -120,7 +120,7 @@ class LearnedPolicy:
 
     def check(self, env: Any) -> None:
         """The env must give the observation layout and action space the model was trained
-        on (else its inputs would silently mean something else).
+        on, for the same learners (else its inputs would silently mean something else).
 
         Raises:
             ValueError: naming what differs.
@@ -142,6 +142,13 @@ class LearnedPolicy:
             raise ValueError(f"the model of {self.run} has action space "
                              f"{self.model.action_space}, the env "
                              f"{env.action_space(env.possible_agents[0])}")
+        owners = self.config.get("owners")
+        if owners is not None and "roles" not in self.config and dict(env.owner_of) != owners:
+            raise ValueError(f"the model of {self.run} was trained for learners "
+                             f"{sorted(owners.values())} (role "
+                             f"{self.config.get('role', '?')!r}), the env has "
+                             f"{sorted(env.owner_of.values())}: evaluate it where its "
+                             f"learners are")
 
     def predict(self, observation: NDArray[np.float32], state: Any = None,
                 episode_start: NDArray[np.bool_] | None = None,
