@@ -13,7 +13,7 @@ from libc.stdlib cimport free
 from libc.stdint cimport int8_t, int32_t, int64_t, uint64_t
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.object cimport PyObject, PyTypeObject
-from cpython.ref cimport Py_INCREF
+from cpython.ref cimport Py_DECREF, Py_INCREF
 
 cdef extern from "Python.h":
     PyObject *PyType_GenericAlloc(PyTypeObject *type, Py_ssize_t nitems) except NULL
@@ -136,7 +136,9 @@ cdef inline object record(object cls, Py_ssize_t n):
     """A new, empty instance of a tuple subclass (NamedTuple) of length n: fill it with
     ``put``. One allocation, where ``tuple.__new__(cls, items)`` makes two."""
     cdef PyObject *p = PyType_GenericAlloc(<PyTypeObject *>cls, n)
-    return <object>p  # the new reference is taken over by the returned object
+    cdef object rec = <object>p  # the cast takes a second reference ...
+    Py_DECREF(rec)  # ... so drop the allocation's own (else every record leaks)
+    return rec
 
 
 cdef inline void put(object rec, Py_ssize_t i, object value):
