@@ -59,8 +59,11 @@ class EnvConfig:
         action_mode: ``"box"`` (per-slot target position and aggressiveness),
             ``"offset"`` (one target and one aggressiveness, ``Box(-1, 1, (2,))``, applied to
             every open slot: a 23x smaller action for policies whose useful deviation from
-            the forecast is the same everywhere, e.g. a hedge) or ``"discrete"`` (one order
-            per step from a flat ``Discrete`` table, with masks).
+            the forecast is the same everywhere, e.g. a hedge), ``"price"`` (``Box(-1, 1,
+            (3,))``: level, slope, aggressiveness; each open slot's target is ``level + slope
+            * z`` of its wholesale price standardised over the open window, a storage or
+            plant policy in 3 numbers, :mod:`rex_env.envs.actions`) or ``"discrete"`` (one
+            order per step from a flat ``Discrete`` table, with masks).
         action_mask_in_obs: discrete mode: observations become
             ``{"observation": Box, "action_mask": MultiBinary(n)}`` (PettingZoo's masking
             convention, read by TorchRL, BenchMARL and Tianshou) instead of the bare ``Box``;

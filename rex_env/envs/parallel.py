@@ -27,6 +27,8 @@ from .actions import (
     make_take_aggressiveness,
     order_lots,
     price_for,
+    price_scores,
+    price_targets,
 )
 from .config import EnvConfig
 from .feasible import battery_targets, plant_targets
@@ -74,7 +76,10 @@ class RexParallelEnv(ParallelEnv):
     then clipped to what the asset can deliver whatever fills (:mod:`rex_env.envs.feasible`;
     the kW cut are ``infos[a]["projected_kw"]``). Values outside ``[-1, 1]`` are clipped and
     counted in ``infos[a]["clipped"]``; a NaN or
-    infinite value raises ``ValueError`` naming the agent. ``action_mode="discrete"`` gives
+    infinite value raises ``ValueError`` naming the agent. ``action_mode="offset"`` is one
+    (target, aggressiveness) pair for every slot, ``"price"`` a (level, slope,
+    aggressiveness) rule of each slot's wholesale price (see :mod:`rex_env.envs.actions`).
+    ``action_mode="discrete"`` gives
     ``Discrete(1 + W*2*P*Q)`` (one order per step; see :mod:`rex_env.envs.actions`). Its mask
     (1 = valid: an open slot, and the position stays within 2 capacities) comes from
     :meth:`action_masks`, or, with ``action_mask_in_obs=True``, inside the observation
@@ -171,6 +176,9 @@ class RexParallelEnv(ParallelEnv):
             self._table = None
         elif self.config.action_mode == "offset":
             act_space = spaces.Box(-1.0, 1.0, (2,), np.float32)
+            self._table = None
+        elif self.config.action_mode == "price":
+            act_space = spaces.Box(-1.0, 1.0, (3,), np.float32)
             self._table = None
         else:
             self._table = discrete_table(self.window, self.config.price_levels,
@@ -429,10 +437,19 @@ class RexParallelEnv(ParallelEnv):
             window = slots[: self.window]
             if not len(window):
                 return out
+            priority = None
+            if self.config.action_mode == "price":
+                z = np.zeros(len(window))
+                if not m.curve.flat:
+                    z = price_scores(m.curve.prices, 0.05 * self.scenario.reference_price)
+                    z = z[np.asarray(window) - m.curve.first_slot]
+                t = price_targets(float(action[0]), float(action[1]), z)
+                action = np.column_stack([t, np.full(len(window), action[2])]).reshape(-1)
+                priority = [int(i) for i in np.argsort(-np.abs(z), kind="stable")]
             fc, _ = me.forecast_window(window, now)
             wanted = [round(-fc[j] / self._lot_kw + float(action[2 * j]) * reach)
                       for j in range(len(window))]
-            targets = self._feasible_targets(agent, window, wanted)
+            targets = self._feasible_targets(agent, window, wanted, priority)
             for j, slot in enumerate(window):
                 gap = targets[j] - ex.position(owner, slot)
                 if gap == 0:
@@ -462,7 +479,9 @@ class RexParallelEnv(ParallelEnv):
             wanted = [ex.position(owner, k) + (steer.signed_rate(k)[0] if k != slot else 0)
                       for k in window]
             wanted[int(j)] = pos + (size if side is Side.BUY else -size)
-            size = abs(self._feasible_targets(agent, window, wanted, int(slot))[int(j)] - pos)
+            others = [i for i in range(len(window)) if i != int(j)]
+            size = abs(self._feasible_targets(agent, window, wanted, [*others, int(j)])[int(j)]
+                       - pos)
         a = 2.0 * p / (self.config.price_levels - 1) - 1.0  # level 0 passive ... last deep
         price = price_for(view, slot, side, a, self._ref_ticks, self._bounds)
         if w is not None:
@@ -473,11 +492,11 @@ class RexParallelEnv(ParallelEnv):
         return out
 
     def _feasible_targets(self, agent: AgentID, window: Any, wanted: list[int],
-                          last: int | None = None) -> list[int]:
+                          priority: list[int] | None = None) -> list[int]:
         """The window slots' target positions (lots) clipped by :mod:`.feasible` to what the
         learner's battery or plant can deliver whatever fills (``feasible=False``, or no such
-        asset: unchanged); slot ``last`` (if given) gets room after every other slot. Records
-        the kW moved in ``infos[agent]["projected_kw"]``."""
+        asset: unchanged). ``priority``: window indices in the order they get room (default:
+        delivery order). Records the kW moved in ``infos[agent]["projected_kw"]``."""
         kind = self._flex[agent]
         if kind is None:
             return wanted
@@ -499,9 +518,8 @@ class RexParallelEnv(ParallelEnv):
             fc = [float(x) for x in me.forecast_window(undelivered, now)[0]]
         else:
             fc = [0.0] * len(undelivered)
-        order = None
-        if last is not None:
-            order = [i for i in range(len(current)) if i != last - first] + [last - first]
+        off = w0 - first  # the window's first index among the undelivered slots
+        order = None if priority is None else [*range(off), *(off + i for i in priority)]
         if kind == "battery":
             assert spec.battery is not None
             done = battery_targets(spec.battery, p.soc_kwh, s.slot_len, self._lot_kw, fc,
@@ -516,8 +534,9 @@ class RexParallelEnv(ParallelEnv):
             done = plant_targets(spec.plant, p.plant_kw, self._lot_kw, fc, current, target,
                                  next_kw, order)
         done = done[w0 - first:]
-        moved = zip(wanted, done, strict=True) if last is None else \
-            [(wanted[last - w0], done[last - w0])]
+        moved = zip(wanted, done, strict=True)
+        if self._table is not None and priority is not None:  # discrete: the new order only
+            moved = iter([(wanted[priority[-1]], done[priority[-1]])])
         self._projected[agent] += self._lot_kw * sum(abs(a - b) for a, b in moved)
         return done
 

@@ -148,7 +148,9 @@ def test_any_fill_of_projected_plant_targets_is_rampable(
     for pos in itertools.islice(itertools.product(*ends), 256):
         q_prev = q0
         for k in [-lot * x for x in pos] + ([] if end else [0.0]):
-            assert p.is_feasible(k, q_prev, tol=1e-6), (pos, k, q_prev)
+            # the ramp and capacity up to float rounding (is_feasible's switch-off test has
+            # no tolerance: 1.9000000000000001 -> 0 with a 1.9 ramp would fail it)
+            assert -1e-9 <= k <= cap + 1e-9 and abs(k - q_prev) <= ramp + 1e-9, (pos, k, q_prev)
             q_prev = k
 
 
@@ -179,3 +181,39 @@ def test_any_action_leaves_no_imbalance_without_forecast_error(role: str, mode: 
 def test_feasible_is_validated() -> None:
     with pytest.raises(ValueError, match="feasible must be True or False"):
         RexParallelEnv(scenario="toy", feasible="yes")
+
+
+def test_price_scores_and_targets() -> None:
+    from rex_env.envs.actions import price_scores, price_targets
+
+    z = price_scores(np.array([10.0, 20.0, 30.0]), 1.0)
+    assert np.allclose(z, [-1.2247449, 0.0, 1.2247449])
+    assert np.allclose(price_scores(np.array([50.0, 50.2]), 1.0), [-0.1, 0.1])  # the floor
+    assert np.allclose(price_targets(0.2, -0.5, z), [0.8123724, 0.2, -0.4123724])
+    assert np.allclose(price_targets(0.0, -1.0, np.array([-3.0, 3.0])), [1.0, -1.0])
+
+
+def test_price_mode_reserves_level_plus_slope_times_the_day_score() -> None:
+    """Unprojected, each open slot's position plus working order is the target
+    ``clip(level + slope * z)`` capacities of its wholesale price's day score z."""
+    from rex_env.envs.actions import price_scores
+
+    env = RexParallelEnv(scenario="community", learners="storage", action_mode="price",
+                         feasible=False, pricing="touch")
+    assert env.action_space("prosumer_0").shape == (3,)
+    env.reset(seed=5002)
+    for _ in range(8):
+        obs, *_ = env.step({"prosumer_0": None})
+    decided = list(env.market.view.open_slots()[: env.window])
+    obs, *_ = env.step({"prosumer_0": np.array([0.1, -0.6, -1.0], np.float32)})
+    names = env.feature_names()
+    m = env.market
+    curve = m.curve
+    z = price_scores(curve.prices, 0.05 * env.scenario.reference_price)
+    slots = m.view.open_slots()[: env.window]
+    assert list(slots[: len(decided)]) == decided and len(decided) > 4
+    v = obs["prosumer_0"]
+    for j, k in enumerate(decided):
+        held = v[names.index(f"slot{j:02d}.position")] + v[names.index(f"slot{j:02d}.working_rate")]
+        want = np.clip(0.1 - 0.6 * z[k - curve.first_slot], -1, 1)
+        assert abs(held - want) <= env.grid.lot_q / env._capacity["prosumer_0"] + 1e-6, (j, k)
