@@ -37,9 +37,12 @@ ROLE_ACTIONS: dict[str, tuple[str, float]] = {
 useful action is a small hedge around its forecast, the same in every slot: ``offset`` with
 a 0.1-capacity range. A battery or a plant has no forecast to deviate from (its forecast
 feature is 0): it must choose a position per slot (buy the cheap slots, sell the dear ones;
-run above marginal cost), over its whole capacity: ``box`` with range 1.0. ``all`` shares one
-action space across roles (one env), so it takes the one that can express every role's
-policy."""
+run above marginal cost), over its whole capacity: ``box`` with range 1.0, its targets
+projected onto what the battery's state of charge or the plant's ramp can deliver whatever
+fills (``--feasible``, the env's default; ``rex_env/envs/feasible.py``). ``price`` (``--action-mode
+price``: level, slope, aggressiveness; each slot's target from its public wholesale price) is
+the 3-dimensional alternative for the same roles. ``all`` shares one action space across roles
+(one env), so it takes the one that can express every role's policy."""
 
 
 @dataclass
@@ -105,8 +108,13 @@ class Args:
     touch (take at the best opposite quote, the env's default; costs ≈ 0.2 per household-day)"""
     action_mode: str = ""
     """box (a target and an aggressiveness per open slot), offset (one pair for every slot:
-    46 -> 2 action dimensions in `community`), discrete, or empty for the role's default
+    46 -> 2 action dimensions in `community`), price (level, slope, aggressiveness: each
+    slot's target from its public wholesale price), discrete, or empty for the role's default
     (ROLE_ACTIONS)"""
+    feasible: bool = True
+    """clip a battery's or plant's targets to what the asset can deliver whatever fills
+    (EnvConfig.feasible); --no-feasible: the first version's decoding (the shortfall is
+    imbalance)"""
     target_range: float = 0.0
     """how far the target may go from the forecast, in capacities (smaller: finer control of
     small deviations for the same exploration noise); 0: the role's default (ROLE_ACTIONS)"""
@@ -147,6 +155,7 @@ def env_kwargs(args: Args) -> dict[str, Any]:
     mode, rng = ROLE_ACTIONS.get(args.role, ROLE_ACTIONS["scenario"])
     kw["action_mode"] = args.action_mode or mode
     kw["target_range"] = args.target_range or rng
+    kw["feasible"] = args.feasible
     return kw
 
 

@@ -92,7 +92,8 @@ def env_kwargs(a: argparse.Namespace) -> dict[str, Any]:
         role_owners(make_scenario(a.scenario), a.role)  # the scenario must have the role
     if a.role != "scenario":
         learners = a.role
-    kw: dict[str, Any] = {"scenario": a.scenario, "learners": learners}
+    # feasible recorded explicitly: evaluate.py scores a run without it as unprojected
+    kw: dict[str, Any] = {"scenario": a.scenario, "learners": learners, "feasible": True}
     if a.decision_interval:
         kw["decision_interval"] = a.decision_interval
     return kw

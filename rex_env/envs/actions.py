@@ -18,6 +18,16 @@ The decoder steers one working order per slot to the gap ``target - position``: 
 unchanged order (time priority), modifies it, or cancels and replaces it. In a call phase
 the price is capped at the passive level (the book does not match until it uncrosses).
 
+**Price mode**: ``Box(-1, 1, (3,))`` = ``(level, slope, aggressiveness)``, one shared rule for
+every open slot as a function of the slot's public wholesale price (:func:`price_scores`):
+``target_j = clip(level + slope * z_j, -1, 1)`` (then as in box mode), where ``z_j`` is the
+slot's price standardised over the open window. ``slope < 0`` buys the slots cheaper than the
+window's mean and sells the dearer ones (a battery's arbitrage, a plant selling the dear
+slots), ``level`` shifts every slot (from the state of charge the policy sees, say); a
+3-dimensional action instead of ``2 W``. With ``feasible=True`` the most extreme prices get
+the asset's room first (the storage prototype's rule 6: the cheapest bid, the dearest ask).
+Under a flat tariff (no wholesale curve) every ``z_j`` is 0 and the mode is ``offset``.
+
 **Discrete mode**: ``Discrete(1 + W * 2 * P * Q)``: action 0 does nothing; action
 ``1 + ((j * 2 + side) * P + p) * Q + q`` places (replacing the slot's working order) a limit
 order in window slot ``j`` on ``side`` (0 buy, 1 sell) at price level ``p`` (passive ->
@@ -132,6 +142,19 @@ class OrderSteer:
         if w is None:
             return 0, None
         return (w.rate if w.side is Side.BUY else -w.rate), w.price
+
+
+def price_scores(prices: NDArray[np.float64], floor: float) -> NDArray[np.float64]:
+    """Each slot's price standardised over the slots given: ``(p - mean) / max(std, floor)``
+    (``floor`` > 0, currency/MWh, keeps a nearly flat window from amplifying noise)."""
+    if not len(prices):
+        return np.zeros(0)
+    return (prices - prices.mean()) / max(float(prices.std()), floor)
+
+
+def price_targets(level: float, slope: float, z: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Price mode's per-slot targets in ``[-1, 1]``: ``clip(level + slope * z, -1, 1)``."""
+    return np.clip(level + slope * z, -1.0, 1.0)
 
 
 def discrete_table(window: int, price_levels: int, size_levels: tuple[float, ...]

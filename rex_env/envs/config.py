@@ -59,8 +59,11 @@ class EnvConfig:
         action_mode: ``"box"`` (per-slot target position and aggressiveness),
             ``"offset"`` (one target and one aggressiveness, ``Box(-1, 1, (2,))``, applied to
             every open slot: a 23x smaller action for policies whose useful deviation from
-            the forecast is the same everywhere, e.g. a hedge) or ``"discrete"`` (one order
-            per step from a flat ``Discrete`` table, with masks).
+            the forecast is the same everywhere, e.g. a hedge), ``"price"`` (``Box(-1, 1,
+            (3,))``: level, slope, aggressiveness; each open slot's target is ``level + slope
+            * z`` of its wholesale price standardised over the open window, a storage or
+            plant policy in 3 numbers, :mod:`rex_env.envs.actions`) or ``"discrete"`` (one
+            order per step from a flat ``Discrete`` table, with masks).
         action_mask_in_obs: discrete mode: observations become
             ``{"observation": Box, "action_mask": MultiBinary(n)}`` (PettingZoo's masking
             convention, read by TorchRL, BenchMARL and Tianshou) instead of the bare ``Box``;
@@ -79,6 +82,18 @@ class EnvConfig:
             ``rex_env.sim.agent_api.make_take_urgency`` of the time to the gate),
             so the zero action is "reserve the forecast the way the intermittent prototype
             does" and the policy learns deviations from it.
+        feasible: clip every target position of a learner with a battery or a plant (not
+            both) to what the asset can deliver *whatever fills*: its state of charge through
+            every undelivered slot (power, efficiencies, SoC floor and ceiling; a PV + battery
+            household's battery buffering its forecast net rate) or its output range (capacity,
+            ramp limit from its last output and its neighbouring slots), as the storage and
+            plant prototypes do (:mod:`rex_env.envs.feasible`). ``True`` (default): a policy
+            cannot write a schedule its asset cannot follow; what was cut is reported in
+            ``infos[a]["projected_kw"]`` and the reward stays the true surplus (imbalance from
+            forecast errors remains). In discrete mode an order is shrunk (or dropped) so that
+            its complete fill stays feasible. ``False``: targets are taken as given and the
+            physics clips at delivery (the shortfall is imbalance), for ablations and the
+            first version's results.
         price_levels: discrete mode: price levels from passive to crossing (>= 2).
         size_levels: discrete mode: order sizes as fractions of capacity (>= 1).
         settlement: override the scenario's settlement mode (``single``/``dual``/``curtail``).
@@ -101,6 +116,7 @@ class EnvConfig:
     reward_scale: float | None = None
     target_range: float = 1.0
     pricing: str = "touch"
+    feasible: bool = True
     price_levels: int = 3
     size_levels: tuple[float, ...] = (0.1, 0.3, 1.0)
     settlement: str | None = None
@@ -160,6 +176,8 @@ class EnvConfig:
                 or not math.isfinite(tr):
             raise ValueError(f"target_range must be a number in (0, 2] (capacities), got "
                              f"{tr!r}")
+        if not isinstance(self.feasible, bool):
+            raise ValueError(f"feasible must be True or False, got {self.feasible!r}")
         if self.pricing not in ("touch", "make_take"):
             raise ValueError(f"pricing must be touch or make_take, got {self.pricing!r}")
         if self.settlement is not None and self.settlement not in SETTLEMENT_MODES:

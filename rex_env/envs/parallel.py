@@ -27,13 +27,17 @@ from .actions import (
     make_take_aggressiveness,
     order_lots,
     price_for,
+    price_scores,
+    price_targets,
 )
 from .config import EnvConfig
+from .feasible import battery_targets, plant_targets
 from .observation import LIMIT, PRIVATE_FEATURES, PublicBlock, feature_names
 
 AgentID = str
 
-INFO_KEYS = ("fills", "filled_kw", "rejected", "clipped", "masked", "surplus", "imbalance_kwh")
+INFO_KEYS = ("fills", "filled_kw", "rejected", "clipped", "masked", "projected_kw", "surplus",
+             "imbalance_kwh")
 """The keys of ``infos[agent]``, the same at reset and at every step; every value a number."""
 
 PRIVATE_SLOT_FEATURES = ("position", "working_rate", "working_price", "forecast",
@@ -68,8 +72,14 @@ class RexParallelEnv(ParallelEnv):
     2j+1   aggressiveness    -1 passive (inside the spread), 0 at the touch, +1 deeper
     =====  ================  ===========================================================
 
-    Values outside ``[-1, 1]`` are clipped and counted in ``infos[a]["clipped"]``; a NaN or
-    infinite value raises ``ValueError`` naming the agent. ``action_mode="discrete"`` gives
+    With ``feasible=True`` (default) the targets of a learner with a battery or a plant are
+    then clipped to what the asset can deliver whatever fills (:mod:`rex_env.envs.feasible`;
+    the kW cut are ``infos[a]["projected_kw"]``). Values outside ``[-1, 1]`` are clipped and
+    counted in ``infos[a]["clipped"]``; a NaN or
+    infinite value raises ``ValueError`` naming the agent. ``action_mode="offset"`` is one
+    (target, aggressiveness) pair for every slot, ``"price"`` a (level, slope,
+    aggressiveness) rule of each slot's wholesale price (see :mod:`rex_env.envs.actions`).
+    ``action_mode="discrete"`` gives
     ``Discrete(1 + W*2*P*Q)`` (one order per step; see :mod:`rex_env.envs.actions`). Its mask
     (1 = valid: an open slot, and the position stays within 2 capacities) comes from
     :meth:`action_masks`, or, with ``action_mask_in_obs=True``, inside the observation
@@ -109,7 +119,9 @@ class RexParallelEnv(ParallelEnv):
     numbers only, with the same keys at reset (all zero) and at every step (:data:`INFO_KEYS`),
     so that TorchRL, BenchMARL and Tianshou can stack them: ``fills`` and ``filled_kw`` (this
     step), ``rejected`` (orders the exchange rejected this step), ``clipped`` (action entries
-    clipped), ``masked`` (1 if a discrete action was masked and dropped), ``surplus`` and
+    clipped), ``masked`` (1 if a discrete action was masked and dropped), ``projected_kw``
+    (this step: how far the feasibility projection moved the targets, kW summed over slots;
+    0 with ``feasible=False`` or no battery or plant), ``surplus`` and
     ``imbalance_kwh`` (episode so far). The nested detail of the last reset or step —
     ``owner``, ``reward_parts`` (currency: trade cash, imbalance cash, consumption value,
     minus production cost, minus unserved-energy cost, terminal value of stored energy; they
@@ -169,6 +181,9 @@ class RexParallelEnv(ParallelEnv):
         elif self.config.action_mode == "offset":
             act_space = spaces.Box(-1.0, 1.0, (2,), np.float32)
             self._table = None
+        elif self.config.action_mode == "price":
+            act_space = spaces.Box(-1.0, 1.0, (3,), np.float32)
+            self._table = None
         else:
             self._table = discrete_table(self.window, self.config.price_levels,
                                          self.config.size_levels)
@@ -200,6 +215,13 @@ class RexParallelEnv(ParallelEnv):
                          specs[o].plant is not None], np.float32)
             for a, o in self.owner_of.items()
         }
+        # feasible=True: the asset whose limits bound the learner's targets (feasible.py); a
+        # prosumer with both a battery and a plant (no preset has one) is not projected
+        self._flex = {a: ("battery" if specs[o].battery is not None else "plant")
+                      if self.config.feasible and (specs[o].battery is None)
+                      != (specs[o].plant is None) else None
+                      for a, o in self.owner_of.items()}
+        self._projected: dict[AgentID, float] = {}
         self._public = PublicBlock(self.window, self.k)
         self._lot_kw = float(self.grid.lot_q)
         self._bounds = (int(math.ceil(self.grid.min_ticks)), int(math.floor(self.grid.max_ticks)))
@@ -276,7 +298,8 @@ class RexParallelEnv(ParallelEnv):
         self.market.run_until(0)
         obs = self._observe()
         infos: dict[AgentID, dict[str, Any]] = {
-            a: {k: (0.0 if k in ("filled_kw", "surplus", "imbalance_kwh") else 0)
+            a: {k: (0.0 if k in ("filled_kw", "projected_kw", "surplus", "imbalance_kwh")
+                    else 0)
                 for k in INFO_KEYS} for a in self.agents}
         self._details = {a: {"owner": self.owner_of[a], "reward_parts": dict.fromkeys(
             ("trade_cash", "imbalance_cash", "consumption_value", "production_cost",
@@ -306,6 +329,7 @@ class RexParallelEnv(ParallelEnv):
         decoded = {a: self._validate(a, actions.get(a)) for a in self.agents}
         m = self.market
         rejections: dict[AgentID, dict[str, int]] = {a: {} for a in self.agents}
+        self._projected = dict.fromkeys(self.agents, 0.0)
         for a in self.agents:
             action = decoded[a][0]
             if self.controlled_by is not None or action is None:
@@ -356,6 +380,7 @@ class RexParallelEnv(ParallelEnv):
                 "rejected": sum(rejections[a].values()),
                 "clipped": decoded[a][1],
                 "masked": decoded[a][2],
+                "projected_kw": self._projected[a],
                 "surplus": float(surplus),
                 "imbalance_kwh": float(acct.imbalance_volume_kwh),
             }
@@ -413,10 +438,24 @@ class RexParallelEnv(ParallelEnv):
         if self._table is None:
             make_take = self.config.pricing == "make_take"
             reach = self.config.target_range * cap_lots
-            for j, slot in enumerate(slots[: self.window]):
-                fc, _ = me.forecast(slot, now)
-                target = round(-fc / self._lot_kw + float(action[2 * j]) * reach)
-                gap = target - ex.position(owner, slot)
+            window = slots[: self.window]
+            if not len(window):
+                return out
+            priority = None
+            if self.config.action_mode == "price":
+                z = np.zeros(len(window))
+                if not m.curve.flat:
+                    z = price_scores(m.curve.prices, 0.05 * self.scenario.reference_price)
+                    z = z[np.asarray(window) - m.curve.first_slot]
+                t = price_targets(float(action[0]), float(action[1]), z)
+                action = np.column_stack([t, np.full(len(window), action[2])]).reshape(-1)
+                priority = [int(i) for i in np.argsort(-np.abs(z), kind="stable")]
+            fc, _ = me.forecast_window(window, now)
+            wanted = [round(-fc[j] / self._lot_kw + float(action[2 * j]) * reach)
+                      for j in range(len(window))]
+            targets = self._feasible_targets(agent, window, wanted, priority)
+            for j, slot in enumerate(window):
+                gap = targets[j] - ex.position(owner, slot)
                 if gap == 0:
                     steer.steer(slot, 0, 0, out)
                     continue
@@ -435,14 +474,75 @@ class RexParallelEnv(ParallelEnv):
         slot = slots[int(j)]
         side = Side.BUY if side_i == 0 else Side.SELL
         size = order_lots(self.config.size_levels[int(q)], cap_lots)
+        w = steer.live(slot)
+        pos = ex.position(owner, slot)
+        if self._flex[agent] is not None:
+            # the other slots' working orders stay and may fill completely: they keep their
+            # room, this order gets what is left
+            window = slots[: self.window]
+            wanted = [ex.position(owner, k) + (steer.signed_rate(k)[0] if k != slot else 0)
+                      for k in window]
+            wanted[int(j)] = pos + (size if side is Side.BUY else -size)
+            others = [i for i in range(len(window)) if i != int(j)]
+            size = abs(self._feasible_targets(agent, window, wanted, [*others, int(j)])[int(j)]
+                       - pos)
         a = 2.0 * p / (self.config.price_levels - 1) - 1.0  # level 0 passive ... last deep
         price = price_for(view, slot, side, a, self._ref_ticks, self._bounds)
-        w = steer.live(slot)
         if w is not None:
             out.append(Instruction("cancel", w.order_id))  # type: ignore[arg-type]
             del steer.working[slot]
-        steer.steer(slot, size if side is Side.BUY else -size, price, out)
+        if size:
+            steer.steer(slot, size if side is Side.BUY else -size, price, out)
         return out
+
+    def _feasible_targets(self, agent: AgentID, window: Any, wanted: list[int],
+                          priority: list[int] | None = None) -> list[int]:
+        """The window slots' target positions (lots) clipped by :mod:`.feasible` to what the
+        learner's battery or plant can deliver whatever fills (``feasible=False``, or no such
+        asset: unchanged). ``priority``: window indices in the order they get room (default:
+        delivery order). Records the kW moved in ``infos[agent]["projected_kw"]``."""
+        kind = self._flex[agent]
+        if kind is None:
+            return wanted
+        m = self.market
+        owner = self.owner_of[agent]
+        ex = m.exchange
+        s = self.schedule
+        spec = self.scenario.spec(owner)
+        me = m.owner_views[owner]
+        p = m.prosumers[owner]
+        now = m.now
+        first = max(m.settlements) + 1 if m.settlements else s.first_slot
+        w0 = int(window[0])
+        undelivered = range(first, int(window[-1]) + 1)
+        current = [ex.position(owner, k) for k in undelivered]
+        target = list(current)
+        target[w0 - first:] = wanted
+        if spec.has_uncontrollable:
+            fc = [float(x) for x in me.forecast_window(undelivered, now)[0]]
+        else:
+            fc = [0.0] * len(undelivered)
+        off = w0 - first  # the window's first index among the undelivered slots
+        order = None if priority is None else [*range(off), *(off + i for i in priority)]
+        if kind == "battery":
+            assert spec.battery is not None
+            done = battery_targets(spec.battery, p.soc_kwh, s.slot_len, self._lot_kw, fc,
+                                   current, target, order)
+        else:
+            assert spec.plant is not None
+            after = undelivered.stop
+            next_kw = None
+            if after < s.end_slot:
+                u = me.forecast(after, now)[0] if spec.has_uncontrollable else 0.0
+                next_kw = -self._lot_kw * ex.position(owner, after) - u
+            done = plant_targets(spec.plant, p.plant_kw, self._lot_kw, fc, current, target,
+                                 next_kw, order)
+        done = done[w0 - first:]
+        moved = zip(wanted, done, strict=True)
+        if self._table is not None and priority is not None:  # discrete: the new order only
+            moved = iter([(wanted[priority[-1]], done[priority[-1]])])
+        self._projected[agent] += self._lot_kw * sum(abs(a - b) for a, b in moved)
+        return done
 
     def action_masks(self, agent: AgentID | None = None) -> NDArray[np.int8]:
         """Valid discrete actions of an agent (1 = valid), as :meth:`step` enforces them; for

@@ -41,7 +41,9 @@ class Run:
 
     @property
     def env_kwargs(self) -> dict[str, Any]:
-        return dict(self.config["env_kwargs"])
+        """The run's env; a run trained before ``EnvConfig.feasible`` existed had none (its
+        targets were never projected) and is scored as trained."""
+        return {"feasible": False, **self.config["env_kwargs"]}
 
     @property
     def role(self) -> str:
@@ -218,7 +220,8 @@ def score(env_kwargs: Mapping[str, Any], seeds: Sequence[int], runs: Sequence[Ru
     if all_runs:
         owners = list(make_env(env_kwargs).owner_of.values())
         pols = [_all_policy(Path(p)) for p in all_runs]
-        kws = [json.loads((Path(p) / "config.json").read_text())["env_kwargs"]
+        kws = [{"feasible": False,  # trained before EnvConfig.feasible: as trained
+                **json.loads((Path(p) / "config.json").read_text())["env_kwargs"]}
                for p in all_runs]
         kw_all = dict(kws[0])
         if any(k != kw_all for k in kws[1:]):

@@ -113,6 +113,14 @@ class Battery:
             return rate_kw * hours / self.eta_discharge
         return rate_kw * hours * self.eta_charge
 
+    def rate_for_stored_change(self, change_kwh: float, slot_len: int) -> float:
+        """The grid rate (kW) whose :meth:`stored_change_kwh` is ``change_kwh``: its inverse
+        (piecewise linear and increasing), ignoring the power and SoC limits."""
+        hours = self._hours(slot_len)
+        if change_kwh >= 0.0:
+            return change_kwh * self.eta_discharge / hours
+        return change_kwh / (hours * self.eta_charge)
+
     def losses_kwh(self, rate_kw: float, slot_len: int) -> float:
         """Energy lost (kWh, >= 0) in conversion when running at ``rate_kw`` for a slot."""
         grid_out = rate_kw * self._hours(slot_len)  # > 0: delivered to the grid
