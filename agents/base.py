@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -104,6 +104,21 @@ class SlotTrader(Agent):
     Raises:
         ValueError: a parameter out of range, naming it and what is allowed.
     """
+
+    TUNABLE: tuple[tuple[str, float, float], ...] = ()
+    """Parameters a policy may set each step (``action_mode="tune"``): ``(name, lo, hi)``;
+    action ``a`` in [-1, 1] maps piecewise-linearly to ``lo`` .. the agent's own value .. ``hi``
+    (so ``a = 0`` is exactly the prototype). Empty: the agent cannot be tuned."""
+
+    def tune(self, action: Sequence[float]) -> None:
+        """Set the :data:`TUNABLE` parameters from ``action`` (one value in [-1, 1] each)
+        until the next call; the values of the first call's time are the zero point."""
+        base = self.__dict__.setdefault("_tune_base", {n: float(getattr(self, n))
+                                                        for n, _, _ in self.TUNABLE})
+        for (name, lo, hi), a in zip(self.TUNABLE, action, strict=True):
+            b = base[name]
+            a = min(1.0, max(-1.0, float(a)))
+            setattr(self, name, b + a * (max(hi, b) - b) if a >= 0 else b + a * (b - min(lo, b)))
 
     def __init__(self, owner: str, *, period: int = 300, jitter: float = 0.2,
                  reference_price: float = 100.0, make_take: float = 2.0,

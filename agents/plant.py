@@ -71,6 +71,9 @@ class ProvisionPlantAgent(SlotTrader):
         ValueError: a parameter out of range, naming it and what is allowed.
     """
 
+    TUNABLE = (("markup", 0.0, 0.5),)
+    """``action_mode="tune"``: the offer floor's markup over marginal cost."""
+
     def __init__(self, owner: str, plant: ProvisionPlant, *, steps: int = 4,
                  markup: float = 0.02, undercut: bool = True, period: int = 300,
                  slots_per_wake: int = 8, **kw: float) -> None:

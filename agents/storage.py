@@ -130,6 +130,10 @@ class StorageDealer(SlotTrader):
         ValueError: a parameter out of range, naming it and what is allowed.
     """
 
+    TUNABLE = (("q_buy", 0.05, 0.45), ("q_sell", 0.55, 0.95), ("margin", 0.0, 0.12))
+    """``action_mode="tune"``: where it finds energy cheap and dear (the value band's
+    quantiles, never crossing) and the margin a round trip must earn."""
+
     def __init__(self, owner: str, battery: Battery, *, margin: float = 0.02,
                  q_buy: float = 0.25, q_sell: float = 0.75, memory: int = 96,
                  min_samples: int = 8, max_inventory_kwh: float | None = None,

@@ -32,6 +32,7 @@ from .actions import (
 )
 from .config import EnvConfig
 from .feasible import battery_targets, plant_targets
+from .tune import tuned_prototypes
 from .observation import LIMIT, PRIVATE_FEATURES, PublicBlock, feature_names
 
 AgentID = str
@@ -184,6 +185,11 @@ class RexParallelEnv(ParallelEnv):
         elif self.config.action_mode == "price":
             act_space = spaces.Box(-1.0, 1.0, (3,), np.float32)
             self._table = None
+        elif self.config.action_mode == "tune":
+            self._tuned = tuned_prototypes(sc, learners)
+            knobs = next(iter(self._tuned.values())).TUNABLE
+            act_space = spaces.Box(-1.0, 1.0, (len(knobs),), np.float32)
+            self._table = None
         else:
             self._table = discrete_table(self.window, self.config.price_levels,
                                          self.config.size_levels)
@@ -228,6 +234,8 @@ class RexParallelEnv(ParallelEnv):
         from agents import build_population, make_agent  # the hand-coded population
 
         self._population = build_population(sc, exclude=learners)
+        if self.config.action_mode == "tune":  # the policy sets its prototype's parameters
+            self._population.update(self._tuned)
         self.controlled_by = self.config.controlled_by
         if self.controlled_by is not None:  # evaluation: a baseline drives the learners
             for o in learners:
@@ -289,6 +297,9 @@ class RexParallelEnv(ParallelEnv):
         if seed is not None or self._np_random is None:
             self._np_random = np.random.default_rng(seed)
         self.market.reset(self._np_random)
+        if self.config.action_mode == "tune":
+            for agent in self._tuned.values():
+                agent.tune((0.0,) * len(agent.TUNABLE))  # the prototype until the first action
         for st in self._steer.values():
             st.reset()
         self.agents = list(self.possible_agents)
@@ -334,6 +345,9 @@ class RexParallelEnv(ParallelEnv):
             action = decoded[a][0]
             if self.controlled_by is not None or action is None:
                 continue  # hand-coded control, or a hold: no new orders
+            if self.config.action_mode == "tune":
+                self._tuned[self.owner_of[a]].tune(action)  # its prototype trades, as set
+                continue
             instructions = self._decode(a, action)
             if not instructions:
                 continue

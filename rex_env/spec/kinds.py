@@ -23,7 +23,7 @@ needs zones, which the environment does not offer yet)."""
 NOISE_TRADERS: tuple[str, ...] = ("zic", "ziu")
 """Gode and Sunder's zero-intelligence traders: constrained (``zic``) or not (``ziu``)."""
 
-ACTION_MODES: tuple[str, ...] = ("box", "offset", "price", "discrete")
+ACTION_MODES: tuple[str, ...] = ("box", "offset", "price", "tune", "discrete")
 """How the environment decodes a learner's action (:mod:`rex_env.envs.actions`)."""
 
 __all__ = ["ACTION_MODES", "AGENT_KINDS", "CONTROLLERS", "HAND_CODED", "NOISE_TRADERS",
