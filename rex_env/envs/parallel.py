@@ -92,10 +92,18 @@ class RexParallelEnv(ParallelEnv):
     ``action_mask_in_obs=True`` (discrete mode) the observation is
     ``Dict(observation=Box, action_mask=MultiBinary(n))``.
 
+    **Zones**: in a scenario with zones each learner trades in its own zone; its book features
+    are its zone's, and a zonal block (:mod:`rex_env.envs.zonal_obs`: per slot the cross-zonal
+    gate, each neighbour's best quotes and the capacity left each way) sits between the
+    per-slot blocks and the private state. A learner of agent kind ``spatial`` (role
+    ``spatial``) reads its box action as a signed flow and a minimum price gap per slot and
+    trades two immediate legs across a line (:mod:`rex_env.envs.spatial`).
+
     **State** (for centralised critics): :meth:`state` and :attr:`state_space`,
     ``Box(-10, 10, (D_s,), float32)`` named by :meth:`state_names`: the public features once
     (time; per window slot the LOB-3D features: phase, gate, quotes, depth, last price, VWAP,
-    volume) followed by every learner's private block (per slot: position, working order,
+    volume; with zones, once per zone, each with its zonal block) followed by every learner's
+    private block (per slot: position, working order,
     forecast and its std; then state of charge, plant output, last imbalance, asset flags),
     in ``possible_agents`` order. An observation is exactly the public part plus its own
     learner's private block: no agent observes another's private features.
