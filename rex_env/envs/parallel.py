@@ -523,17 +523,17 @@ class RexParallelEnv(ParallelEnv):
             pub = self._public.setdefault(z, PublicBlock(self.window, self.k))
             pub.fill(lob, codes, gate, self._ref_ticks, self._lot_kw, wholesale)
             pubs[z] = pub.values
-            if zx is not None and z is not None and self._zonal is not None:
-                self._zonal.fill(zx, z, slots, self._ref_ticks)
-                extra[z] = self._zonal.values.reshape(-1).copy()
+            if z is None or self._zonal is None:
+                extra[z] = np.zeros(0, np.float32)  # no zones: today's layout
             else:
-                extra[z] = np.zeros(0, np.float32)
+                self._zonal.fill(zx, z, slots, self._ref_ticks)  # type: ignore[arg-type]
+                extra[z] = self._zonal.values.reshape(-1).copy()
         priv_zero = np.zeros(len(PRIVATE_FEATURES), np.float32)
         self._zone_public = {  # for state(): every zone's public features once
             z: np.concatenate([head, pubs[z].reshape(-1), extra[z], priv_zero])[self._public_idx]
             for z in pubs}
         out: dict[AgentID, NDArray[np.float32]] = {}
-        npub = self._public[None if zx is None else self.scenario.zones[0]].n_public
+        npub = next(iter(self._public.values())).n_public
         for a in self.agents:
             owner = self.owner_of[a]
             z = m.zone_of[owner] if zx is not None else None
