@@ -517,7 +517,7 @@ class RexParallelEnv(ParallelEnv):
         extra: dict[str | None, NDArray[np.float32]] = {}
         for z in (self.scenario.zones if zx is not None else (None,)):
             lob = self._lob.get(z)
-            lob = self._lob[z] = (m.exchange.lob3d(slots, self.k, lob) if zx is None
+            lob = self._lob[z] = (m.exchange.lob3d(slots, self.k, out=lob) if zx is None
                                   else zx.lob3d(slots, self.k, zone=z, out=lob))
             codes = np.where(lob.phase == 2, 1.0, np.where(lob.phase == 1, 0.5, 0.0))
             pub = self._public.setdefault(z, PublicBlock(self.window, self.k))

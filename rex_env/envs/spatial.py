@@ -41,6 +41,7 @@ much to arbitrage.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..exchange import Phase, Side, Tif
@@ -73,7 +74,7 @@ def learner_capacity(spec: ProsumerSpec) -> float:
     return float(dict(spec.params).get("max_kw", MAX_KW))
 
 
-def spatial_instructions(zx: ZonalExchange, owner: str, home: str, slots: list[int],
+def spatial_instructions(zx: ZonalExchange, owner: str, home: str, slots: Sequence[int],
                          action: NDArray, cap_lots: float, ref_ticks: int
                          ) -> list[Instruction]:
     """The orders of one step of a learned spatial arbitrager (module docstring)."""
