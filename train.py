@@ -32,7 +32,7 @@ from rex_env.spec.roles import TRAINABLE as ROLES
 ROLE_ACTIONS: dict[str, tuple[str, float]] = {
     "scenario": ("offset", 0.1), "households": ("offset", 0.1), "wind": ("offset", 0.1),
     "pv_battery": ("box", 1.0), "plant": ("tune", 1.0), "storage": ("tune", 1.0),
-    "all": ("box", 1.0)}
+    "all": ("box", 1.0), "spatial": ("box", 1.0)}
 """Each role's default action design (action mode, target range). An intermittent seller's
 useful action is a small hedge around its forecast, the same in every slot: ``offset`` with
 a 0.1-capacity range. A battery or a plant has no forecast to deviate from (its forecast
@@ -46,7 +46,8 @@ the 3-dimensional alternative for the same roles. The storage dealer and the pla
 (the dealer's value-band quantiles and margin; the plant's markup), 0 being the prototype
 itself: at 30 k agent-steps on training seeds, ``box`` and ``price`` storage policies made 1.4
 and 1.7-4.7 a day against the dealer's ≈ 9.8, without imbalance but without the dealer's
-market making. ``all`` shares one action space across roles
+market making. A spatial arbitrager's box action is a signed flow and a minimum
+price gap per slot (:mod:`rex_env.envs.spatial`). ``all`` shares one action space across roles
 (one env), so it takes the one that can express every role's policy."""
 
 
@@ -58,7 +59,8 @@ class Args:
     """scenario preset (toy, community, town, ...) or a scenario .json file"""
     role: str = "scenario"
     """which prosumers learn (everyone else is hand-coded): households, pv_battery, wind,
-    plant, storage (every prosumer of that role, rex_env.spec.roles) or scenario (the scenario's
+    plant, storage, spatial (every prosumer of that role, rex_env.spec.roles; spatial: the
+    arbitrager of a scenario with zones, e.g. two_towns) or scenario (the scenario's
     learners)"""
     timesteps: int = 200_000
     """total agent-steps of experience (summed over all learners and copies)"""

@@ -35,6 +35,10 @@ from rex_env.sim.agent_api import Instruction, MarketView, OwnerView, submit
 
 from .base import SlotTrader, check_number
 
+MAX_KW = 50.0
+"""Default largest rate of one arbitrage, kW (also the learned arbitrager's capacity,
+:func:`rex_env.envs.spatial.learner_capacity`)."""
+
 
 class SpatialArbitrager(SlotTrader):
     """Closes cross-zonal crossings with two immediate legs (module docstring).
@@ -47,7 +51,7 @@ class SpatialArbitrager(SlotTrader):
         **kw: :class:`~agents.base.SlotTrader` parameters.
     """
 
-    def __init__(self, owner: str, *, margin: float = 1.0, max_kw: float = 50.0,
+    def __init__(self, owner: str, *, margin: float = 1.0, max_kw: float = MAX_KW,
                  period: int = 60, **kw: float) -> None:
         super().__init__(owner, period=period, **kw)  # type: ignore[arg-type]
         check_number("margin", margin, 0)

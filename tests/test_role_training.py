@@ -111,7 +111,7 @@ def test_train_refuses_an_unknown_role_or_one_the_scenario_lacks(
     assert train.main(["--scenario", "toy", "--role", "wizard", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "unknown role 'wizard'; allowed: scenario, households, pv_battery, wind, plant, " \
-           "storage, all" in err
+           "storage, spatial, all" in err
     assert train.main(["--scenario", "toy", "--role", "pv_battery", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "scenario 'toy' has no prosumer of role 'pv_battery'; its roles: households, " \

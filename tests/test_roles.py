@@ -24,7 +24,9 @@ from rex_env.spec.roles import ROLE_NAMES, get_role, role_owners, scenario_roles
 # -- roles -------------------------------------------------------------------------------------
 def test_every_spec_role_exists_in_community_and_owners_are_grouped_by_assets() -> None:
     sc = make_scenario("community")
-    assert scenario_roles(sc) == ROLE_NAMES
+    # every role of assets (spatial, the one role without assets, needs zones)
+    assert scenario_roles(sc) == tuple(r for r in ROLE_NAMES if r != "spatial")
+    assert "spatial" in ROLE_NAMES and not get_role("spatial").bounded
     households = role_owners(sc, "households")
     assert len(households) == 21 and "house05" not in households  # house05 has a battery
     assert role_owners(sc, "pv_battery") == ("house05", "house06", "house07")

@@ -51,7 +51,8 @@ class EnvConfig:
             scenario ``.json`` file, or a :class:`Scenario`.
         learners: who the RL policies trade for: ``None`` (the scenario's learners), a role
             of :mod:`rex_env.spec.roles` (``"households"``, ``"pv_battery"``, ``"wind"``,
-            ``"plant"``, ``"storage"``: every prosumer with that role's assets; ``"all"``:
+            ``"plant"``, ``"storage"``: every prosumer with that role's assets;
+            ``"spatial"``: the spatial arbitrager of a scenario with zones; ``"all"``:
             every prosumer of every role, grouped by role), an agent
             kind (``"intermittent"``: every prosumer the scenario gives that kind), or a
             sequence of owner ids.

@@ -16,6 +16,9 @@ One flat vector per learner:
   capacity), last settled imbalance (fraction of capacity), asset flags (PV, wind, load,
   battery, plant).
 
+With zones, the book is the learner's own zone's and a zonal block (neighbours' best quotes,
+capacity left; :mod:`.zonal_obs`) comes before the private state.
+
 Scales: a *price feature* is ``(price - reference) / reference``; a *depth feature* is
 ``log1p(kW) / log1p(1000)``; rates are divided by the learner's capacity. Every feature is
 clipped to ``[-LIMIT, LIMIT]``, so observations are always inside the space and never inf/nan.

@@ -32,8 +32,10 @@ from .actions import (
 )
 from .config import EnvConfig
 from .feasible import battery_targets, plant_targets
-from .tune import tuned_prototypes
 from .observation import LIMIT, PRIVATE_FEATURES, PublicBlock, feature_names
+from .spatial import is_spatial, learner_capacity, spatial_instructions
+from .tune import tuned_prototypes
+from .zonal_obs import ZonalBlock, neighbour_count, zonal_feature_names
 
 AgentID = str
 
@@ -101,10 +103,18 @@ class RexParallelEnv(ParallelEnv):
     ``action_mask_in_obs=True`` (discrete mode) the observation is
     ``Dict(observation=Box, action_mask=MultiBinary(n))``.
 
+    **Zones**: in a scenario with zones each learner trades in its own zone; its book features
+    are its zone's, and a zonal block (:mod:`rex_env.envs.zonal_obs`: per slot the cross-zonal
+    gate, each neighbour's best quotes and the capacity left each way) sits between the
+    per-slot blocks and the private state. A learner of agent kind ``spatial`` (role
+    ``spatial``) reads its box action as a signed flow and a minimum price gap per slot and
+    trades two immediate legs across a line (:mod:`rex_env.envs.spatial`).
+
     **State** (for centralised critics): :meth:`state` and :attr:`state_space`,
     ``Box(-10, 10, (D_s,), float32)`` named by :meth:`state_names`: the public features once
     (time; per window slot the LOB-3D features: phase, gate, quotes, depth, last price, VWAP,
-    volume) followed by every learner's private block (per slot: position, working order,
+    volume; with zones, once per zone, each with its zonal block) followed by every learner's
+    private block (per slot: position, working order,
     forecast and its std; then state of charge, plant output, last imbalance, asset flags),
     in ``possible_agents`` order. An observation is exactly the public part plus its own
     learner's private block: no agent observes another's private features.
@@ -159,10 +169,6 @@ class RexParallelEnv(ParallelEnv):
                                             **overrides)
         self.render_mode = render_mode
         self.scenario = sc = self.config.build_scenario()
-        if sc.zonal:
-            raise ValueError(f"scenario {sc.name!r} has zones {list(sc.zones)}: the environment "
-                             "does not observe several zones yet (README 'Zones'); simulate it "
-                             "with python -m rex_env.simulate")
         learners = self.config.learner_owners(sc)
         self.possible_agents: list[AgentID] = [f"prosumer_{i}" for i in range(len(learners))]
         self.owner_of: dict[AgentID, str] = dict(zip(self.possible_agents, learners, strict=True))
@@ -175,6 +181,11 @@ class RexParallelEnv(ParallelEnv):
         self.n_steps = -(-s.last_close // self.dt)  # epochs from t=0 to the last gate
         self.max_cycles = self.config.max_cycles
         self._names = feature_names(self.window, self.k)
+        self._zonal: ZonalBlock | None = None
+        if sc.zonal:  # the zonal block goes before the private state (.zonal_obs)
+            self._zonal = ZonalBlock(self.window, neighbour_count(sc))
+            at = len(self._names) - len(PRIVATE_FEATURES)
+            self._names[at:at] = zonal_feature_names(self.window, self._zonal.nb_count)
         obs_space = spaces.Box(-LIMIT, LIMIT, (len(self._names),), np.float32)
         if self.config.action_mode == "box":
             act_space: spaces.Space[Any] = spaces.Box(-1.0, 1.0, (2 * self.window,), np.float32)
@@ -204,10 +215,18 @@ class RexParallelEnv(ParallelEnv):
         is_private = np.array([n.rpartition(".")[2] in private for n in self._names])
         self._public_idx = np.flatnonzero(~is_private)
         self._private_idx = np.flatnonzero(is_private)
-        n_state = len(self._public_idx) + len(self.possible_agents) * len(self._private_idx)
+        n_state = (len(self._public_idx) * max(1, len(sc.zones))
+                   + len(self.possible_agents) * len(self._private_idx))
         self.state_space = spaces.Box(-LIMIT, LIMIT, (n_state,), np.float32)
         specs = {o: sc.spec(o) for o in learners}
-        self._capacity = {a: max(specs[o].capacity_kw, 1.0) for a, o in self.owner_of.items()}
+        self._capacity = {a: max(learner_capacity(specs[o]), 1.0)
+                          for a, o in self.owner_of.items()}
+        self._spatial = {a for a, o in self.owner_of.items() if is_spatial(specs[o])}
+        if self._spatial and (not sc.zonal or self.config.action_mode not in ("box", "offset")):
+            raise ValueError("a spatial arbitrager learns in a scenario with zones, with "
+                             "action_mode 'box' or 'offset' (rex_env.envs.spatial), got "
+                             f"scenario {sc.name!r} and action_mode "
+                             f"{self.config.action_mode!r}")
         ref = sc.reference_price
         self._ref_ticks = int(sc.reference_ticks)
         slot_h = s.slot_len / 3600
@@ -228,7 +247,8 @@ class RexParallelEnv(ParallelEnv):
                       != (specs[o].plant is None) else None
                       for a, o in self.owner_of.items()}
         self._projected: dict[AgentID, float] = {}
-        self._public = PublicBlock(self.window, self.k)
+        self._public: dict[str | None, PublicBlock] = {}
+        self._zone_public: dict[str | None, NDArray[np.float32]] = {}
         self._lot_kw = float(self.grid.lot_q)
         self._bounds = (int(math.ceil(self.grid.min_ticks)), int(math.floor(self.grid.max_ticks)))
         from agents import build_population, make_agent  # the hand-coded population
@@ -249,7 +269,7 @@ class RexParallelEnv(ParallelEnv):
         self._last_surplus: dict[AgentID, float] = {}
         self._last_parts: dict[AgentID, tuple[float, ...]] = {}
         self._np_random: np.random.Generator | None = None
-        self._lob: LOB3D | None = None
+        self._lob: dict[str | None, LOB3D] = {}
         self._vectors: dict[AgentID, NDArray[np.float32]] = {}
         self._details: dict[AgentID, dict[str, Any]] = {}
 
@@ -265,9 +285,14 @@ class RexParallelEnv(ParallelEnv):
         return list(self._names)
 
     def state_names(self) -> list[str]:
-        """Names of the :meth:`state` features, in order: the public ones, then
+        """Names of the :meth:`state` features, in order: the public ones (with zones: once
+        per zone, in the scenario's zone order, as ``<zone>.<feature>``), then
         ``prosumer_i.<private feature>`` for every learner."""
-        names = [self._names[i] for i in self._public_idx]
+        public = [self._names[i] for i in self._public_idx]
+        if self.scenario.zonal:
+            names = [f"{z}.{n}" for z in self.scenario.zones for n in public]
+        else:
+            names = public
         for a in self.possible_agents:
             names.extend(f"{a}.{self._names[i]}" for i in self._private_idx)
         return names
@@ -278,8 +303,7 @@ class RexParallelEnv(ParallelEnv):
         only: no agent observes it."""
         if not self._vectors:
             raise RuntimeError("state() needs a reset() first")
-        first = self._vectors[self.possible_agents[0]]
-        parts = [first[self._public_idx]]
+        parts = list(self._zone_public.values())
         parts.extend(self._vectors[a][self._private_idx] for a in self.possible_agents)
         return np.concatenate(parts).astype(np.float32, copy=False)
 
@@ -440,6 +464,11 @@ class RexParallelEnv(ParallelEnv):
 
     def _decode(self, agent: AgentID, action: Any) -> list[Instruction]:
         m = self.market
+        if agent in self._spatial:  # two immediate legs across a line (.spatial)
+            return spatial_instructions(m.zonal, self.owner_of[agent],  # type: ignore[arg-type]
+                                        m.zone_of[self.owner_of[agent]],
+                                        m.view.open_slots()[: self.window], action,
+                                        self._capacity[agent] / self._lot_kw, self._ref_ticks)
         view = m.view
         owner = self.owner_of[agent]
         slots = view.open_slots()
@@ -589,24 +618,41 @@ class RexParallelEnv(ParallelEnv):
         s = self.schedule
         now = m.now
         slots = m.view.open_slots()[: self.window]
-        lob = m.exchange.lob3d(slots, self.k, self._lob)
-        self._lob = lob
         n = len(slots)
-        codes = np.where(lob.phase == 2, 1.0, np.where(lob.phase == 1, 0.5, 0.0))
         gate = np.array([(s.close_time(k) - now) / (s.open_lead - s.gate_lead) for k in slots])
         curve = m.curve
-        self._public.fill(lob, codes, gate, self._ref_ticks, self._lot_kw,
-                          None if curve.flat else curve.window(slots) / float(self.grid.tick_q))
-        pub = self._public.values
+        wholesale = None if curve.flat else curve.window(slots) / float(self.grid.tick_q)
         local = (s.local_seconds(s.first_slot) + now - s.first_slot * s.slot_len) / 86400.0
         head = np.array([math.sin(2 * math.pi * local), math.cos(2 * math.pi * local),
                          min(1.0, now / max(1, s.last_close)), n / self.window], np.float32)
+        # the public slot blocks of each zone (one zone, ``None``, without zones)
+        zx = m.zonal
+        pubs: dict[str | None, NDArray[np.float32]] = {}
+        extra: dict[str | None, NDArray[np.float32]] = {}
+        for z in (self.scenario.zones if zx is not None else (None,)):
+            lob = self._lob.get(z)
+            lob = self._lob[z] = (m.exchange.lob3d(slots, self.k, out=lob) if zx is None
+                                  else zx.lob3d(slots, self.k, zone=z, out=lob))
+            codes = np.where(lob.phase == 2, 1.0, np.where(lob.phase == 1, 0.5, 0.0))
+            pub = self._public.setdefault(z, PublicBlock(self.window, self.k))
+            pub.fill(lob, codes, gate, self._ref_ticks, self._lot_kw, wholesale)
+            pubs[z] = pub.values
+            if z is None or self._zonal is None:
+                extra[z] = np.zeros(0, np.float32)  # no zones: today's layout
+            else:
+                self._zonal.fill(zx, z, slots, self._ref_ticks)  # type: ignore[arg-type]
+                extra[z] = self._zonal.values.reshape(-1).copy()
+        priv_zero = np.zeros(len(PRIVATE_FEATURES), np.float32)
+        self._zone_public = {  # for state(): every zone's public features once
+            z: np.concatenate([head, pubs[z].reshape(-1), extra[z], priv_zero])[self._public_idx]
+            for z in pubs}
         out: dict[AgentID, NDArray[np.float32]] = {}
-        npub = self._public.n_public
+        npub = next(iter(self._public.values())).n_public
         for a in self.agents:
             owner = self.owner_of[a]
+            z = m.zone_of[owner] if zx is not None else None
             cap = self._capacity[a]
-            block = pub.copy()
+            block = pubs[z].copy()
             if n:
                 pos = np.array([m.exchange.position(owner, k) for k in slots]) * self._lot_kw
                 wr = np.zeros(n)
@@ -624,9 +670,11 @@ class RexParallelEnv(ParallelEnv):
                 block[:n, npub + 3] = fc / cap
                 block[:n, npub + 4] = sd / cap
             priv = self._private(a, cap)
-            vec = np.concatenate([head, block.reshape(-1), priv])
+            vec = np.concatenate([head, block.reshape(-1), extra[z], priv])
             np.clip(vec, -LIMIT, LIMIT, out=vec)
             out[a] = vec.astype(np.float32, copy=False)
+        for v in self._zone_public.values():
+            np.clip(v, -LIMIT, LIMIT, out=v)
         return out
 
     def _private(self, agent: AgentID, cap: float) -> NDArray[np.float32]:

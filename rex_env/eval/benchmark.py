@@ -164,7 +164,8 @@ class Benchmark:
     def bound(self) -> np.ndarray | None:
         if "prototype" not in self.episodes:
             return None
-        return self.matrix("prototype", "bound")[0]
+        b = self.matrix("prototype", "bound")[0]
+        return None if np.all(np.isnan(b)) else b  # a role without a bound (spatial)
 
     def summary(self) -> dict[str, dict[str, Any]]:
         """Per controller: every metric's mean ± CI, the paired gain over the prototype, the
@@ -277,8 +278,9 @@ def score(env_kwargs: Mapping[str, Any], seeds: Sequence[int], runs: Sequence[Ru
         for i, pol in enumerate(policies):
             desc = f"{name}[{i}]" if len(policies) > 1 else name
             try:
+                bounded = name == "prototype" and (role is None or role.bounded)
                 rows.append([run_episode(kw, pol, s, deterministic,
-                                         with_bound=name == "prototype", owners=score_owners)
+                                         with_bound=bounded, owners=score_owners)
                              for s in each(seeds, f"{desc:>12}")])
             except ValueError as exc:  # a hand-coded kind that cannot drive these assets
                 if name == "ppo":

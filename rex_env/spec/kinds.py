@@ -15,10 +15,10 @@ HAND_CODED: tuple[str, ...] = ("intermittent", "plant", "storage", "zic", "ziu",
 AGENT_KINDS: tuple[str, ...] = (*HAND_CODED, "learner", "passive")
 """What may trade for a prosumer: a hand-coded agent, an RL learner, or nobody."""
 
-CONTROLLERS: tuple[str, ...] = tuple(k for k in HAND_CODED if k not in ("grid", "spatial"))
+CONTROLLERS: tuple[str, ...] = tuple(k for k in HAND_CODED if k != "grid")
 """Hand-coded kinds that can drive a learner's prosumer instead of its policy (the grid
-agent needs the external grid participant, which is never a learner; the spatial arbitrager
-needs zones, which the environment does not offer yet)."""
+agent needs the external grid participant, which is never a learner; ``spatial`` needs a
+scenario with zones and a prosumer without assets)."""
 
 NOISE_TRADERS: tuple[str, ...] = ("zic", "ziu")
 """Gode and Sunder's zero-intelligence traders: constrained (``zic``) or not (``ziu``)."""

@@ -10,7 +10,11 @@ that one policy per role sees one kind of problem:
 * ``plant`` — the provision plant (plant; no separate baseline: the prototype already offers at
   marginal cost);
 * ``storage`` — the storage dealer, a battery with no uncontrollable asset (storage / rolling
-  intrinsic).
+  intrinsic);
+* ``spatial`` — the spatial arbitrager of a scenario with zones (prototype: the hand-coded
+  :class:`agents.spatial.SpatialArbitrager`; no strong baseline, no perfect-foresight bound).
+  It owns no asset, so it is the one role named by its agent kind (``spatial``) rather than
+  by assets; a learner of this role trades through :mod:`rex_env.envs.spatial`.
 
 :func:`role_owners` is what ``learners="<role>"`` resolves to in the env
 (:class:`rex_env.envs.EnvConfig`), what ``train.py --role`` trains and what ``evaluate.py
@@ -38,12 +42,15 @@ class Role:
         member: whether a prosumer belongs to the role (from its assets).
         prototype: the hand-coded prototype's agent kind.
         baseline: the strong baseline's agent kind (``None``: the role has none).
+        bounded: whether the perfect-foresight bound (:func:`rex_env.eval.headroom.bound`)
+            applies (it values assets; a role without assets has none).
     """
 
     name: str
     member: Callable[[ProsumerSpec], bool]
     prototype: str
     baseline: str | None
+    bounded: bool = True
 
 
 def _household(p: ProsumerSpec) -> bool:
@@ -60,6 +67,7 @@ ROLES: tuple[Role, ...] = (
     Role("plant", lambda p: p.plant is not None, "plant", None),
     Role("storage", lambda p: p.battery is not None and not p.has_uncontrollable
          and p.plant is None, "storage", "rolling_intrinsic"),
+    Role("spatial", lambda p: p.agent == "spatial", "spatial", None, bounded=False),
 )
 ROLE_NAMES: tuple[str, ...] = tuple(r.name for r in ROLES)
 TRAINABLE: tuple[str, ...] = ("scenario", *ROLE_NAMES, "all")

@@ -1,5 +1,5 @@
 """Zones in the simulation (issue 17): scenario validation, routing, cross-zonal gate,
-accounting, the spatial arbitrager, the loader and the environment's refusal."""
+accounting, the spatial arbitrager, the loader and the environment."""
 
 from __future__ import annotations
 
@@ -137,11 +137,12 @@ def test_loader_round_trip_and_bad_zone_fields() -> None:
         scenario_from_dict(d)
 
 
-def test_the_environment_refuses_zonal_scenarios() -> None:
+def test_the_environment_runs_zonal_scenarios() -> None:
     import rex_env
 
-    with pytest.raises(ValueError, match="does not observe several zones"):
-        rex_env.parallel_env(short_two_towns())
+    env = rex_env.parallel_env(short_two_towns())  # was refused before issue 17's env work
+    obs, _ = env.reset(seed=0)
+    assert set(obs) == set(env.possible_agents)
 
 
 def test_single_zone_scenarios_use_the_plain_exchange() -> None:
