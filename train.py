@@ -31,18 +31,23 @@ from rex_env.spec.roles import TRAINABLE as ROLES
 
 ROLE_ACTIONS: dict[str, tuple[str, float]] = {
     "scenario": ("offset", 0.1), "households": ("offset", 0.1), "wind": ("offset", 0.1),
-    "pv_battery": ("box", 1.0), "plant": ("box", 1.0), "storage": ("box", 1.0),
+    "pv_battery": ("box", 1.0), "plant": ("price", 1.0), "storage": ("price", 1.0),
     "all": ("box", 1.0)}
 """Each role's default action design (action mode, target range). An intermittent seller's
 useful action is a small hedge around its forecast, the same in every slot: ``offset`` with
 a 0.1-capacity range. A battery or a plant has no forecast to deviate from (its forecast
 feature is 0): it must choose a position per slot (buy the cheap slots, sell the dear ones;
-run above marginal cost), over its whole capacity: ``box`` with range 1.0, its targets
-projected onto what the battery's state of charge or the plant's ramp can deliver whatever
-fills (``--feasible``, the env's default; ``rex_env/envs/feasible.py``). ``price`` (``--action-mode
-price``: level, slope, aggressiveness; each slot's target from its public wholesale price) is
-the 3-dimensional alternative for the same roles. ``all`` shares one action space across roles
-(one env), so it takes the one that can express every role's policy."""
+run above marginal cost), over its whole capacity (range 1.0), its targets projected onto
+what the battery's state of charge or the plant's ramp can deliver whatever fills
+(``--feasible``, the env's default; ``rex_env/envs/feasible.py``). The plant and the storage
+dealer use ``price`` (level, slope, aggressiveness: each slot's target from its public
+wholesale price): 3 numbers instead of 46, so exploration noise costs little (30 k agent-steps,
+training seed 0, scored on training-range market seeds 5000-5009: plant 9.9 a day with
+``price`` vs 4.8 with ``box``; storage 1.7 vs 1.4; stochastic training days +1 to +2 vs -6 for
+storage). ``--action-mode box`` keeps the per-slot design; the PV + battery household keeps it
+(its position follows its own forecast slot by slot; ``price`` is untested there). ``all``
+shares one action space across roles (one env), so it takes the one that can express every
+role's policy."""
 
 
 @dataclass
