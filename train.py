@@ -45,7 +45,7 @@ the 3-dimensional alternative for the same roles. The storage dealer and the pla
 ``tune`` (``rex_env/envs/tune.py``): the policy sets its prototype's parameters each step
 (the dealer's value-band quantiles and margin; the plant's markup), 0 being the prototype
 itself: at 30 k agent-steps on training seeds, ``box`` and ``price`` storage policies made 1.4
-and 1.7-4.7 a day against the dealer's ≈ 9.8, without imbalance but without the dealer's
+and 1.7-4.7 a day against the dealer's 11.76 on the same seeds, without imbalance but without the dealer's
 market making. A spatial arbitrager's box action is a signed flow and a minimum
 price gap per slot (:mod:`rex_env.envs.spatial`). ``all`` shares one action space across roles
 (one env), so it takes the one that can express every role's policy."""
