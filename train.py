@@ -39,16 +39,17 @@ a 0.1-capacity range. A battery or a plant has no forecast to deviate from (its 
 feature is 0): it must choose a position per slot (buy the cheap slots, sell the dear ones;
 run above marginal cost), over its whole capacity: ``box`` with range 1.0, its targets
 projected onto what the battery's state of charge or the plant's ramp can deliver whatever
-fills (``--feasible``, the env's default; ``rex_env/envs/feasible.py``). ``price`` (``--action-mode
-price``: level, slope, aggressiveness; each slot's target from its public wholesale price) is
-the 3-dimensional alternative for the same roles. The storage dealer and the plant default to
-``tune`` (``rex_env/envs/tune.py``): the policy sets its prototype's parameters each step
-(the dealer's value-band quantiles and margin; the plant's markup), 0 being the prototype
-itself: at 30 k agent-steps on training seeds, ``box`` and ``price`` storage policies made 1.4
-and 1.7-4.7 a day against the dealer's 11.76 on the same seeds, without imbalance but without the dealer's
-market making. A spatial arbitrager's box action is a signed flow and a minimum
-price gap per slot (:mod:`rex_env.envs.spatial`). ``all`` shares one action space across roles
-(one env), so it takes the one that can express every role's policy."""
+fills (``--feasible``, the env's default; ``rex_env/envs/feasible.py``). ``price``
+(``--action-mode price``: level, slope, aggressiveness; each slot's target from its public
+wholesale price) is the 3-dimensional alternative for the same roles. The storage dealer and
+the plant default to ``tune`` (``rex_env/envs/tune.py``): the policy sets its prototype's
+parameters each step (the dealer's value-band quantiles and margin; the plant's markup), 0
+being the prototype itself: at 30 k agent-steps on training seeds, ``box`` and ``price``
+storage policies made 1.4 and 1.7-4.7 a day against the dealer's 11.76 on the same seeds,
+without imbalance but without the dealer's market making. A spatial arbitrager's box action
+is a signed flow and a minimum price gap per slot (:mod:`rex_env.envs.spatial`). ``all``
+shares one action space across roles (one env), so it takes the one that can express every
+role's policy."""
 
 
 @dataclass
