@@ -48,9 +48,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere: this tree's rex_env first
     sys.path.insert(0, str(ROOT))
 ROLES = ("households", "pv_battery", "wind", "plant", "storage", "all")
-BUDGETS = {"households": 500_000, "pv_battery": 70_000, "wind": 80_000, "plant": 80_000,
-           "storage": 110_000, "all": 850_000}
-"""Agent-steps per run (summed over the role's learners; ``all``: over every learner)."""
+BUDGETS = {"households": 500_000, "pv_battery": 70_000, "wind": 80_000, "plant": 40_000,
+           "storage": 40_000, "all": 850_000}
+"""Agent-steps per run (summed over the role's learners; ``all``: over every learner). The
+storage dealer and the plant learn with ``action_mode="tune"`` (3 and 1 numbers per step,
+starting at the prototype), so 40 k agent-steps (≈ 400 trading days) is their budget: it fits
+the 2-core machine of this round three runs at a time (≈ 17 min each, loaded)."""
 PUBLISHED = ROOT / "benchmarks" / "results" / "roles_full.json"
 """The full-budget table the README quotes and ``make demo`` prints beside its short one."""
 COLUMNS = ("Columns: surplus per learner per day on the held-out seeds, mean ± 95 % CI (over "
