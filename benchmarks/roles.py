@@ -258,6 +258,8 @@ def beside(short: dict[str, Any], full: dict[str, Any]) -> str:
     rule = rule + "---|"
     lines = [head, rule]
     status = full.get("status", "not yet measured")
+    if status == "measured":  # a published run that left this role out
+        status = "not in the published run"
     for role, row in short["rows"].items():
         cells = row.split("|")[2:-1]
         lines.append(f"| {role} | {_label(short, role, 'this run')} |" + "|".join(cells) + "|")

@@ -226,7 +226,7 @@ def test_the_published_full_table_is_honest_and_printed_beside_a_short_one() -> 
     if full["status"] == "not yet measured":  # a placeholder holds no numbers
         assert full["rows"] == {} and full["market_rows"] == {}
     else:
-        assert set(full["rows"]) == set(roles.ROLES) - {"all"}
+        assert full["rows"] and set(full["rows"]) <= set(roles.ROLES) - {"all"}
     row = "| storage | −27 | 9.8 | 15.3 | 5.6 | — | −4.1 ± 3.0 * | — | 29.0 | 0.57 | −0.22 | — |"
     short = {"rows": {"storage": row}, "agent_steps": {"storage": 9216}, "training_seeds": [0]}
     lines = roles.beside(short, {"status": "not yet measured", "rows": {}}).splitlines()
