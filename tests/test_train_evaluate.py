@@ -183,3 +183,23 @@ def test_evaluate_refuses_missing_or_incompatible_models_and_empty_seeds(
     (other / "model.zip").write_bytes(b"not a zip")
     proc = run("evaluate.py", "--run", str(other), "--n-seeds", "1", "--controllers", "ppo")
     assert proc.returncode == 2 and "not a loadable PPO model" in proc.stderr
+
+
+def test_feasible_does_not_split_training_seeds_of_a_role_without_flexible_assets(
+        tmp_path: Path) -> None:
+    """A wind run from before ``EnvConfig.feasible`` and one after it are one configuration
+    (the projection only touches batteries and plants); for storage they are not."""
+    import json
+
+    from rex_env.eval.benchmark import load_runs
+
+    def run(name: str, role: str, **extra: object) -> Path:
+        d = tmp_path / name
+        d.mkdir()
+        kw = {"scenario": "community", "learners": role, **extra}
+        (d / "config.json").write_text(json.dumps({"role": role, "env_kwargs": kw}))
+        return d
+
+    assert len(load_runs([run("w0", "wind"), run("w1", "wind", feasible=True)])) == 2
+    with pytest.raises(ValueError, match="feasible"):
+        load_runs([run("s0", "storage"), run("s1", "storage", feasible=True)])

@@ -69,6 +69,19 @@ def _all_policy(path: Path) -> Any:
     return ByRolePolicy(path)
 
 
+NO_FLEXIBLE_ASSET = ("households", "wind", "spatial")
+"""Roles whose prosumers have neither a battery nor a plant: ``feasible`` cannot change them."""
+
+
+def _compared(run: Run) -> dict[str, Any]:
+    """The env settings that must agree between training seeds of one configuration
+    (``feasible`` only matters for a role with a battery or a plant)."""
+    kw = dict(run.env_kwargs)
+    if run.role in NO_FLEXIBLE_ASSET:
+        kw.pop("feasible", None)
+    return kw
+
+
 def load_runs(paths: Sequence[Path], role: str | None = None) -> list[Run]:
     """Read the run folders and check they belong together (same env, same role).
 
@@ -87,9 +100,9 @@ def load_runs(paths: Sequence[Path], role: str | None = None) -> list[Run]:
                              f"--all-run together with --role (one of {', '.join(ROLE_NAMES)})")
         runs.append(run)
     for r in runs[1:]:
-        if r.env_kwargs != runs[0].env_kwargs:
-            diff = sorted(k for k in {*r.env_kwargs, *runs[0].env_kwargs}
-                          if r.env_kwargs.get(k) != runs[0].env_kwargs.get(k))
+        a, b = _compared(r), _compared(runs[0])
+        if a != b:
+            diff = sorted(k for k in {*a, *b} if a.get(k) != b.get(k))
             raise ValueError(f"runs {runs[0].path} and {r.path} were trained on different envs "
                              f"({', '.join(diff)} differ): give the training seeds of one "
                              f"configuration")
