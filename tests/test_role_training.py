@@ -189,7 +189,8 @@ def test_the_full_table_is_one_command(tmp_path: Path, capsys: pytest.CaptureFix
     assert roles.main(["--dry-run", "--roles", "plant", "--seeds", "3", "--checkpoints", "0",
                        "--settlement", "curtail", "--scale", "0.5", "--out", str(out)]) == 0
     train_line, eval_line = capsys.readouterr().out.splitlines()
-    assert "--timesteps 40000 " in train_line and "--checkpoint-every 0 " in train_line
+    assert f"--timesteps {roles.BUDGETS['plant'] // 2} " in train_line
+    assert "--checkpoint-every 0 " in train_line
     assert train_line.endswith("--settlement curtail")
     assert "--budget-curve" not in eval_line and "--all-run" not in eval_line
 
