@@ -158,6 +158,21 @@ def _choice(text: str, what: str, allowed: tuple[str, ...]) -> str:
     return text
 
 
+def _submit_fields(f: dict[str, str], g: Grid) -> tuple[Any, ...]:
+    """A submit row's side, kind, tif, first and last slot, price and rate, parsed in the
+    order whose first failure names the row's ``bad_field`` (single-zone and zonal files)."""
+    side = _choice(f["side"], "side", ("buy", "sell"))
+    kind = _choice(f["kind"], "kind", ("limit", "market"))
+    tif = _choice(f["tif"], "tif", ("gtc", "ioc", "fok"))
+    first = _int(f["first_slot"], "first_slot")
+    last = first if f["last_slot"] == "" else _int(f["last_slot"], "last_slot")
+    price = None if f["price"] == "" else _value(f["price"], "price", g.tick_q)
+    if f["rate"] == "":
+        raise RowError("rate is empty")
+    rate = _value(f["rate"], "rate", g.lot_q)
+    return side, kind, tif, first, last, price, rate
+
+
 class Replayer:
     """Feeds rows (dicts of column -> text) to an exchange and collects the outcome.
 
@@ -236,15 +251,7 @@ class Replayer:
             rate = None if f["rate"] == "" else _value(f["rate"], "rate", g.lot_q)
             return ex.modify(time, f["order_id"], f["owner"], price, rate)
         # submit
-        side = _choice(f["side"], "side", ("buy", "sell"))
-        kind = _choice(f["kind"], "kind", ("limit", "market"))
-        tif = _choice(f["tif"], "tif", ("gtc", "ioc", "fok"))
-        first = _int(f["first_slot"], "first_slot")
-        last = first if f["last_slot"] == "" else _int(f["last_slot"], "last_slot")
-        price = None if f["price"] == "" else _value(f["price"], "price", g.tick_q)
-        if f["rate"] == "":
-            raise RowError("rate is empty")
-        rate = _value(f["rate"], "rate", g.lot_q)
+        side, kind, tif, first, last, price, rate = _submit_fields(f, g)
         return ex.submit(time, f["order_id"], f["owner"], side, first, price, rate, kind, tif,
                          last)
 
@@ -288,15 +295,7 @@ class Replayer:
             rate = None if f["rate"] == "" else _value(f["rate"], "rate", g.lot_q)
             return zx.modify(time, f["order_id"], f["owner"], price, rate,  # type: ignore[arg-type]
                              zone)
-        side = _choice(f["side"], "side", ("buy", "sell"))
-        kind = _choice(f["kind"], "kind", ("limit", "market"))
-        tif = _choice(f["tif"], "tif", ("gtc", "ioc", "fok"))
-        first = _int(f["first_slot"], "first_slot")
-        last = first if f["last_slot"] == "" else _int(f["last_slot"], "last_slot")
-        price = None if f["price"] == "" else _value(f["price"], "price", g.tick_q)
-        if f["rate"] == "":
-            raise RowError("rate is empty")
-        rate = _value(f["rate"], "rate", g.lot_q)
+        side, kind, tif, first, last, price, rate = _submit_fields(f, g)
         if zone is None:  # a zonal file names the zone of every order
             return rejected(Reason.UNKNOWN_ZONE)
         return zx.submit(time, f["order_id"], f["owner"], side, first, price,  # type: ignore[arg-type]
