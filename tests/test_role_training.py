@@ -64,9 +64,12 @@ def test_every_role_trains_alone_and_all_at_once(runs: dict[str, Path]) -> None:
     for role, out in runs.items():
         cfg = json.loads((out / "config.json").read_text())
         assert cfg["role"] == role and cfg["env_kwargs"]["learners"] == role
-        mode, rng = train.ROLE_ACTIONS[role]
-        assert cfg["env_kwargs"]["action_mode"] == mode
-        assert cfg["env_kwargs"]["target_range"] == rng
+        design = train.ROLE_ACTIONS[role]
+        assert cfg["env_kwargs"]["action_mode"] == design.mode
+        assert cfg["env_kwargs"]["target_range"] == design.target_range
+        assert cfg["log_std_init"] == design.log_std_init
+        if design.mode == "tune":
+            assert cfg["env_kwargs"]["tune_base"] == design.tune_base
         if role == "all":
             assert cfg["roles"] == {"households": 2, "wind": 1, "plant": 1, "storage": 1}
             for r in cfg["roles"]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..scenarios import PRESETS, Scenario, make_scenario
-from ..spec.kinds import ACTION_MODES, CONTROLLERS, SETTLEMENT_MODES
+from ..spec.kinds import ACTION_MODES, CONTROLLERS, SETTLEMENT_MODES, TUNE_BASES
 from ..spec.roles import ROLE_NAMES, role_owners, scenario_roles
 
 MAX_PRICE_LEVELS = 64
@@ -63,8 +63,13 @@ class EnvConfig:
             the forecast is the same everywhere, e.g. a hedge), ``"price"`` (``Box(-1, 1,
             (3,))``: level, slope, aggressiveness; each open slot's target is ``level + slope
             * z`` of its wholesale price standardised over the open window, a storage or
-            plant policy in 3 numbers, :mod:`rex_env.envs.actions`) or ``"discrete"`` (one
+            plant policy in 3 numbers, :mod:`rex_env.envs.actions`), ``"tune"`` (the role's
+            hand-coded agent trades and the policy sets its ``TUNABLE`` parameters each step,
+            action 0 = the agent itself, :mod:`rex_env.envs.tune`) or ``"discrete"`` (one
             order per step from a flat ``Discrete`` table, with masks).
+        tune_base: tune mode: which hand-coded agent the policy tunes, the role's
+            ``"prototype"`` (default) or its strong ``"baseline"`` (the storage role's
+            rolling-intrinsic trader).
         action_mask_in_obs: discrete mode: observations become
             ``{"observation": Box, "action_mask": MultiBinary(n)}`` (PettingZoo's masking
             convention, read by TorchRL, BenchMARL and Tianshou) instead of the bare ``Box``;
@@ -112,6 +117,7 @@ class EnvConfig:
     learners: Any = None
     decision_interval: int | None = None
     action_mode: str = "box"
+    tune_base: str = "prototype"
     action_mask_in_obs: bool = False
     max_cycles: int | None = None
     reward_scale: float | None = None
@@ -133,6 +139,8 @@ class EnvConfig:
         if self.action_mode not in ACTION_MODES:
             raise ValueError(f"action_mode must be one of {ACTION_MODES}, got "
                              f"{self.action_mode!r}")
+        if self.tune_base not in TUNE_BASES:
+            raise ValueError(f"tune_base must be one of {TUNE_BASES}, got {self.tune_base!r}")
         if not isinstance(self.action_mask_in_obs, bool):
             raise ValueError(f"action_mask_in_obs must be True or False, got "
                              f"{self.action_mask_in_obs!r}")

@@ -197,7 +197,7 @@ class RexParallelEnv(ParallelEnv):
             act_space = spaces.Box(-1.0, 1.0, (3,), np.float32)
             self._table = None
         elif self.config.action_mode == "tune":
-            self._tuned = tuned_prototypes(sc, learners)
+            self._tuned = tuned_prototypes(sc, learners, self.config.tune_base)
             knobs = next(iter(self._tuned.values())).TUNABLE
             act_space = spaces.Box(-1.0, 1.0, (len(knobs),), np.float32)
             self._table = None

@@ -11,6 +11,7 @@ from .kinds import (
     HAND_CODED,
     NOISE_TRADERS,
     SETTLEMENT_MODES,
+    TUNE_BASES,
 )
 from .prosumer import ProsumerSpec
 from .scenario import Location, Scenario, Tariff
@@ -20,4 +21,4 @@ from .zones import Line
 
 __all__ = ["ACTION_MODES", "AGENT_KINDS", "CONTROLLERS", "HAND_CODED", "NOISE_TRADERS",
            "SETTLEMENT_MODES", "Line", "Location", "ProsumerSpec", "Scenario", "SettlementConfig",
-           "SlotSchedule", "Tariff"]
+           "SlotSchedule", "TUNE_BASES", "Tariff"]

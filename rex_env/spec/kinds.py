@@ -26,5 +26,8 @@ NOISE_TRADERS: tuple[str, ...] = ("zic", "ziu")
 ACTION_MODES: tuple[str, ...] = ("box", "offset", "price", "tune", "discrete")
 """How the environment decodes a learner's action (:mod:`rex_env.envs.actions`)."""
 
+TUNE_BASES: tuple[str, ...] = ("prototype", "baseline")
+"""What ``action_mode="tune"`` tunes: the role's prototype or its strong baseline."""
+
 __all__ = ["ACTION_MODES", "AGENT_KINDS", "CONTROLLERS", "HAND_CODED", "NOISE_TRADERS",
-           "SETTLEMENT_MODES"]
+           "SETTLEMENT_MODES", "TUNE_BASES"]
