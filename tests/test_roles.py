@@ -193,3 +193,29 @@ def test_the_tables_normalised_score_and_headroom_share_include_training_seed_va
     assert alike["headroom_share"][0] == pytest.approx(0.5, abs=0.01)
     assert alike["normalised"][0] == pytest.approx(np.mean([(2 + 0.1 * s + 0.01 * (s % 2)
                                                              - 0.1 * s) / 3 for s in seeds]))
+
+
+def test_the_table_pairs_ppo_with_the_strong_baseline_too() -> None:
+    """A policy built on the strong baseline (tune_base="baseline") must be read against it:
+    beating the prototype by the baseline's own margin is not learning."""
+    from rex_env.eval.benchmark import Benchmark, markdown
+    from rex_env.eval.episodes import Episode
+
+    seeds = [1, 2, 3, 4]
+
+    def day(name: str, seed: int, surplus: float) -> Episode:
+        return Episode(name, seed, surplus=surplus, imbalance_kwh=0.0, imbalance_cost=0.0,
+                       benefit=0.0, spread=0.0, volatility=0.0, welfare=surplus)
+
+    b = Benchmark("storage", {"scenario": "community"}, seeds)
+    b.episodes["prototype"] = [[day("prototype", s, 1.0 + s) for s in seeds]]
+    b.episodes["baseline"] = [[day("baseline", s, 3.0 + s) for s in seeds]]
+    b.episodes["ppo"] = [[day("ppo", s, 3.0 + s + 0.01 * (s % 2)) for s in seeds]]
+    s = b.summary()
+    assert s["ppo"]["vs_prototype"][0] == pytest.approx(2.005)
+    assert s["ppo"]["vs_baseline"][0] == pytest.approx(0.005)
+    assert s["ppo"]["vs_baseline"][1] > 0.005  # not significant: no better than the baseline
+    assert s["baseline"]["vs_baseline"] == (0.0, 0.0)
+    text = markdown(b)
+    assert "ppo − prototype: +2.0050" in text and "(significant at 95 %)" in text
+    assert "ppo − baseline: +0.0050" in text and "(not significant at 95 %)" in text

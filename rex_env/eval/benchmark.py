@@ -181,10 +181,12 @@ class Benchmark:
         return None if np.all(np.isnan(b)) else b  # a role without a bound (spatial)
 
     def summary(self) -> dict[str, dict[str, Any]]:
-        """Per controller: every metric's mean ± CI, the paired gain over the prototype, the
-        normalised score and the share of the headroom (each mean ± CI)."""
+        """Per controller: every metric's mean ± CI, the paired gain over the prototype and over
+        the strong baseline, the normalised score and the share of the headroom (each mean ±
+        CI)."""
         out: dict[str, dict[str, Any]] = {}
         proto = self.matrix("prototype")[0] if "prototype" in self.episodes else None
+        base = self.matrix("baseline")[0] if "baseline" in self.episodes else None
         rnd = self.matrix("random")[0] if "random" in self.episodes else None
         bnd = self.bound
         for name in self.episodes:
@@ -192,6 +194,7 @@ class Benchmark:
             row: dict[str, Any] = {k: two_way_ci(self.matrix(name, k)) for k in METRICS}
             nan = (float("nan"), float("nan"))
             row["vs_prototype"] = paired_diff(s, proto) if proto is not None else nan
+            row["vs_baseline"] = paired_diff(s, base) if base is not None else nan
             row["normalised"] = two_way_ci(normalised(s, rnd, bnd)) \
                 if rnd is not None and bnd is not None else nan
             row["headroom_share"] = two_way_ci(normalised(s, proto, bnd)) \
@@ -310,8 +313,8 @@ def markdown(bench: Benchmark) -> str:
     controller trading for the role (does learning change the market?), with how to read
     them."""
     s = bench.summary()
-    cols = ("surplus", "vs_prototype", "normalised", "headroom_share", "imbalance_kwh",
-            "imbalance_cost")
+    cols = ("surplus", "vs_prototype", "vs_baseline", "normalised", "headroom_share",
+            "imbalance_kwh", "imbalance_cost")
     mcols = ("welfare", "welfare_vs_prototype", "traded_kwh", "vwap_range", "grid_share",
              "one_price_share", "volume_ratio", "volatility_ratio", "imbalance_minus_vwap",
              "spread", "volatility")
@@ -336,15 +339,16 @@ def markdown(bench: Benchmark) -> str:
     notes = [f"Scenario {kw['scenario']}{settle}, role {bench.role or 'mixed'}, "
              f"{len(bench.seeds)} held-out seeds from {bench.seeds[0]}. Per learner per "
              "day, mean ± 95 % CI (over seeds; for several runs also over training seeds). "
-             "vs_prototype: paired by seed; normalised: (x − random)/(bound − random); "
+             "vs_prototype, vs_baseline: paired by seed; normalised: (x − random)/(bound − random); "
              "headroom_share: (x − prototype)/(bound − prototype); bound: perfect foresight "
              "over the prototype's realised prices; imbalance: the role's kWh and cost."]
     for name in ("ppo", "ppo_all"):
-        if name in s and "prototype" in s:
-            d, h = s[name]["vs_prototype"]
-            sig = not math.isnan(h) and abs(d) > h
-            notes.append(f"{name} − prototype: {d:+.4f} ± {h:.4f} "
-                         f"({'significant' if sig else 'not significant'} at 95 %).")
+        for ref in ("prototype", "baseline"):
+            if name in s and ref in s:
+                d, h = s[name][f"vs_{ref}"]
+                sig = not math.isnan(h) and abs(d) > h
+                notes.append(f"{name} − {ref}: {d:+.4f} ± {h:.4f} "
+                             f"({'significant' if sig else 'not significant'} at 95 %).")
     for name, why in bench.skipped.items():
         notes.append(f"{name}: not applicable ({why}).")
     market = ["The market with each controller trading for the role, per day (mean ± 95 % CI; "
