@@ -488,7 +488,10 @@ def write_trades(trades: Iterable[TradeRecord], grid: Grid, handle: TextIO,
     w.writerow(ZONE_TRADE_COLUMNS if zonal else TRADE_COLUMNS)
     for t in trades:
         row = trade_fields(t, grid)
-        w.writerow((*row, t.zone, t.buy_zone, t.sell_zone) if zonal else row)  # type: ignore[attr-defined]
+        if zonal:
+            assert isinstance(t, ZoneTrade), "a zonal replay's trades carry their zones"
+            row = (*row, t.zone, t.buy_zone, t.sell_zone)
+        w.writerow(row)
 
 
 def write_orders(submits: Iterable[SubmitRow], grid: Grid, handle: TextIO,

@@ -140,11 +140,10 @@ class Market:
         self.view.curve = self.curve
         for v in self.views.values():
             v.curve = self.curve
+        ex = self.exchange
         for o in owners:
-            access = self.exchange if self.zonal is None else \
-                self.zonal.owner_access(self.zone_of[o])
-            self.owner_views[o] = OwnerView(o, access, self.prosumers.get(o),  # type: ignore
-                                            [])
+            access = ex.owner_access(self.zone_of[o]) if isinstance(ex, ZonalExchange) else ex
+            self.owner_views[o] = OwnerView(o, access, self.prosumers.get(o), [])
         self.metrics = MarketMetrics(sc.tariff, slot_len=self.schedule.slot_len,
                                      accounts=self.accounts)
         self.settlements: dict[int, dict[str, OwnerSettlement]] = {}
