@@ -283,7 +283,9 @@ class Report(NamedTuple):
 
     ``order`` is the live order record (``None`` for a rejection or a lifecycle instruction);
     ``self_trade_cancelled`` lists resting orders of the same owner removed by self-trade
-    prevention; ``expired`` lists orders removed by gate closure.
+    prevention; ``expired`` lists orders removed by gate closure. ``order`` and ``trades`` are
+    typed by what they offer to read (:class:`OrderRecord`, :class:`TradeRecord`) because a
+    zonal exchange reports a :class:`~.zones.ZoneOrder` and :class:`~.zones.ZoneTrade` there.
     """
 
     status: Status | None

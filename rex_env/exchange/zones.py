@@ -254,7 +254,7 @@ class ZonalExchange:
             if z not in zones:
                 raise ValueError(f"home zone {z!r} of owner {owner!r} is not one of {zones}")
         if engine is None:
-            from . import Exchange as selected  # here: the package imports this module
+            from . import Exchange as selected  # the engine the package selected
 
             engine = selected
         self.engine: type[PythonExchange] = engine
