@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from rex_env.exchange import Order, Report, Side, Status, Tif
+from rex_env.exchange import OrderRecord, Report, Side, Status, Tif
 from rex_env.sim.agent_api import (
     Agent,
     Instruction,
@@ -138,7 +138,7 @@ class SlotTrader(Agent):
         self.take_within = int(take_within)
         self.tick = float(tick)
         self.lot = float(lot)
-        self.working: dict[int, Order] = {}
+        self.working: dict[int, OrderRecord] = {}
         self._rng = np.random.default_rng(0)
         self._py = random.Random(0)
         self._cursor = 0
@@ -190,7 +190,7 @@ class SlotTrader(Agent):
         room = limit - pos if side is Side.BUY else limit + pos
         return slot, side, min(r.randint(1, max_lots), room)
 
-    def live(self, slot: int) -> Order | None:
+    def live(self, slot: int) -> OrderRecord | None:
         """The agent's working order in a slot, if it is still resting."""
         o = self.working.get(slot)
         if o is None:
@@ -220,7 +220,7 @@ class SlotTrader(Agent):
         return vwap if vwap is not None else self.ref_ticks
 
     @staticmethod
-    def others_best(market: MarketView, slot: int, side: Side, own: Order | None
+    def others_best(market: MarketView, slot: int, side: Side, own: OrderRecord | None
                     ) -> int | None:
         """Best price on ``side`` of ``slot`` among the *other* participants' orders.
 
@@ -238,7 +238,7 @@ class SlotTrader(Agent):
         return levels[1][0] if len(levels) > 1 else None
 
     def make_take_price(self, market: MarketView, slot: int, side: Side, u: float,
-                        spread_ticks: int = 50, own: Order | None = None,
+                        spread_ticks: int = 50, own: OrderRecord | None = None,
                         weight: float | None = None) -> int:
         """The limit price for an urgency ``u``: passive inside the spread -> crossing.
 

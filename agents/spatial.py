@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from rex_env.exchange import Phase, Side, Tif
+from rex_env.exchange.zones import ZonalExchange
 from rex_env.sim.agent_api import Instruction, MarketView, OwnerView, submit
 
 from .base import SlotTrader, check_number
@@ -77,7 +78,7 @@ class SpatialArbitrager(SlotTrader):
             out.extend(self._arbitrage(zx, home, slot))
         return out
 
-    def _arbitrage(self, zx, home: str, slot: int) -> list[Instruction]:  # type: ignore[no-untyped-def]
+    def _arbitrage(self, zx: ZonalExchange, home: str, slot: int) -> list[Instruction]:
         for y in zx.neighbours(home):
             if zx.phase(slot, y) is not Phase.CONTINUOUS:
                 continue

@@ -95,7 +95,7 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
-from rex_env.exchange import Order, Phase, Report, Side, Status
+from rex_env.exchange import OrderRecord, Phase, Report, Side, Status
 from rex_env.physics import Battery
 from rex_env.sim.agent_api import Instruction, MarketView, OwnerView, cancel, modify, submit
 
@@ -166,7 +166,7 @@ class StorageDealer(SlotTrader):
         self.liq_ticks = None if liquidation_floor is None else liquidation_floor / self.tick
         self.cover_bids = bool(cover_bids)
         self.eta = battery.eta_charge * battery.eta_discharge
-        self.quotes: dict[tuple[int, Side], Order] = {}
+        self.quotes: dict[tuple[int, Side], OrderRecord] = {}
         self._prices: deque[float] = deque(maxlen=self.memory)
         self._next_closed = -1
         self._turnover = 0.0  # tick*lot of the closed slots' trades (the day's VWAP so far)
@@ -379,7 +379,7 @@ class StorageDealer(SlotTrader):
         return self._orders(plan)
 
     # -- order management ---------------------------------------------------------------------
-    def _live(self, slot: int, side: Side) -> Order | None:
+    def _live(self, slot: int, side: Side) -> OrderRecord | None:
         o = self.quotes.get((slot, side))
         if o is None:
             return None

@@ -9,7 +9,8 @@ Usage::
 What is measured (issue 11, SPEC §10 version 2; the functions live in
 :mod:`rex_env.eval.headroom`, the roles in :mod:`rex_env.spec.roles`). For each role —
 ``households`` (load, with or without PV, no battery), ``pv_battery`` (households with a
-battery), ``wind``, ``plant``, ``storage`` — its *members* are the scenario's learners of
+battery), ``wind``, ``plant``, ``storage``, ``spatial`` (the spatial arbitrager of a scenario
+with zones) — its *members* are the scenario's learners of
 that role (the owners a learned policy would trade for; all owners of the role when no
 learner has it). On each held-out
 market seed (:data:`rex_env.eval.EVAL_SEED_BASE` on, never a training seed) the members are
@@ -20,16 +21,18 @@ traded, all together and with the rest of the population unchanged, by
 * ``baseline``: the role's strong baseline — :class:`agents.NewsvendorProsumer` for the
   intermittent roles (it ignores a household's battery, which buffers its imbalance at
   delivery), :class:`agents.RollingIntrinsicTrader` for storage; none for the plant, whose
-  prototype already offers at marginal cost;
+  prototype already offers at marginal cost, nor for the spatial arbitrager;
 
 and the role's perfect-foresight **bound** (:mod:`agents.bounds`) is computed for each
 member over the realised prices of the prototype's day: price-taking at each slot's VWAP (the
 settlement reference where a slot did not trade), so a member that earns the spread can
-exceed it. A score is the member's surplus for the day (the market's per-owner accounts:
-trade cash + imbalance cash + value of served consumption - production cost - unserved
-cost), averaged over the members; mean ± 95 % CI over seeds. ``headroom`` = bound -
-prototype and ``baseline - prototype`` are paired by seed. Each seed's markets share their
-physics (same seed, same realised weather, load and forecasts).
+exceed it. The bound values assets, so a role without them (``spatial``:
+:attr:`rex_env.spec.roles.Role.bounded` is false) has none: its bound, headroom and
+normalised score are ``—``, not a bound of 0. A score is the member's surplus for the day
+(the market's per-owner accounts: trade cash + imbalance cash + value of served consumption -
+production cost - unserved cost), averaged over the members; mean ± 95 % CI over seeds.
+``headroom`` = bound - prototype and ``baseline - prototype`` are paired by seed. Each seed's
+markets share their physics (same seed, same realised weather, load and forecasts).
 
 Battery charge left at the end is valued by the market's own rule (SPEC §9,
 :func:`rex_env.sim.settlement.terminal_energy_value`: the change of stored energy at the day's

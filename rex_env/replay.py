@@ -49,9 +49,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, TextIO
 
-from .exchange import Exchange, Grid, Order, Reason, Report, Status, Trade, parse_decimal
-from .exchange.orders import rejected
-from .exchange.zones import ZonalExchange
+from .exchange import Exchange, Grid, Reason, Report, Status, Trade, parse_decimal
+from .exchange.orders import OrderRecord, TradeRecord, rejected
+from .exchange.zones import ZonalExchange, ZoneTrade
 
 COLUMNS = ("time", "op", "order_id", "owner", "side", "first_slot", "last_slot", "price",
            "rate", "kind", "tif")
@@ -99,7 +99,7 @@ class SubmitRow:
     """A ``submit`` row's outcome: the live order record, or the reason it was rejected."""
 
     order_id: str
-    order: Order | None
+    order: OrderRecord | None
     reason: Reason | None
     zone: str | None = None
 
@@ -109,7 +109,7 @@ class ReplayResult:
     """Everything a replay produced, in execution order."""
 
     grid: Grid
-    trades: list[Trade] = field(default_factory=list)
+    trades: list[Trade] | list[ZoneTrade] = field(default_factory=list)
     submits: list[SubmitRow] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     rows: int = 0
@@ -287,19 +287,19 @@ class Replayer:
             if op == "xclose":
                 return zx.close_cross(slot, time)
             ref = None if f["price"] == "" else _value(f["price"], "price", g.tick_q)
-            return zx.uncross(slot, time, ref, zone)  # type: ignore[arg-type]
+            return zx.uncross(slot, time, ref, zone)
         if op == "cancel":
             return zx.cancel(time, f["order_id"], f["owner"], zone)
         if op == "modify":
             price = None if f["price"] == "" else _value(f["price"], "price", g.tick_q)
             rate = None if f["rate"] == "" else _value(f["rate"], "rate", g.lot_q)
-            return zx.modify(time, f["order_id"], f["owner"], price, rate,  # type: ignore[arg-type]
+            return zx.modify(time, f["order_id"], f["owner"], price, rate,
                              zone)
         side, kind, tif, first, last, price, rate = _submit_fields(f, g)
         if zone is None:  # a zonal file names the zone of every order
             return rejected(Reason.UNKNOWN_ZONE)
-        return zx.submit(time, f["order_id"], f["owner"], side, first, price,  # type: ignore[arg-type]
-                         rate, kind, tif, last, zone, f["match_zone"] or None)  # type: ignore[arg-type]
+        return zx.submit(time, f["order_id"], f["owner"], side, first, price,
+                         rate, kind, tif, last, zone, f["match_zone"] or None)
 
 
 def _check_fields(row: dict[str, str]) -> None:
@@ -458,7 +458,7 @@ def next_record(reader: Iterator[list[str]], lines: _Lines, header: list[str], w
     return line, row
 
 
-def trade_fields(t: Trade, grid: Grid) -> tuple:
+def trade_fields(t: TradeRecord, grid: Grid) -> tuple:
     """One TRADES.csv row."""
     return (t.trade_id, t.time, t.slot, grid.format_price(t.price), grid.format_rate(t.rate),
             t.buy_order_id, t.sell_order_id, t.buyer, t.seller, t.aggressor)
@@ -482,13 +482,16 @@ def report_line(name: str, r: Rejection) -> str:
             f"{printable(r.detail)}")
 
 
-def write_trades(trades: Iterable[Trade], grid: Grid, handle: TextIO,
+def write_trades(trades: Iterable[TradeRecord], grid: Grid, handle: TextIO,
                  zonal: bool = False) -> None:
     w = csv.writer(handle, lineterminator="\n")
     w.writerow(ZONE_TRADE_COLUMNS if zonal else TRADE_COLUMNS)
     for t in trades:
         row = trade_fields(t, grid)
-        w.writerow((*row, t.zone, t.buy_zone, t.sell_zone) if zonal else row)  # type: ignore[attr-defined]
+        if zonal:
+            assert isinstance(t, ZoneTrade), "a zonal replay's trades carry their zones"
+            row = (*row, t.zone, t.buy_zone, t.sell_zone)
+        w.writerow(row)
 
 
 def write_orders(submits: Iterable[SubmitRow], grid: Grid, handle: TextIO,

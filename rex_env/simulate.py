@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from .exchange.zones import ZonalExchange
 from .scenarios import PRESETS, Scenario, make_scenario
 from .sim.kernel import Prio
 from .sim.market import Market
@@ -270,9 +271,10 @@ def day_summary(rec: DayRecord) -> dict[str, Any]:
 def _n_orders(m: Market) -> int:
     """Accepted orders of the day (with zones: in every zone's book, the coupling's
     cross-zonal child orders included)."""
-    if m.zonal is None:
-        return len(m.exchange.orders)
-    return sum(len(ex.orders) for ex in m.zonal.exchanges.values())
+    ex = m.exchange
+    if not isinstance(ex, ZonalExchange):
+        return len(ex.orders)
+    return sum(len(zone_ex.orders) for zone_ex in ex.exchanges.values())
 
 
 ZONE_KEYS = ("mean_spread", "mean_spread_congested", "mean_spread_uncongested",
@@ -335,7 +337,7 @@ def print_table(summary: dict[str, Any]) -> None:
     zones = summary.get("zones")
     if zones:
         z = zones["mean"]
-        flows = {}
+        flows: dict[str, float] = {}
         for d in zones["per_day"]:
             for k, v in d["flow_mwh_by_path"].items():
                 flows[k] = flows.get(k, 0.0) + v / len(zones["per_day"])

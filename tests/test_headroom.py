@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from benchmarks.headroom import ROLES, bound, headroom, members, run_day, score
+import rex_env.eval.headroom as library
+from benchmarks.headroom import ROLES, bound, headroom, members, run_day, score, table
 from rex_env.scenarios import make_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,3 +74,17 @@ def test_bound_is_scored_like_the_accounts_and_an_idle_battery_scores_zero() -> 
 def test_unknown_role_is_refused() -> None:
     with pytest.raises(ValueError, match="households"):
         headroom(make_scenario("toy"), [1], roles=("wizard",))
+
+
+def test_a_role_without_a_bound_gets_none_not_zero(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the plant made unbounded stands in for the spatial role (no assets, so no bound) at the
+    # cost of one toy prototype day and one random day
+    monkeypatch.setattr(library, "ROLES", tuple(
+        replace(r, bounded=False) if r.name == "plant" else r for r in library.ROLES))
+    (res,) = headroom(make_scenario("toy"), [5], roles=("plant",))
+    assert np.isnan(res.scores["bound"]).all() and np.isfinite(res.scores["prototype"]).all()
+    s = res.summary()
+    assert all(np.isnan(s[k][0]) for k in ("bound", "headroom", "normalised_prototype"))
+    cells = [c.strip() for c in table([res]).splitlines()[2].strip("|").split("|")]
+    assert cells[0] == "plant" and cells[3] != "—"  # the prototype is scored
+    assert cells[5] == cells[6] == "—"  # bound, headroom

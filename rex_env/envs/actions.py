@@ -44,7 +44,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from ..exchange import Order, Phase, Side, Status, Tif
+from ..exchange import OrderRecord, Phase, Side, Status, Tif
 from ..sim.agent_api import Instruction, MarketView, cancel, make_take_urgency, modify, submit
 from ..spec.schedule import SlotSchedule
 
@@ -103,12 +103,12 @@ class OrderSteer:
     __slots__ = ("working",)
 
     def __init__(self) -> None:
-        self.working: dict[int, Order] = {}
+        self.working: dict[int, OrderRecord] = {}
 
     def reset(self) -> None:
         self.working = {}
 
-    def live(self, slot: int) -> Order | None:
+    def live(self, slot: int) -> OrderRecord | None:
         o = self.working.get(slot)
         if o is not None and o.status is not Status.RESTING:
             del self.working[slot]
@@ -131,7 +131,7 @@ class OrderSteer:
         if size:
             out.append(submit(side, slot, price, size, Tif.GTC))
 
-    def note(self, ins: Instruction, order: Order | None) -> None:
+    def note(self, ins: Instruction, order: OrderRecord | None) -> None:
         """Remember a newly resting order placed by ``ins``."""
         if order is not None and order.status is Status.RESTING and ins.op == "submit":
             self.working[order.first_slot] = order

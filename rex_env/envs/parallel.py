@@ -9,6 +9,7 @@ driven by its hand-coded agent, the LOB-3D and private state become observations
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -581,7 +582,7 @@ class RexParallelEnv(ParallelEnv):
             done = plant_targets(spec.plant, p.plant_kw, self._lot_kw, fc, current, target,
                                  next_kw, order)
         done = done[w0 - first:]
-        moved = zip(wanted, done, strict=True)
+        moved: Iterator[tuple[int, int]] = zip(wanted, done, strict=True)
         if self._table is not None and priority is not None:  # discrete: the new order only
             moved = iter([(wanted[priority[-1]], done[priority[-1]])])
         self._projected[agent] += self._lot_kw * sum(abs(a - b) for a, b in moved)

@@ -129,7 +129,10 @@ def headroom(scenario: Scenario, seeds: Sequence[int], roles: Sequence[str] = RO
                 continue
             res.seeds.append(seed)
             res.scores["prototype"].append(_mean_score(proto, res.members))
-            res.scores["bound"].append(float(np.mean([bound(proto, o) for o in res.members])))
+            # the bound values assets: a role without them (spatial) has none, not a bound of 0
+            res.scores["bound"].append(
+                float(np.mean([bound(proto, o) for o in res.members])) if role.bounded
+                else float("nan"))
             for c, kind in (("random", "random"), ("baseline", role.baseline)):
                 if kind is None:
                     res.scores[c].append(float("nan"))

@@ -33,7 +33,21 @@ from .book import Book, Level
 from .exchange import Exchange as PythonExchange
 from .grid import Grid, parse_decimal
 from .lob3d import LOB3D
-from .orders import AgentId, Kind, Order, OrderId, Phase, Reason, Report, Side, Status, Tif, Trade
+from .orders import (
+    AgentId,
+    Kind,
+    Order,
+    OrderId,
+    OrderRecord,
+    Phase,
+    Reason,
+    Report,
+    Side,
+    Status,
+    Tif,
+    Trade,
+    TradeRecord,
+)
 
 
 def _select_engine() -> tuple[type, str]:
@@ -72,6 +86,7 @@ __all__ = [
     "Level",
     "Order",
     "OrderId",
+    "OrderRecord",
     "Phase",
     "PythonExchange",
     "Reason",
@@ -80,6 +95,7 @@ __all__ = [
     "Status",
     "Tif",
     "Trade",
+    "TradeRecord",
     "clearing_price",
     "parse_decimal",
 ]

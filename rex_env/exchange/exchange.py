@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from fractions import Fraction
 from itertools import islice
+from typing import TypeGuard
 
 from . import auction
 from .book import Book
@@ -102,18 +103,18 @@ Lots = int | Fraction
 """A rate in lots; a ``Fraction`` that is not whole is off the lot grid."""
 
 
-def _is_int(x: object) -> bool:
+def _is_int(x: object) -> TypeGuard[int]:
     return type(x) is int or (isinstance(x, int) and not isinstance(x, bool))
 
 
-def _is_number(x: object) -> bool:
+def _is_number(x: object) -> TypeGuard[int | Fraction]:
     """An exact number of ticks or lots: an ``int`` (not ``bool``) or a ``Fraction``."""
     return type(x) is int or isinstance(x, Fraction) or (
         isinstance(x, int) and not isinstance(x, bool))
 
 
 def _bad_time(time: object, now: int) -> bool:
-    return not _is_int(time) or time < now or time > MAX_TIME  # type: ignore[operator]
+    return not _is_int(time) or time < now or time > MAX_TIME
 
 
 class Exchange:
@@ -170,7 +171,7 @@ class Exchange:
     def _lifecycle_fault(self, time: object, slot: object) -> Reason | None:
         if _bad_time(time, self.now) or not _is_int(slot):
             return _Reason_BAD_FIELD
-        ph = self.phase(slot)  # type: ignore[arg-type]
+        ph = self.phase(slot)
         if ph is None:
             return _Reason_UNKNOWN_SLOT
         if ph is _Phase_CLOSED:

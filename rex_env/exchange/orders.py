@@ -6,8 +6,9 @@ Everything inside the exchange is an integer: prices in ticks, rates in lots, ti
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import Enum, IntEnum
-from typing import NamedTuple, TypeAlias
+from typing import NamedTuple, Protocol, TypeAlias
 
 # -- limits: what one instruction may ask for, so that no input can exhaust memory or time ----
 # (a compiled engine mirrors these exactly; see README "Limits and hostile input")
@@ -211,18 +212,86 @@ class Trade(NamedTuple):
     aggressor: str  # "buy", "sell" or "auction"
 
 
+class OrderRecord(Protocol):
+    """What a report's ``order`` offers to read: an :class:`Order`, or the record of an order
+    that the zonal coupling filled in part across zones (:class:`~.zones.ZoneOrder`)."""
+
+    @property
+    def order_id(self) -> OrderId: ...
+    @property
+    def owner(self) -> AgentId: ...
+    @property
+    def side(self) -> Side: ...
+    @property
+    def first_slot(self) -> int: ...
+    @property
+    def last_slot(self) -> int: ...
+    @property
+    def price(self) -> int | None: ...
+    @property
+    def rate(self) -> int: ...
+    @property
+    def kind(self) -> Kind: ...
+    @property
+    def tif(self) -> Tif: ...
+    @property
+    def time(self) -> int: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def filled(self) -> int: ...
+    @property
+    def status(self) -> Status: ...
+    @property
+    def reason(self) -> Reason | None: ...
+    @property
+    def offered(self) -> int: ...
+    @property
+    def removed(self) -> int: ...
+    @property
+    def is_block(self) -> bool: ...
+
+
+class TradeRecord(Protocol):
+    """What a report's trades offer to read: the fields of :class:`Trade` (a zonal exchange's
+    :class:`~.zones.ZoneTrade` adds the zones)."""
+
+    @property
+    def trade_id(self) -> int: ...
+    @property
+    def time(self) -> int: ...
+    @property
+    def slot(self) -> int: ...
+    @property
+    def price(self) -> int: ...
+    @property
+    def rate(self) -> int: ...
+    @property
+    def buy_order_id(self) -> OrderId: ...
+    @property
+    def sell_order_id(self) -> OrderId: ...
+    @property
+    def buyer(self) -> AgentId: ...
+    @property
+    def seller(self) -> AgentId: ...
+    @property
+    def aggressor(self) -> str: ...
+
+
 class Report(NamedTuple):
     """What one instruction did: the returned events, never sent anywhere by the engine.
 
     ``order`` is the live order record (``None`` for a rejection or a lifecycle instruction);
     ``self_trade_cancelled`` lists resting orders of the same owner removed by self-trade
-    prevention; ``expired`` lists orders removed by gate closure.
+    prevention; ``expired`` lists orders removed by gate closure. ``order`` and ``trades`` are
+    typed by what they offer to read (:class:`OrderRecord`, :class:`TradeRecord`) because a
+    zonal exchange reports a :class:`~.zones.ZoneOrder` and :class:`~.zones.ZoneTrade` there.
     """
 
     status: Status | None
     reason: Reason | None
-    order: Order | None
-    trades: list[Trade]
+    order: OrderRecord | None
+    trades: Sequence[TradeRecord]
     self_trade_cancelled: list[Order]
     expired: list[Order]
 

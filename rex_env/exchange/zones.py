@@ -65,9 +65,9 @@ directly, so their behaviour and speed are unchanged.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple, Protocol, TypeGuard, cast
 
-from .exchange import _KINDS, _SIDES, _TIFS, _is_int, _is_number
+from .exchange import _KINDS, _SIDES, _TIFS, Lots, Ticks, _is_int, _is_number
 from .exchange import Exchange as PythonExchange
 from .grid import Grid
 from .lob3d import LOB3D
@@ -81,6 +81,7 @@ from .orders import (
     Kind,
     Order,
     OrderId,
+    OrderRecord,
     Phase,
     Reason,
     Report,
@@ -88,6 +89,7 @@ from .orders import (
     Status,
     Tif,
     Trade,
+    TradeRecord,
     rejected,
 )
 
@@ -134,7 +136,7 @@ class ZoneOrder:
         self._price, self.kind, self.tif, self.time, self._seq = price, kind, tif, time, seq
         self.pre_filled = 0
         self.pre_removed = 0
-        self.local: Any = None
+        self.local: OrderRecord | None = None
         self.end_status = Status.FILLED
         self.closed = False  # filled in full by a coupled modify: the local record was removed
 
@@ -187,8 +189,14 @@ Capacity = int | Mapping[int, int] | Sequence[int]
 starting at slot 0 (slots beyond it 0)."""
 
 
-def _lots(x: object) -> bool:
-    return _is_int(x) and 0 <= x <= MAX_LOTS  # type: ignore[operator]
+def _lots(x: object) -> TypeGuard[int]:
+    return _is_int(x) and 0 <= x <= MAX_LOTS
+
+
+class _LevelWalk(Protocol):
+    """The compiled engine's walk of one side of a book (it keeps no Python books)."""
+
+    def _levels(self, slot: int, side: int) -> Iterable[tuple[int, int, Iterable[Order]]]: ...
 
 
 def _check_capacity(path: object, value: object, zones: Sequence[str]) -> tuple[str, str]:
@@ -233,7 +241,7 @@ class ZonalExchange:
     def __init__(self, zones: Sequence[str], capacity: Mapping[tuple[str, str], Capacity]
                  | None = None, grid: Grid | None = None, *, auto_open: bool = False,
                  n_slots: int | None = None, home: Mapping[AgentId, str] | None = None,
-                 engine: type | None = None) -> None:
+                 engine: type[PythonExchange] | None = None) -> None:
         zones = list(zones)
         if any(not isinstance(z, str) or not z for z in zones):
             raise ValueError(f"zones must be a list of non-empty strings, got {zones!r}")
@@ -246,14 +254,16 @@ class ZonalExchange:
             if z not in zones:
                 raise ValueError(f"home zone {z!r} of owner {owner!r} is not one of {zones}")
         if engine is None:
-            from . import Exchange as engine  # noqa: N813 - the selected engine class
-        self.engine = engine
+            from . import Exchange as selected  # the engine the package selected
+
+            engine = selected
+        self.engine: type[PythonExchange] = engine
         self.grid = grid if grid is not None else Grid()
         self.zones = zones
         self.home: dict[AgentId, str] = dict(home or {})
         self.auto_open = auto_open
         self.n_slots = n_slots
-        self.exchanges: dict[str, Any] = {
+        self.exchanges: dict[str, PythonExchange] = {
             z: engine(self.grid, auto_open=auto_open, n_slots=n_slots) for z in zones}
         self._python = engine is PythonExchange or issubclass(engine, PythonExchange)
         self._cap_all: dict[tuple[str, str], int] = {}
@@ -267,12 +277,12 @@ class ZonalExchange:
         if isinstance(value, Mapping):
             self._cap_all[path] = 0
             self._cap_slot[path] = {int(k): int(v) for k, v in value.items()}
-        elif isinstance(value, (list, tuple)):
+        elif isinstance(value, int):
+            self._cap_all[path] = int(value)
+            self._cap_slot[path] = {}
+        else:  # a list or tuple (_check_capacity refused anything else)
             self._cap_all[path] = 0
             self._cap_slot[path] = {i: int(v) for i, v in enumerate(value)}
-        else:
-            self._cap_all[path] = int(value)  # type: ignore[arg-type]
-            self._cap_slot[path] = {}
 
     def _rebuild_links(self) -> None:
         self._links: dict[str, list[str]] = {z: [] for z in self.zones}
@@ -341,16 +351,16 @@ class ZonalExchange:
         if not isinstance(a, str) or not isinstance(b, str) or a not in self.exchanges \
                 or b not in self.exchanges:
             return rejected(Reason.UNKNOWN_ZONE)
-        if last_slot is None:
-            last_slot = slot
-        if a == b or not _lots(lots) or (slot is not None and not (
-                _is_int(slot) and _is_int(last_slot) and 0 <= slot <= last_slot <= MAX_SLOT
-                and last_slot - slot < MAX_BLOCK_SLOTS)):
+        if a == b or not _lots(lots):
             return rejected(Reason.BAD_FIELD)
         if slot is None:
             check = [k for (x, y, k) in self._flow if {x, y} == {a, b}]
         else:
-            check = list(range(slot, last_slot + 1))  # type: ignore[operator]
+            last = slot if last_slot is None else last_slot
+            if not (_is_int(slot) and _is_int(last) and 0 <= slot <= last <= MAX_SLOT
+                    and last - slot < MAX_BLOCK_SLOTS):
+                return rejected(Reason.BAD_FIELD)
+            check = list(range(slot, last + 1))
         if any(self.net_flow(a, b, k) > lots for k in check):
             return rejected(Reason.BAD_FIELD)
         if (a, b) not in self._cap_all:
@@ -398,7 +408,7 @@ class ZonalExchange:
 
     # -- lifecycle (per zone; zone None = every zone) -----------------------------------------
     def _lifecycle(self, name: str, zone: str | None, slot: int, time: int,
-                   *args: Any) -> Report:
+                   *args: Ticks | None) -> Report:
         if zone is not None:
             if not isinstance(zone, str) or zone not in self.exchanges:
                 return rejected(Reason.UNKNOWN_ZONE)
@@ -408,11 +418,11 @@ class ZonalExchange:
         if not _is_int(time) or time < self.now:
             return rejected(Reason.BAD_FIELD)
         trades: list[ZoneTrade] = []
-        expired: list[Any] = []
+        expired: list[Order] = []
         first: Report | None = None
         done = 0
         for z in targets:
-            rep = getattr(self.exchanges[z], name)(slot, time, *args)
+            rep: Report = getattr(self.exchanges[z], name)(slot, time, *args)
             if not rep.ok:
                 first = first or rep
                 continue
@@ -433,7 +443,7 @@ class ZonalExchange:
         """Open a pending slot into continuous trading (in one zone, or every zone)."""
         return self._lifecycle("open_continuous", zone, slot, time)
 
-    def uncross(self, slot: int, time: int, reference: int | None = None,
+    def uncross(self, slot: int, time: int, reference: Ticks | None = None,
                 zone: str | None = None) -> Report:
         """End the slot's call phase at one price per zone (SPEC §6; no capacity is used)."""
         return self._lifecycle("uncross", zone, slot, time, reference)
@@ -462,8 +472,8 @@ class ZonalExchange:
         return slot not in self._xclosed
 
     # -- orders -----------------------------------------------------------------------------
-    def _fault(self, ex: Any, time: object, order_id: object, owner: object, side: object,
-               first_slot: object, last_slot: object, price: object, rate: object,
+    def _fault(self, ex: PythonExchange, time: object, order_id: object, owner: object,
+               side: object, first_slot: object, last_slot: object, price: object, rate: object,
                kind: object, tif: object) -> Reason | None:
         """The SPEC §5 checks in their order, as the zone exchange makes them (sound: an order
         passing here is accepted by the zone exchange)."""
@@ -474,11 +484,11 @@ class ZonalExchange:
                 or not isinstance(order_id, (str, int)) or order_id == ""
                 or isinstance(order_id, bool) or not isinstance(owner, str) or owner == ""
                 or not _is_int(first_slot) or not _is_int(last_slot)
-                or last_slot < first_slot  # type: ignore[operator]
-                or last_slot - first_slot >= MAX_BLOCK_SLOTS  # type: ignore[operator]
-                or not _is_int(time) or time < self.now or time > MAX_TIME  # type: ignore[operator]
+                or last_slot < first_slot
+                or last_slot - first_slot >= MAX_BLOCK_SLOTS
+                or not _is_int(time) or time < self.now or time > MAX_TIME
                 or (price is not None and not _is_number(price))
-                or not _is_number(rate) or not -MAX_LOTS <= rate <= MAX_LOTS  # type: ignore[operator]
+                or not _is_number(rate) or not -MAX_LOTS <= rate <= MAX_LOTS
                 or (kind_ is Kind.MARKET) != (price is None)
                 or (isinstance(order_id, str) and order_id.startswith(CHILD_PREFIX))):
             return Reason.BAD_FIELD
@@ -486,19 +496,19 @@ class ZonalExchange:
             return Reason.DUPLICATE_ID
         g = self.grid
         if price is not None:
-            if price < g.min_ticks or price > g.max_ticks:  # type: ignore[operator]
+            if price < g.min_ticks or price > g.max_ticks:
                 return Reason.PRICE_OUT_OF_BOUNDS
-            if type(price) is not int and price.denominator != 1:  # type: ignore[union-attr]
+            if type(price) is not int and price.denominator != 1:
                 return Reason.OFF_TICK
-        if rate <= 0:  # type: ignore[operator]
+        if rate <= 0:
             return Reason.NON_POSITIVE_RATE
-        if type(rate) is not int and rate.denominator != 1:  # type: ignore[union-attr]
+        if type(rate) is not int and rate.denominator != 1:
             return Reason.OFF_LOT
-        for s in range(first_slot, last_slot + 1):  # type: ignore[arg-type, operator]
+        for s in range(first_slot, last_slot + 1):
             ph = ex.phase(s)
             if ph is None:
                 return Reason.UNKNOWN_SLOT
-        for s in range(first_slot, last_slot + 1):  # type: ignore[arg-type, operator]
+        for s in range(first_slot, last_slot + 1):
             ph = ex.phase(s)
             if ph is Phase.CLOSED:
                 return Reason.SLOT_CLOSED
@@ -506,14 +516,14 @@ class ZonalExchange:
                 return Reason.SLOT_NOT_OPEN
         return None
 
-    def _parents_of(self, ex: Any) -> dict[OrderId, ZoneOrder]:
+    def _parents_of(self, ex: PythonExchange) -> dict[OrderId, ZoneOrder]:
         for z, e in self.exchanges.items():
             if e is ex:
                 return self._parents[z]
         return {}
 
     def submit(self, time: int, order_id: OrderId, owner: AgentId, side: Side | str,
-               first_slot: int, price: int | None, rate: int, kind: Kind | str = Kind.LIMIT,
+               first_slot: int, price: Ticks | None, rate: Lots, kind: Kind | str = Kind.LIMIT,
                tif: Tif | str = Tif.GTC, last_slot: int | None = None, zone: str | None = None,
                match_zone: str | None = None) -> Report:
         """Submit an order to a zone (``None``: the owner's home zone); see the module rules.
@@ -531,8 +541,8 @@ class ZonalExchange:
             return rejected(Reason.BAD_FIELD)
         ex = self.exchanges[z]
         parents = self._parents[z]
-        cross = match_zone is not None and match_zone != z
-        if not cross:
+        other = match_zone if match_zone is not None and match_zone != z else None
+        if other is None:
             side_ = _SIDES.get(side) if isinstance(side, (Side, str)) else None
             coupled = (side_ is not None and _is_int(first_slot) and first_slot == last_slot
                        and self._links[z] and first_slot not in self._xclosed
@@ -554,19 +564,19 @@ class ZonalExchange:
             return rejected(fault)
         side_ = _SIDES[side]
         kind_, tif_ = _KINDS[kind], _TIFS[tif]
-        if cross:
+        if other is not None:
             if first_slot != last_slot or (kind_ is Kind.LIMIT and tif_ is Tif.GTC):
                 return rejected(Reason.BAD_FIELD)
-            if not self.linked(z, match_zone):  # type: ignore[arg-type]
+            if not self.linked(z, other):
                 return rejected(Reason.NO_PATH)
             if first_slot in self._xclosed:
                 return rejected(Reason.SLOT_CLOSED)
-            if self.exchanges[match_zone].phase(first_slot) is not Phase.CONTINUOUS \
+            if self.exchanges[other].phase(first_slot) is not Phase.CONTINUOUS \
                     or ex.phase(first_slot) is not Phase.CONTINUOUS:
                 return rejected(Reason.AUCTION_PHASE)
         return self._coupled(time, order_id, owner, side_, first_slot,
                              None if price is None else int(price), int(rate), kind_, tif_, z,
-                             match_zone if cross else None)
+                             other)
 
     @staticmethod
     def _reserved(parents: Mapping[OrderId, ZoneOrder], order_id: object) -> bool:
@@ -595,7 +605,7 @@ class ZonalExchange:
         return Report(rep.status, rep.reason, rep.order, self._wrap(rep.trades, z, {}),
                       rep.self_trade_cancelled, rep.expired)
 
-    def _orders(self, ex: Any, slot: int, side: Side) -> Iterator[tuple[int, Any]]:
+    def _orders(self, ex: PythonExchange, slot: int, side: Side) -> Iterator[tuple[int, Order]]:
         """Resting orders of one side of a zone's book, in priority order."""
         if self._python:
             book = ex.books.get(slot)
@@ -614,12 +624,13 @@ class ZonalExchange:
                         yield -k, o
                         o = o.next
         else:
-            for price, _, recs in ex._levels(slot, 1 if side is Side.BUY else -1):
+            walk = cast(_LevelWalk, ex)  # not self._python: the compiled engine
+            for price, _, recs in walk._levels(slot, 1 if side is Side.BUY else -1):
                 for o in recs:
                     yield price, o
 
     def _head(self, z: str, slot: int, opp: Side, owner: AgentId,
-              limit: int | None) -> tuple[int, Any] | None:
+              limit: int | None) -> tuple[int, Order] | None:
         """The first other-owner resting order on ``opp`` within the limit, or ``None``."""
         for price, o in self._orders(self.exchanges[z], slot, opp):
             if limit is not None and (price > limit if opp is Side.SELL else price < limit):
@@ -645,14 +656,14 @@ class ZonalExchange:
         """Price-time matching across zones (rules 3, 6, 7); the order passed validation."""
         opp = Side.SELL if side is Side.BUY else Side.BUY
         zones = [only] if only is not None else [z, *self._links[z]]
-        caps = {y: (None if y == z else self._reach(z, y, side, slot)) for y in zones}
+        caps = {y: self._reach(z, y, side, slot) for y in zones if y != z}
         zones = [y for y in zones if y == z or (
-            caps[y] > 0 and self.exchanges[y].phase(slot) is Phase.CONTINUOUS)]  # type: ignore[operator]
+            caps[y] > 0 and self.exchanges[y].phase(slot) is Phase.CONTINUOUS)]
         ex = self.exchanges[z]
         if tif is Tif.FOK:
             total = 0
             for y in zones:
-                cap = rate if y == z else min(rate, caps[y])  # type: ignore[type-var]
+                cap = rate if y == z else min(rate, caps[y])
                 total += self._available(y, slot, opp, owner, price, cap)
             if total < rate:
                 if only is not None:
@@ -689,18 +700,22 @@ class ZonalExchange:
 
     def _sweep(self, time: int, order_id: OrderId, owner: AgentId, side: Side, slot: int,
                price: int | None, rate: int, z: str, zones: list[str],
-               caps: dict[str, int | None]) -> tuple[int, list[ZoneTrade], list[Any]]:
+               caps: dict[str, int]) -> tuple[int, list[ZoneTrade], list[Order]]:
         """Fill up to ``rate`` with immediate child orders in priority order across ``zones``
-        until only the home zone ``z`` is left to trade with; return (filled, trades, STP)."""
+        until only the home zone ``z`` is left to trade with; return (filled, trades, STP).
+
+        ``caps`` holds the capacity left towards every zone but ``z``; it is used up here.
+        """
         opp = Side.SELL if side is Side.BUY else Side.BUY
         rem = rate
         trades: list[ZoneTrade] = []
-        stp: list[Any] = []
+        stp: list[Order] = []
         while rem > 0:
-            best: tuple[int, int, str, Any] | None = None  # (price key, stamp, zone, order)
+            # (price key, stamp, zone, (price, order))
+            best: tuple[int, int, str, tuple[int, Order]] | None = None
             others = False  # another zone still has something to trade
             for y in zones:
-                if y != z and caps[y] <= 0:  # type: ignore[operator]
+                if y != z and caps[y] <= 0:
                     continue
                 head = self._head(y, slot, opp, owner, price)
                 if head is None:
@@ -714,7 +729,7 @@ class ZonalExchange:
                 break  # only the home book is left: it matches the remainder itself
             y = best[2]
             p, o = best[3]
-            qty = min(rem, o.rate) if y == z else min(rem, o.rate, caps[y])  # type: ignore[type-var]
+            qty = min(rem, o.rate) if y == z else min(rem, o.rate, caps[y])
             self._child += 1
             cid = f"{CHILD_PREFIX}{self._child}"
             rep = self.exchanges[y].submit(time, cid, owner, side, slot, p, qty, Kind.LIMIT,
@@ -723,12 +738,11 @@ class ZonalExchange:
             got = rep.order.filled
             stp.extend(rep.self_trade_cancelled)
             for t in rep.trades:
-                t = t._replace(**{"buy_order_id" if side is Side.BUY else "sell_order_id":
-                                  order_id})
-                trades.extend(self._wrap([t], y, {owner: z} if y != z else {},
+                trades.extend(self._wrap([_as_parent(t, side, order_id)], y,
+                                         {owner: z} if y != z else {},
                                          side if y != z else None))
             if y != z:
-                caps[y] -= got  # type: ignore[operator]
+                caps[y] -= got
             rem -= got
             if got == 0:  # cannot happen (the head is another owner's, within the limit)
                 break
@@ -736,7 +750,7 @@ class ZonalExchange:
 
     def _explicit_end(self, time: int, order_id: OrderId, owner: AgentId, side: Side,
                       slot: int, price: int | None, kind: Kind, tif: Tif, z: str, rate: int,
-                      filled: int, trades: list[ZoneTrade], stp: list[Any],
+                      filled: int, trades: list[ZoneTrade], stp: list[Order],
                       status: Status) -> Report:
         self.now = time
         if status is Status.KILLED:
@@ -749,13 +763,13 @@ class ZonalExchange:
         return Report(status, None, parent, trades or EMPTY, stp or EMPTY, EMPTY)
 
     @staticmethod
-    def _merge(rep: Report, trades: list[ZoneTrade], stp: list[Any]) -> Report:
+    def _merge(rep: Report, trades: list[ZoneTrade], stp: list[Order]) -> Report:
         if not trades and not stp:
             return rep
         return Report(rep.status, rep.reason, rep.order, trades + list(rep.trades),
                       stp + list(rep.self_trade_cancelled), rep.expired)
 
-    def _wrap(self, trades: Iterable[Trade], zone: str, moved: Mapping[AgentId, str],
+    def _wrap(self, trades: Iterable[TradeRecord], zone: str, moved: Mapping[AgentId, str],
               side: Side | None = None) -> list[ZoneTrade]:
         """Number trades system-wide, tag zones, and book cross-zonal positions and flows.
 
@@ -777,7 +791,8 @@ class ZonalExchange:
                     self._move(t.seller, zone, home, t.slot, -t.rate, t.price * t.rate)
                     key = (home, zone, t.slot)
                 self._flow[key] = self._flow.get(key, 0) + t.rate
-            zt = ZoneTrade(self.n_trades, *t[1:], zone, bz, sz)
+            zt = ZoneTrade(self.n_trades, t.time, t.slot, t.price, t.rate, t.buy_order_id,
+                           t.sell_order_id, t.buyer, t.seller, t.aggressor, zone, bz, sz)
             out.append(zt)
         if self.trade_log is not None:
             self.trade_log.extend(out)
@@ -806,8 +821,8 @@ class ZonalExchange:
                              rep.self_trade_cancelled, rep.expired)
         return rep
 
-    def modify(self, time: int, order_id: OrderId, owner: AgentId, price: int | None = None,
-               rate: int | None = None, zone: str | None = None) -> Report:
+    def modify(self, time: int, order_id: OrderId, owner: AgentId, price: Ticks | None = None,
+               rate: Lots | None = None, zone: str | None = None) -> Report:
         """Modify a resting order in its zone (SPEC §4). One that loses priority re-enters as
         an incoming order: it matches across zones like a new submission (rule 3)."""
         z = self._zone(zone, owner)
@@ -818,9 +833,10 @@ class ZonalExchange:
         ex = self.exchanges[z]
         before = ex.orders.get(order_id) if isinstance(order_id, (str, int)) and not \
             isinstance(order_id, bool) else None
-        coupled = self._modify_coupling(ex, z, time, before, owner, price, rate)
-        if coupled is not None:
-            return self._coupled_modify(time, before, z, *coupled)
+        if before is not None:
+            coupled = self._modify_coupling(ex, z, time, before, owner, price, rate)
+            if coupled is not None:
+                return self._coupled_modify(time, before, z, *coupled)
         seq = None if before is None else before.seq
         rep = ex.modify(time, order_id, owner, price, rate)
         if not rep.ok:
@@ -836,12 +852,12 @@ class ZonalExchange:
                          rep.self_trade_cancelled, rep.expired)
         return rep
 
-    def _modify_coupling(self, ex: Any, z: str, time: object, order: Any, owner: object,
-                         price: object, rate: object) -> tuple[int, int, list[str],
-                                                               dict[str, int | None]] | None:
+    def _modify_coupling(self, ex: PythonExchange, z: str, time: object, order: Order,
+                         owner: object, price: object, rate: object
+                         ) -> tuple[int, int, list[str], dict[str, int]] | None:
         """``(new price, new rate, zones, caps)`` when a valid modify loses priority and can
         reach another zone; ``None`` when the zone exchange alone decides it."""
-        if (order is None or not self._links[z] or not _is_int(time) or time > MAX_TIME
+        if (not self._links[z] or not _is_int(time) or time > MAX_TIME
                 or (price is None and rate is None)
                 or (price is not None and not _is_number(price))
                 or (rate is not None and not (_is_number(rate) and -MAX_LOTS <= rate <= MAX_LOTS))
@@ -851,7 +867,8 @@ class ZonalExchange:
         new_price = order.price if price is None else price
         new_rate = order.rate if rate is None else rate
         g = self.grid
-        if (not g.min_ticks <= new_price <= g.max_ticks or new_rate <= 0
+        if (new_price is None  # a market order, which never rests
+                or not g.min_ticks <= new_price <= g.max_ticks or new_rate <= 0
                 or (type(new_price) is not int and new_price.denominator != 1)
                 or (type(new_rate) is not int and new_rate.denominator != 1)):
             return None
@@ -862,15 +879,15 @@ class ZonalExchange:
             return None
         side = order.side
         zones = [z, *self._links[z]]
-        caps = {y: (None if y == z else self._reach(z, y, side, slot)) for y in zones}
+        caps = {y: self._reach(z, y, side, slot) for y in zones if y != z}
         zones = [y for y in zones if y == z or (
-            caps[y] > 0 and self.exchanges[y].phase(slot) is Phase.CONTINUOUS)]  # type: ignore[operator]
+            caps[y] > 0 and self.exchanges[y].phase(slot) is Phase.CONTINUOUS)]
         if len(zones) == 1:
             return None
         return new_price, new_rate, zones, caps
 
-    def _coupled_modify(self, time: int, order: Any, z: str, price: int, rate: int,
-                        zones: list[str], caps: dict[str, int | None]) -> Report:
+    def _coupled_modify(self, time: int, order: Order, z: str, price: int, rate: int,
+                        zones: list[str], caps: dict[str, int]) -> Report:
         """A priority-losing modify that can reach other zones: children first (the resting
         order is on their side, so nothing touches it), then the zone exchange re-enters the
         remainder (or removes the order when the children filled it all)."""
@@ -906,6 +923,7 @@ class ZonalExchange:
         trades.extend(self._wrap(rep.trades, z, {}))
         stp.extend(rep.self_trade_cancelled)
         rec = parent if parent is not None else rep.order
+        assert rec is not None, "an accepted modify reports its order"
         return Report(rec.status, None, rec, trades or EMPTY, stp or EMPTY, EMPTY)
 
     # -- accounting and views ---------------------------------------------------------------
@@ -996,6 +1014,14 @@ class ZonalExchange:
         return self.exchanges[zone or self.zones[0]].phase(slot)
 
 
+def _as_parent(t: TradeRecord, side: Side, order_id: OrderId) -> Trade:
+    """A child order's trade as its parent's: the parent's id on the child's side."""
+    buy_id, sell_id = (order_id, t.sell_order_id) if side is Side.BUY else \
+        (t.buy_order_id, order_id)
+    return Trade(t.trade_id, t.time, t.slot, t.price, t.rate, buy_id, sell_id, t.buyer,
+                 t.seller, t.aggressor)
+
+
 class OwnerAccess:
     """Positions and cash of an owner summed over zones; orders of its home zone's book."""
 
@@ -1007,7 +1033,7 @@ class OwnerAccess:
         self.grid = zx.grid
 
     @property
-    def orders(self) -> Any:
+    def orders(self) -> Mapping[OrderId, Order]:
         return self._zx.exchanges[self._zone].orders
 
     def position(self, owner: AgentId, slot: int) -> int:

@@ -13,12 +13,25 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import numpy as np
 
-from ..exchange import LOB3D, Exchange, Grid, Kind, Order, Phase, Report, Side, Status, Tif
+from ..exchange import (
+    LOB3D,
+    AgentId,
+    Exchange,
+    Grid,
+    Kind,
+    Order,
+    OrderId,
+    Phase,
+    Report,
+    Side,
+    Status,
+    Tif,
+)
 from ..exchange.zones import ZonalExchange
 from ..spec.schedule import SlotSchedule
 from .kernel import Kernel
@@ -129,6 +142,18 @@ class MarketView:
         return self._ex.lob3d(self.open_slots() if slots is None else slots, self.k)
 
 
+class OwnerBook(Protocol):
+    """What an owner view reads: an :class:`Exchange`, or in a zonal market the owner's
+    :class:`~rex_env.exchange.zones.OwnerAccess` (positions and cash over every zone)."""
+
+    @property
+    def orders(self) -> Mapping[OrderId, Order]: ...
+
+    def position(self, owner: AgentId, slot: int) -> int: ...
+
+    def notional(self, owner: AgentId, slot: int) -> int: ...
+
+
 class OwnerView:
     """What only its owner may see: orders, positions, cash, forecasts, assets.
 
@@ -138,7 +163,7 @@ class OwnerView:
 
     __slots__ = ("owner", "_exchange", "prosumer", "order_ids")
 
-    def __init__(self, owner: str, exchange: Exchange, prosumer: Prosumer | None,
+    def __init__(self, owner: str, exchange: OwnerBook, prosumer: Prosumer | None,
                  order_ids: list[int]) -> None:
         self.owner = owner
         self._exchange = exchange

@@ -21,12 +21,12 @@ wake      an agent acts (periodic or Poisson, its own choice)   :meth:`_on_wake`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 
 import numpy as np
 
-from ..exchange import Exchange, Reason, Report, Trade
+from ..exchange import Exchange, Reason, Report, TradeRecord
 from ..exchange.orders import rejected
 from ..exchange.zones import ZonalExchange
 from .agent_api import Agent, Instruction, MarketView, OwnerView
@@ -94,9 +94,11 @@ class Market:
         self.views: dict[str, MarketView] = {}
         """zone -> the market view agents of that zone get (zonal scenarios only)."""
         self.zone_of: dict[str, str] = {p.owner: p.zone for p in scenario.prosumers}
+        self.exchange: Exchange | ZonalExchange
+        """The market's exchange: the zonal one (also :attr:`zonal`) or a single book set."""
         if scenario.zonal:
             self.zonal = zonal_exchange(scenario)
-            self.exchange = self.zonal  # type: ignore[assignment]
+            self.exchange = self.zonal
             for z in scenario.zones:
                 self.views[z] = MarketView(self.zonal.exchanges[z], self.schedule, self.kernel,
                                            k=scenario.depth_levels, zonal=self.zonal, zone=z)
@@ -138,15 +140,14 @@ class Market:
         self.view.curve = self.curve
         for v in self.views.values():
             v.curve = self.curve
+        ex = self.exchange
         for o in owners:
-            access = self.exchange if self.zonal is None else \
-                self.zonal.owner_access(self.zone_of[o])
-            self.owner_views[o] = OwnerView(o, access, self.prosumers.get(o),  # type: ignore
-                                            [])
+            access = ex.owner_access(self.zone_of[o]) if isinstance(ex, ZonalExchange) else ex
+            self.owner_views[o] = OwnerView(o, access, self.prosumers.get(o), [])
         self.metrics = MarketMetrics(sc.tariff, slot_len=self.schedule.slot_len,
                                      accounts=self.accounts)
         self.settlements: dict[int, dict[str, OwnerSettlement]] = {}
-        self.trades: list[Trade] = []
+        self.trades: list[TradeRecord] = []
         self.events = 0
         for j, (_, agent) in enumerate(sorted(self.agents.items())):
             agent.reset(children[len(sc.prosumers) + j])
@@ -260,7 +261,7 @@ class Market:
             out.append((ins, rep))
         return out
 
-    def _on_trades(self, trades: list[Trade]) -> None:
+    def _on_trades(self, trades: Sequence[TradeRecord]) -> None:
         cash = self.grid.cash
         accts = self.accounts
         metrics = self.metrics
@@ -302,14 +303,15 @@ class Market:
 
     def _slot_book(self, slot: int) -> tuple[dict, dict, int, int, int | None, int | None]:
         """Positions, notional, volume, turnover, high and low of a slot over every zone."""
-        if self.zonal is None:
-            b = self.exchange.books[slot]
-            return dict(b.positions), dict(b.notional), b.volume, b.turnover, b.high, b.low
-        zx = self.zonal
+        zx = self.exchange
+        if not isinstance(zx, ZonalExchange):
+            bk = zx.books[slot]
+            return dict(bk.positions), dict(bk.notional), bk.volume, bk.turnover, bk.high, bk.low
         pos: dict[str, int] = {}
         cash: dict[str, int] = {}
         volume = turnover = 0
-        highs, lows = [], []
+        highs: list[int] = []
+        lows: list[int] = []
         for z in zx.zones:
             for o, v in zx.positions(slot, z).items():
                 pos[o] = pos.get(o, 0) + v
@@ -321,6 +323,7 @@ class Market:
                 turnover += b.turnover
                 if b.high is not None:
                     highs.append(b.high)
+                if b.low is not None:
                     lows.append(b.low)
         return pos, cash, volume, turnover, max(highs, default=None), min(lows, default=None)
 

@@ -24,6 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..exchange.zones import ZoneTrade
+
 if TYPE_CHECKING:
     from .market import Market
 
@@ -60,7 +62,8 @@ def zonal_day(m: Market) -> ZonalDay:
     tick = float(g.tick_q)
     sums: dict[tuple[str, int], list[float]] = {}
     for t in m.trades:
-        acc = sums.setdefault((t.zone, t.slot), [0.0, 0.0])  # type: ignore[attr-defined]
+        assert isinstance(t, ZoneTrade), "a zonal market's trades carry their zones"
+        acc = sums.setdefault((t.zone, t.slot), [0.0, 0.0])
         acc[0] += t.price * t.rate
         acc[1] += t.rate
     price = {z: [(sums[(z, k)][0] / sums[(z, k)][1] * tick) if (z, k) in sums else None
@@ -77,8 +80,12 @@ def zonal_day(m: Market) -> ZonalDay:
     spread_congested: list[float] = []
     spread_free: list[float] = []
     rent = 0.0
-    gaps = [price[b][i] - price[a][i] for a, b in paths for i in range(len(slots))  # type: ignore[operator]
-            if congested[(a, b)][i] and price[a][i] is not None and price[b][i] is not None]
+    gaps: list[float] = []  # across congested paths, in path order then slot order
+    for a, b in paths:
+        for i in range(len(slots)):
+            pa, pb = price[a][i], price[b][i]
+            if congested[(a, b)][i] and pa is not None and pb is not None:
+                gaps.append(pb - pa)
     for a, b in pairs:
         for i, k in enumerate(slots):
             pa, pb = price[a][i], price[b][i]
