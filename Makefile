@@ -41,10 +41,10 @@ demo: $(STAMP)
 		$(if $(DEMO_SETTLEMENT),--settlement $(DEMO_SETTLEMENT)) --out $(DEMO_OUT) \
 		--reference benchmarks/results/roles_full.json
 
-# the whole suite: the core in .venv (both exchange engines, sb3-contrib included), the C core
+# the whole suite: lint (ruff, mypy), the core in .venv (both exchange engines, sb3-contrib included), the C core
 # under sanitizers, then the Ray RLlib adapter and the other RL clients, each in its own venv
 # (ray pins gymnasium 1.2.2; BenchMARL pins torchrl<0.12)
-test: test-core test-sanitize test-rllib test-clients
+test: lint test-core test-sanitize test-rllib test-clients
 
 test-core: $(STAMP)
 	$(PY) -m pytest -q -n 2 -p no:cacheprovider

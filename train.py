@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 
 from rex_env.spec.roles import TRAINABLE as ROLES
 
+
 class Design(NamedTuple):
     """A role's action design: how its policy acts and how it starts exploring."""
 
@@ -352,7 +353,8 @@ def _save(model: Any, venv: Any, args: Args, out: Path) -> None:
 def _config(args: Args, env: Any, num_envs: int, **extra: Any) -> dict[str, Any]:
     return {**{k: (str(v) if isinstance(v, Path) else v)
                for k, v in dataclasses.asdict(args).items()},
-            "log_std_init": log_std_init(args), "env_kwargs": dict(env_kwargs(args)), "num_envs": num_envs,
+            "log_std_init": log_std_init(args), "env_kwargs": dict(env_kwargs(args)),
+            "num_envs": num_envs,
             "python": sys.version.split()[0], "owners": dict(env.owner_of),
             "feature_names": env.feature_names(), **extra}
 

@@ -339,9 +339,9 @@ def markdown(bench: Benchmark) -> str:
     notes = [f"Scenario {kw['scenario']}{settle}, role {bench.role or 'mixed'}, "
              f"{len(bench.seeds)} held-out seeds from {bench.seeds[0]}. Per learner per "
              "day, mean ± 95 % CI (over seeds; for several runs also over training seeds). "
-             "vs_prototype, vs_baseline: paired by seed; normalised: (x − random)/(bound − random); "
-             "headroom_share: (x − prototype)/(bound − prototype); bound: perfect foresight "
-             "over the prototype's realised prices; imbalance: the role's kWh and cost."]
+             "vs_prototype, vs_baseline: paired by seed; normalised: (x − random)/(bound − "
+             "random); headroom_share: (x − prototype)/(bound − prototype); bound: perfect "
+             "foresight over the prototype's realised prices; imbalance: the role's kWh and cost."]
     for name in ("ppo", "ppo_all"):
         for ref in ("prototype", "baseline"):
             if name in s and ref in s:
