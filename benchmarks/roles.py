@@ -49,11 +49,14 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere: this tree's rex_
     sys.path.insert(0, str(ROOT))
 ROLES = ("households", "pv_battery", "wind", "plant", "storage", "all")
 BUDGETS = {"households": 500_000, "pv_battery": 70_000, "wind": 80_000, "plant": 40_000,
-           "storage": 40_000, "all": 850_000}
+           "storage": 12_000, "all": 850_000}
 """Agent-steps per run (summed over the role's learners; ``all``: over every learner). The
-storage dealer and the plant learn with ``action_mode="tune"`` (3 and 1 numbers per step,
-starting at the prototype), so 40 k agent-steps (≈ 400 trading days) is their budget: it fits
-the 2-core machine of this round three runs at a time (≈ 17 min each, loaded)."""
+plant learns with ``action_mode="tune"`` (its markup, one number per step, starting at the
+prototype): 40 k agent-steps (≈ 340 trading days) fit the 2-core machine three runs at a time
+(≈ 17 min each, loaded). The storage role tunes the rolling-intrinsic trader, which solves a
+small MILP at every wake-up (≈ 55 ms per env step on one core, ≈ 6.5 s a trading day against
+≈ 2.5 s with the dealer): 12 k agent-steps (≈ 100 trading days) is what three runs fit in
+20 minutes on 2 cores."""
 PUBLISHED = ROOT / "benchmarks" / "results" / "roles_full.json"
 """The full-budget table the README quotes and ``make demo`` prints beside its short one."""
 COLUMNS = ("Columns: surplus per learner per day on the held-out seeds, mean ± 95 % CI (over "
