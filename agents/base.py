@@ -170,10 +170,14 @@ class SlotTrader(Agent):
         near = per_wake // 2
         chosen = list(slots[:near])
         far = slots[near:]
-        if len(far):
-            k = min(per_wake - len(chosen), len(far))
-            start = self._cursor % len(far)
-            chosen += [far[(start + i) % len(far)] for i in range(k)]
+        n = len(far)
+        if n:
+            k = min(per_wake - len(chosen), n)
+            start = self._cursor % n
+            end = start + k  # k <= n: the round-robin wraps at most once
+            chosen += far[start:end]
+            if end > n:
+                chosen += far[:end - n]
             self._cursor += k
         return chosen
 
@@ -209,7 +213,11 @@ class SlotTrader(Agent):
 
     def fair_price(self, market: MarketView, slot: int) -> float:
         """A public estimate of value in ticks: mid, else one quote, else VWAP, else prior."""
-        bid, ask = market.best_bid(slot), market.best_ask(slot)
+        bid, ask = market.quotes(slot)
+        return self._fair(market, slot, bid, ask)
+
+    def _fair(self, market: MarketView, slot: int, bid: int | None, ask: int | None) -> float:
+        """:meth:`fair_price` given the slot's quotes (read once by the caller)."""
         if bid is not None and ask is not None:
             return (bid + ask) / 2
         vwap = market.vwap(slot)
@@ -229,6 +237,12 @@ class SlotTrader(Agent):
         order only (SPEC §11).
         """
         best = market.best_bid(slot) if side is Side.BUY else market.best_ask(slot)
+        return SlotTrader._without_own(market, slot, side, own, best)
+
+    @staticmethod
+    def _without_own(market: MarketView, slot: int, side: Side, own: Order | None,
+                     best: int | None) -> int | None:
+        """:meth:`others_best` given the side's best price ``best`` (read by the caller)."""
         if (best is None or own is None or own.side is not side or own.price != best
                 or own.status is not Status.RESTING):
             return best
@@ -248,16 +262,20 @@ class SlotTrader(Agent):
         slot) is left out of the own side's best, so a resting order does not undercut itself
         at every wake-up. ``weight`` (in [0, 1]) replaces ``u ** make_take`` as the share of
         the way from the passive to the crossing price.
+
+        The quotes are read once; the fair price (a VWAP query) only when a side is empty.
         """
-        bid, ask = market.best_bid(slot), market.best_ask(slot)
-        fair = (bid + ask) / 2 if bid is not None and ask is not None else \
-            self.fair_price(market, slot)
+        bid0, ask0 = bid, ask = market.quotes(slot)
         if own is not None and own.side is side:
             if side is Side.BUY:
-                bid = self.others_best(market, slot, Side.BUY, own)
+                bid = self._without_own(market, slot, side, own, bid0)
             else:
-                ask = self.others_best(market, slot, Side.SELL, own)
+                ask = self._without_own(market, slot, side, own, ask0)
         w = u**self.make_take if weight is None else weight
+        fair = 0.0
+        if bid is None or ask is None:  # the fair price of the quotes as read
+            fair = (bid0 + ask0) / 2 if bid0 is not None and ask0 is not None else \
+                self._fair(market, slot, bid0, ask0)
         if side is Side.BUY:
             passive = (bid + 1) if bid is not None else fair - spread_ticks / 2
             if ask is not None:

@@ -164,6 +164,7 @@ class IntermittentProsumer(SlotTrader):
         if not len(slots):
             return []
         now = market.now
+        close_time = market.schedule.close_time
         out: list[Instruction] = []
         for slot in self.chosen_slots(slots):
             gap = self.target(me, slot, now) - me.position(slot)
@@ -171,11 +172,13 @@ class IntermittentProsumer(SlotTrader):
             if w is None:
                 if gap == 0:
                     continue  # reserved as forecast, nothing working: nothing to do
-            elif abs(gap - (w.rate if w.side is Side.BUY else -w.rate)) < self.deadband \
-                    and make_take_urgency(market.schedule.close_time(slot) - now,
-                                          self.tau_s) < 0.5:
-                continue  # a patient order of the right size keeps its price and priority
-            out.extend(self.order_for(market, slot, gap))
+                u = None
+            else:
+                u = make_take_urgency(close_time(slot) - now, self.tau_s)
+                if abs(gap - (w.rate if w.side is Side.BUY else -w.rate)) < self.deadband \
+                        and u < 0.5:
+                    continue  # a patient order of the right size keeps its price and priority
+            out.extend(self.order_for(market, slot, gap, u))
         return out
 
     def bounds(self, market: MarketView, slot: int) -> tuple[int, int]:
@@ -197,7 +200,6 @@ class IntermittentProsumer(SlotTrader):
                 self.settlement == "single" and curve is not None and not curve.flat):
             return max_buy if side is Side.BUY else min_sell
         v = market.vwap(slot)
-        curve = market.curve
         if v is not None:
             ref = v
         elif curve is not None and not curve.flat:
@@ -217,13 +219,16 @@ class IntermittentProsumer(SlotTrader):
             return min(max_buy, int(lim // 1))
         return max(min_sell, int(-(-lim // 1)))
 
-    def order_for(self, market: MarketView, slot: int, gap: int) -> list[Instruction]:
-        """The instructions that steer the slot's working order to trade ``gap`` lots."""
+    def order_for(self, market: MarketView, slot: int, gap: int, u: float | None = None
+                  ) -> list[Instruction]:
+        """The instructions that steer the slot's working order to trade ``gap`` lots;
+        ``u``: the slot's urgency now if the caller has it already."""
         if gap == 0:
             return self.steer(market, slot, 0, 0)
         side = Side.BUY if gap > 0 else Side.SELL
         lim = self.limit(market, slot, side)
-        u = make_take_urgency(market.schedule.close_time(slot) - market.now, self.tau_s)
+        if u is None:
+            u = make_take_urgency(market.schedule.close_time(slot) - market.now, self.tau_s)
         own = self.working.get(slot)
         if u <= 1.0 or market.phase(slot) is not Phase.CONTINUOUS:
             price = self.make_take_price(market, slot, side, 0.0, own=own, weight=min(u, 1.0))
