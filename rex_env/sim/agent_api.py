@@ -43,21 +43,31 @@ class Instruction(NamedTuple):
     match_zone: str | None = None  # zonal markets: trade only in this zone's book (never rests)
 
 
-def submit(side: Side, slot: int, price: int | None, rate: int, tif: Tif = Tif.GTC,
+# Instructions are built as plain tuples with the NamedTuple's own defaults: agents issue tens of
+# thousands a day, and NamedTuple keyword construction plus Enum attribute lookups cost ~1 us
+_new = tuple.__new__
+_D = Instruction._field_defaults
+_AFTER_ID = tuple(_D[f] for f in Instruction._fields[2:])  # side .. match_zone
+_AFTER_RATE = tuple(_D[f] for f in Instruction._fields[6:])  # kind .. match_zone
+_LIMIT, _MARKET, _GTC = Kind.LIMIT, Kind.MARKET, Tif.GTC
+
+
+def submit(side: Side, slot: int, price: int | None, rate: int, tif: Tif = _GTC,
            last_slot: int | None = None, match_zone: str | None = None) -> Instruction:
     """A limit order (or a market order when ``price`` is ``None``); ``match_zone`` makes it
     an explicit cross-zonal order of a zonal market (README "Zones", rule 7)."""
-    kind = Kind.MARKET if price is None else Kind.LIMIT
-    return Instruction("submit", None, side, slot, price, rate, kind, tif, last_slot,
-                       match_zone)
+    kind = _MARKET if price is None else _LIMIT
+    return _new(Instruction, ("submit", None, side, slot, price, rate, kind, tif, last_slot,
+                              match_zone))
 
 
 def cancel(order_id: int) -> Instruction:
-    return Instruction("cancel", order_id)
+    return _new(Instruction, ("cancel", order_id, *_AFTER_ID))
 
 
 def modify(order_id: int, price: int | None = None, rate: int | None = None) -> Instruction:
-    return Instruction("modify", order_id, price=price, rate=rate)
+    return _new(Instruction, ("modify", order_id, _D["side"], _D["slot"], price, rate,
+                              *_AFTER_RATE))
 
 
 class MarketView:

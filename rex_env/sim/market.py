@@ -227,8 +227,9 @@ class Market:
         acct = self.accounts[owner]
         ids = self.owner_views[owner].order_ids
         for ins in instructions:
-            op = ins.op
-            price, rate = _number(ins.price), _number(ins.rate)
+            op, price, rate = ins.op, ins.price, ins.rate
+            if not ((price is None or type(price) is int) and (rate is None or type(rate) is int)):
+                price, rate = _number(price), _number(rate)  # (ints and None pass unchanged)
             if price is _BAD or rate is _BAD:
                 rep = rejected(Reason.BAD_FIELD)
             elif op == "submit" and ins.match_zone is not None:
