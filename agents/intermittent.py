@@ -168,11 +168,13 @@ class IntermittentProsumer(SlotTrader):
         if not len(slots):
             return []
         now = market.now
-        close_time = market.schedule.close_time
+        # bound once per wake-up: this loop runs for ~90 k slots a simulated day
+        close_time, target, position, live = (market.schedule.close_time, self.target,
+                                              me.position, self.live)
         out: list[Instruction] = []
         for slot in self.chosen_slots(slots):
-            gap = self.target(me, slot, now) - me.position(slot)
-            w = self.live(slot)
+            gap = target(me, slot, now) - position(slot)
+            w = live(slot)
             if w is None:
                 if gap == 0:
                     continue  # reserved as forecast, nothing working: nothing to do
@@ -182,7 +184,7 @@ class IntermittentProsumer(SlotTrader):
                 if abs(gap - (w.rate if w.side is _BUY else -w.rate)) < self.deadband \
                         and u < 0.5:
                     continue  # a patient order of the right size keeps its price and priority
-            out.extend(self.order_for(market, slot, gap, u))
+            out += self.order_for(market, slot, gap, u)
         return out
 
     def bounds(self, market: MarketView, slot: int) -> tuple[int, int]:

@@ -913,6 +913,11 @@ cdef class CoreExchange:
         volume = self.c.books[b].volume
         return turnover(self.c, b) / volume
 
+    def traded_volume(self, slot):
+        """Lots traded in a slot so far."""
+        cdef int32_t b = self._book(slot)
+        return 0 if b < 0 else self.c.books[b].volume
+
     def position(self, owner, slot):
         """Signed traded lots of an owner in a slot (bought > 0)."""
         cdef int32_t b = self._book(slot), i, o

@@ -512,6 +512,11 @@ class Exchange:
         book = self.books.get(slot)
         return None if book is None or not book.volume else book.turnover / book.volume
 
+    def traded_volume(self, slot: int) -> int:
+        """Lots traded in a slot so far."""
+        book = self.books.get(slot)
+        return 0 if book is None else book.volume
+
     def notional(self, owner: AgentId, slot: int) -> int:
         """Trade cash of an owner in a slot in tick*lot units (received > 0)."""
         book = self.books.get(slot)

@@ -74,8 +74,9 @@ class MarketView:
     """Read-only public market information; cheap O(1) accessors for agents' hot paths.
 
     The quote accessors ask the exchange directly (``best_bid``, ``quotes``, ``depth``,
-    ``vwap`` of either engine): agents call them ~100 k times a simulated day, and on the C
-    engine each answer through the ``books`` views built a book view and a list of levels.
+    ``vwap``, ``traded_volume`` of either engine): agents call them ~100 k times a simulated
+    day, and on the C engine each answer through the ``books`` views built a book view and a
+    list of levels.
     """
 
     __slots__ = ("_ex", "_clock", "schedule", "grid", "k", "curve", "zonal", "zone")
@@ -126,8 +127,7 @@ class MarketView:
         return self._ex.vwap(slot)
 
     def traded_volume(self, slot: int) -> int:
-        book = self._ex.books.get(slot)
-        return 0 if book is None else book.volume
+        return self._ex.traded_volume(slot)
 
     def depth(self, slot: int, side: Side, k: int) -> list[tuple[int, int]]:
         """Top ``k`` levels of one side as ``(price ticks, volume lots)``, best first."""

@@ -374,11 +374,14 @@ class Market:
     def _on_sample(self, t: int, _: object) -> None:
         view = self.view.lob3d()
         g = self.grid
-        for i, slot in enumerate(view.slots):
-            self.metrics.on_quote(int(slot), t, g.price(float(view.best_bid[i])),
-                                  g.price(float(view.best_ask[i])),
-                                  g.rate(float(view.bid_depth[i].sum())),
-                                  g.rate(float(view.ask_depth[i].sum())))
+        # whole arrays to Python floats at once, not cell by cell (the depths are whole lots:
+        # the row sums are exact in any order)
+        bids, asks = view.best_bid.tolist(), view.best_ask.tolist()
+        bid_kw, ask_kw = view.bid_depth.sum(axis=1).tolist(), view.ask_depth.sum(axis=1).tolist()
+        on_quote = self.metrics.on_quote
+        for i, slot in enumerate(view.slots.tolist()):
+            on_quote(int(slot), t, g.price(bids[i]), g.price(asks[i]), g.rate(bid_kw[i]),
+                     g.rate(ask_kw[i]))
         nxt = t + self.sample_every
         if nxt < self.schedule.last_close:
             self.kernel.schedule(nxt, Prio.INFO, self._on_sample, None)

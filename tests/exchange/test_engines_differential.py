@@ -84,7 +84,8 @@ def observable(ex: Any, slots: list[int]) -> tuple:
     per_np_slot = [(np.int64(s) in ex.books, [ex.position(o, np.int64(s)) for o in owners])
                    for s in slots]
     # the one-call queries agents read on their hot paths (MarketView), also by numpy slot
-    quotes = [(ex.best_bid(s), ex.best_ask(s), ex.quotes(s), ex.vwap(s), ex.quotes(np.int64(s)),
+    quotes = [(ex.best_bid(s), ex.best_ask(s), ex.quotes(s), ex.vwap(s), ex.traded_volume(s),
+               ex.quotes(np.int64(s)),
                ex.depth(s, Side.BUY, 2), ex.depth(s, Side.SELL, 3), ex.depth(s, Side.BUY, 0))
               for s in slots]
     return (state_digest(ex), books, owners, ex.open_slots(), per_slot, per_np_slot, quotes,
@@ -443,8 +444,9 @@ def test_a_slot_gets_a_book_only_when_an_order_rests():
 
 
 def test_the_agents_quote_queries_read_the_books() -> None:
-    """``best_bid``/``best_ask``/``quotes``/``depth``/``vwap`` of either engine say what the
-    book views say (the differential tests above then pin the C engine to the reference)."""
+    """``best_bid``/``best_ask``/``quotes``/``depth``/``vwap``/``traded_volume`` of either
+    engine say what the book views say (the differential tests above then pin the C engine to
+    the reference)."""
     for ex in pair(False, 4):
         ex.open_continuous(1, 0)
         assert ex.quotes(1) == (None, None) and ex.quotes(3) == (None, None)
@@ -459,5 +461,6 @@ def test_the_agents_quote_queries_read_the_books() -> None:
         assert ex.depth(1, Side.BUY, 2) == [(101, 2), (100, 5)]
         assert ex.depth(1, Side.SELL, 5) == [(108, 4), (110, 3)]
         assert ex.vwap(1) == book.turnover / book.volume == 102
+        assert ex.traded_volume(1) == book.volume == 1 and ex.traded_volume(2) == 0
         assert ex.position("o5", 1) == -1 and ex.position("o1", 1) == 1
         assert ex.position("nobody", 1) == 0 and ex.position("o5", 2) == 0
