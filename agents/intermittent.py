@@ -169,11 +169,11 @@ class IntermittentProsumer(SlotTrader):
             return []
         now = market.now
         # bound once per wake-up: this loop runs for ~90 k slots a simulated day
-        close_time, target, position, live = (market.schedule.close_time, self.target,
-                                              me.position, self.live)
+        close_time, target, live = market.schedule.close_time, self.target, self.live
+        chosen = self.chosen_slots(slots)
         out: list[Instruction] = []
-        for slot in self.chosen_slots(slots):
-            gap = target(me, slot, now) - position(slot)
+        for slot, held in zip(chosen, me.positions(chosen), strict=True):
+            gap = target(me, slot, now) - held
             w = live(slot)
             if w is None:
                 if gap == 0:

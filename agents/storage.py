@@ -263,7 +263,7 @@ class StorageDealer(SlotTrader):
             self._next_closed += 1
         first = max(s.first_slot, now // s.slot_len)  # the slot in delivery or the next one
         slots = range(first, open_[-1] + 1)
-        pos = [me.position(k) for k in slots]
+        pos = me.positions(slots)
         cash = self.cash_ticks_lots()
         samples = list(self._prices)
         turnover, volume = self._turnover, self._volume

@@ -188,14 +188,15 @@ class ZITrader(SlotTrader):
 
         Only slots it has sent orders to can hold either, so only those are checked (a slot
         that is flat with no resting order is forgotten until it trades there again)."""
-        close_time, live, position = market.schedule.close_time, self.live, me.position
+        close_time, live = market.schedule.close_time, self.live
         now = market.now
         flat, take = self.flat_within, self.take_within // 2
         touched = self._touched
         out: list[int] = []
-        for k in list(touched):
+        slots = list(touched)
+        for k, held in zip(slots, me.positions(slots), strict=True):
             close = close_time(k)
-            if close <= now or (live(k) is None and position(k) == 0):
+            if close <= now or (live(k) is None and held == 0):
                 touched.discard(k)
                 continue
             for t in (close - flat, close - take, close - 1):

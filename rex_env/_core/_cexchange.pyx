@@ -918,20 +918,26 @@ cdef class CoreExchange:
         cdef int32_t b = self._book(slot)
         return 0 if b < 0 else self.c.books[b].volume
 
-    def position(self, owner, slot):
-        """Signed traded lots of an owner in a slot (bought > 0)."""
-        cdef int32_t b = self._book(slot), i, o
+    cdef int64_t _position(self, int32_t o, object slot) except? -1:
+        """Owner index ``o``'s position in a slot (0 without a book or a trade there)."""
+        cdef int32_t b = self._book(slot), i
         cdef rex_book *bk
-        if b < 0:
-            return 0
-        o = self._owner(owner, False)
-        if o < 0:
+        if b < 0 or o < 0:
             return 0
         bk = &self.c.books[b]
         for i in range(bk.n_own):
             if bk.own[i] == o:
                 return bk.pos[i]
         return 0
+
+    def position(self, owner, slot):
+        """Signed traded lots of an owner in a slot (bought > 0)."""
+        return self._position(self._owner(owner, False), slot)
+
+    def positions(self, owner, slots):
+        """:meth:`position` of an owner in each of ``slots``, in one call."""
+        cdef int32_t o = self._owner(owner, False)
+        return [self._position(o, slot) for slot in slots]
 
     def _accounts(self, slot):
         """``[(owner, position lots, notional tick*lots)]`` in order of first trade."""

@@ -517,6 +517,11 @@ class Exchange:
         book = self.books.get(slot)
         return 0 if book is None else book.volume
 
+    def positions(self, owner: AgentId, slots: Iterable[int]) -> list[int]:
+        """:meth:`position` of an owner in each of ``slots``, in one call."""
+        books = self.books
+        return [0 if (b := books.get(k)) is None else b.positions.get(owner, 0) for k in slots]
+
     def notional(self, owner: AgentId, slot: int) -> int:
         """Trade cash of an owner in a slot in tick*lot units (received > 0)."""
         book = self.books.get(slot)

@@ -145,7 +145,7 @@ class OwnerView:
     ``Order`` records returned by :meth:`working` are live and must be treated as read-only.
     """
 
-    __slots__ = ("owner", "_exchange", "prosumer", "order_ids")
+    __slots__ = ("owner", "_exchange", "prosumer", "order_ids", "_positions")
 
     def __init__(self, owner: str, exchange: Exchange, prosumer: Prosumer | None,
                  order_ids: list[int]) -> None:
@@ -153,10 +153,19 @@ class OwnerView:
         self._exchange = exchange
         self.prosumer = prosumer
         self.order_ids = order_ids
+        # the engines answer many slots in one call; other exchanges (a zonal market's owner
+        # access) one slot at a time
+        self._positions = getattr(exchange, "positions", None)
 
     def position(self, slot: int) -> int:
         """Signed lots bought in the slot so far."""
         return self._exchange.position(self.owner, slot)
+
+    def positions(self, slots: Iterable[int]) -> list[int]:
+        """:meth:`position` of each of ``slots`` (one exchange query where it can)."""
+        if self._positions is None:
+            return [self._exchange.position(self.owner, k) for k in slots]
+        return self._positions(self.owner, slots)
 
     def notional(self, slot: int) -> int:
         """The owner's trade cash in the slot in tick*lot units (received > 0)."""

@@ -83,12 +83,13 @@ def observable(ex: Any, slots: list[int]) -> tuple:
     # numpy integers find a slot's book as the reference's dict lookup does
     per_np_slot = [(np.int64(s) in ex.books, [ex.position(o, np.int64(s)) for o in owners])
                    for s in slots]
+    many = [ex.positions(o, slots) for o in owners]
     # the one-call queries agents read on their hot paths (MarketView), also by numpy slot
     quotes = [(ex.best_bid(s), ex.best_ask(s), ex.quotes(s), ex.vwap(s), ex.traded_volume(s),
                ex.quotes(np.int64(s)),
                ex.depth(s, Side.BUY, 2), ex.depth(s, Side.SELL, 3), ex.depth(s, Side.BUY, 0))
               for s in slots]
-    return (state_digest(ex), books, owners, ex.open_slots(), per_slot, per_np_slot, quotes,
+    return (state_digest(ex), books, owners, ex.open_slots(), per_slot, per_np_slot, quotes, many,
             lob_key(ex, slots), lob_key(ex, np.array(slots)),
             [order_key(o) for o in ex.orders.values()])
 
@@ -464,3 +465,5 @@ def test_the_agents_quote_queries_read_the_books() -> None:
         assert ex.traded_volume(1) == book.volume == 1 and ex.traded_volume(2) == 0
         assert ex.position("o5", 1) == -1 and ex.position("o1", 1) == 1
         assert ex.position("nobody", 1) == 0 and ex.position("o5", 2) == 0
+        assert ex.positions("o5", [1, 2, np.int64(1), 9]) == [-1, 0, -1, 0]
+        assert ex.positions("nobody", range(4)) == [0] * 4 and ex.positions("o1", []) == []
