@@ -199,8 +199,10 @@ class ZITrader(SlotTrader):
             if close <= now or (live(k) is None and held == 0):
                 touched.discard(k)
                 continue
-            for t in (close - flat, close - take, close - 1):
-                if t > now:
-                    out.append(t)
-                    break
+            if close - flat > now:  # the first of the three still ahead
+                out.append(close - flat)
+            elif close - take > now:
+                out.append(close - take)
+            elif close - 1 > now:
+                out.append(close - 1)
         return out
