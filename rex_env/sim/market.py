@@ -227,7 +227,9 @@ class Market:
         acct = self.accounts[owner]
         ids = self.owner_views[owner].order_ids
         for ins in instructions:
-            op, price, rate = ins.op, ins.price, ins.rate
+            op = ins.op
+            price: object = ins.price
+            rate: object = ins.rate
             if not ((price is None or type(price) is int) and (rate is None or type(rate) is int)):
                 price, rate = _number(price), _number(rate)  # (ints and None pass unchanged)
             if price is _BAD or rate is _BAD:
