@@ -68,9 +68,10 @@ Parameters and why:
   :func:`agents.make_agent`.
 
 Cost: one :meth:`act` handles ``slots_per_wake`` slots with O(1) work each (a forecast lookup,
-a position, the best quotes; a slot already reserved as forecast costs ~1 µs): ≈ 80 µs of CPU
-on average in a community day (8,880 acts, a third of the day's 1.9 s), measured with
-``time.process_time`` around each call on a loaded 2-core machine.
+the positions of all its slots in one query, the best quotes in one query; a slot already
+reserved as forecast costs ~1 µs): ≈ 18 µs of CPU on average in a community day (8,870 acts,
+a third of the day's 0.44 s; 30 µs before the agents' queries went to the exchange directly,
+issue 12), measured with ``time.process_time`` around each call on a loaded 2-core machine.
 """
 
 from __future__ import annotations
