@@ -196,7 +196,9 @@ class ZITrader(SlotTrader):
         slots = list(touched)
         for k, held in zip(slots, me.positions(slots), strict=True):
             close = close_time(k)
-            if close <= now or (live(k) is None and held == 0):
+            # the working order is looked up only for a flat slot (live() also forgets a dead
+            # order; every later read goes through live() too, so when does not matter)
+            if close <= now or (held == 0 and live(k) is None):
                 touched.discard(k)
                 continue
             if close - flat > now:  # the first of the three still ahead
