@@ -44,6 +44,10 @@ from rex_env.sim.agent_api import (
 __all__ = ["Agent", "Instruction", "MarketView", "OwnerView", "SlotTrader", "cancel",
            "ceil_ticks", "check_number", "floor_ticks", "modify", "submit"]
 
+# Enum members as module constants: an attribute lookup on an Enum class costs ~70 ns, and
+# the hot paths compare sides and statuses for every slot of every wake-up
+_BUY, _SELL, _RESTING = Side.BUY, Side.SELL, Status.RESTING
+
 
 def check_number(name: str, value: object, lo: float | None = None, hi: float | None = None,
                  *, lo_open: bool = False, hi_open: bool = False,
@@ -160,7 +164,7 @@ class SlotTrader(Agent):
     def on_reports(self, reports: list[tuple[Instruction, Report]]) -> None:
         for _ins, rep in reports:
             order = rep.order
-            if order is not None and order.status is Status.RESTING:
+            if order is not None and order.status is _RESTING:
                 self.working[order.first_slot] = order
 
     def chosen_slots(self, slots: range) -> list[int]:
@@ -170,10 +174,14 @@ class SlotTrader(Agent):
         near = per_wake // 2
         chosen = list(slots[:near])
         far = slots[near:]
-        if len(far):
-            k = min(per_wake - len(chosen), len(far))
-            start = self._cursor % len(far)
-            chosen += [far[(start + i) % len(far)] for i in range(k)]
+        n = len(far)
+        if n:
+            k = min(per_wake - len(chosen), n)
+            start = self._cursor % n
+            end = start + k  # k <= n: the round-robin wraps at most once
+            chosen += far[start:end]
+            if end > n:
+                chosen += far[:end - n]
             self._cursor += k
         return chosen
 
@@ -185,9 +193,9 @@ class SlotTrader(Agent):
         within ``±limit`` lots (size <= 0: no room on that side)."""
         r = self._py
         slot = slots[r.randrange(len(slots))]
-        side = Side.BUY if r.random() < 0.5 else Side.SELL
+        side = _BUY if r.random() < 0.5 else _SELL
         pos = me.position(slot)
-        room = limit - pos if side is Side.BUY else limit + pos
+        room = limit - pos if side is _BUY else limit + pos
         return slot, side, min(r.randint(1, max_lots), room)
 
     def live(self, slot: int) -> OrderRecord | None:
@@ -195,7 +203,7 @@ class SlotTrader(Agent):
         o = self.working.get(slot)
         if o is None:
             return None
-        if o.status is not Status.RESTING:
+        if o.status is not _RESTING:
             del self.working[slot]
             return None
         return o
@@ -209,7 +217,11 @@ class SlotTrader(Agent):
 
     def fair_price(self, market: MarketView, slot: int) -> float:
         """A public estimate of value in ticks: mid, else one quote, else VWAP, else prior."""
-        bid, ask = market.best_bid(slot), market.best_ask(slot)
+        bid, ask = market.quotes(slot)
+        return self._fair(market, slot, bid, ask)
+
+    def _fair(self, market: MarketView, slot: int, bid: int | None, ask: int | None) -> float:
+        """:meth:`fair_price` given the slot's quotes (read once by the caller)."""
         if bid is not None and ask is not None:
             return (bid + ask) / 2
         vwap = market.vwap(slot)
@@ -228,9 +240,15 @@ class SlotTrader(Agent):
         skipped: the next level is then the others' best. Public data plus the agent's own
         order only (SPEC §11).
         """
-        best = market.best_bid(slot) if side is Side.BUY else market.best_ask(slot)
+        best = market.best_bid(slot) if side is _BUY else market.best_ask(slot)
+        return SlotTrader._without_own(market, slot, side, own, best)
+
+    @staticmethod
+    def _without_own(market: MarketView, slot: int, side: Side, own: Order | None,
+                     best: int | None) -> int | None:
+        """:meth:`others_best` given the side's best price ``best`` (read by the caller)."""
         if (best is None or own is None or own.side is not side or own.price != best
-                or own.status is not Status.RESTING):
+                or own.status is not _RESTING):
             return best
         levels = market.depth(slot, side, 2)
         if levels and levels[0][1] > own.rate:  # someone else at the same price
@@ -248,17 +266,21 @@ class SlotTrader(Agent):
         slot) is left out of the own side's best, so a resting order does not undercut itself
         at every wake-up. ``weight`` (in [0, 1]) replaces ``u ** make_take`` as the share of
         the way from the passive to the crossing price.
+
+        The quotes are read once; the fair price (a VWAP query) only when a side is empty.
         """
-        bid, ask = market.best_bid(slot), market.best_ask(slot)
-        fair = (bid + ask) / 2 if bid is not None and ask is not None else \
-            self.fair_price(market, slot)
+        bid0, ask0 = bid, ask = market.quotes(slot)
         if own is not None and own.side is side:
-            if side is Side.BUY:
-                bid = self.others_best(market, slot, Side.BUY, own)
+            if side is _BUY:
+                bid = self._without_own(market, slot, side, own, bid0)
             else:
-                ask = self.others_best(market, slot, Side.SELL, own)
+                ask = self._without_own(market, slot, side, own, ask0)
         w = u**self.make_take if weight is None else weight
-        if side is Side.BUY:
+        fair = 0.0
+        if bid is None or ask is None:  # the fair price of the quotes as read
+            fair = (bid0 + ask0) / 2 if bid0 is not None and ask0 is not None else \
+                self._fair(market, slot, bid0, ask0)
+        if side is _BUY:
             passive = (bid + 1) if bid is not None else fair - spread_ticks / 2
             if ask is not None:
                 passive = min(passive, ask - 1)
@@ -281,7 +303,7 @@ class SlotTrader(Agent):
         """
         out: list[Instruction] = []
         w = self.live(slot)
-        side = Side.BUY if gap > 0 else Side.SELL
+        side = _BUY if gap > 0 else _SELL
         size = abs(gap)
         if w is not None:
             if size == 0 or w.side is not side or price is None:

@@ -36,6 +36,10 @@ from rex_env.sim.agent_api import Instruction, MarketView, OwnerView
 
 from .base import SlotTrader, check_number
 
+# Enum members as module constants: an attribute lookup on an Enum class costs ~70 ns, and
+# the hot paths compare sides and statuses for every slot of every wake-up
+_BUY, _SELL = Side.BUY, Side.SELL
+
 
 class _IntegerSource(Protocol):
     def integers(self, low: int, high: int) -> object: ...
@@ -54,7 +58,7 @@ def zi_quote(rng: _IntegerSource, side: Side, limit: int, price_min: int, price_
     """
     if not constrained:
         return int(rng.integers(price_min, price_max + 1))  # type: ignore[call-overload]
-    if side is Side.BUY:
+    if side is _BUY:
         hi = min(max(limit, price_min), price_max)
         return int(rng.integers(price_min, hi + 1))  # type: ignore[call-overload]
     lo = max(min(limit, price_max), price_min)
@@ -152,7 +156,7 @@ class ZITrader(SlotTrader):
             return self.steer(market, slot, 0, 0)
         if left <= self.take_within:
             return self.steer(market, slot, gap, None)
-        side = Side.BUY if gap > 0 else Side.SELL
+        side = _BUY if gap > 0 else _SELL
         u = 1.0 - (left - self.take_within) / (self.flat_within - self.take_within)
         price = self.make_take_price(market, slot, side, u, own=self.live(slot))
         return self.steer(market, slot, gap, price)
@@ -171,11 +175,11 @@ class ZITrader(SlotTrader):
         value = r.randint(lo, hi)
         if not self.constrained:
             price = r.randint(lo, hi)
-        elif side is Side.BUY:
+        elif side is _BUY:
             price = r.randint(lo, value)
         else:
             price = r.randint(value, hi)
-        return self.steer(market, slot, size if side is Side.BUY else -size, price)
+        return self.steer(market, slot, size if side is _BUY else -size, price)
 
     def _plan(self, market: MarketView, me: OwnerView) -> list[int]:
         """Wake-ups this trader must not miss: for every slot where it holds a position or a
@@ -184,16 +188,23 @@ class ZITrader(SlotTrader):
 
         Only slots it has sent orders to can hold either, so only those are checked (a slot
         that is flat with no resting order is forgotten until it trades there again)."""
-        sched = market.schedule
+        close_time, live = market.schedule.close_time, self.live
         now = market.now
+        flat, take = self.flat_within, self.take_within // 2
+        touched = self._touched
         out: list[int] = []
-        for k in list(self._touched):
-            close = sched.close_time(k)
-            if close <= now or (self.live(k) is None and me.position(k) == 0):
-                self._touched.discard(k)
+        slots = list(touched)
+        for k, held in zip(slots, me.positions(slots), strict=True):
+            close = close_time(k)
+            # the working order is looked up only for a flat slot (live() also forgets a dead
+            # order; every later read goes through live() too, so when does not matter)
+            if close <= now or (held == 0 and live(k) is None):
+                touched.discard(k)
                 continue
-            for t in (close - self.flat_within, close - self.take_within // 2, close - 1):
-                if t > now:
-                    out.append(t)
-                    break
+            if close - flat > now:  # the first of the three still ahead
+                out.append(close - flat)
+            elif close - take > now:
+                out.append(close - take)
+            elif close - 1 > now:
+                out.append(close - 1)
         return out

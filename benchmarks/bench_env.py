@@ -9,6 +9,8 @@ splits it.
 
     python benchmarks/bench_env.py                 # community, 8 learners
     python benchmarks/bench_env.py --scenario toy --profile
+    python benchmarks/bench_env.py --learners plant --action-mode tune --zero-actions
+                                                   # issue 12's profile: the prototypes alone
 """
 
 from __future__ import annotations
@@ -20,14 +22,17 @@ import pstats
 import statistics
 import sys
 import time
+from typing import Any
 
 import numpy as np
 
 
-def run_parallel(scenario: str, steps: int, seed: int) -> tuple[int, float]:
+def run_parallel(scenario: str, steps: int, seed: int, zero: bool = False,
+                 **overrides: Any) -> tuple[int, float]:
+    """Agent-steps and seconds of ``steps`` env steps (random actions, or zeros)."""
     import rex_env
 
-    env = rex_env.parallel_env(scenario)
+    env = rex_env.parallel_env(scenario, **overrides)
     rng = np.random.default_rng(seed)
     shape = env.action_space(env.possible_agents[0]).shape
     env.reset(seed=seed)
@@ -36,15 +41,17 @@ def run_parallel(scenario: str, steps: int, seed: int) -> tuple[int, float]:
     while n < steps:
         if not env.agents:
             env.reset()
-        env.step({a: rng.uniform(-1, 1, shape).astype(np.float32) for a in env.agents})
+        env.step({a: np.zeros(shape, np.float32) if zero else
+                  rng.uniform(-1, 1, shape).astype(np.float32) for a in env.agents})
         n += 1
     return n * len(env.possible_agents), time.perf_counter() - t0
 
 
-def run_vec(scenario: str, steps: int, seed: int, copies: int) -> tuple[int, float]:
+def run_vec(scenario: str, steps: int, seed: int, copies: int, **overrides: Any
+            ) -> tuple[int, float]:
     from rex_env.envs.vec import SharedVecEnv
 
-    venv = SharedVecEnv.make(copies, scenario=scenario)
+    venv = SharedVecEnv.make(copies, scenario=scenario, **overrides)
     venv.seed(seed)
     venv.reset()
     rng = np.random.default_rng(seed)
@@ -61,21 +68,30 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=120, help="env steps per measurement")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--copies", type=int, default=2, help="env copies in the VecEnv")
+    p.add_argument("--learners", help="the env's learners (default: the scenario's)")
+    p.add_argument("--action-mode", help="the env's action_mode (default: box)")
+    p.add_argument("--zero-actions", action="store_true",
+                   help="zero actions instead of random ones in the ParallelEnv (in tune mode: "
+                   "the prototypes alone)")
     p.add_argument("--profile", action="store_true")
     args = p.parse_args(argv)
     import rex_env
 
-    k = len(rex_env.parallel_env(args.scenario).possible_agents)
-    print(f"Python {sys.version.split()[0]}; scenario {args.scenario}, {k} learners, "
-          f"random actions, {args.steps} steps x {args.repeats} repeats (gc off while timing)")
+    ov = {k: v for k, v in (("learners", args.learners), ("action_mode", args.action_mode))
+          if v is not None}
+    k = len(rex_env.parallel_env(args.scenario, **ov).possible_agents)
+    print(f"Python {sys.version.split()[0]}; scenario {args.scenario}{f' {ov}' if ov else ''}, "
+          f"{k} learners, "
+          f"{'zero' if args.zero_actions else 'random'} actions, {args.steps} steps x "
+          f"{args.repeats} repeats (gc off while timing)")
     par, vec = [], []
     for r in range(args.repeats):
         gc.collect()
         gc.disable()
         try:
-            n, dt = run_parallel(args.scenario, args.steps, r)
+            n, dt = run_parallel(args.scenario, args.steps, r, args.zero_actions, **ov)
             par.append((n / k / dt, n / dt))
-            n, dt = run_vec(args.scenario, args.steps // args.copies, r, args.copies)
+            n, dt = run_vec(args.scenario, args.steps // args.copies, r, args.copies, **ov)
             vec.append(n / dt)
         finally:
             gc.enable()
@@ -86,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         prof = cProfile.Profile()
         prof.enable()
-        run_parallel(args.scenario, args.steps, 0)
+        run_parallel(args.scenario, args.steps, 0, args.zero_actions, **ov)
         prof.disable()
         stats = pstats.Stats(prof).sort_stats("tottime")
         by_area: dict[str, float] = {}

@@ -859,6 +859,86 @@ cdef class CoreExchange:
                 return self.c.levels[s.lv[i]].volume
         return None
 
+    # -- the agents' queries: one call each, no view objects ---------------------------------
+    # Hand-coded agents ask these ~100 k times a simulated day (issue 12); through the
+    # Mapping views each answer built a book view and a list of every level.
+    cdef inline rex_side *_side(self, object slot, int side):
+        """One side of a slot's book, NULL without a book."""
+        cdef int32_t b = self._book(slot)
+        if b < 0:
+            return NULL
+        return &self.c.books[b].bids if side == 1 else &self.c.books[b].asks
+
+    def best_bid(self, slot):
+        """The best bid of a slot (ticks), ``None`` without bids."""
+        cdef rex_side *s = self._side(slot, 1)
+        return None if s == NULL or s.n == 0 else self.c.levels[s.lv[s.n - 1]].price
+
+    def best_ask(self, slot):
+        """The best ask of a slot (ticks), ``None`` without asks."""
+        cdef rex_side *s = self._side(slot, -1)
+        return None if s == NULL or s.n == 0 else self.c.levels[s.lv[s.n - 1]].price
+
+    def quotes(self, slot):
+        """``(best bid, best ask)`` of a slot, each ``None`` when that side is empty."""
+        cdef int32_t b = self._book(slot)
+        cdef rex_side *s
+        if b < 0:
+            return None, None
+        s = &self.c.books[b].bids
+        bid = None if s.n == 0 else self.c.levels[s.lv[s.n - 1]].price
+        s = &self.c.books[b].asks
+        ask = None if s.n == 0 else self.c.levels[s.lv[s.n - 1]].price
+        return bid, ask
+
+    def depth(self, slot, side, int k):
+        """The top ``k`` levels of one side as ``[(price ticks, volume lots)]``, best first."""
+        cdef rex_side *s = self._side(slot, 1 if side is _BUY else -1)
+        cdef int32_t i, stop
+        cdef rex_level *lv
+        if s == NULL or k <= 0:
+            return []
+        stop = s.n - k if s.n > k else 0
+        out = []
+        for i in range(s.n - 1, stop - 1, -1):
+            lv = &self.c.levels[s.lv[i]]
+            out.append((lv.price, lv.volume))
+        return out
+
+    def vwap(self, slot):
+        """Turnover / volume of a slot's trades (ticks), ``None`` before its first trade."""
+        cdef int32_t b = self._book(slot)
+        if b < 0 or self.c.books[b].volume == 0:
+            return None
+        volume = self.c.books[b].volume
+        return turnover(self.c, b) / volume
+
+    def traded_volume(self, slot):
+        """Lots traded in a slot so far."""
+        cdef int32_t b = self._book(slot)
+        return 0 if b < 0 else self.c.books[b].volume
+
+    cdef int64_t _position(self, int32_t o, object slot) except? -1:
+        """Owner index ``o``'s position in a slot (0 without a book or a trade there)."""
+        cdef int32_t b = self._book(slot), i
+        cdef rex_book *bk
+        if b < 0 or o < 0:
+            return 0
+        bk = &self.c.books[b]
+        for i in range(bk.n_own):
+            if bk.own[i] == o:
+                return bk.pos[i]
+        return 0
+
+    def position(self, owner, slot):
+        """Signed traded lots of an owner in a slot (bought > 0)."""
+        return self._position(self._owner(owner, False), slot)
+
+    def positions(self, owner, slots):
+        """:meth:`position` of an owner in each of ``slots``, in one call."""
+        cdef int32_t o = self._owner(owner, False)
+        return [self._position(o, slot) for slot in slots]
+
     def _accounts(self, slot):
         """``[(owner, position lots, notional tick*lots)]`` in order of first trade."""
         cdef int32_t b = self._book(slot), i

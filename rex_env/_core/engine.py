@@ -298,10 +298,6 @@ class Exchange(CoreExchange):
         except TypeError:  # unhashable: never an id
             return None
 
-    def position(self, owner: AgentId, slot: int) -> int:
-        """Signed traded lots of an owner in a slot (bought > 0)."""
-        return self._account(owner, slot)[0]
-
     def notional(self, owner: AgentId, slot: int) -> int:
         """Trade cash of an owner in a slot in tick*lot units (received > 0)."""
         return self._account(owner, slot)[1]

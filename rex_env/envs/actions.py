@@ -48,6 +48,10 @@ from ..exchange import OrderRecord, Phase, Side, Status, Tif
 from ..sim.agent_api import Instruction, MarketView, cancel, make_take_urgency, modify, submit
 from ..spec.schedule import SlotSchedule
 
+# Enum members as module constants: an attribute lookup on an Enum class costs ~70 ns, and the
+# decoders run for every window slot of every learner at every step
+_BUY, _SELL, _RESTING, _CALL = Side.BUY, Side.SELL, Status.RESTING, Phase.CALL
+
 
 def price_for(market: MarketView, slot: int, side: Side, a: float, ref: int,
               bounds: tuple[int, int]) -> int:
@@ -59,9 +63,9 @@ def price_for(market: MarketView, slot: int, side: Side, a: float, ref: int,
     levels). Without quotes, the reference price stands in. In a call phase the price is
     capped at the passive level: nothing matches before the uncross anyway.
     """
-    bid, ask = market.best_bid(slot), market.best_ask(slot)
+    bid, ask = market.quotes(slot)
     margin = max(1, ref // 20)
-    if side is Side.BUY:
+    if side is _BUY:
         touch = ask if ask is not None else ref
         passive = bid + 1 if bid is not None else ref - margin
         passive = min(passive, touch - 1)
@@ -71,10 +75,10 @@ def price_for(market: MarketView, slot: int, side: Side, a: float, ref: int,
         passive = ask - 1 if ask is not None else ref + margin
         passive = max(passive, touch + 1)
         deep = touch - margin
-    if market.phase(slot) is Phase.CALL:
+    if market.phase(slot) is _CALL:
         a = -1.0
     p = touch + (-a) * (passive - touch) if a <= 0 else touch + a * (deep - touch)
-    p = math.floor(p) if side is Side.BUY else math.ceil(p)
+    p = math.floor(p) if side is _BUY else math.ceil(p)
     return min(max(p, bounds[0]), bounds[1])
 
 
@@ -110,14 +114,14 @@ class OrderSteer:
 
     def live(self, slot: int) -> OrderRecord | None:
         o = self.working.get(slot)
-        if o is not None and o.status is not Status.RESTING:
+        if o is not None and o.status is not _RESTING:
             del self.working[slot]
             return None
         return o
 
     def steer(self, slot: int, gap: int, price: int, out: list[Instruction]) -> None:
         w = self.live(slot)
-        side = Side.BUY if gap > 0 else Side.SELL
+        side = _BUY if gap > 0 else _SELL
         size = abs(gap)
         if w is not None:
             if size == 0 or w.side is not side:
@@ -133,7 +137,7 @@ class OrderSteer:
 
     def note(self, ins: Instruction, order: OrderRecord | None) -> None:
         """Remember a newly resting order placed by ``ins``."""
-        if order is not None and order.status is Status.RESTING and ins.op == "submit":
+        if order is not None and order.status is _RESTING and ins.op == "submit":
             self.working[order.first_slot] = order
 
     def signed_rate(self, slot: int) -> tuple[int, int | None]:
@@ -141,7 +145,7 @@ class OrderSteer:
         w = self.live(slot)
         if w is None:
             return 0, None
-        return (w.rate if w.side is Side.BUY else -w.rate), w.price
+        return (w.rate if w.side is _BUY else -w.rate), w.price
 
 
 def price_scores(prices: NDArray[np.float64], floor: float) -> NDArray[np.float64]:

@@ -480,6 +480,49 @@ class Exchange:
         book = self.books.get(slot)
         return 0 if book is None else book.positions.get(owner, 0)
 
+    # -- the agents' queries (the C engine answers them in one call each) ---------------------
+    def best_bid(self, slot: int) -> int | None:
+        """The best bid of a slot (ticks), ``None`` without bids."""
+        book = self.books.get(slot)
+        return book.bid_keys[-1] if book is not None and book.bid_keys else None
+
+    def best_ask(self, slot: int) -> int | None:
+        """The best ask of a slot (ticks), ``None`` without asks."""
+        book = self.books.get(slot)
+        return -book.ask_keys[-1] if book is not None and book.ask_keys else None
+
+    def quotes(self, slot: int) -> tuple[int | None, int | None]:
+        """``(best bid, best ask)`` of a slot, each ``None`` when that side is empty."""
+        book = self.books.get(slot)
+        if book is None:
+            return None, None
+        return (book.bid_keys[-1] if book.bid_keys else None,
+                -book.ask_keys[-1] if book.ask_keys else None)
+
+    def depth(self, slot: int, side: Side, k: int) -> list[tuple[int, int]]:
+        """The top ``k`` levels of one side as ``[(price ticks, volume lots)]``, best first."""
+        book = self.books.get(slot)
+        if book is None or k <= 0:
+            return []
+        if side is Side.BUY:
+            return [(p, book.bids[p].volume) for p in book.bid_keys[-k:][::-1]]
+        return [(-p, book.asks[-p].volume) for p in book.ask_keys[-k:][::-1]]
+
+    def vwap(self, slot: int) -> float | None:
+        """Turnover / volume of a slot's trades (ticks), ``None`` before its first trade."""
+        book = self.books.get(slot)
+        return None if book is None or not book.volume else book.turnover / book.volume
+
+    def traded_volume(self, slot: int) -> int:
+        """Lots traded in a slot so far."""
+        book = self.books.get(slot)
+        return 0 if book is None else book.volume
+
+    def positions(self, owner: AgentId, slots: Iterable[int]) -> list[int]:
+        """:meth:`position` of an owner in each of ``slots``, in one call."""
+        books = self.books
+        return [0 if (b := books.get(k)) is None else b.positions.get(owner, 0) for k in slots]
+
     def notional(self, owner: AgentId, slot: int) -> int:
         """Trade cash of an owner in a slot in tick*lot units (received > 0)."""
         book = self.books.get(slot)

@@ -83,6 +83,10 @@ class Grid:
     price_decimals: int = field(init=False, repr=False)
     rate_decimals: int = field(init=False, repr=False)
     cash_per_unit: float = field(init=False, repr=False)
+    # (numerator, denominator) of tick_q and lot_q: Fraction's properties cost ~0.2 us a read,
+    # and price()/rate() run for every trade and every quote sample
+    _tick_nd: tuple[int, int] = field(init=False, repr=False, compare=False)
+    _lot_nd: tuple[int, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         tick = _exact(self.tick, "tick")
@@ -99,6 +103,8 @@ class Grid:
             raise ValueError(f"slot_len must be a positive int of seconds, got {self.slot_len}")
         object.__setattr__(self, "tick_q", tick)
         object.__setattr__(self, "lot_q", lot)
+        object.__setattr__(self, "_tick_nd", (tick.numerator, tick.denominator))
+        object.__setattr__(self, "_lot_nd", (lot.numerator, lot.denominator))
         # bounds stay exact: with a tick that does not divide them they are fractional ticks
         object.__setattr__(self, "min_ticks", lo.numerator if lo.denominator == 1 else lo)
         object.__setattr__(self, "max_ticks", hi.numerator if hi.denominator == 1 else hi)
@@ -121,13 +127,13 @@ class Grid:
 
     def price(self, ticks: float) -> float:
         """Currency/MWh of a tick count (correctly rounded for whole ticks)."""
-        q = self.tick_q
-        return ticks * q.numerator / q.denominator
+        n, d = self._tick_nd
+        return ticks * n / d
 
     def rate(self, lots: float) -> float:
         """kW of a lot count (correctly rounded for whole lots)."""
-        q = self.lot_q
-        return lots * q.numerator / q.denominator
+        n, d = self._lot_nd
+        return lots * n / d
 
     def cash(self, notional: int) -> float:
         """Currency of a signed notional in tick*lot units over one slot."""

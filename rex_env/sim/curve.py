@@ -85,6 +85,11 @@ class PublicCurve:
         """The grid's retail ask in ``slot``, ticks (rounded up onto the tick grid)."""
         return self._ask[self._i(slot)]
 
+    def quotes_ticks(self, slot: int) -> tuple[int, int]:
+        """``(bid_ticks, ask_ticks)`` of ``slot`` in one lookup (agents read both per order)."""
+        i = self._i(slot)
+        return self._bid[i], self._ask[i]
+
     def window(self, slots: range | NDArray[np.int64]) -> NDArray[np.float64]:
         """Wholesale prices (currency/MWh) of many slots (fresh array)."""
         k = np.asarray(slots, dtype=np.intp) - self.first_slot

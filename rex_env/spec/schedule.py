@@ -108,9 +108,15 @@ class SlotSchedule:
 
     def open_at(self, t: int) -> range:
         """Traded slots whose book is open (call or continuous) at time ``t``."""
-        lo = max(self.first_slot, (t + self.gate_lead) // self.slot_len + 1)
-        hi = min(self.end_slot, (t + self.open_lead) // self.slot_len + 1)
-        return range(lo, max(lo, hi))
+        # plain comparisons, no property: every agent asks at every wake-up
+        first, n = self.first_slot, self.n_slots
+        lo = (t + self.gate_lead) // self.slot_len + 1
+        if lo < first:
+            lo = first
+        hi = (t + self.open_lead) // self.slot_len + 1
+        if hi > first + n:
+            hi = first + n
+        return range(lo, hi if hi > lo else lo)
 
     def local_seconds(self, k: int) -> int:
         """Local clock time (seconds since local midnight of day 0) at slot ``k``'s start."""

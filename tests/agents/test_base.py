@@ -149,3 +149,36 @@ def test_a_seeded_reset_replays_the_day_whatever_came_before() -> None:
     reused.reset(11)
     reused.run()
     assert reused.trades == fresh.trades
+
+
+def test_the_owner_view_reads_many_positions_in_one_query_or_slot_by_slot() -> None:
+    """``positions`` (what the prototypes read per wake-up) is ``position`` slot by slot, on
+    an engine (one query) and on an exchange without the batch query (a zonal owner access)."""
+    from rex_env.sim.agent_api import OwnerView
+
+    d = Desk()
+    k = d.slots[0]
+    d.order("a", Side.BUY, k, 1000, 3)
+    d.order("b", Side.SELL, k, 1000, 2)
+
+    class OneByOne:
+        def position(self, owner: str, slot: int) -> int:
+            return d.ex.position(owner, slot)
+
+    slots = [k, k + 1, k]
+    for me in (d.me("a"), OwnerView("a", OneByOne(), None, [])):  # type: ignore[arg-type]
+        assert me.positions(slots) == [me.position(s) for s in slots] == [2, 0, 2]
+
+
+def test_instruction_builders_equal_the_named_tuple_with_its_defaults() -> None:
+    """The builders make plain tuples for speed; they must be the NamedTuple's own values."""
+    from rex_env.exchange import Kind, Tif
+    from rex_env.sim.agent_api import Instruction, cancel, modify, submit
+
+    assert submit(Side.SELL, 4, None, 3, Tif.IOC) == Instruction(
+        "submit", None, Side.SELL, 4, None, 3, Kind.MARKET, Tif.IOC)
+    assert submit(Side.BUY, 4, 5, 3, last_slot=6, match_zone="z") == Instruction(
+        "submit", None, Side.BUY, 4, 5, 3, Kind.LIMIT, Tif.GTC, 6, "z")
+    assert cancel(7) == Instruction("cancel", 7) and type(cancel(7)) is Instruction
+    assert modify(7, rate=2) == Instruction("modify", 7, price=None, rate=2)
+    assert repr(modify(7, 3)) == repr(Instruction("modify", 7, price=3))

@@ -83,7 +83,13 @@ def observable(ex: Any, slots: list[int]) -> tuple:
     # numpy integers find a slot's book as the reference's dict lookup does
     per_np_slot = [(np.int64(s) in ex.books, [ex.position(o, np.int64(s)) for o in owners])
                    for s in slots]
-    return (state_digest(ex), books, owners, ex.open_slots(), per_slot, per_np_slot,
+    many = [ex.positions(o, slots) for o in owners]
+    # the one-call queries agents read on their hot paths (MarketView), also by numpy slot
+    quotes = [(ex.best_bid(s), ex.best_ask(s), ex.quotes(s), ex.vwap(s), ex.traded_volume(s),
+               ex.quotes(np.int64(s)),
+               ex.depth(s, Side.BUY, 2), ex.depth(s, Side.SELL, 3), ex.depth(s, Side.BUY, 0))
+              for s in slots]
+    return (state_digest(ex), books, owners, ex.open_slots(), per_slot, per_np_slot, quotes, many,
             lob_key(ex, slots), lob_key(ex, np.array(slots)),
             [order_key(o) for o in ex.orders.values()])
 
@@ -436,3 +442,28 @@ def test_a_slot_gets_a_book_only_when_an_order_rests():
     twin = pickle.loads(pickle.dumps(c))
     assert str(twin.submit(1, "j", "a", "buy", 9, 100, 1, "limit", "ioc").status) == "cancelled"
     assert 9 not in twin.books
+
+
+def test_the_agents_quote_queries_read_the_books() -> None:
+    """``best_bid``/``best_ask``/``quotes``/``depth``/``vwap``/``traded_volume`` of either
+    engine say what the book views say (the differential tests above then pin the C engine to
+    the reference)."""
+    for ex in pair(False, 4):
+        ex.open_continuous(1, 0)
+        assert ex.quotes(1) == (None, None) and ex.quotes(3) == (None, None)
+        assert ex.vwap(1) is None and ex.depth(1, Side.BUY, 2) == []
+        for i, (side, price, rate) in enumerate([(Side.BUY, 100, 5), (Side.BUY, 102, 1),
+                                                  (Side.BUY, 101, 2), (Side.SELL, 110, 3),
+                                                  (Side.SELL, 108, 4), (Side.SELL, 102, 1)]):
+            ex.submit(0, i, f"o{i}", side, 1, price, rate)
+        book = ex.books[1]
+        assert ex.quotes(1) == (book.best_bid(), book.best_ask()) == (101, 108)
+        assert ex.best_bid(1) == 101 and ex.best_ask(1) == 108
+        assert ex.depth(1, Side.BUY, 2) == [(101, 2), (100, 5)]
+        assert ex.depth(1, Side.SELL, 5) == [(108, 4), (110, 3)]
+        assert ex.vwap(1) == book.turnover / book.volume == 102
+        assert ex.traded_volume(1) == book.volume == 1 and ex.traded_volume(2) == 0
+        assert ex.position("o5", 1) == -1 and ex.position("o1", 1) == 1
+        assert ex.position("nobody", 1) == 0 and ex.position("o5", 2) == 0
+        assert ex.positions("o5", [1, 2, np.int64(1), 9]) == [-1, 0, -1, 0]
+        assert ex.positions("nobody", range(4)) == [0] * 4 and ex.positions("o1", []) == []
