@@ -244,7 +244,7 @@ class SlotTrader(Agent):
         return SlotTrader._without_own(market, slot, side, own, best)
 
     @staticmethod
-    def _without_own(market: MarketView, slot: int, side: Side, own: Order | None,
+    def _without_own(market: MarketView, slot: int, side: Side, own: OrderRecord | None,
                      best: int | None) -> int | None:
         """:meth:`others_best` given the side's best price ``best`` (read by the caller)."""
         if (best is None or own is None or own.side is not side or own.price != best
