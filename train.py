@@ -66,7 +66,7 @@ dealer's 11.76 on the same seeds, without imbalance but without the dealer's mar
 The plant tunes its prototype's markup; the storage role tunes its strong baseline, the
 rolling-intrinsic trader (``tune_base="baseline"``: the value of carried charge and the gain a
 re-plan must bring), since tuning the dealer could at best find the dealer's parameters while
-the rolling-intrinsic schedule earns ≈ 5.8 a day more on the same days. Both explore with log
+the rolling-intrinsic schedule earns ≈ 5.5 a day more on the same days. Both explore with log
 std -0.5 (std 0.6 of the parameter range): at -2 the plant's markup moved between 2 and 9 %
 while the markups that pay lie near 50 % (a constant 50 % earned +1.2 a day over the
 prototype's 2 % on training seeds 5000-5005; 10 % and 30 % earned +0.2 and 0.0). A spatial
@@ -225,6 +225,9 @@ def validate(args: Args) -> Any:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1")
     if not 0 <= args.seed < 1_000_000:
         raise ValueError("--seed must be in [0, 1000000) (evaluation seeds live above)")
+    if args.tune_base and env_kwargs(args)["action_mode"] != "tune":
+        raise ValueError(f"--tune-base {args.tune_base} needs --action-mode tune (the role's "
+                         f"default for {args.role!r} is {role_design(args).mode!r})")
     if args.resume and not (args.out / "model.zip").exists():
         raise FileNotFoundError(f"--resume: no model at {args.out / 'model.zip'}")
     # the role, and the env's own checks of every env option (one list of what is allowed)

@@ -137,7 +137,10 @@ def test_the_settlement_option_reaches_training_and_evaluation(tmp_path: Path) -
     (["--timesteps", "0"], "--timesteps must be >= 1"),
     (["--settlement", "barter"], "settlement must be single, dual, curtail"),
     (["--pricing", "haggle"], "pricing must be touch or make_take"),
-], ids=["role", "scenario", "route", "timesteps", "settlement", "pricing"])
+    (["--tune-base", "baseline"], "--tune-base baseline needs --action-mode tune"),
+    (["--action-mode", "tune", "--tune-base", "best"], "tune_base must be one of"),
+], ids=["role", "scenario", "route", "timesteps", "settlement", "pricing", "tune-base-mode",
+        "tune-base"])
 def test_train_refuses_bad_options_before_any_work(tmp_path: Path, args: list[str],
                                                    words: str) -> None:
     out = tmp_path / "never"
