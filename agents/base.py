@@ -278,8 +278,7 @@ class SlotTrader(Agent):
         w = u**self.make_take if weight is None else weight
         fair = 0.0
         if bid is None or ask is None:  # the fair price of the quotes as read
-            fair = (bid0 + ask0) / 2 if bid0 is not None and ask0 is not None else \
-                self._fair(market, slot, bid0, ask0)
+            fair = self._fair(market, slot, bid0, ask0)
         if side is _BUY:
             passive = (bid + 1) if bid is not None else fair - spread_ticks / 2
             if ask is not None:
