@@ -23,7 +23,9 @@ from typing import Any
 
 from rex_env.exchange import Exchange, Status
 
-TMP = Path(tempfile.mkdtemp(prefix="rex-hostile-"))
+# The cases' scratch directory (files of up to 100 MB): made by main() and removed when it
+# returns, so neither importing this module nor a run leaves anything behind.
+TMP = Path()
 HEADER = b"time,op,order_id,owner,side,first_slot,last_slot,price,rate,kind,tif\n"
 SELL = b"0,submit,s,amy,sell,0,,51,1,limit,gtc\n"
 GOOD = b"5,submit,ok,bob,buy,0,,51,1,limit,gtc\n"
@@ -321,8 +323,11 @@ def measure(name: str) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    for name in argv or list(CASES):
-        print(json.dumps(measure(name)), flush=True)
+    global TMP
+    with tempfile.TemporaryDirectory(prefix="rex-hostile-") as scratch:
+        TMP = Path(scratch)
+        for name in argv or list(CASES):
+            print(json.dumps(measure(name)), flush=True)
     return 0
 
 

@@ -8,6 +8,7 @@ instead of exhausting the machine.
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -61,12 +62,15 @@ def _cap() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_a_hostile_input_costs_under_2_s_and_200_mb(name: str):
+def test_a_hostile_input_costs_under_2_s_and_200_mb(name: str, tmp_path: Path):
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
     proc = subprocess.run([sys.executable, "-m", "tests.fuzz.hostile_cases", name], cwd=ROOT,
                           capture_output=True, text=True, timeout=120, preexec_fn=_cap,
-                          check=False)
+                          check=False, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert EXPECTED[name] in result["outcome"], result
     assert result["seconds"] < 2.0, result
     assert result["peak_mb"] < 200, result
+    # The cases write files of up to 100 MB: a run that left them behind filled CI's disk.
+    assert list(tmp_path.iterdir()) == [], "the hostile cases left files behind"
