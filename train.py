@@ -3,9 +3,11 @@
 Two routes:
 
 * ``shared`` (default): parameter sharing — every learner of ``n_envs`` copies of the
-  PettingZoo env is one sub-env of :class:`rex_env.envs.vec.SharedVecEnv`;
+  PettingZoo env is one sub-env of :class:`rex_env.envs.rexvec.RexVecEnv` (the copies
+  stepped side by side in ``--workers`` processes) or, with ``--workers 0``, of
+  :class:`rex_env.envs.vec.SharedVecEnv` (in this process; the same experience);
 * ``single``: one learner in ``rex_env/Prosumer-v0`` (everyone else hand-coded), through
-  SB3's ``DummyVecEnv``.
+  SB3's ``SubprocVecEnv`` or ``DummyVecEnv``.
 
 A run folder ``OUT`` holds ``config.json`` (every option), ``model.zip``,
 ``vecnormalize.pkl`` (observation/reward normalisation statistics, when used),
@@ -24,6 +26,7 @@ import json
 import sys
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -92,6 +95,10 @@ class Args:
     """training seed: copy m of the env starts from seed*1000 + m; PPO and torch from seed"""
     n_envs: int = 2
     """env copies (each holds all learners)"""
+    workers: int = -1
+    """processes stepping the env copies side by side (RexVecEnv; results identical to 0);
+    0 or 1: all copies in this process; -1: one per copy, at most one per core (--route
+    single: SB3's SubprocVecEnv, one process per copy, whenever this asks for 2 or more)"""
     route: str = "shared"
     """shared (parameter sharing over all learners) or single (one learner, Prosumer-v0)"""
     device: str = "cpu"
@@ -223,6 +230,9 @@ def validate(args: Args) -> Any:
     for name in ("timesteps", "n_envs", "n_steps", "batch_size", "n_epochs"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1")
+    if not -1 <= args.workers <= args.n_envs:
+        raise ValueError(f"--workers must be -1 (one per copy, at most one per core), 0 (none) "
+                         f"or at most --n-envs ({args.n_envs}); got {args.workers}")
     if not 0 <= args.seed < 1_000_000:
         raise ValueError("--seed must be in [0, 1000000) (evaluation seeds live above)")
     if args.tune_base and env_kwargs(args)["action_mode"] != "tune":
@@ -234,25 +244,55 @@ def validate(args: Args) -> Any:
     return RexParallelEnv(**env_kwargs(args))
 
 
+def n_workers(args: Args) -> int:
+    """Worker processes for the env copies; 0: in this process (one worker gains nothing)."""
+    from rex_env.envs.rexvec import default_workers
+
+    w = default_workers(args.n_envs) if args.workers == -1 else args.workers
+    return w if w >= 2 else 0
+
+
 def make_venv(args: Args) -> Any:
-    """The vectorised training env for the chosen route, seeded per copy."""
-    from stable_baselines3.common.vec_env import DummyVecEnv
+    """The vectorised training env for the chosen route, seeded per copy; its copies in
+    :func:`n_workers` processes (the same experience as in one process, sooner)."""
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
     from rex_env.envs.parallel import RexParallelEnv
+    from rex_env.envs.rexvec import START_METHOD, RexVecEnv
     from rex_env.envs.single import ProsumerEnv
     from rex_env.envs.vec import SharedVecEnv
 
     kw = env_kwargs(args)
+    workers = n_workers(args)
+    venv: Any
     if args.route == "shared":
-        venv = SharedVecEnv.make(args.n_envs, **kw)
+        venv = (RexVecEnv.make(args.n_envs, workers, **kw) if workers else
+                SharedVecEnv.make(args.n_envs, **kw))
     else:
         learners = RexParallelEnv(**kw).owner_of
         kw.pop("learners")
-        learner = learners["prosumer_0"]
-        venv = DummyVecEnv([lambda: ProsumerEnv(learner=learner, **kw)
-                            for _ in range(args.n_envs)])
+        fns = [partial(ProsumerEnv, learner=learners["prosumer_0"], **kw)
+               for _ in range(args.n_envs)]
+        venv = float32_rewards(SubprocVecEnv(fns, START_METHOD)) if workers else \
+            DummyVecEnv(fns)
     venv.seed(args.seed * 1000)
     return venv
+
+
+def float32_rewards(venv: Any) -> Any:
+    """``venv`` with its rewards as float32, as ``DummyVecEnv`` stores them (SB3's
+    ``SubprocVecEnv`` passes float64 on): the same experience in one process or several."""
+    from stable_baselines3.common.vec_env import VecEnvWrapper
+
+    class Float32Rewards(VecEnvWrapper):  # type: ignore[misc]
+        def reset(self) -> Any:
+            return self.venv.reset()
+
+        def step_wait(self) -> Any:
+            obs, rewards, dones, infos = self.venv.step_wait()
+            return obs, rewards.astype("float32"), dones, infos
+
+    return Float32Rewards(venv)
 
 
 def step_timer(venv: Any) -> Any:

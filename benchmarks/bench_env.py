@@ -47,11 +47,15 @@ def run_parallel(scenario: str, steps: int, seed: int, zero: bool = False,
     return n * len(env.possible_agents), time.perf_counter() - t0
 
 
-def run_vec(scenario: str, steps: int, seed: int, copies: int, **overrides: Any
-            ) -> tuple[int, float]:
+def run_vec(scenario: str, steps: int, seed: int, copies: int, workers: int = 0,
+            **overrides: Any) -> tuple[int, float]:
+    """Agent-steps and seconds of ``steps`` vector steps: ``SharedVecEnv`` (``workers`` 0,
+    in this process) or ``RexVecEnv`` with ``workers`` processes (start-up not timed)."""
+    from rex_env.envs.rexvec import RexVecEnv
     from rex_env.envs.vec import SharedVecEnv
 
-    venv = SharedVecEnv.make(copies, scenario=scenario, **overrides)
+    venv: Any = (SharedVecEnv.make(copies, scenario=scenario, **overrides) if workers == 0 else
+                 RexVecEnv.make(copies, workers, scenario=scenario, **overrides))
     venv.seed(seed)
     venv.reset()
     rng = np.random.default_rng(seed)
@@ -59,7 +63,9 @@ def run_vec(scenario: str, steps: int, seed: int, copies: int, **overrides: Any
     t0 = time.perf_counter()
     for _ in range(steps):
         venv.step(rng.uniform(-1, 1, shape).astype(np.float32))
-    return steps * venv.num_envs, time.perf_counter() - t0
+    dt = time.perf_counter() - t0
+    venv.close()
+    return steps * venv.num_envs, dt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=120, help="env steps per measurement")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--copies", type=int, default=2, help="env copies in the VecEnv")
+    p.add_argument("--workers", type=int, help="RexVecEnv's worker processes (default: one per "
+                   "copy, at most one per core)")
     p.add_argument("--learners", help="the env's learners (default: the scenario's)")
     p.add_argument("--action-mode", help="the env's action_mode (default: box)")
     p.add_argument("--zero-actions", action="store_true",
@@ -84,7 +92,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{k} learners, "
           f"{'zero' if args.zero_actions else 'random'} actions, {args.steps} steps x "
           f"{args.repeats} repeats (gc off while timing)")
-    par, vec = [], []
+    from rex_env.envs.rexvec import default_workers
+
+    workers = args.workers or default_workers(args.copies)
+    par, vec, proc = [], [], []
     for r in range(args.repeats):
         gc.collect()
         gc.disable()
@@ -93,12 +104,19 @@ def main(argv: list[str] | None = None) -> int:
             par.append((n / k / dt, n / dt))
             n, dt = run_vec(args.scenario, args.steps // args.copies, r, args.copies, **ov)
             vec.append(n / dt)
+            n, dt = run_vec(args.scenario, args.steps // args.copies, r, args.copies, workers,
+                            **ov)
+            proc.append(n / dt)
         finally:
             gc.enable()
     print(f"ParallelEnv: {statistics.median(x[0] for x in par):8.1f} env steps/s "
           f"({statistics.median(x[1] for x in par):8.1f} agent-steps/s)")
     print(f"SharedVecEnv ({args.copies} copies x {k} learners): "
           f"{statistics.median(vec):8.1f} agent-steps/s")
+    print(f"RexVecEnv ({args.copies} copies x {k} learners, {workers} workers): "
+          f"{statistics.median(proc):8.1f} agent-steps/s "
+          f"({statistics.median(p / v for p, v in zip(proc, vec, strict=True)):.2f}x "
+          f"SharedVecEnv, median of paired repeats)")
     if args.profile:
         prof = cProfile.Profile()
         prof.enable()

@@ -74,7 +74,7 @@ def train_cmd(a: argparse.Namespace, role: str, seed: int) -> list[str]:
     steps = steps_of(a, role)
     every = max(1, steps // a.checkpoints) if a.checkpoints else 0
     return [sys.executable, "train.py", "--scenario", a.scenario, "--role", role,
-            "--seed", str(seed), "--timesteps", str(steps), "--threads", "1",
+            "--seed", str(seed), "--timesteps", str(steps), "--threads", "1", "--workers", "0",
             "--checkpoint-every", str(every), "--no-progress",
             "--out", str(a.out / role / f"s{seed}"),
             *(["--settlement", a.settlement] if a.settlement else [])]

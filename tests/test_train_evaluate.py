@@ -62,6 +62,22 @@ def test_same_seed_same_model(tmp_path: Path) -> None:
     assert params("a") == params("b")
 
 
+@pytest.mark.parametrize("route", ["shared", "single"])
+def test_worker_processes_train_the_same_model(tmp_path: Path, route: str) -> None:
+    """Two env copies stepped by two worker processes (RexVecEnv / SubprocVecEnv) or in this
+    process give the same experience, hence the same weights."""
+    for workers in ("0", "2"):
+        proc = run("train.py", *TINY, "--n-envs", "2", "--workers", workers, "--route", route,
+                   "--out", str(tmp_path / workers), "--checkpoint-every", "0")
+        assert proc.returncode == 0, proc.stderr
+
+    def params(d: str) -> bytes:
+        with zipfile.ZipFile(tmp_path / d / "model.zip") as z:
+            return z.read("policy.pth")
+
+    assert params("0") == params("2")
+
+
 def test_evaluate_prints_the_table_and_writes_files(trained: Path, tmp_path: Path) -> None:
     out = tmp_path / "eval"
     proc = run("evaluate.py", "--run", str(trained), "--n-seeds", "2", "--out", str(out))
@@ -138,9 +154,10 @@ def test_the_settlement_option_reaches_training_and_evaluation(tmp_path: Path) -
     (["--settlement", "barter"], "settlement must be single, dual, curtail"),
     (["--pricing", "haggle"], "pricing must be touch or make_take"),
     (["--tune-base", "baseline"], "--tune-base baseline needs --action-mode tune"),
+    (["--workers", "2"], "--workers must be -1 (one per copy, at most one per core), 0"),
     (["--action-mode", "tune", "--tune-base", "best"], "tune_base must be one of"),
 ], ids=["role", "scenario", "route", "timesteps", "settlement", "pricing", "tune-base-mode",
-        "tune-base"])
+        "tune-base", "workers"])
 def test_train_refuses_bad_options_before_any_work(tmp_path: Path, args: list[str],
                                                    words: str) -> None:
     out = tmp_path / "never"

@@ -1,6 +1,7 @@
 """One policy per role in one market with stable-baselines3: lockstep views of one VecEnv.
 
-:class:`SharedVecEnv` turns the K learners of M env copies into K*M sub-envs. With
+:class:`SharedVecEnv` (or :class:`~rex_env.envs.rexvec.RexVecEnv`, the same with worker
+processes) turns the K learners of M env copies into K*M sub-envs. With
 ``learners="all"`` those learners belong to several roles (:mod:`rex_env.spec.roles`); a
 :class:`RoleHub` splits the sub-envs by role into one :class:`RoleView` (an SB3 ``VecEnv``)
 per role, so that each role trains its own PPO model on its own view. The models run their
@@ -28,6 +29,7 @@ from stable_baselines3.common.vec_env.base_vec_env import (
 )
 
 from ..spec.roles import role_of
+from .rexvec import RexVecEnv
 from .vec import SharedVecEnv
 
 BARRIER_TIMEOUT = 600.0
@@ -38,13 +40,12 @@ class RoleHub:
     """The shared market behind the role views.
 
     Args:
-        venv: a :class:`SharedVecEnv` whose learners span several roles.
+        venv: a :class:`SharedVecEnv` or :class:`RexVecEnv` whose learners span several roles.
     """
 
-    def __init__(self, venv: SharedVecEnv) -> None:
+    def __init__(self, venv: SharedVecEnv | RexVecEnv) -> None:
         self.venv = venv
-        env = venv.envs[0]
-        roles = [role_of(env.scenario.spec(env.owner_of[a])) for a in venv.agents]
+        roles = [role_of(venv.scenario.spec(venv.owner_of[a])) for a in venv.agents]
         if None in roles:
             raise ValueError("every learner must have a role (rex_env.spec.roles) to be split by "
                              "role")

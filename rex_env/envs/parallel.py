@@ -44,6 +44,9 @@ INFO_KEYS = ("fills", "filled_kw", "rejected", "clipped", "masked", "projected_k
              "imbalance_kwh")
 """The keys of ``infos[agent]``, the same at reset and at every step; every value a number."""
 
+INFO_COUNTS = ("fills", "rejected", "clipped", "masked")
+"""The keys of :data:`INFO_KEYS` whose values are counts (``int``); the others are ``float``."""
+
 PRIVATE_SLOT_FEATURES = ("position", "working_rate", "working_price", "forecast",
                          "forecast_std")
 """Per-slot features only their learner sees (the rest of a slot's features are public)."""
@@ -334,9 +337,7 @@ class RexParallelEnv(ParallelEnv):
         self.market.run_until(0)
         obs = self._observe()
         infos: dict[AgentID, dict[str, Any]] = {
-            a: {k: (0.0 if k in ("filled_kw", "projected_kw", "surplus", "imbalance_kwh")
-                    else 0)
-                for k in INFO_KEYS} for a in self.agents}
+            a: {k: (0 if k in INFO_COUNTS else 0.0) for k in INFO_KEYS} for a in self.agents}
         self._details = {a: {"owner": self.owner_of[a], "reward_parts": dict.fromkeys(
             ("trade_cash", "imbalance_cash", "consumption_value", "production_cost",
              "unserved_cost", "terminal_value"), 0.0), "rejections": {}} for a in self.agents}

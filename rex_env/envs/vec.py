@@ -58,6 +58,16 @@ class SharedVecEnv(VecEnv):
         self._actions: NDArray[Any] | None = None
         self._obs = np.zeros((self.num_envs, *obs_space.shape), np.float32)  # type: ignore[misc]
 
+    @property
+    def scenario(self) -> Any:
+        """The copies' scenario (the same in every copy)."""
+        return self.envs[0].scenario
+
+    @property
+    def owner_of(self) -> dict[str, str]:
+        """Learner -> owner id (the same in every copy)."""
+        return self.envs[0].owner_of
+
     @classmethod
     def make(cls, n_envs: int = 1, **env_kwargs: Any) -> SharedVecEnv:
         """M = ``n_envs`` copies of ``RexParallelEnv(**env_kwargs)``."""
