@@ -230,6 +230,11 @@ def validate(args: Args) -> Any:
     for name in ("timesteps", "n_envs", "n_steps", "batch_size", "n_epochs"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1")
+    from rex_env.envs.vec import MAX_COPIES
+
+    if args.n_envs > MAX_COPIES:
+        raise ValueError(f"--n-envs must be at most {MAX_COPIES} (each copy is a whole market), "
+                         f"got {args.n_envs}")
     if not -1 <= args.workers <= args.n_envs:
         raise ValueError(f"--workers must be -1 (one per copy, at most one per core), 0 (none) "
                          f"or at most --n-envs ({args.n_envs}); got {args.workers}")

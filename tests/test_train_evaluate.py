@@ -155,9 +155,10 @@ def test_the_settlement_option_reaches_training_and_evaluation(tmp_path: Path) -
     (["--pricing", "haggle"], "pricing must be touch or make_take"),
     (["--tune-base", "baseline"], "--tune-base baseline needs --action-mode tune"),
     (["--workers", "2"], "--workers must be -1 (one per copy, at most one per core), 0"),
+    (["--n-envs", "1000000000"], "--n-envs must be at most 256"),
     (["--action-mode", "tune", "--tune-base", "best"], "tune_base must be one of"),
 ], ids=["role", "scenario", "route", "timesteps", "settlement", "pricing", "tune-base-mode",
-        "tune-base", "workers"])
+        "tune-base", "workers", "n-envs"])
 def test_train_refuses_bad_options_before_any_work(tmp_path: Path, args: list[str],
                                                    words: str) -> None:
     out = tmp_path / "never"

@@ -40,6 +40,7 @@ from stable_baselines3.common.vec_env.base_vec_env import (
 
 from ._vecworker import serve, views
 from .parallel import INFO_COUNTS, INFO_KEYS, RexParallelEnv
+from .vec import check_copies
 
 START_METHOD = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
 """How workers start: not ``fork`` (a forked copy of a process running torch's thread pools can
@@ -70,7 +71,7 @@ class RexVecEnv(VecEnv):
     ``max_cycles`` cut only — all as :class:`~rex_env.envs.vec.SharedVecEnv`.
 
     Args:
-        n_envs: market copies M (>= 1).
+        n_envs: market copies M (1 .. :data:`~rex_env.envs.vec.MAX_COPIES`).
         workers: processes (1 <= workers <= n_envs; default :func:`default_workers`).
         **env_kwargs: the :class:`RexParallelEnv` options (picklable: a scenario name or a
             ``Scenario``), checked here before any process starts.
@@ -81,8 +82,7 @@ class RexVecEnv(VecEnv):
     """
 
     def __init__(self, n_envs: int = 1, workers: int | None = None, **env_kwargs: Any) -> None:
-        if isinstance(n_envs, bool) or not isinstance(n_envs, int) or n_envs < 1:
-            raise ValueError(f"n_envs must be an int >= 1, got {n_envs!r}")
+        check_copies(n_envs)
         if workers is None:
             workers = default_workers(n_envs)
         if isinstance(workers, bool) or not isinstance(workers, int) \

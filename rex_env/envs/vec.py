@@ -27,6 +27,23 @@ from stable_baselines3.common.vec_env.base_vec_env import (
 
 from .parallel import RexParallelEnv
 
+MAX_COPIES = 256
+"""Most env copies one vector env holds: each copy is a whole market (≈ 10 MB for
+``community``, ≈ 50 MB for ``town`` after reset), so a mistyped count would exhaust memory
+before the first step."""
+
+
+def check_copies(n_envs: object) -> int:
+    """``n_envs`` as an int in ``[1, MAX_COPIES]``.
+
+    Raises:
+        ValueError: anything else, naming the allowed range.
+    """
+    if isinstance(n_envs, bool) or not isinstance(n_envs, int) or not 1 <= n_envs <= MAX_COPIES:
+        raise ValueError(f"n_envs must be an int in [1, {MAX_COPIES}] (each copy is a whole "
+                         f"market), got {n_envs!r}")
+    return n_envs
+
 
 class SharedVecEnv(VecEnv):
     """K learners x M copies of :class:`RexParallelEnv` as one SB3 ``VecEnv``.
@@ -39,6 +56,7 @@ class SharedVecEnv(VecEnv):
     def __init__(self, env_fns: Sequence[Callable[[], RexParallelEnv]]) -> None:
         if not env_fns:
             raise ValueError("SharedVecEnv needs at least one env copy")
+        check_copies(len(env_fns))
         self.envs = [fn() for fn in env_fns]
         first = self.envs[0]
         self.agents = list(first.possible_agents)
@@ -71,8 +89,7 @@ class SharedVecEnv(VecEnv):
     @classmethod
     def make(cls, n_envs: int = 1, **env_kwargs: Any) -> SharedVecEnv:
         """M = ``n_envs`` copies of ``RexParallelEnv(**env_kwargs)``."""
-        if n_envs < 1:
-            raise ValueError(f"n_envs must be >= 1, got {n_envs}")
+        check_copies(n_envs)
         return cls([lambda: RexParallelEnv(**env_kwargs) for _ in range(n_envs)])
 
     # -- seeding --------------------------------------------------------------------------

@@ -113,12 +113,14 @@ def test_action_masks_follow_sb3_contrib(closing: list[Any]) -> None:
 
 
 @pytest.mark.parametrize(("args", "kw", "words"), [
-    ((0, None), {}, "n_envs must be an int >= 1"),
+    ((0, None), {}, r"n_envs must be an int in \[1, 256\]"),
+    ((10**9, None), {}, r"n_envs must be an int in \[1, 256\]"),
     ((2, 3), {}, r"workers must be an int in \[1, n_envs=2\]"),
     ((2, 0), {}, "workers must be"),
     ((1, None), {"settlement": "barter"}, "settlement"),
     ((1, None), {"action_mode": "discrete", "action_mask_in_obs": True}, "Box observation"),
-], ids=["n_envs", "too-many-workers", "no-workers", "env-option", "mask-in-obs"])
+], ids=["n_envs", "a-billion-copies", "too-many-workers", "no-workers", "env-option",
+        "mask-in-obs"])
 def test_bad_arguments_fail_before_any_process_starts(args: tuple[int, int | None],
                                                       kw: dict[str, Any], words: str) -> None:
     import multiprocessing

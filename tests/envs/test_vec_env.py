@@ -171,8 +171,9 @@ def test_discrete_masks_and_attributes() -> None:
 
 
 def test_make_validates() -> None:
-    with pytest.raises(ValueError, match="n_envs"):
-        SharedVecEnv.make(n_envs=0, scenario="toy")
+    for bad in (0, 10**9, 2.0, True):  # a billion copies would exhaust memory: refused first
+        with pytest.raises(ValueError, match=r"n_envs must be an int in \[1, 256\]"):
+            SharedVecEnv.make(n_envs=bad, scenario="toy")
     with pytest.raises(ValueError, match="allowed"):
         SharedVecEnv.make(n_envs=1, scenario="nowhere")
 
