@@ -76,13 +76,16 @@ def test_observation_carries_what_each_role_needs() -> None:
     assert obs[plant][idx["plant_output"]] == pytest.approx(start)
 
 
-def test_role_hub_splits_the_learners_by_role_and_steps_them_in_lockstep() -> None:
+@pytest.mark.parametrize("vec", ["SharedVecEnv", "RexVecEnv"])
+def test_role_hub_splits_the_learners_by_role_and_steps_them_in_lockstep(vec: str) -> None:
     import threading
 
     from rex_env.envs.byrole import RoleHub
+    from rex_env.envs.rexvec import RexVecEnv
     from rex_env.envs.vec import SharedVecEnv
 
-    venv = SharedVecEnv.make(2, scenario="toy", learners="all", action_mode="offset")
+    kw = {"scenario": "toy", "learners": "all", "action_mode": "offset"}
+    venv = SharedVecEnv.make(2, **kw) if vec == "SharedVecEnv" else RexVecEnv.make(2, 2, **kw)
     venv.seed(5)
     hub = RoleHub(venv)
     assert hub.roles == ["households", "wind", "plant", "storage"]
@@ -105,7 +108,8 @@ def test_role_hub_splits_the_learners_by_role_and_steps_them_in_lockstep() -> No
     for t in threads:
         t.join()
     assert got == {r: (len(hub.indices[r]),) * 2 for r in hub.roles}
-    assert venv.envs[0]._step_count == 3  # one market step per lockstep step
+    assert venv.get_attr("_step_count", [0, 9]) == [3, 3]  # one market step per lockstep step
+    venv.close()
 
 
 # -- statistics ------------------------------------------------------------------------------
