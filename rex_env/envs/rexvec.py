@@ -25,14 +25,12 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import weakref
-from collections.abc import Iterable, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from stable_baselines3.common.vec_env.base_vec_env import (
-    VecEnv,
     VecEnvIndices,
     VecEnvObs,
     VecEnvStepReturn,
@@ -40,7 +38,7 @@ from stable_baselines3.common.vec_env.base_vec_env import (
 
 from ._vecworker import serve, views
 from .parallel import INFO_COUNTS, INFO_KEYS, RexParallelEnv
-from .vec import check_copies
+from .vec import CopiesVecEnv, check_copies
 
 START_METHOD = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
 """How workers start: not ``fork`` (a forked copy of a process running torch's thread pools can
@@ -62,7 +60,7 @@ def default_workers(n_envs: int) -> int:
     return max(1, min(n_envs, cores or 1))
 
 
-class RexVecEnv(VecEnv):
+class RexVecEnv(CopiesVecEnv):
     """``n_envs`` copies of ``RexParallelEnv(**env_kwargs)`` in ``workers`` processes.
 
     Sub-env ``i`` is learner ``i % K`` of copy ``i // K``; copy ``m`` is seeded with
@@ -206,13 +204,6 @@ class RexVecEnv(VecEnv):
                 for k, v in zip(INFO_KEYS, row.tolist(), strict=True)}
 
     # -- seeding and stepping ---------------------------------------------------------------
-    def seed(self, seed: int | None = None) -> Sequence[int | None]:
-        """Copy m gets ``seed + m`` at its next reset."""
-        if seed is None:
-            seed = int(np.random.default_rng().integers(0, 2**31 - 1))
-        self._copy_seeds = [seed + m for m in range(self.m)]
-        return [self._copy_seeds[i // self.k] for i in range(self.num_envs)]
-
     def reset(self) -> VecEnvObs:
         for w, (first, count) in enumerate(self._blocks):
             self._send(w, "reset", self._copy_seeds[first:first + count])
@@ -271,18 +262,6 @@ class RexVecEnv(VecEnv):
         return [self._call(i // self.k, "call", method_name, method_args, method_kwargs)
                 for i in ix]
 
-    def env_is_wrapped(self, wrapper_class: type, indices: VecEnvIndices = None) -> list[bool]:
-        return [False for _ in self._get_indices(indices)]
-
-    def get_images(self) -> Sequence[NDArray[Any] | None]:
-        return [None for _ in range(self.num_envs)]
-
-    def _get_indices(self, indices: VecEnvIndices) -> Iterable[int]:
-        if indices is None:
-            return range(self.num_envs)
-        if isinstance(indices, int):
-            return [indices]
-        return indices
 
 
 def _shutdown(conns: list[Connection], procs: list[Any]) -> None:

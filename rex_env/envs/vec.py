@@ -45,7 +45,36 @@ def check_copies(n_envs: object) -> int:
     return n_envs
 
 
-class SharedVecEnv(VecEnv):
+class CopiesVecEnv(VecEnv):
+    """What every vector env of Rex shares: sub-env ``i`` is learner ``i % k`` of copy
+    ``i // k`` (``m`` copies), copy ``m`` is seeded ``seed + m``; no wrappers, no images."""
+
+    k: int
+    m: int
+    _copy_seeds: list[int | None]
+
+    def seed(self, seed: int | None = None) -> Sequence[int | None]:
+        """Copy m gets ``seed + m`` at its next reset."""
+        if seed is None:
+            seed = int(np.random.default_rng().integers(0, 2**31 - 1))
+        self._copy_seeds = [seed + m for m in range(self.m)]
+        return [self._copy_seeds[i // self.k] for i in range(self.num_envs)]
+
+    def env_is_wrapped(self, wrapper_class: type, indices: VecEnvIndices = None) -> list[bool]:
+        return [False for _ in self._get_indices(indices)]
+
+    def get_images(self) -> Sequence[NDArray[Any] | None]:
+        return [None for _ in range(self.num_envs)]
+
+    def _get_indices(self, indices: VecEnvIndices) -> Iterable[int]:
+        if indices is None:
+            return range(self.num_envs)
+        if isinstance(indices, int):
+            return [indices]
+        return indices
+
+
+class SharedVecEnv(CopiesVecEnv):
     """K learners x M copies of :class:`RexParallelEnv` as one SB3 ``VecEnv``.
 
     Args:
@@ -93,13 +122,6 @@ class SharedVecEnv(VecEnv):
         return cls([lambda: RexParallelEnv(**env_kwargs) for _ in range(n_envs)])
 
     # -- seeding --------------------------------------------------------------------------
-    def seed(self, seed: int | None = None) -> Sequence[int | None]:
-        """Copy m gets ``seed + m`` at its next reset."""
-        if seed is None:
-            seed = int(np.random.default_rng().integers(0, 2**31 - 1))
-        self._copy_seeds = [seed + m for m in range(self.m)]
-        return [self._copy_seeds[i // self.k] for i in range(self.num_envs)]
-
     # -- stepping -------------------------------------------------------------------------
     def _put(self, m: int, obs: dict[str, NDArray[np.float32]]) -> None:
         base = m * self.k
@@ -176,16 +198,3 @@ class SharedVecEnv(VecEnv):
                     for i in self._get_indices(indices)]
         return [getattr(e, method_name)(*method_args, **method_kwargs)
                 for _, e in self._copies(indices)]
-
-    def env_is_wrapped(self, wrapper_class: type, indices: VecEnvIndices = None) -> list[bool]:
-        return [False for _ in self._get_indices(indices)]
-
-    def get_images(self) -> Sequence[NDArray[Any] | None]:
-        return [None for _ in range(self.num_envs)]
-
-    def _get_indices(self, indices: VecEnvIndices) -> Iterable[int]:
-        if indices is None:
-            return range(self.num_envs)
-        if isinstance(indices, int):
-            return [indices]
-        return indices
