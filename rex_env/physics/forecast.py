@@ -136,9 +136,7 @@ class ForecastPath:
         self.update_s = update_s
         self.bounds = (float(bounds[0]), float(bounds[1]))
 
-        if scale is None:
-            row_scale = np.ones(y.size)
-        else:
+        if scale is not None:
             row_scale = np.array(scale, dtype=np.float64)
             if row_scale.shape != y.shape or not np.all(np.isfinite(row_scale)) \
                     or np.any(row_scale < 0.0):
@@ -152,7 +150,8 @@ class ForecastPath:
         sigma_table: FloatArray
         if scale is None:
             # a unit scale would multiply by 1.0 (exact): skip it, and share sigma's rows
-            sigma_table = np.broadcast_to(sigma, errors.shape)
+            sigma_table = _unit_sigma_table(self.error, self.capacity_kw, max_revisions,
+                                            update_s, y.size)
         else:
             eps *= row_scale[:, None]
             sigma_table = row_scale[:, None] * sigma[None, :]
@@ -258,3 +257,13 @@ def _sigma_steps(error: ForecastErrorModel, capacity_kw: float, max_revisions: i
     sigma.setflags(write=False)
     increment_sd.setflags(write=False)
     return sigma, increment_sd
+
+
+@lru_cache(maxsize=256)
+def _unit_sigma_table(error: ForecastErrorModel, capacity_kw: float, max_revisions: int,
+                      update_s: int, n_slots: int) -> FloatArray:
+    """The sigma table of a path without ``scale``: sigma_m in every row, as a read-only
+    broadcast view (memoised: building the view costs more than a path's other tables)."""
+    sigma = _sigma_steps(error, capacity_kw, max_revisions, update_s)[0]
+    out: FloatArray = np.broadcast_to(sigma, (n_slots, max_revisions + 1))
+    return out

@@ -143,7 +143,7 @@ class Market:
         last = self.prosumers
         self.prosumers = {
             spec.owner: Prosumer(spec, self.schedule, children[i], sc.forecast_update_s,
-                                 like=last.get(spec.owner))
+                                 like=last.get(spec.owner), owned=True)
             for i, spec in enumerate(sc.prosumers)
         }
         self.curve = self._public_curve(children[-1])

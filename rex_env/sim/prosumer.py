@@ -23,6 +23,17 @@ from ..physics import ForecastPath
 from ..spec.prosumer import ProsumerSpec, load_peak_kw
 from ..spec.schedule import SlotSchedule
 
+_WIND, _PV, _LOAD, _FORECAST, _PHASE = range(5)
+"""A prosumer's streams, in the order of ``rng.spawn(5)``; the forecast stream's own children
+are wind, PV and load in this order too."""
+
+
+def _seed_child(root: np.random.SeedSequence, *path: int) -> np.random.SeedSequence:
+    """The seed sequence that spawning would build at ``path`` below ``root`` (its spawn key
+    extended by ``path``), built alone: its siblings need not be."""
+    return np.random.SeedSequence(root.entropy, spawn_key=root.spawn_key + path,
+                                  pool_size=root.pool_size)
+
 
 class Realized(NamedTuple):
     """One slot's physical outcome for one owner (rates in kW, cost in currency)."""
@@ -43,7 +54,7 @@ class Prosumer:
 
     def __init__(self, spec: ProsumerSpec, schedule: SlotSchedule,
                  rng: np.random.Generator, update_s: int | None = None,
-                 like: Prosumer | None = None) -> None:
+                 like: Prosumer | None = None, owned: bool = False) -> None:
         """``update_s``: seconds between forecast revisions, a divisor of the slot length; the
         revisions then arrive at a random phase of their own (drawn per prosumer), not at slot
         boundaries. ``None`` (the default): once per slot, at slot boundaries.
@@ -52,6 +63,10 @@ class Prosumer:
         ``update_s``), whose tables that depend on no draw (the forecasts' standard
         deviations, the PV error scale) are reused instead of rebuilt: a market reset builds
         every prosumer again, and those tables were a large part of its cost.
+
+        ``owned``: nothing else spawns from ``rng`` later (a market gives each prosumer a
+        child of its own): the streams are then built without advancing ``rng``'s spawn
+        counter. The streams are those of ``rng.spawn(5)`` either way.
         """
         self.spec = spec
         self.schedule = schedule
@@ -70,33 +85,37 @@ class Prosumer:
         gen = np.zeros(n)
         cons = np.zeros(n)
         paths: list[tuple[ForecastPath, float]] = []  # (path, sign)
-        # the streams rng.spawn(5) and r_fc.spawn(3) would return, as seed sequences: a
-        # generator is built only for what this prosumer draws (each costs ~5 us)
+        # The streams are rng.spawn(5) (see _WIND ... _PHASE) and the forecast stream's
+        # spawn(3) (wind, PV, load); only those drawn from are built (a seed sequence costs
+        # ~3 us, a generator ~4 us, and most prosumers have one asset of three).
         root = rng.bit_generator.seed_seq
         if not isinstance(root, np.random.SeedSequence):
             raise TypeError("rng must be seeded by a numpy SeedSequence (as "
                             f"np.random.default_rng(seed) is), got {type(root).__name__}")
-        r_w, r_pv, r_load, r_fc, r_phase = root.spawn(5)
-        f_w, f_pv, f_load = r_fc.spawn(3)
         gen_type, bits_type = type(rng), type(rng.bit_generator)
+        base = root.n_children_spawned
+        spawned = None if owned else root.spawn(5)  # advances rng's counter, as spawn(5) did
 
-        def stream(seq: np.random.SeedSequence) -> np.random.Generator:
-            return gen_type(bits_type(seq))
+        def stream(*path: int) -> np.random.Generator:
+            """The generator of the child at ``path`` below ``rng``."""
+            if spawned is not None and len(path) == 1:
+                return gen_type(bits_type(spawned[path[0]]))
+            return gen_type(bits_type(_seed_child(root, base + path[0], *path[1:])))
 
         # phase: revisions of slot k arrive at T_k - phase - j U (0 without update_s, the first
-        # version's schedule; r_phase is then not drawn from)
-        self._phase = 0 if update_s is None else int(stream(r_phase).integers(U))
+        # version's schedule; the phase stream is then not drawn from)
+        self._phase = 0 if update_s is None else int(stream(_PHASE).integers(U))
         self.pv_truth: NDArray[np.float64] | None = None
         """The PV output alone (kW per slot), for the day's clearness of the price curve."""
         self._pv_scale: NDArray[np.float64] | None = None
         if spec.wind is not None:
-            y = spec.wind.sample(stream(r_w), n, L)
+            y = spec.wind.sample(stream(_WIND), n, L)
             gen += y
-            paths.append((ForecastPath(stream(f_w), y, spec.wind.capacity_kw, revisions,
-                                       slot_len=L, update_s=U,
+            paths.append((ForecastPath(stream(_FORECAST, _WIND), y, spec.wind.capacity_kw,
+                                       revisions, slot_len=L, update_s=U,
                                        bounds=(0.0, spec.wind.capacity_kw)), 1.0))
         if spec.pv is not None:
-            y = spec.pv.sample(stream(r_pv), doy, n, L)
+            y = spec.pv.sample(stream(_PV), doy, n, L)
             self.pv_truth = y
             gen += y
             # the error scales with the clear-sky potential: zero when the sun is down, so a
@@ -106,15 +125,16 @@ class Prosumer:
             else:
                 potential = spec.pv.clear_sky_kw(doy, n, L) / spec.pv.capacity_kw
                 self._pv_scale = np.clip(potential, 0.0, 1.0)
-            paths.append((ForecastPath(stream(f_pv), y, spec.pv.capacity_kw, revisions,
-                                       slot_len=L, update_s=U,
+            paths.append((ForecastPath(stream(_FORECAST, _PV), y, spec.pv.capacity_kw,
+                                       revisions, slot_len=L, update_s=U,
                                        bounds=(0.0, spec.pv.capacity_kw),
                                        scale=self._pv_scale), 1.0))
         if spec.load is not None:
-            y = spec.load.sample(stream(r_load), doy, n, L)
+            y = spec.load.sample(stream(_LOAD), doy, n, L)
             cons += y
-            paths.append((ForecastPath(stream(f_load), y, load_peak_kw(spec.load), revisions,
-                                       slot_len=L, update_s=U, bounds=(0.0, math.inf)), -1.0))
+            paths.append((ForecastPath(stream(_FORECAST, _LOAD), y, load_peak_kw(spec.load),
+                                       revisions, slot_len=L, update_s=U,
+                                       bounds=(0.0, math.inf)), -1.0))
         self.paths: tuple[tuple[ForecastPath, float], ...] = tuple(paths)
         """The forecast path of each uncontrollable asset and its sign in the net rate."""
         self.generation: NDArray[np.float64] = gen

@@ -115,13 +115,17 @@ def test_like_must_be_the_same_owner_schedule_and_revision_period() -> None:
         Prosumer(FULL, SCHED, np.random.default_rng(2), update_s=300, like=earlier)
 
 
-def test_the_prosumers_streams_are_those_spawn_returns() -> None:
-    """Generators are built only for drawn streams, from the seed sequences ``spawn`` makes:
-    the draws and the caller's spawn counter are as with ``rng.spawn(5)`` and
-    ``r_fc.spawn(3)``."""
+@pytest.mark.parametrize("owned", [False, True])
+@pytest.mark.parametrize("used", [0, 2])
+def test_the_prosumers_streams_are_those_spawn_returns(owned: bool, used: int) -> None:
+    """Generators are built only for drawn streams, from seed sequences built alone: the
+    draws are those of ``rng.spawn(5)`` and the forecast stream's ``spawn(3)``, also from a
+    generator that spawned before (``used``); the caller's spawn counter advances as with
+    ``spawn(5)`` unless the prosumer owns ``rng``."""
     rng = np.random.default_rng(7)
-    p = Prosumer(FULL, SCHED, rng, update_s=300)
-    r_w, r_pv, r_load, r_fc, r_phase = np.random.default_rng(7).spawn(5)
+    rng.spawn(used)
+    p = Prosumer(FULL, SCHED, rng, update_s=300, owned=owned)
+    r_w, r_pv, r_load, r_fc, r_phase = np.random.default_rng(7).spawn(used + 5)[used:]
     f_w, f_pv, f_load = r_fc.spawn(3)
     n, doy = SCHED.n_slots, SCHED.day_of_year
     assert p._phase == int(r_phase.integers(300))
@@ -137,6 +141,10 @@ def test_the_prosumers_streams_are_those_spawn_returns() -> None:
     assert p.paths[0][0].errors.tolist() == ForecastPath(
         f_w, wind, FULL.wind.capacity_kw, revisions,  # type: ignore[union-attr]
         slot_len=L, update_s=300).errors.tolist()
-    # the caller's generator spawned five children, as rng.spawn(5) would have
-    assert rng.spawn(1)[0].random() == np.random.default_rng(7).spawn(6)[5].random()
+    assert p.paths[1][0].errors.tolist() == ForecastPath(
+        f_pv, pv, FULL.pv.capacity_kw, revisions,  # type: ignore[union-attr]
+        slot_len=L, update_s=300, scale=p._pv_scale).errors.tolist()
+    # the caller's generator spawned five children, as rng.spawn(5) would have (unless owned)
+    after = used if owned else used + 5
+    assert rng.spawn(1)[0].random() == np.random.default_rng(7).spawn(after + 1)[after].random()
 
