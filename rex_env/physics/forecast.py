@@ -159,7 +159,9 @@ class ForecastPath:
 
         # Forecast tables per (slot, revisions left), so a read is one fancy index.
         unclipped = y[:, None] + errors
-        clipped = np.minimum(np.maximum(unclipped, self.bounds[0]), self.bounds[1])
+        clipped = np.maximum(unclipped, self.bounds[0])
+        if self.bounds[1] != math.inf:  # min(x, inf) is x: skip it (loads have no ceiling)
+            np.minimum(clipped, self.bounds[1], out=clipped)
         for a in (y, sigma, sigma_table, errors, unclipped, clipped):
             a.setflags(write=False)
         self._truth = y

@@ -145,7 +145,10 @@ class Prosumer:
         self._revisions = revisions
         mean = np.zeros((n, revisions + 1))
         for path, sign in paths:
-            mean += sign * path.means
+            if sign > 0:  # sign is +1 or -1, and a - b is a + (-1 * b) exactly
+                mean += path.means
+            else:
+                mean -= path.means
         self.fc_mean = mean
         if like is None:
             var = np.zeros((n, revisions + 1))
