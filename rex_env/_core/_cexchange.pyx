@@ -13,7 +13,8 @@ from libc.stdlib cimport free
 from libc.stdint cimport int8_t, int32_t, int64_t, uint64_t
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.object cimport PyObject, PyTypeObject
-from cpython.ref cimport Py_DECREF, Py_INCREF
+from cpython.list cimport PyList_GET_ITEM
+from cpython.ref cimport Py_DECREF, Py_INCREF, _Py_REFCNT
 
 cdef extern from "Python.h":
     PyObject *PyType_GenericAlloc(PyTypeObject *type, Py_ssize_t nitems) except NULL
@@ -351,11 +352,22 @@ cdef class CoreExchange:
         self.trade_log = None
 
     def reset(self):
-        """Forget everything: no books, orders, trades; the clock at 0; ids free again."""
-        cdef COrder rec
-        for rec in self._order_objs:
-            if rec is not None:
-                rec.frozen = rec.snapshot()
+        """Forget everything: no books, orders, trades; the clock at 0; ids free again.
+
+        A record someone still holds keeps its fields (frozen); one held by this exchange
+        alone is only freed, as nobody can read it again (a day leaves ~16k records, and
+        freezing them all took longer than building the next episode).
+        """
+        cdef list objs = self._order_objs
+        cdef Py_ssize_t i
+        cdef PyObject *p
+        cdef object rec
+        for i in range(len(objs)):
+            p = PyList_GET_ITEM(objs, i)  # borrowed: a count of 1 is this list's reference
+            if _Py_REFCNT(p) > 1:
+                rec = <object>p
+                if rec is not None:
+                    (<COrder>rec).frozen = (<COrder>rec).snapshot()
         rex_reset(self.c)
         self._clear()
 

@@ -115,8 +115,8 @@ def ar1_standard_normal(
     started in its stationary law.
     """
     e = rng.standard_normal(shape)
-    if e.shape[0] == 0:
-        return e
+    if e.shape[0] == 0 or phi == 0.0:
+        return e  # independent draws: the filter below would multiply by 1.0 and copy twice
     b = e * math.sqrt(max(0.0, 1.0 - phi * phi))
     b[0] = e[0]
     return ar1_scan(b, phi)

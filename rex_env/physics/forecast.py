@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -128,34 +129,39 @@ class ForecastPath:
             raise ValueError(f"slot_corr_s must be a finite number >= 0, got {slot_corr_s!r}")
         if not bounds[0] <= bounds[1]:
             raise ValueError(f"bounds must be (lo, hi) with lo <= hi, got {bounds!r}")
-        self.error = error if error is not None else ForecastErrorModel()
+        self.error = error if error is not None else _DEFAULT_ERROR
         self.capacity_kw = float(capacity_kw)
         self.max_revisions = max_revisions
         self.slot_len = slot_len
         self.update_s = update_s
         self.bounds = (float(bounds[0]), float(bounds[1]))
 
-        if scale is None:
-            row_scale = np.ones(y.size)
-        else:
+        if scale is not None:
             row_scale = np.array(scale, dtype=np.float64)
             if row_scale.shape != y.shape or not np.all(np.isfinite(row_scale)) \
                     or np.any(row_scale < 0.0):
                 raise ValueError(f"scale must be finite, >= 0 and of shape {y.shape} (one per "
                                  f"slot), got shape {row_scale.shape}")
-        sigma = self.capacity_kw * self.error.fraction(np.arange(max_revisions + 1) * update_s)
-        sigma[0] = 0.0
-        increment_sd = np.sqrt(np.maximum(np.diff(sigma**2), 0.0))
+        sigma, increment_sd = _sigma_steps(self.error, self.capacity_kw, max_revisions,
+                                           update_s)
         phi = math.exp(-slot_len / slot_corr_s) if slot_corr_s > 0.0 else 0.0
         eps = ar1_standard_normal(rng, (y.size, max_revisions), phi) * increment_sd
-        eps *= row_scale[:, None]
         errors = np.zeros((y.size, max_revisions + 1))
+        sigma_table: FloatArray
+        if scale is None:
+            # a unit scale would multiply by 1.0 (exact): skip it, and share sigma's rows
+            sigma_table = _unit_sigma_table(self.error, self.capacity_kw, max_revisions,
+                                            update_s, y.size)
+        else:
+            eps *= row_scale[:, None]
+            sigma_table = row_scale[:, None] * sigma[None, :]
         np.cumsum(eps, axis=1, out=errors[:, 1:])
-        sigma_table = row_scale[:, None] * sigma[None, :]
 
         # Forecast tables per (slot, revisions left), so a read is one fancy index.
         unclipped = y[:, None] + errors
-        clipped = np.minimum(np.maximum(unclipped, self.bounds[0]), self.bounds[1])
+        clipped = np.maximum(unclipped, self.bounds[0])
+        if self.bounds[1] != math.inf:  # min(x, inf) is x: skip it (loads have no ceiling)
+            np.minimum(clipped, self.bounds[1], out=clipped)
         for a in (y, sigma, sigma_table, errors, unclipped, clipped):
             a.setflags(write=False)
         self._truth = y
@@ -164,6 +170,12 @@ class ForecastPath:
         self._errors = errors
         self._unclipped = unclipped
         self._clipped = clipped
+
+    @property
+    def means(self) -> FloatArray:
+        """Clipped forecast means F[k, m] of slot k with m revisions to go, shape
+        (n_slots, M + 1) (read-only view): every forecast of the episode in one table."""
+        return self._clipped
 
     @property
     def truth(self) -> FloatArray:
@@ -226,3 +238,34 @@ class ForecastPath:
     def sigma(self, k: int, t: float) -> float:
         """Standard deviation (kW) of the forecast error of slot ``k`` at time ``t``."""
         return float(self._sigma_table[k, int(self.revisions_left(k, t))])
+
+
+_DEFAULT_ERROR = ForecastErrorModel()
+"""The error model of a path built without one (frozen, so one instance serves all)."""
+
+
+@lru_cache(maxsize=256)
+def _sigma_steps(error: ForecastErrorModel, capacity_kw: float, max_revisions: int,
+                 update_s: int) -> tuple[FloatArray, FloatArray]:
+    """sigma_m in kW (m = 0..M, sigma_0 = 0) and the increments' standard deviations
+    sqrt(sigma_m^2 - sigma_{m-1}^2), read-only.
+
+    Memoised because they depend on no draw and every market reset builds the same few (one
+    per asset size) again.
+    """
+    sigma = capacity_kw * error.fraction(np.arange(max_revisions + 1) * update_s)
+    sigma[0] = 0.0
+    increment_sd = np.sqrt(np.maximum(np.diff(sigma**2), 0.0))
+    sigma.setflags(write=False)
+    increment_sd.setflags(write=False)
+    return sigma, increment_sd
+
+
+@lru_cache(maxsize=256)
+def _unit_sigma_table(error: ForecastErrorModel, capacity_kw: float, max_revisions: int,
+                      update_s: int, n_slots: int) -> FloatArray:
+    """The sigma table of a path without ``scale``: sigma_m in every row, as a read-only
+    broadcast view (memoised: building the view costs more than a path's other tables)."""
+    sigma = _sigma_steps(error, capacity_kw, max_revisions, update_s)[0]
+    out: FloatArray = np.broadcast_to(sigma, (n_slots, max_revisions + 1))
+    return out

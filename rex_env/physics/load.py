@@ -214,8 +214,14 @@ class Household:
         """Mean load in kW per slot for an episode starting at midnight of ``day_of_year``.
 
         The quarter-hour profile is a step function (as the BDEW table is); slot values are its
-        exact averages over each slot, so energy is conserved for any ``slot_len``.
+        exact averages over each slot, so energy is conserved for any ``slot_len``. A fresh
+        array.
         """
+        out: FloatArray = self._expected(day_of_year, n_slots, slot_len).copy()
+        return out
+
+    def _expected(self, day_of_year: int, n_slots: int, slot_len: int) -> FloatArray:
+        """:meth:`expected` validated, then memoised (read-only)."""
         check_day_of_year(day_of_year)
         check_grid(n_slots, slot_len)
         if day_of_year > _days_in_year(self.year):
@@ -223,26 +229,13 @@ class Household:
                 f"day_of_year must be <= {_days_in_year(self.year)} in year {self.year}, "
                 f"got {day_of_year}"
             )
-        horizon_s = n_slots * slot_len
-        n_days = max(1, math.ceil(horizon_s / 86400))
-        qh_kw = _quarter_hours(self.year, self.profile, day_of_year, n_days) * self.annual_kwh
-        if self.evening_kw > 0:
-            h = (np.arange(qh_kw.size) + 0.5) * 0.25 % 24.0
-            qh_kw = qh_kw + self.evening_kw * np.exp(-0.5 * ((h - 19.0) / 2.0) ** 2)
-        if slot_len == 900:
-            out: FloatArray = qh_kw[:n_slots].copy()
-            return out
-        cum_kwh = np.concatenate(([0.0], np.cumsum(qh_kw * 0.25)))
-        edges = np.arange(n_slots + 1) * float(slot_len)
-        e = np.interp(edges, np.arange(cum_kwh.size) * 900.0, cum_kwh)
-        out = np.diff(e) / (slot_len / 3600.0)
-        return out
+        return _expected_kw(self, day_of_year, n_slots, slot_len)
 
     def sample(
         self, rng: np.random.Generator, day_of_year: int, n_slots: int, slot_len: int = 900
     ) -> FloatArray:
         """Sample load in kW per slot (>= 0): the mean profile times mean-one lognormal noise."""
-        mean = self.expected(day_of_year, n_slots, slot_len)
+        mean = self._expected(day_of_year, n_slots, slot_len)
         z = ar1_standard_normal(rng, n_slots, math.exp(-slot_len / self.noise_tau_s))
         s = self.noise_sigma
         out: FloatArray = mean * np.exp(s * z - 0.5 * s * s)
@@ -253,3 +246,28 @@ class Household:
         load = np.asarray(load_kw, dtype=np.float64)
         flexible = load * self.flexible_share
         return load - flexible, flexible
+
+
+@lru_cache(maxsize=1024)
+def _expected_kw(load: Household, day_of_year: int, n_slots: int, slot_len: int) -> FloatArray:
+    """The mean load of :meth:`Household.expected` (validated there), read-only.
+
+    Memoised per household, day and grid: it depends on no draw and every reset of a market
+    samples each household's load around it again.
+    """
+    horizon_s = n_slots * slot_len
+    n_days = max(1, math.ceil(horizon_s / 86400))
+    qh_kw = _quarter_hours(load.year, load.profile, day_of_year, n_days) * load.annual_kwh
+    if load.evening_kw > 0:
+        h = (np.arange(qh_kw.size) + 0.5) * 0.25 % 24.0
+        qh_kw = qh_kw + load.evening_kw * np.exp(-0.5 * ((h - 19.0) / 2.0) ** 2)
+    out: FloatArray
+    if slot_len == 900:
+        out = qh_kw[:n_slots].copy()
+    else:
+        cum_kwh = np.concatenate(([0.0], np.cumsum(qh_kw * 0.25)))
+        edges = np.arange(n_slots + 1) * float(slot_len)
+        e = np.interp(edges, np.arange(cum_kwh.size) * 900.0, cum_kwh)
+        out = np.diff(e) / (slot_len / 3600.0)
+    out.setflags(write=False)
+    return out

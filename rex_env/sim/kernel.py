@@ -17,6 +17,8 @@ from enum import IntEnum
 from typing import Any
 
 Handler = Callable[[int, Any], None]
+Event = tuple[int, int, float, int, Handler, Any]
+"""A queued event: (time, prio, agent tie-break, scheduling order, handler, payload)."""
 
 _heappush = heapq.heappush
 _heappop = heapq.heappop
@@ -64,7 +66,7 @@ class Kernel:
         if rng_draw is not None:
             self._draw = rng_draw
         self.now = 0
-        self._queue: list[tuple[int, int, float, int, Handler, Any]] = []
+        self._queue: list[Event] = []
         self._seq = 0
         self.processed = 0
 
@@ -78,6 +80,28 @@ class Kernel:
         self._seq += 1
         tie = self._draw() if prio == _AGENT else 0.0
         _heappush(self._queue, (time, prio, tie, self._seq, handler, payload))
+
+    def snapshot(self) -> tuple[list[Event], int]:
+        """The queue and the scheduling counter as they are now (a copy), for :meth:`restore`.
+
+        Why: a market queues the same lifecycle events at the start of every episode (about
+        400 for a day of 96 slots); restoring them is one list copy.
+        """
+        return list(self._queue), self._seq
+
+    def restore(self, state: tuple[list[Event], int]) -> None:
+        """Set the queue and counter of a :meth:`snapshot` taken right after a reset.
+
+        Only valid on a freshly reset kernel (empty, clock 0): anything queued since would be
+        lost, so that is an error. The events and their order are exactly those of the
+        snapshot, as if scheduled again one by one.
+        """
+        if self._queue or self._seq or self.now:
+            raise RuntimeError("restore() needs a freshly reset kernel (empty queue, clock 0), "
+                               f"got {len(self._queue)} queued events at t={self.now}")
+        queue, seq = state
+        self._queue = list(queue)
+        self._seq = seq
 
     def peek_time(self) -> int | None:
         return self._queue[0][0] if self._queue else None

@@ -5,7 +5,8 @@ The same :class:`Market` runs ``python -m rex_env.simulate`` (``run()`` to the e
 environment (``run_until(epoch)``, then the learners' instructions through :meth:`execute`).
 Every random draw comes from the generator seeded in :meth:`reset`.
 
-Events (all in one place, in :meth:`Market._schedule_episode`):
+Events (all in one place, :meth:`Market._schedule_lifecycle` and
+:meth:`Market._schedule_episode`):
 
 ========  ===================================================  =========================
 time      what                                                 handler
@@ -31,7 +32,7 @@ from ..exchange.orders import rejected
 from ..exchange.zones import ZonalExchange
 from .agent_api import Agent, Instruction, MarketView, OwnerView
 from .curve import PublicCurve
-from .kernel import Kernel, Prio
+from .kernel import Event, Kernel, Prio
 from .metrics import MarketMetrics
 from .prosumer import Prosumer, Realized
 from .settlement import Delivery, Ledger, OwnerAccount, OwnerSettlement, settle_slot
@@ -110,6 +111,10 @@ class Market:
             self.view = MarketView(self.exchange, self.schedule, self.kernel,
                                    k=scenario.depth_levels)
         self._next_id = 0
+        self.prosumers: dict[str, Prosumer] = {}
+        self._pv_clear_kw: float | None = None  # the community's clear-sky PV, one episode
+        self._lifecycle: tuple[list[Event], int] | None = None
+        """The kernel right after the first episode's lifecycle events (no draws among them)."""
         self.reset(None)
 
     # -- episode ------------------------------------------------------------------------------
@@ -134,8 +139,11 @@ class Market:
         # physics: one child generator per prosumer, in scenario order (stable under changes
         # of the population elsewhere)
         children = rng.spawn(len(sc.prosumers) + len(self.agents) + 1)
-        self.prosumers: dict[str, Prosumer] = {
-            spec.owner: Prosumer(spec, self.schedule, children[i], sc.forecast_update_s)
+        # the previous episode's prosumers lend the tables that depend on no draw
+        last = self.prosumers
+        self.prosumers = {
+            spec.owner: Prosumer(spec, self.schedule, children[i], sc.forecast_update_s,
+                                 like=last.get(spec.owner), owned=True)
             for i, spec in enumerate(sc.prosumers)
         }
         self.curve = self._public_curve(children[-1])
@@ -167,13 +175,19 @@ class Market:
         if model is None:
             return PublicCurve.constant(s.first_slot, s.n_slots, sc.reference_price,
                                         sc.tariff.feed_in, sc.tariff.retail, self.grid)
-        got = clear = 0.0
+        got = 0.0
         for spec in sc.prosumers:
             p = self.prosumers[spec.owner]
             if spec.pv is not None and p.pv_truth is not None:
                 got += float(p.pv_truth.sum())
-                clear += float(spec.pv.clear_sky_kw(s.day_of_year, s.n_slots,
-                                                    s.slot_len).sum())
+        clear = self._pv_clear_kw
+        if clear is None:  # depends on no draw: once per market
+            clear = 0.0
+            for spec in sc.prosumers:
+                if spec.pv is not None:
+                    clear += float(spec.pv.clear_sky_kw(s.day_of_year, s.n_slots,
+                                                        s.slot_len).sum())
+            self._pv_clear_kw = clear
         pv_index = min(1.0, got / clear) if clear > 0 else None
         prices = model.sample(rng, s.day_of_year, s.n_slots, s.slot_len, pv_index)
         return PublicCurve(s.first_slot, prices, model.bid(prices), model.ask(prices),
@@ -184,6 +198,19 @@ class Market:
         ex = self.exchange
         for slot in range(s.first_slot):  # gates of the warm-up slots closed before t=0
             ex.close(slot, 0)
+        if self._lifecycle is None:
+            self._schedule_lifecycle()
+            self._lifecycle = k.snapshot()
+        else:  # the same events every episode, queued first: restore the first episode's queue
+            k.restore(self._lifecycle)
+        for owner in sorted(self.agents):
+            t = self.agents[owner].next_wake(-1, self.rng)
+            if t is not None:
+                k.schedule(max(0, t), Prio.AGENT, self._on_wake, owner)
+
+    def _schedule_lifecycle(self) -> None:
+        """Queue every slot's lifecycle events and the first sample (no draws)."""
+        s, k = self.schedule, self.kernel
         for slot in s.slots:
             k.schedule(max(0, s.open_time(slot)), Prio.OPEN, self._on_open, slot)
             k.schedule(max(0, s.uncross_time(slot)), Prio.UNCROSS, self._on_uncross, slot)
@@ -193,10 +220,6 @@ class Market:
                 k.schedule(max(0, s.close_time(slot) - lead), Prio.CLOSE, self._on_xclose, slot)
             k.schedule(s.settle_time(slot), Prio.SETTLE, self._on_settle, slot)
         k.schedule(0, Prio.INFO, self._on_sample, None)
-        for owner in sorted(self.agents):
-            t = self.agents[owner].next_wake(-1, self.rng)
-            if t is not None:
-                k.schedule(max(0, t), Prio.AGENT, self._on_wake, owner)
 
     @property
     def now(self) -> int:

@@ -156,6 +156,25 @@ def test_order_records_outlive_a_reset_with_their_last_state():
         assert len(ex.orders) == 0 and ex.now == 0 and not ex.books
 
 
+def test_records_held_only_inside_containers_outlive_a_reset_too():
+    """The C engine freezes at reset only the records someone else still holds (the rest are
+    freed unread): a record kept only in a list, a dict or a report counts as held."""
+    for ex in pair(True, None):
+        reps = [ex.submit(0, "a", "alice", "sell", 0, 510, 10)]
+        held = {"bob": ex.submit(1, "b", "bob", "buy", 0, 505, 3).order}
+        for i in range(50):  # records nobody keeps
+            ex.submit(2, f"x{i}", "carol", "buy", 0, 500, 1)
+        ex.submit(3, "d", "dave", "buy", 0, 520, 4)  # fills 4 of alice's 10
+        ex.reset()
+        assert (reps[0].order.rate, reps[0].order.filled, reps[0].order.status) == (
+            6, 4, "resting")
+        bob = held["bob"]
+        assert (bob.order_id, bob.owner, bob.rate, bob.filled, bob.status) == (
+            "b", "bob", 3, 0, "resting")
+        ex.submit(0, "b", "erin", "sell", 0, 400, 1)  # ids are free again: a new record
+        assert bob.owner == "bob" and bob.rate == 3
+
+
 def test_grids_with_fractional_bounds_agree():
     grid = Grid(tick="0.25", lot="0.5", price_min="-10.1", price_max="10.1")
     py, c = pair(True, None, grid)

@@ -148,3 +148,22 @@ def test_a_slot_with_zero_scale_is_forecast_exactly_and_the_rest_scale_their_err
 def test_bad_scale_is_refused(scale: np.ndarray) -> None:  # type: ignore[type-arg]
     with pytest.raises(ValueError, match="scale must be finite, >= 0 and of shape"):
         ForecastPath(np.random.default_rng(0), np.full(96, 50.0), CAP, 96, scale=scale)
+
+
+def test_no_scale_is_a_unit_scale_to_the_last_bit() -> None:
+    """Without ``scale`` the multiplication by one is skipped and sigma's rows are shared
+    (a reset builds dozens of paths): the numbers must be those of an explicit unit scale."""
+    truth = np.linspace(0.0, 80.0, 96)
+    ones = ForecastPath(np.random.default_rng(5), truth, CAP, 24, scale=np.ones(96))
+    none = ForecastPath(np.random.default_rng(5), truth, CAP, 24)
+    assert none.errors.tobytes() == ones.errors.tobytes()
+    assert none.means.tobytes() == ones.means.tobytes()
+    assert np.asarray(none.sigma_table).tobytes() == np.asarray(ones.sigma_table).tobytes()
+    with pytest.raises(ValueError):
+        none.sigma_table[0, 1] = 1.0  # shared rows are read-only
+
+
+def test_means_are_the_clipped_truth_plus_errors() -> None:
+    fp = _paths(1, m=24)[0]
+    np.testing.assert_array_equal(fp.means, np.clip(fp.truth[:, None] + fp.errors, 0.0, None))
+    assert not fp.means.flags.writeable

@@ -166,3 +166,16 @@ def test_split_sums_to_the_load() -> None:
     fixed, flexible = hh.split(load)
     np.testing.assert_allclose(fixed + flexible, load)
     np.testing.assert_allclose(flexible, 0.25 * load)
+
+
+def test_expected_is_memoised_but_every_caller_gets_a_fresh_array() -> None:
+    """The mean profile is memoised (every reset samples around it): writing into what
+    ``expected`` returned must not reach later calls or samples."""
+    first = HH.expected(120, 96)
+    first[:] = -1.0
+    again = HH.expected(120, 96)
+    assert np.all(again > 0.0) and again is not first
+    zero_noise = Household(annual_kwh=3500.0, year=2025, noise_sigma=0.0)
+    np.testing.assert_array_equal(zero_noise.sample(np.random.default_rng(1), 120, 96), again)
+    with pytest.raises(ValueError, match="day_of_year"):
+        HH.expected(0, 96)  # validated on every call, not only when first computed

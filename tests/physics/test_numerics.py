@@ -87,3 +87,12 @@ def test_segments_to_slots_expands_run_lengths() -> None:
     states = np.array([2, 0, 1], dtype=np.intp)
     durations = np.array([3, 1, 5], dtype=np.intp)
     assert segments_to_slots(states, durations, 6).tolist() == [2, 2, 2, 0, 1, 1]
+
+
+def test_ar1_standard_normal_without_correlation_is_the_raw_draws() -> None:
+    """phi = 0 returns the draws themselves (the filter would multiply by 1.0): the same
+    numbers and the same stream position as ``standard_normal``."""
+    a, b = np.random.default_rng(4), np.random.default_rng(4)
+    z = ar1_standard_normal(a, (30, 5), 0.0)
+    assert z.tobytes() == b.standard_normal((30, 5)).tobytes()
+    assert a.random() == b.random()

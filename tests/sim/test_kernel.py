@@ -269,3 +269,38 @@ def test_heap_kernel_processes_events_exactly_like_the_reference(
     fast = program(Kernel(np.random.default_rng(seed).random))
     slow = program(ReferenceKernel(np.random.default_rng(seed).random))
     assert fast == slow
+
+
+def test_restoring_a_snapshot_replays_the_events_as_scheduled() -> None:
+    """A market queues the same lifecycle events every episode and restores them from the
+    first episode's snapshot: the run must be that of scheduling them again."""
+    def program(k: Kernel, log: Log, restore: tuple[Any, int] | None) -> tuple[Any, int]:
+        k.reset()
+        if restore is None:
+            for t, prio, label in [(5, Prio.OPEN, "a"), (5, Prio.CLOSE, "b"), (0, Prio.INFO, "c"),
+                                   (5, Prio.OPEN, "d"), (9, Prio.SETTLE, "e")]:
+                k.schedule(t, prio, log, label)
+        else:
+            k.restore(restore)
+        snap = k.snapshot()
+        for i in range(4):
+            k.schedule(5, Prio.AGENT, log, f"agent{i}")
+        k.run()
+        return snap
+
+    fresh, restored = Log(), Log()
+    k = seeded_kernel(3)
+    snap = program(k, restored, None)  # the first episode, scheduled one by one
+    restored.seen.clear()
+    program(seeded_kernel(8), fresh, None)
+    k.reset(np.random.default_rng(8).random)
+    program(k, restored, snap)
+    assert restored.seen == fresh.seen and len(fresh.seen) == 9
+
+
+def test_restore_needs_a_freshly_reset_kernel() -> None:
+    k = seeded_kernel()
+    k.schedule(1, Prio.INFO, Log(), "x")
+    snap = k.snapshot()
+    with pytest.raises(RuntimeError, match="freshly reset kernel"):
+        k.restore(snap)
