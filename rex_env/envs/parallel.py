@@ -496,16 +496,20 @@ class RexParallelEnv(ParallelEnv):
                 action = np.column_stack([t, np.full(len(window), action[2])]).reshape(-1)
                 priority = [int(i) for i in np.argsort(-np.abs(z), kind="stable")]
             fc, _ = me.forecast_window(window, now)
-            wanted = [round(-fc[j] / self._lot_kw + float(action[2 * j]) * reach)
-                      for j in range(len(window))]
+            # whole arrays, not numpy scalars slot by slot (the same float operations; rint
+            # rounds half to even as round() does)
+            n = len(window)
+            wanted = np.rint(-fc / self._lot_kw + action[0:2 * n:2] * reach
+                             ).astype(np.int64).tolist()
             targets = self._feasible_targets(agent, window, wanted, priority)
-            for j, slot in enumerate(window):
-                gap = targets[j] - ex.position(owner, slot)
+            aggressiveness = action[1:2 * n:2].tolist()
+            for j, (slot, held) in enumerate(zip(window, me.positions(window), strict=True)):
+                gap = targets[j] - held
                 if gap == 0:
                     steer.steer(slot, 0, 0, out)
                     continue
                 side = Side.BUY if gap > 0 else Side.SELL
-                a = float(action[2 * j + 1])
+                a = aggressiveness[j]
                 if make_take:
                     a = make_take_aggressiveness(a, self.schedule, slot, now, self.dt)
                 price = price_for(view, slot, side, a, self._ref_ticks, self._bounds)
@@ -560,7 +564,7 @@ class RexParallelEnv(ParallelEnv):
         first = max(m.settlements) + 1 if m.settlements else s.first_slot
         w0 = int(window[0])
         undelivered = range(first, int(window[-1]) + 1)
-        current = [ex.position(owner, k) for k in undelivered]
+        current = me.positions(undelivered)
         target = list(current)
         target[w0 - first:] = wanted
         if spec.has_uncontrollable:
@@ -656,7 +660,7 @@ class RexParallelEnv(ParallelEnv):
             cap = self._capacity[a]
             block = pubs[z].copy()
             if n:
-                pos = np.array([m.exchange.position(owner, k) for k in slots]) * self._lot_kw
+                pos = np.array(m.owner_views[owner].positions(slots)) * self._lot_kw
                 wr = np.zeros(n)
                 wp = np.zeros(n)
                 steer = self._steer[a]
