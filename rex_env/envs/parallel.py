@@ -640,7 +640,9 @@ class RexParallelEnv(ParallelEnv):
             lob = self._lob[z] = (m.exchange.lob3d(slots, self.k, out=lob) if zx is None
                                   else zx.lob3d(slots, self.k, zone=z, out=lob))
             codes = np.where(lob.phase == 2, 1.0, np.where(lob.phase == 1, 0.5, 0.0))
-            pub = self._public.setdefault(z, PublicBlock(self.window, self.k))
+            pub = self._public.get(z)
+            if pub is None:
+                pub = self._public[z] = PublicBlock(self.window, self.k)
             pub.fill(lob, codes, gate, self._ref_ticks, self._lot_kw, wholesale)
             pubs[z] = pub.values
             if z is None or self._zonal is None:
@@ -652,33 +654,50 @@ class RexParallelEnv(ParallelEnv):
         self._zone_public = {  # for state(): every zone's public features once
             z: np.concatenate([head, pubs[z].reshape(-1), extra[z], priv_zero])[self._public_idx]
             for z in pubs}
-        out: dict[AgentID, NDArray[np.float32]] = {}
-        npub = next(iter(self._public.values())).n_public
-        for a in self.agents:
-            owner = self.owner_of[a]
-            z = m.zone_of[owner] if zx is not None else None
-            cap = self._capacity[a]
-            block = pubs[z].copy()
-            if n:
-                pos = np.array(m.owner_views[owner].positions(slots)) * self._lot_kw
-                wr = np.zeros(n)
-                wp = np.zeros(n)
-                steer = self._steer[a]
-                for i, k in enumerate(slots):
-                    r, p = steer.signed_rate(k)
+        agents = self.agents
+        if not agents:
+            return {}
+        # every learner's vector is a row of one matrix: the private slot features are
+        # written for all learners at once (the same float operations per element as one
+        # learner at a time, so the same values)
+        pub0 = next(iter(self._public.values()))
+        npub, nblock, nextra = pub0.n_public, pub0.values.size, len(next(iter(extra.values())))
+        owners = [self.owner_of[a] for a in agents]
+        zones = [m.zone_of[o] for o in owners] if zx is not None else [None] * len(agents)
+        caps = [self._capacity[a] for a in agents]
+        mat = np.empty((len(agents), 4 + nblock + nextra + len(PRIVATE_FEATURES)), np.float32)
+        mat[:, :4] = head
+        blocks = mat[:, 4:4 + nblock].reshape(len(agents), *pub0.values.shape)
+        for i, z in enumerate(zones):
+            blocks[i] = pubs[z]
+        if n:
+            lot_kw, ref = self._lot_kw, self._ref_ticks
+            views = [m.owner_views[o] for o in owners]
+            pos = np.array([v.positions(slots) for v in views]) * lot_kw
+            wr = np.zeros((len(agents), n))
+            wp = np.zeros((len(agents), n))
+            fc = np.empty((len(agents), n))
+            sd = np.empty((len(agents), n))
+            for i, a in enumerate(agents):
+                signed_rate = self._steer[a].signed_rate
+                for j, k in enumerate(slots):
+                    r, p = signed_rate(k)
                     if r:
-                        wr[i] = r * self._lot_kw
-                        wp[i] = (p - self._ref_ticks) / self._ref_ticks  # type: ignore[operator]
-                fc, sd = m.owner_views[owner].forecast_window(slots, now)
-                block[:n, npub] = pos / cap
-                block[:n, npub + 1] = wr / cap
-                block[:n, npub + 2] = wp
-                block[:n, npub + 3] = fc / cap
-                block[:n, npub + 4] = sd / cap
-            priv = self._private(a, cap)
-            vec = np.concatenate([head, block.reshape(-1), extra[z], priv])
-            np.clip(vec, -LIMIT, LIMIT, out=vec)
-            out[a] = vec.astype(np.float32, copy=False)
+                        wr[i, j] = r * lot_kw
+                        wp[i, j] = (p - ref) / ref  # type: ignore[operator]
+                fc[i], sd[i] = views[i].forecast_window(slots, now)
+            cap = np.array(caps)[:, None]
+            blocks[:, :n, npub] = pos / cap
+            blocks[:, :n, npub + 1] = wr / cap
+            blocks[:, :n, npub + 2] = wp
+            blocks[:, :n, npub + 3] = fc / cap
+            blocks[:, :n, npub + 4] = sd / cap
+        tail = 4 + nblock
+        for i, a in enumerate(agents):
+            mat[i, tail:tail + nextra] = extra[zones[i]]
+            mat[i, tail + nextra:] = self._private(a, caps[i])
+        np.clip(mat, -LIMIT, LIMIT, out=mat)
+        out = dict(zip(agents, mat, strict=True))
         for v in self._zone_public.values():
             np.clip(v, -LIMIT, LIMIT, out=v)
         return out
