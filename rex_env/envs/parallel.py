@@ -275,6 +275,10 @@ class RexParallelEnv(ParallelEnv):
         self._np_random: np.random.Generator | None = None
         self._lob: dict[str | None, LOB3D] = {}
         self._vectors: dict[AgentID, NDArray[np.float32]] = {}
+        self._seen_forecast: tuple[object, int, range, dict[AgentID, NDArray[np.float64]]] | None
+        self._seen_forecast = None
+        """(the episode's prosumers, time, window, learner -> forecast net rates) read by the
+        last observation: the next step's decoder reads the same (:meth:`_window_forecast`)."""
         self._details: dict[AgentID, dict[str, Any]] = {}
 
     # -- spaces ---------------------------------------------------------------------------
@@ -335,6 +339,7 @@ class RexParallelEnv(ParallelEnv):
         self._last_surplus = {a: 0.0 for a in self.agents}
         self._last_parts = {a: (0.0,) * 8 for a in self.agents}
         self.market.run_until(0)
+        self._seen_forecast = None
         obs = self._observe()
         infos: dict[AgentID, dict[str, Any]] = {
             a: {k: (0 if k in INFO_COUNTS else 0.0) for k in INFO_KEYS} for a in self.agents}
@@ -495,7 +500,7 @@ class RexParallelEnv(ParallelEnv):
                 t = price_targets(float(action[0]), float(action[1]), z)
                 action = np.column_stack([t, np.full(len(window), action[2])]).reshape(-1)
                 priority = [int(i) for i in np.argsort(-np.abs(z), kind="stable")]
-            fc, _ = me.forecast_window(window, now)
+            fc = self._window_forecast(agent, window, now)
             # whole arrays, not numpy scalars slot by slot (the same float operations; rint
             # rounds half to even as round() does)
             n = len(window)
@@ -543,6 +548,19 @@ class RexParallelEnv(ParallelEnv):
         if size:
             steer.steer(slot, size if side is Side.BUY else -size, price, out)
         return out
+
+    def _window_forecast(self, agent: AgentID, window: range, now: int
+                         ) -> NDArray[np.float64]:
+        """The learner's forecast net rates (kW) of the window's slots now: the last
+        observation's when it read the same slots at the same time of this episode (the
+        market does not move between an observation and the next step's decoding; a
+        forecast depends on the slot and the time only), else read afresh."""
+        seen = self._seen_forecast
+        m = self.market
+        if (seen is not None and seen[0] is m.prosumers and seen[1] == now and seen[2] == window
+                and agent in seen[3]):
+            return seen[3][agent]
+        return m.owner_views[self.owner_of[agent]].forecast_window(window, now)[0]
 
     def _feasible_targets(self, agent: AgentID, window: Any, wanted: list[int],
                           priority: list[int] | None = None) -> list[int]:
@@ -686,6 +704,7 @@ class RexParallelEnv(ParallelEnv):
                         wr[i, j] = r * lot_kw
                         wp[i, j] = (p - ref) / ref  # type: ignore[operator]
                 fc[i], sd[i] = views[i].forecast_window(slots, now)
+            self._seen_forecast = (m.prosumers, now, slots, dict(zip(agents, fc, strict=True)))
             cap = np.array(caps)[:, None]
             blocks[:, :n, npub] = pos / cap
             blocks[:, :n, npub + 1] = wr / cap
