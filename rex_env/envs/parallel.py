@@ -275,6 +275,10 @@ class RexParallelEnv(ParallelEnv):
         self._np_random: np.random.Generator | None = None
         self._lob: dict[str | None, LOB3D] = {}
         self._vectors: dict[AgentID, NDArray[np.float32]] = {}
+        self._seen_forecast: tuple[object, int, range, dict[AgentID, NDArray[np.float64]]] | None
+        self._seen_forecast = None
+        """(the episode's prosumers, time, window, learner -> forecast net rates) read by the
+        last observation: the next step's decoder reads the same (:meth:`_window_forecast`)."""
         self._details: dict[AgentID, dict[str, Any]] = {}
 
     # -- spaces ---------------------------------------------------------------------------
@@ -335,6 +339,7 @@ class RexParallelEnv(ParallelEnv):
         self._last_surplus = {a: 0.0 for a in self.agents}
         self._last_parts = {a: (0.0,) * 8 for a in self.agents}
         self.market.run_until(0)
+        self._seen_forecast = None
         obs = self._observe()
         infos: dict[AgentID, dict[str, Any]] = {
             a: {k: (0 if k in INFO_COUNTS else 0.0) for k in INFO_KEYS} for a in self.agents}
@@ -495,17 +500,21 @@ class RexParallelEnv(ParallelEnv):
                 t = price_targets(float(action[0]), float(action[1]), z)
                 action = np.column_stack([t, np.full(len(window), action[2])]).reshape(-1)
                 priority = [int(i) for i in np.argsort(-np.abs(z), kind="stable")]
-            fc, _ = me.forecast_window(window, now)
-            wanted = [round(-fc[j] / self._lot_kw + float(action[2 * j]) * reach)
-                      for j in range(len(window))]
+            fc = self._window_forecast(agent, window, now)
+            # whole arrays, not numpy scalars slot by slot (the same float operations; rint
+            # rounds half to even as round() does)
+            n = len(window)
+            wanted = np.rint(-fc / self._lot_kw + action[0:2 * n:2] * reach
+                             ).astype(np.int64).tolist()
             targets = self._feasible_targets(agent, window, wanted, priority)
-            for j, slot in enumerate(window):
-                gap = targets[j] - ex.position(owner, slot)
+            aggressiveness = action[1:2 * n:2].tolist()
+            for j, (slot, held) in enumerate(zip(window, me.positions(window), strict=True)):
+                gap = targets[j] - held
                 if gap == 0:
                     steer.steer(slot, 0, 0, out)
                     continue
                 side = Side.BUY if gap > 0 else Side.SELL
-                a = float(action[2 * j + 1])
+                a = aggressiveness[j]
                 if make_take:
                     a = make_take_aggressiveness(a, self.schedule, slot, now, self.dt)
                 price = price_for(view, slot, side, a, self._ref_ticks, self._bounds)
@@ -540,6 +549,19 @@ class RexParallelEnv(ParallelEnv):
             steer.steer(slot, size if side is Side.BUY else -size, price, out)
         return out
 
+    def _window_forecast(self, agent: AgentID, window: range, now: int
+                         ) -> NDArray[np.float64]:
+        """The learner's forecast net rates (kW) of the window's slots now: the last
+        observation's when it read the same slots at the same time of this episode (the
+        market does not move between an observation and the next step's decoding; a
+        forecast depends on the slot and the time only), else read afresh."""
+        seen = self._seen_forecast
+        m = self.market
+        if (seen is not None and seen[0] is m.prosumers and seen[1] == now and seen[2] == window
+                and agent in seen[3]):
+            return seen[3][agent]
+        return m.owner_views[self.owner_of[agent]].forecast_window(window, now)[0]
+
     def _feasible_targets(self, agent: AgentID, window: Any, wanted: list[int],
                           priority: list[int] | None = None) -> list[int]:
         """The window slots' target positions (lots) clipped by :mod:`.feasible` to what the
@@ -560,7 +582,7 @@ class RexParallelEnv(ParallelEnv):
         first = max(m.settlements) + 1 if m.settlements else s.first_slot
         w0 = int(window[0])
         undelivered = range(first, int(window[-1]) + 1)
-        current = [ex.position(owner, k) for k in undelivered]
+        current = me.positions(undelivered)
         target = list(current)
         target[w0 - first:] = wanted
         if spec.has_uncontrollable:
@@ -636,7 +658,9 @@ class RexParallelEnv(ParallelEnv):
             lob = self._lob[z] = (m.exchange.lob3d(slots, self.k, out=lob) if zx is None
                                   else zx.lob3d(slots, self.k, zone=z, out=lob))
             codes = np.where(lob.phase == 2, 1.0, np.where(lob.phase == 1, 0.5, 0.0))
-            pub = self._public.setdefault(z, PublicBlock(self.window, self.k))
+            pub = self._public.get(z)
+            if pub is None:
+                pub = self._public[z] = PublicBlock(self.window, self.k)
             pub.fill(lob, codes, gate, self._ref_ticks, self._lot_kw, wholesale)
             pubs[z] = pub.values
             if z is None or self._zonal is None:
@@ -648,33 +672,51 @@ class RexParallelEnv(ParallelEnv):
         self._zone_public = {  # for state(): every zone's public features once
             z: np.concatenate([head, pubs[z].reshape(-1), extra[z], priv_zero])[self._public_idx]
             for z in pubs}
-        out: dict[AgentID, NDArray[np.float32]] = {}
-        npub = next(iter(self._public.values())).n_public
-        for a in self.agents:
-            owner = self.owner_of[a]
-            z = m.zone_of[owner] if zx is not None else None
-            cap = self._capacity[a]
-            block = pubs[z].copy()
-            if n:
-                pos = np.array([m.exchange.position(owner, k) for k in slots]) * self._lot_kw
-                wr = np.zeros(n)
-                wp = np.zeros(n)
-                steer = self._steer[a]
-                for i, k in enumerate(slots):
-                    r, p = steer.signed_rate(k)
+        agents = self.agents
+        if not agents:
+            return {}
+        # every learner's vector is a row of one matrix: the private slot features are
+        # written for all learners at once (the same float operations per element as one
+        # learner at a time, so the same values)
+        pub0 = next(iter(self._public.values()))
+        npub, nblock, nextra = pub0.n_public, pub0.values.size, len(next(iter(extra.values())))
+        owners = [self.owner_of[a] for a in agents]
+        zones = [m.zone_of[o] for o in owners] if zx is not None else [None] * len(agents)
+        caps = [self._capacity[a] for a in agents]
+        mat = np.empty((len(agents), 4 + nblock + nextra + len(PRIVATE_FEATURES)), np.float32)
+        mat[:, :4] = head
+        blocks = mat[:, 4:4 + nblock].reshape(len(agents), *pub0.values.shape)
+        for i, z in enumerate(zones):
+            blocks[i] = pubs[z]
+        if n:
+            lot_kw, ref = self._lot_kw, self._ref_ticks
+            views = [m.owner_views[o] for o in owners]
+            pos = np.array([v.positions(slots) for v in views]) * lot_kw
+            wr = np.zeros((len(agents), n))
+            wp = np.zeros((len(agents), n))
+            fc = np.empty((len(agents), n))
+            sd = np.empty((len(agents), n))
+            for i, a in enumerate(agents):
+                signed_rate = self._steer[a].signed_rate
+                for j, k in enumerate(slots):
+                    r, p = signed_rate(k)
                     if r:
-                        wr[i] = r * self._lot_kw
-                        wp[i] = (p - self._ref_ticks) / self._ref_ticks  # type: ignore[operator]
-                fc, sd = m.owner_views[owner].forecast_window(slots, now)
-                block[:n, npub] = pos / cap
-                block[:n, npub + 1] = wr / cap
-                block[:n, npub + 2] = wp
-                block[:n, npub + 3] = fc / cap
-                block[:n, npub + 4] = sd / cap
-            priv = self._private(a, cap)
-            vec = np.concatenate([head, block.reshape(-1), extra[z], priv])
-            np.clip(vec, -LIMIT, LIMIT, out=vec)
-            out[a] = vec.astype(np.float32, copy=False)
+                        wr[i, j] = r * lot_kw
+                        wp[i, j] = (p - ref) / ref  # type: ignore[operator]
+                fc[i], sd[i] = views[i].forecast_window(slots, now)
+            self._seen_forecast = (m.prosumers, now, slots, dict(zip(agents, fc, strict=True)))
+            cap = np.array(caps)[:, None]
+            blocks[:, :n, npub] = pos / cap
+            blocks[:, :n, npub + 1] = wr / cap
+            blocks[:, :n, npub + 2] = wp
+            blocks[:, :n, npub + 3] = fc / cap
+            blocks[:, :n, npub + 4] = sd / cap
+        tail = 4 + nblock
+        for i, a in enumerate(agents):
+            mat[i, tail:tail + nextra] = extra[zones[i]]
+            mat[i, tail + nextra:] = self._private(a, caps[i])
+        np.clip(mat, -LIMIT, LIMIT, out=mat)
+        out = dict(zip(agents, mat, strict=True))
         for v in self._zone_public.values():
             np.clip(v, -LIMIT, LIMIT, out=v)
         return out

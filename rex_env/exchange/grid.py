@@ -9,6 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from typing import TYPE_CHECKING, Any, overload
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 Number = int | str | Decimal | Fraction
 
@@ -125,13 +130,25 @@ class Grid:
         q = _exact(rate, "rate") / self.lot_q
         return q.numerator if q.denominator == 1 else q
 
-    def price(self, ticks: float) -> float:
-        """Currency/MWh of a tick count (correctly rounded for whole ticks)."""
+    @overload
+    def price(self, ticks: float) -> float: ...
+    @overload
+    def price(self, ticks: NDArray[Any]) -> NDArray[np.float64]: ...
+
+    def price(self, ticks: float | NDArray[Any]) -> float | NDArray[np.float64]:
+        """Currency/MWh of a tick count (correctly rounded for whole ticks), or of each
+        element of an array (the same two float operations: equal values)."""
         n, d = self._tick_nd
         return ticks * n / d
 
-    def rate(self, lots: float) -> float:
-        """kW of a lot count (correctly rounded for whole lots)."""
+    @overload
+    def rate(self, lots: float) -> float: ...
+    @overload
+    def rate(self, lots: NDArray[Any]) -> NDArray[np.float64]: ...
+
+    def rate(self, lots: float | NDArray[Any]) -> float | NDArray[np.float64]:
+        """kW of a lot count (correctly rounded for whole lots), or of each element of an
+        array."""
         n, d = self._lot_nd
         return lots * n / d
 

@@ -292,19 +292,21 @@ class Market:
     def _on_trades(self, trades: Sequence[TradeRecord]) -> None:
         cash = self.grid.cash
         accts = self.accounts
-        metrics = self.metrics
         price_of = self.grid.price
         rate_of = self.grid.rate
+        fills: list[tuple[int, int, float, float]] = []
         for t in trades:
-            value = cash(t.price * t.rate)
-            kw = rate_of(t.rate)
+            price, lots = t.price, t.rate
+            value = cash(price * lots)
+            kw = rate_of(lots)
             b = accts.get(t.buyer)
             s = accts.get(t.seller)
             if b is not None:
                 b.on_fill(-value, kw, True)
             if s is not None:
                 s.on_fill(value, kw, False)
-            metrics.on_trade(t.slot, t.time, price_of(t.price), kw)
+            fills.append((t.slot, t.time, price_of(price), kw))
+        self.metrics.on_exchange_trades(fills)
         self.trades.extend(trades)
 
     # -- handlers -----------------------------------------------------------------------------
@@ -402,14 +404,12 @@ class Market:
     def _on_sample(self, t: int, _: object) -> None:
         view = self.view.lob3d()
         g = self.grid
-        # whole arrays to Python floats at once, not cell by cell (the depths are whole lots:
-        # the row sums are exact in any order)
-        bids, asks = view.best_bid.tolist(), view.best_ask.tolist()
-        bid_kw, ask_kw = view.bid_depth.sum(axis=1).tolist(), view.ask_depth.sum(axis=1).tolist()
-        on_quote = self.metrics.on_quote
-        for i, slot in enumerate(view.slots.tolist()):
-            on_quote(int(slot), t, g.price(bids[i]), g.price(asks[i]), g.rate(bid_kw[i]),
-                     g.rate(ask_kw[i]))
+        # whole arrays converted at once, not cell by cell (the depths are whole lots: the row
+        # sums are exact in any order)
+        self.metrics.on_exchange_quotes(
+            t, view.slots.tolist(), g.price(view.best_bid).tolist(),
+            g.price(view.best_ask).tolist(), g.rate(view.bid_depth.sum(axis=1)).tolist(),
+            g.rate(view.ask_depth.sum(axis=1)).tolist())
         nxt = t + self.sample_every
         if nxt < self.schedule.last_close:
             self.kernel.schedule(nxt, Prio.INFO, self._on_sample, None)

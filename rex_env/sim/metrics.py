@@ -239,10 +239,17 @@ class SlotStats(_VolumeStats):
             raise ValueError(f"trade price and time must be finite, got {price}, {time}")
         if not rate > 0 or not math.isfinite(rate):
             raise ValueError(f"trade rate must be > 0 kW, got {rate}")
+        self._add_trade(time, price, rate)
+
+    def _add_trade(self, time: float, price: float, rate: float) -> None:
+        """:meth:`on_trade` without its checks, for numbers known to be valid (the market's
+        own trades, :meth:`MarketMetrics.on_exchange_trades`)."""
         if self.n_trades:
             self._changes.add(price - self.last_price)
-            self.high = max(self.high, price)
-            self.low = min(self.low, price)
+            if price > self.high:  # (max() and min() of two floats cost a builtin call each)
+                self.high = price
+            elif price < self.low:
+                self.low = price
         else:
             self.high = self.low = price
             self.first_trade_time = time
@@ -273,6 +280,12 @@ class SlotStats(_VolumeStats):
         for name, d in (("bid_depth", bid_depth), ("ask_depth", ask_depth)):
             if not math.isfinite(d) or d < 0:
                 raise ValueError(f"{name} must be a finite rate >= 0 kW, got {d}")
+        self._add_quote(time, best_bid, best_ask, bid_depth, ask_depth)
+
+    def _add_quote(self, time: float, best_bid: float | None, best_ask: float | None,
+                   bid_depth: float, ask_depth: float) -> None:
+        """:meth:`on_quote` without its checks of the numbers (the market's own samples,
+        :meth:`MarketMetrics.on_exchange_quotes`); time running backwards still raises."""
         self._advance(time)
         bid = NAN if best_bid is None else float(best_bid)
         ask = NAN if best_ask is None else float(best_ask)
@@ -459,6 +472,37 @@ class MarketMetrics(_VolumeStats):
     ) -> None:
         """Record a top-of-book sample of a slot (see :meth:`SlotStats.on_quote`)."""
         self.slot(slot).on_quote(time, best_bid, best_ask, bid_depth, ask_depth)
+
+    # -- the market's own numbers ----------------------------------------------------------
+    # The exchange's prices and rates are whole ticks and lots: finite, and a trade's rate is
+    # > 0, so the market's updates skip the checks that guard the public methods above (a
+    # simulated day books ~40 k trades and ~15 k quote samples, issue 12)
+
+    def on_exchange_trades(self, trades: Iterable[tuple[int, float, float, float]]) -> None:
+        """Record the trades of one exchange report, ``(slot, time, price, rate)`` in order:
+        the same updates as :meth:`on_trade` for each, without its checks."""
+        prices = self._prices
+        n, volume, turnover = self.n_trades, self.volume, self.turnover
+        st: SlotStats | None = None
+        for slot, time, price, rate in trades:
+            if st is None or st.slot != slot:  # a report's trades are mostly in one slot
+                st = self.slot(slot)
+            st._add_trade(time, price, rate)
+            n += 1
+            volume += rate
+            turnover += price * rate
+            prices.add(price)
+        self.n_trades, self.volume, self.turnover = n, volume, turnover
+
+    def on_exchange_quotes(self, time: float, slots: Iterable[int],
+                           best_bids: Iterable[float], best_asks: Iterable[float],
+                           bid_depths: Iterable[float], ask_depths: Iterable[float]) -> None:
+        """Record one top-of-book sample of each of ``slots`` (nan for an empty side): the
+        same updates as :meth:`on_quote` for each, without its checks of the numbers."""
+        slot = self.slot
+        for k, bid, ask, bid_depth, ask_depth in zip(slots, best_bids, best_asks, bid_depths,
+                                                     ask_depths, strict=True):
+            slot(k)._add_quote(time, bid, ask, bid_depth, ask_depth)
 
     # -- aggregates ------------------------------------------------------------------------
     @property

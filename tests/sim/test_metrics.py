@@ -300,3 +300,35 @@ def test_summary_is_strict_json_and_rows_total() -> None:
     assert "(market)" in format_table(rows)
     with pytest.raises(ValueError, match="kind"):
         m.table_rows("trades")
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 5), st.integers(-50, 3000),
+                          st.integers(1, 40)), min_size=1, max_size=30),
+       st.integers(1, 6))
+def test_the_markets_batches_book_what_one_at_a_time_books(
+        fills: list[tuple[int, int, int, int]], batch: int) -> None:
+    """The market's per-report path (no checks) gives bit-identical statistics to the public
+    one-by-one methods, for trades in several slots within one report and across reports."""
+    one, many = MarketMetrics(), MarketMetrics()
+    rows = [(slot, 10 * i + dt, 0.1 * p, 0.1 * q)
+            for i, (slot, dt, p, q) in enumerate(fills)]
+    for slot, t, price, rate in rows:
+        one.on_trade(slot, t, price, rate)
+    for i in range(0, len(rows), batch):
+        many.on_exchange_trades(rows[i:i + batch])
+    quotes = [(k, 0.1 * (100 + k), math.nan if k == 2 else 0.1 * (120 + k), 0.5 * k, 1.0)
+              for k in range(4)]
+    for k, bid, ask, bd, ad in quotes:
+        one.on_quote(k, 9999, bid, ask, bd, ad)
+    many.on_exchange_quotes(9999, *(list(c) for c in zip(*quotes, strict=True)))
+    assert json.dumps(many.summary()) == json.dumps(one.summary())
+
+
+def test_grid_converts_arrays_as_it_converts_numbers() -> None:
+    from rex_env.exchange import Grid
+
+    g = Grid()
+    ticks = np.array([-99990.0, -1.0, 0.0, 3.0, 517.0, 99990.0, math.nan])
+    assert g.price(ticks)[:-1].tolist() == [g.price(x) for x in ticks.tolist()[:-1]]
+    assert math.isnan(g.price(ticks)[-1])
+    assert g.rate(np.array([1.0, 7.0, 33.0])).tolist() == [g.rate(x) for x in (1.0, 7.0, 33.0)]
