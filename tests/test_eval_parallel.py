@@ -160,6 +160,8 @@ def test_a_learned_policy_reaches_a_worker_as_its_paths() -> None:
     are seeded per episode, so a worker draws what this process draws."""
     import pickle
 
+    from gymnasium import spaces
+
     from rex_env.eval.parallel import recipe
     from rex_env.eval.policies import LearnedPolicy, RandomPolicy
 
@@ -168,7 +170,7 @@ def test_a_learned_policy_reaches_a_worker_as_its_paths() -> None:
     how = recipe(policy)
     assert how == ("recipe", LearnedPolicy, (Path("runs/x"), None, None, "ppo"))
     assert len(pickle.dumps(how)) < 500
-    rnd = RandomPolicy(__import__("gymnasium").spaces.Box(-1, 1, (2,)))
+    rnd = RandomPolicy(spaces.Box(-1, 1, (2,)))
     assert recipe(rnd)[0] == "object"
     a, b = pickle.loads(pickle.dumps(rnd)), rnd
     a.reset(5)

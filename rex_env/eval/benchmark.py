@@ -219,7 +219,9 @@ def score(env_kwargs: Mapping[str, Any], seeds: Sequence[int], runs: Sequence[Ru
     where every role's learned policy trades.
 
     ``workers``: 0 or 1 runs every episode in this process; N >= 2 in N worker processes
-    (-1: one per core), with the same episodes, in the same order (:mod:`.parallel`).
+    (-1: one per core), with the same episodes, in the same order (:mod:`.parallel`); as with
+    any ``forkserver`` pool, a script doing so guards its entry point with
+    ``if __name__ == "__main__":``.
 
     Raises:
         ValueError: an unknown controller or ``workers``; a run that does not fit the env
