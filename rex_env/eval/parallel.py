@@ -124,12 +124,16 @@ class EpisodePool:
 
             self._pool = ProcessPoolExecutor(self.workers, mp_context=context(),
                                              initializer=_init_worker)
-            for r in self.rows:
-                how = recipe(r.policy)
-                owners = list(r.owners) if r.owners is not None else None
-                self._futures.append([self._pool.submit(
-                    _episode, how, dict(r.env_kwargs), s, r.deterministic, r.with_bound, owners)
-                    for s in r.seeds])
+            try:
+                for r in self.rows:
+                    how = recipe(r.policy)
+                    owners = list(r.owners) if r.owners is not None else None
+                    self._futures.append([self._pool.submit(
+                        _episode, how, dict(r.env_kwargs), s, r.deterministic, r.with_bound,
+                        owners) for s in r.seeds])
+            except BaseException:  # not returned, so never closed by its caller
+                self.close(wait=False)
+                raise
 
     def result(self, i: int) -> list[Episode]:
         """Row ``i``'s episodes in seed order.
