@@ -12,6 +12,9 @@ library is :mod:`rex_env.eval`; this file only reads the options and calls it::
     python evaluate.py --run runs/storage/s0 runs/storage/s1 runs/storage/s2
     python evaluate.py --role storage --scenario community   # no runs: hand-coded + bound
     python evaluate.py --run runs/ppo --budget-curve         # every checkpoint, same seeds
+
+The episodes run in ``--workers`` processes (default one per core; ``--workers 0``: all in
+this process), with the same results either way.
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ from rex_env.eval.benchmark import (
     score,
     summary_row,
 )
-from rex_env.eval.episodes import METRICS, run_episode
+from rex_env.eval.episodes import METRICS
+from rex_env.eval.parallel import EpisodePool, Row, check_workers
 from rex_env.eval.stats import EVAL_SEED_BASE, paired_diff, two_way_ci
 
 
@@ -76,10 +80,14 @@ class Args:
     budget_curve: bool = False
     """also score every checkpoint of the runs on the same seeds: held-out score by training
     budget (budget.csv, budget_curve.png)"""
+    workers: int = -1
+    """worker processes scoring the episodes side by side: -1 one per core this process may
+    use, 0 (or 1) every episode in this process; the files are the same either way"""
 
 
 def evaluate(args: Args) -> dict[str, Any]:
     """Check everything, score every controller, write the table and files."""
+    check_workers(args.workers, "--workers")
     # 1. what is scored: the runs' env, or a role's env without runs
     runs = load_runs(args.run, args.role or None)
     if args.all_run and not args.role:
@@ -109,7 +117,7 @@ def evaluate(args: Args) -> dict[str, Any]:
     seeds = check_seeds(seeds, [*runs, *load_all_runs(args.all_run)])
     # 3. score every controller on the same seeds
     bench = score(env_kwargs, seeds, runs, args.controllers, args.deterministic,
-                  default_progress, args.all_run)
+                  default_progress, args.all_run, args.workers)
     # 4. report
     out = args.out or (runs[0].path / "eval" if runs else Path(f"runs/eval-{args.role}"))
     out.mkdir(parents=True, exist_ok=True)
@@ -183,12 +191,14 @@ def budget_curve(args: Args, runs: list[Any], env_kwargs: dict[str, Any], seeds:
         raise FileNotFoundError(f"--budget-curve: no checkpoints in {runs[0].path}/checkpoints")
     proto = bench.matrix("prototype")[0] if "prototype" in bench.episodes else None
     rows: list[dict[str, Any]] = []
-    for n in steps:
-        pols = [LearnedPolicy(r.path, model=p[n], stats=p[n].with_name(
-            f"ppo_vecnormalize_{n}_steps.pkl")) for r, p in zip(runs, per_run, strict=True)]
-        mat = [[run_episode(env_kwargs, pol, s, args.deterministic).surplus
-                for s in default_progress(seeds, f"{n:>12}")] for pol in pols]
-        rows.append(_budget_row(n, mat, proto))
+    episodes = [Row(f"{n:>12}", LearnedPolicy(r.path, model=p[n], stats=p[n].with_name(
+        f"ppo_vecnormalize_{n}_steps.pkl")), env_kwargs, seeds, args.deterministic)
+        for n in steps for r, p in zip(runs, per_run, strict=True)]
+    with EpisodePool(episodes, args.workers, default_progress) as pool:
+        for j, n in enumerate(steps):
+            mat = [[e.surplus for e in pool.result(j * len(runs) + i)]
+                   for i in range(len(runs))]
+            rows.append(_budget_row(n, mat, proto))
     if "ppo" in bench.episodes and len(finals) == 1:
         rows.append(_budget_row(finals.pop(), bench.matrix("ppo"), proto))
     with open(out / "budget.csv", "w", newline="") as f:

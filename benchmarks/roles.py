@@ -12,15 +12,15 @@ For each role (``households``, ``pv_battery``, ``wind``, ``plant``, ``storage``,
 every role at once, one policy per role) and training seed it runs ``train.py --role ROLE
 --seed S --timesteps BUDGETS[ROLE] * scale`` (``--parallel`` processes at a time, one torch
 thread each), then for each role ``evaluate.py --run <its seeds> --all-run <the all-roles
-seeds> --role ROLE --budget-curve`` on ``--n-seeds`` held-out seeds (``--parallel`` at a
-time), and writes into ``OUT``: ``table.md`` (one row per role: random, prototype, strong
-baseline, PPO alone, PPO with every role learning, bound, normalised score, share of
-headroom; then the market with the learners in it), ``table.json`` (the same rows, the
-budgets and seeds) and ``learning_curves.png`` (every role's held-out score by training
-budget, from the checkpoints). A finished run (its ``model.zip`` or, for ``all``,
-``timing.json`` exists) is not trained again and a finished evaluation (its ``results.json``
-for the same runs and seeds) is not run again, so an interrupted job resumes where it
-stopped.
+seeds> --role ROLE --budget-curve --workers 0`` on ``--n-seeds`` held-out seeds
+(``--parallel`` at a time, each in its own process), and writes into ``OUT``: ``table.md``
+(one row per role: random, prototype, strong baseline, PPO alone, PPO with every role
+learning, bound, normalised score, share of headroom; then the market with the learners in
+it), ``table.json`` (the same rows, the budgets and seeds) and ``learning_curves.png`` (every
+role's held-out score by training budget, from the checkpoints). A finished run (its
+``model.zip`` or, for ``all``, ``timing.json`` exists) is not trained again and a finished
+evaluation (its ``results.json`` for the same runs and seeds) is not run again, so an
+interrupted job resumes where it stopped.
 
 ``--reference FILE`` (a ``table.json`` published with ``--publish`` to
 ``benchmarks/results/roles_full.json``) prints the full-budget rows beside this run's, role by
@@ -83,7 +83,8 @@ def train_cmd(a: argparse.Namespace, role: str, seed: int) -> list[str]:
 def eval_cmd(a: argparse.Namespace, role: str) -> list[str]:
     runs = [str(a.out / role / f"s{s}") for s in a.seeds]
     cmd = [sys.executable, "evaluate.py", "--run", *runs, "--n-seeds", str(a.n_seeds),
-           *(["--budget-curve"] if a.checkpoints else []), "--out", str(a.out / role / "eval")]
+           *(["--budget-curve"] if a.checkpoints else []), "--out", str(a.out / role / "eval"),
+           "--workers", "0"]  # the jobs already run --parallel at a time: one core each
     if "all" in a.roles:
         cmd += ["--all-run", *(str(a.out / "all" / f"s{s}") for s in a.seeds), "--role", role]
     return cmd

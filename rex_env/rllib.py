@@ -286,6 +286,12 @@ class RLlibPolicy:
         self.name = name
         self.deterministic = deterministic
         self._torch = torch
+        self._args = (ckpt, deterministic, name)
+
+    def recipe(self) -> tuple[type[RLlibPolicy], tuple[Any, ...]]:
+        """How an evaluation worker process loads this policy (:mod:`rex_env.eval.parallel`):
+        the checkpoint's path instead of the pickled modules."""
+        return RLlibPolicy, self._args
 
     def reset(self, seed: int) -> None:
         self._torch.manual_seed(seed)

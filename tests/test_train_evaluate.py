@@ -133,6 +133,22 @@ def test_budget_curve_scores_every_checkpoint_on_the_same_seeds(trained: Path,
     assert "| agent-steps | PPO surplus |" in proc.stdout
 
 
+def test_evaluate_in_worker_processes_writes_the_same_files(trained: Path,
+                                                          tmp_path: Path) -> None:
+    """The learned run, each checkpoint of the budget curve and the hand-coded controllers,
+    scored in two worker processes: every file byte for byte the serial run's."""
+    for workers in ("0", "2"):
+        proc = run("evaluate.py", "--run", str(trained), "--n-seeds", "2", "--budget-curve",
+                   "--workers", workers, "--out", str(tmp_path / workers))
+        assert proc.returncode == 0, proc.stderr
+    names = sorted(p.name for p in (tmp_path / "0").iterdir())
+    assert {"results.json", "results.csv", "table.md", "budget.csv"} <= set(names)
+    assert sorted(p.name for p in (tmp_path / "2").iterdir()) == names
+    for name in names:
+        assert (tmp_path / "2" / name).read_bytes() == (tmp_path / "0" / name).read_bytes(), \
+            name
+
+
 def test_the_settlement_option_reaches_training_and_evaluation(tmp_path: Path) -> None:
     out = tmp_path / "curtail"
     proc = run("train.py", *TINY, "--out", str(out), "--settlement", "curtail",

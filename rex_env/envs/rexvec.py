@@ -22,8 +22,6 @@ collection and at interpreter exit).
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
 import weakref
 from multiprocessing.connection import Connection
 from typing import Any
@@ -39,25 +37,9 @@ from stable_baselines3.common.vec_env.base_vec_env import (
 from ._vecworker import serve, views
 from .parallel import INFO_COUNTS, INFO_KEYS, RexParallelEnv
 from .vec import CopiesVecEnv, check_copies
-
-START_METHOD = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-"""How workers start: not ``fork`` (a forked copy of a process running torch's thread pools can
-deadlock); ``forkserver`` forks from a clean server process, so a worker starts in ≈ 0.3 s."""
-
-
-def _context() -> Any:
-    """The start context; the fork server imports the env once, so that each worker forks
-    with it loaded (≈ 0.05 s instead of ≈ 0.5 s to start)."""
-    ctx = mp.get_context(START_METHOD)
-    if START_METHOD == "forkserver":
-        ctx.set_forkserver_preload(["rex_env.envs._vecworker"])
-    return ctx
-
-
-def default_workers(n_envs: int) -> int:
-    """One worker per copy, at most one per core this process may use."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(n_envs, cores or 1))
+from .workers import START_METHOD as START_METHOD  # re-exported: train.py, the tests
+from .workers import context as _context
+from .workers import default_workers as default_workers
 
 
 class RexVecEnv(CopiesVecEnv):

@@ -22,8 +22,9 @@ import numpy as np
 
 from ..spec.kinds import CONTROLLERS as KINDS
 from ..spec.roles import ROLE_NAMES, get_role, role_owners
-from .episodes import METRICS, Episode, run_episode
+from .episodes import METRICS, Episode
 from .headroom import cell
+from .parallel import EpisodePool, Row, check_workers
 from .policies import HandCodedPolicy, LearnedPolicy, RandomPolicy
 from .stats import EVAL_SEED_BASE, normalised, paired_diff, two_way_ci
 
@@ -212,15 +213,21 @@ class Benchmark:
 def score(env_kwargs: Mapping[str, Any], seeds: Sequence[int], runs: Sequence[Run] = (),
           controllers: Sequence[str] = CONTROLLERS, deterministic: bool = True,
           progress: Callable[[Sequence[int], str], Iterable[int]] | None = None,
-          all_runs: Sequence[Path] = ()) -> Benchmark:
+          all_runs: Sequence[Path] = (), workers: int = 0) -> Benchmark:
     """Score the controllers on ``seeds`` (see the module doc); ``all_runs``: by-role runs
     (``train.py --role all``) scored as ``ppo_all`` for this env's learners, in a market
     where every role's learned policy trades.
 
+    ``workers``: 0 or 1 runs every episode in this process; N >= 2 in N worker processes
+    (-1: one per core), with the same episodes, in the same order (:mod:`.parallel`); as with
+    any ``forkserver`` pool, a script doing so guards its entry point with
+    ``if __name__ == "__main__":``.
+
     Raises:
-        ValueError: an unknown controller; a run that does not fit the env (before any
-            episode runs).
+        ValueError: an unknown controller or ``workers``; a run that does not fit the env
+            (before any episode runs).
     """
+    check_workers(workers)
     allowed = tuple(dict.fromkeys((*CONTROLLERS, *KINDS)))
     unknown = sorted(set(controllers) - set(allowed))
     if unknown or not controllers:
@@ -289,22 +296,28 @@ def score(env_kwargs: Mapping[str, Any], seeds: Sequence[int], runs: Sequence[Ru
         plan.append((c, [HandCodedPolicy(kind, name=c)], env_kwargs, None))
     order = {c: i for i, c in enumerate(("random", "prototype", "baseline", "ppo", "ppo_all"))}
     plan.sort(key=lambda p: order.get(p[0], len(order)))
+    rows: list[Row] = []
+    named: list[tuple[str, list[int]]] = []  # each controller's rows (one per run)
     for name, policies, kw, score_owners in plan:
-        rows = []
+        bounded = name == "prototype" and (role is None or role.bounded)
+        named.append((name, list(range(len(rows), len(rows) + len(policies)))))
         for i, pol in enumerate(policies):
             desc = f"{name}[{i}]" if len(policies) > 1 else name
-            try:
-                bounded = name == "prototype" and (role is None or role.bounded)
-                rows.append([run_episode(kw, pol, s, deterministic,
-                                         with_bound=bounded, owners=score_owners)
-                             for s in each(seeds, f"{desc:>12}")])
-            except ValueError as exc:  # a hand-coded kind that cannot drive these assets
-                if name == "ppo":
-                    raise
-                bench.skipped[name] = str(exc)
-                break
-        else:
-            bench.episodes[name] = rows
+            rows.append(Row(f"{desc:>12}", pol, kw, list(seeds), deterministic, bounded,
+                            score_owners))
+    with EpisodePool(rows, workers, each) as pool:
+        for name, indices in named:
+            episodes = []
+            for i in indices:
+                try:
+                    episodes.append(pool.result(i))
+                except ValueError as exc:  # a hand-coded kind that cannot drive these assets
+                    if name == "ppo":
+                        raise
+                    bench.skipped[name] = str(exc)
+                    break
+            else:
+                bench.episodes[name] = episodes
     return bench
 
 

@@ -100,6 +100,7 @@ class LearnedPolicy:
 
         self.name = name
         self.run = Path(run)
+        self._args = (self.run, model, stats, name)
         path = model or self.run / "model.zip"
         if not path.exists():
             raise FileNotFoundError(f"no model at {path}; train one with train.py")
@@ -117,6 +118,19 @@ class LearnedPolicy:
             self.obs_rms = vn.obs_rms
             self.clip = vn.clip_obs
             self.eps = vn.epsilon
+
+    def recipe(self) -> tuple[type[LearnedPolicy], tuple[Any, ...]]:
+        """How a worker process loads this policy (:mod:`rex_env.eval.parallel`): the class and
+        its arguments, a few paths instead of the pickled model."""
+        return LearnedPolicy, self._args
+
+    def reset(self, seed: int) -> None:
+        """A new episode on market seed ``seed``: torch's generator seeded by it, so a sampled
+        (``deterministic=False``) episode depends on its seed only, not on the episodes
+        before it (the same in a worker process as in this one)."""
+        import torch
+
+        torch.manual_seed(seed)
 
     def check(self, env: Any) -> None:
         """The env must give the observation layout and action space the model was trained
@@ -181,6 +195,16 @@ class ByRolePolicy:
         self.policies = {r: LearnedPolicy(self.run, model=self.run / r / "model.zip",
                                           stats=self.run / r / "vecnormalize.pkl", name=r)
                          for r in roles}
+
+    def recipe(self) -> tuple[type[ByRolePolicy], tuple[Any, ...]]:
+        """How a worker process loads this policy (see :meth:`LearnedPolicy.recipe`)."""
+        return ByRolePolicy, (self.run, self.name)
+
+    def reset(self, seed: int) -> None:
+        """A new episode: torch seeded by the market seed (see :meth:`LearnedPolicy.reset`)."""
+        import torch
+
+        torch.manual_seed(seed)
 
     def check(self, env: Any) -> None:
         """The env must have the learners the run was trained with, and each model's layout.
