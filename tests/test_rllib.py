@@ -181,6 +181,10 @@ def test_rllib_policy_acts_as_an_evaluate_controller(trained: tuple[dict[str, An
         assert env.action_space(a).contains(first[a])
         np.testing.assert_array_equal(first[a], again[a])  # deterministic
     np.testing.assert_array_equal(first["prosumer_2"], 0.0)  # wind: the hold-forecast module
+    cls, args = policy.recipe()  # how an evaluation worker rebuilds it (rex_env.eval.parallel)
+    rebuilt = cls(*args)
+    for a, act in rebuilt.act(obs, env).items():
+        np.testing.assert_array_equal(act, first[a])
     while env.agents:
         obs, rew, *_ = env.step(policy.act(obs, env))
         assert all(math.isfinite(r) for r in rew.values())
