@@ -172,18 +172,18 @@ class SlotTrader(Agent):
         round-robin, so every slot is revisited within a few wake-ups at O(1) cost each."""
         per_wake: int = getattr(self, "slots_per_wake", len(slots))
         near = per_wake // 2
-        chosen = list(slots[:near])
-        far = slots[near:]
-        n = len(far)
-        if n:
-            k = min(per_wake - len(chosen), n)
-            start = self._cursor % n
-            end = start + k  # k <= n: the round-robin wraps at most once
-            chosen += far[start:end]
-            if end > n:
-                chosen += far[:end - n]
-            self._cursor += k
-        return chosen
+        n = len(slots) - near  # the far slots
+        if n <= 0:
+            return list(slots)
+        k = min(per_wake - near, n)
+        start = near + self._cursor % n
+        end = start + k  # k <= n: the round-robin wraps at most once
+        self._cursor += k
+        # one list display, no intermediate lists (deliberate: once per wake-up of every
+        # intermittent and plant agent, ~23 k calls in 300 env steps)
+        if end <= len(slots):
+            return [*slots[:near], *slots[start:end]]
+        return [*slots[:near], *slots[start:], *slots[near:end - n]]
 
     # -- helpers ------------------------------------------------------------------------------
     def random_intent(self, slots: range, me: OwnerView, max_lots: int, limit: int
@@ -301,7 +301,10 @@ class SlotTrader(Agent):
         modified (a pure decrease keeps priority) or cancelled and replaced.
         """
         out: list[Instruction] = []
-        w = self.live(slot)
+        w = self.working.get(slot)  # self.live(slot) inlined: ~80 k steers in 300 env steps
+        if w is not None and w.status is not _RESTING:
+            del self.working[slot]
+            w = None
         side = _BUY if gap > 0 else _SELL
         size = abs(gap)
         if w is not None:

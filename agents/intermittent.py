@@ -78,7 +78,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rex_env.exchange import Phase, Side
+from rex_env.exchange import Phase, Side, Status
 from rex_env.sim.agent_api import (
     URGENCY_TAU_S,
     Instruction,
@@ -92,7 +92,7 @@ from .base import SlotTrader, ceil_ticks, check_number, floor_ticks
 
 # Enum members as module constants: an attribute lookup on an Enum class costs ~70 ns, and
 # the hot paths compare sides and statuses for every slot of every wake-up
-_BUY, _SELL, _CONTINUOUS = Side.BUY, Side.SELL, Phase.CONTINUOUS
+_BUY, _SELL, _CONTINUOUS, _RESTING = Side.BUY, Side.SELL, Phase.CONTINUOUS, Status.RESTING
 
 
 class IntermittentProsumer(SlotTrader):
@@ -164,26 +164,41 @@ class IntermittentProsumer(SlotTrader):
         """Target position in lots: minus the forecast net rate (bought > 0)."""
         return round(-me.forecast(slot, now)[0] / self.lot)
 
+    def targets(self, me: OwnerView, slots: list[int], now: int) -> list[int]:
+        """:meth:`target` of each of ``slots``.
+
+        Deliberate micro-optimisation: unless a subclass has its own :meth:`target`, the
+        forecast is read from the prosumer in one comprehension (two Python calls a slot fewer;
+        this runs for ~130 k slots in 300 env steps)."""
+        if type(self).target is not IntermittentProsumer.target or me.prosumer is None:
+            return [self.target(me, k, now) for k in slots]
+        forecast, lot = me.prosumer.forecast, self.lot
+        return [round(-forecast(k, now)[0] / lot) for k in slots]
+
     def act(self, market: MarketView, me: OwnerView) -> Iterable[Instruction]:
         slots = market.open_slots()
         if not len(slots):
             return []
         now = market.now
         # bound once per wake-up: this loop runs for ~90 k slots a simulated day
-        close_time, target, live = market.schedule.close_time, self.target, self.live
+        close_time, working = market.schedule.close_time, self.working
+        tau_s, deadband = self.tau_s, self.deadband
         chosen = self.chosen_slots(slots)
         out: list[Instruction] = []
-        for slot, held in zip(chosen, me.positions(chosen), strict=True):
-            gap = target(me, slot, now) - held
-            w = live(slot)
+        for slot, held, want in zip(chosen, me.positions(chosen), self.targets(me, chosen, now),
+                                    strict=True):
+            gap = want - held
+            w = working.get(slot)  # self.live(slot) inlined (deliberate: the hottest loop)
+            if w is not None and w.status is not _RESTING:
+                del working[slot]
+                w = None
             if w is None:
                 if gap == 0:
                     continue  # reserved as forecast, nothing working: nothing to do
                 u = None
             else:
-                u = make_take_urgency(close_time(slot) - now, self.tau_s)
-                if abs(gap - (w.rate if w.side is _BUY else -w.rate)) < self.deadband \
-                        and u < 0.5:
+                u = make_take_urgency(close_time(slot) - now, tau_s)
+                if abs(gap - (w.rate if w.side is _BUY else -w.rate)) < deadband and u < 0.5:
                     continue  # a patient order of the right size keeps its price and priority
             out += self.order_for(market, slot, gap, u)
         return out
