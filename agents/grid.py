@@ -18,7 +18,7 @@ the local price falls below the grid's bid (real scarcity of buyers, as at a con
 feed-in point), and where it imports more than ``ask_kw`` it must pay more than the retail
 price or stay short. It delivers exactly what it reserved (``ProsumerSpec(external=True)``).
 
-Cost: one :meth:`act` checks two orders per open slot (≈ 25 slots): ≈ 30 µs.
+Cost: one :meth:`act` checks two orders per open slot (≈ 25 slots): ≈ 12 µs.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from rex_env.exchange import Order, Side, Status
 from rex_env.sim.agent_api import Instruction, MarketView, OwnerView, modify, submit
 
 from .base import SlotTrader, check_number
+
+_BUY, _SELL, _RESTING = Side.BUY, Side.SELL, Status.RESTING
 
 
 class GridAgent(SlotTrader):
@@ -74,16 +76,20 @@ class GridAgent(SlotTrader):
         if curve is None:
             raise RuntimeError("the grid agent needs the market's public curve (market.curve)")
         out: list[Instruction] = []
-        for slot in market.open_slots():
+        quotes = self.quotes
+        # per side: (side, depth, capacity-limited), read once a wake-up (deliberate: this
+        # loop runs for ~25 slots x 2 sides, and an Enum attribute read costs ~70 ns)
+        buy = (_BUY, self.depth[_BUY], self.limited[_BUY])
+        sell = (_SELL, self.depth[_SELL], self.limited[_SELL])
+        slots = market.open_slots()
+        for slot, pos in zip(slots, me.positions(slots), strict=True):
+            bid, ask = curve.quotes_ticks(slot)
             # what the connection has left: its capacity minus what it already traded
-            pos = me.position(slot)
-            for side, price in ((Side.BUY, curve.bid_ticks(slot)),
-                                (Side.SELL, curve.ask_ticks(slot))):
-                room = self.depth[side]
-                if self.limited[side]:
-                    room -= pos if side is Side.BUY else -pos
-                o = self.quotes.get((slot, side))
-                if o is None or o.status is not Status.RESTING:
+            for (side, room, limited), price, bought in ((buy, bid, pos), (sell, ask, -pos)):
+                if limited:
+                    room -= bought
+                o = quotes.get((slot, side))
+                if o is None or o.status is not _RESTING:
                     if room > 0:
                         out.append(submit(side, slot, price, room))
                 elif o.rate < room // 2:
