@@ -74,7 +74,8 @@ class Args:
     out: Path | None = None
     """output folder (default: the first run's eval/, or runs/eval-ROLE)"""
     deterministic: bool = True
-    """use the policy's mean action"""
+    """learned policies (ppo, ppo_all, RLlib runs) act with their mean action; else they
+    sample, seeded by each episode's market seed"""
     plots: bool = True
     """write the PNG plots"""
     budget_curve: bool = False

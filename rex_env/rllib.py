@@ -309,7 +309,11 @@ class RLlibPolicy:
                 raise ValueError(f"module {m!r} expects observations of shape {have}, the env "
                                  f"gives {want}: evaluate on the scenario it was trained on")
 
-    def act(self, obs: dict[str, np.ndarray], env: Any) -> dict[str, Any]:
+    def act(self, obs: dict[str, np.ndarray], env: Any,
+            deterministic: bool | None = None) -> dict[str, Any]:
+        """Every agent's action from its module; ``deterministic`` (the evaluation's flag)
+        overrides the one given at construction."""
+        det = self.deterministic if deterministic is None else deterministic
         torch = self._torch
         groups: dict[str, list[str]] = {}
         for a in obs:
@@ -325,7 +329,7 @@ class RLlibPolicy:
             else:
                 dist = module.get_inference_action_dist_cls().from_logits(
                     res[Columns.ACTION_DIST_INPUTS])
-                if self.deterministic:
+                if det:
                     dist = dist.to_deterministic()
                 acts = dist.sample().numpy()
             space = env.action_space(agents[0])

@@ -74,8 +74,8 @@ def run_episode(env_kwargs: Mapping[str, Any], policy: Any, seed: int,
     over ``owners``: e.g. one role's learners in a market where every role learns).
 
     ``policy`` follows :class:`rex_env.eval.policies.Policy` (``predict`` on the stacked
-    observations), or has ``act(obs_dict, env)`` (a multi-policy controller such as
-    :class:`rex_env.rllib.RLlibPolicy`, which maps each agent to its own module).
+    observations), or has ``act(obs_dict, env, deterministic)`` (a multi-policy controller
+    such as :class:`rex_env.rllib.RLlibPolicy`, which maps each agent to its own module).
 
     Raises:
         ValueError: the policy does not fit the env (its ``check``).
@@ -94,7 +94,7 @@ def run_episode(env_kwargs: Mapping[str, Any], policy: Any, seed: int,
         if policy.controlled_by is not None:
             actions: dict[str, Any] = {a: None for a in obs}
         elif act is not None:
-            actions = act(obs, env)
+            actions = act(obs, env, deterministic)
         else:
             agents = list(obs)
             x = np.stack([obs[a] for a in agents])
