@@ -51,14 +51,14 @@ test-core: $(STAMP)
 
 # the C core under AddressSanitizer + UBSan: a copy of the tree in build/sanitize is built with
 # REX_SANITIZE=1 and runs the differential tests (C vs Python on every report, hostile input;
-# the replay fast path vs the per-row code)
+# the replay fast path vs the per-row code; the compiled intermittent agent vs its Python code)
 test-sanitize: $(STAMP)
 	$(MAKE) --no-print-directory sanitize PY=$(abspath $(PY))
 
 SAN_DIR := build/sanitize
 sanitize:  # no install step: for a Python that already has the dev extras and Cython
 	rm -rf $(SAN_DIR) && mkdir -p $(SAN_DIR)
-	cp -rp rex_env tests benchmarks setup.py pyproject.toml README.md $(SAN_DIR)/
+	cp -rp rex_env agents tests benchmarks setup.py pyproject.toml README.md $(SAN_DIR)/
 	rm -f $(SAN_DIR)/rex_env/_core/*.so
 	cd $(SAN_DIR) && REX_SANITIZE=1 $(PY) setup.py -q build_ext --inplace >build.log 2>&1
 	ls $(SAN_DIR)/rex_env/_core/_cexchange*.so >/dev/null || (tail -20 $(SAN_DIR)/build.log; false)
@@ -68,7 +68,7 @@ sanitize:  # no install step: for a Python that already has the dev extras and C
 		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 REX_ENGINE=c \
 		$(PY) -m pytest -q -p no:cacheprovider -p no:xdist tests/exchange/test_engines_differential.py \
-		tests/test_replay_fast.py
+		tests/test_replay_fast.py tests/agents/test_intermittent_core.py
 
 RLLIB_VENV ?= .venv-rllib
 RLLIB_STAMP := $(RLLIB_VENV)/.installed

@@ -7,6 +7,9 @@ the Python-level handling of unusual argument types and ``engine.py`` the refere
 :mod:`rex_env.exchange` stays the reference; :mod:`rex_env.exchange` picks the engine
 (``REX_ENGINE=python|c``).
 
+``IntermittentCore`` (``_agents_fast.pxi``) is the compiled twin of the hand-coded intermittent
+prosumer's decision (:mod:`agents.intermittent`), ``None`` without the extension.
+
 ``AVAILABLE`` tells whether the extension was built; ``IMPORT_ERROR`` why not.
 """
 
@@ -15,10 +18,11 @@ from __future__ import annotations
 import rex_env.exchange  # noqa: F401  (first: the exchange package imports .engine itself)
 
 try:
-    from .engine import BookView, Exchange, LevelView
+    from .engine import BookView, Exchange, IntermittentCore, LevelView
 except ImportError as exc:  # not built (no compiler at install time) or a broken build
     AVAILABLE = False
     IMPORT_ERROR: ImportError | None = exc
+    IntermittentCore = None
 else:
     AVAILABLE = True
     IMPORT_ERROR = None
@@ -30,4 +34,4 @@ REASON_CODES = ("", "bad_field", "duplicate_id", "price_out_of_bounds", "off_tic
                 "auction_phase", "unknown_order", "self_trade")
 
 __all__ = ["AVAILABLE", "IMPORT_ERROR", "REASON_CODES", "STATUS_CODES", "BookView", "Exchange",
-           "LevelView"]
+           "IntermittentCore", "LevelView"]

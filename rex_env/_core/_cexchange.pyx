@@ -1044,3 +1044,4 @@ cdef object cash(rex_exchange *c, int32_t b, int32_t i):
 
 
 include "_replay_fast.pxi"
+include "_agents_fast.pxi"

@@ -15,7 +15,7 @@ from typing import Any
 
 from rex_env.exchange.orders import AgentId, OrderId, Phase, Side, Status
 
-from ._cexchange import COrder, CoreExchange
+from ._cexchange import COrder, CoreExchange, IntermittentCore  # noqa: F401 (re-export)
 
 _BUY = Side.BUY
 _CHECK_FAULTS = {

@@ -146,6 +146,13 @@ class MarketView:
         """Top ``k`` levels of one side as ``(price ticks, volume lots)``, best first."""
         return self._ex.depth(slot, side, k)
 
+    @property
+    def compiled_exchange(self) -> object | None:
+        """The C engine's exchange behind this view when compiled agents may read it directly
+        (the C engine, no zones: :class:`rex_env._core.IntermittentCore`), else ``None``."""
+        ex = self._ex
+        return ex if self.zonal is None and getattr(ex, "engine", None) == "c" else None
+
     def lob3d(self, slots: Sequence[int] | None = None) -> LOB3D:
         """A fresh LOB-3D snapshot of the given (default: the open) slots."""
         return self._ex.lob3d(self.open_slots() if slots is None else slots, self.k)

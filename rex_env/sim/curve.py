@@ -90,6 +90,12 @@ class PublicCurve:
         i = self._i(slot)
         return self._bid[i], self._ask[i]
 
+    def tick_tables(self) -> tuple[int, list[int], list[int], list[float]]:
+        """``(first_slot, bid ticks, ask ticks, price ticks)`` per slot, the lists the
+        quote accessors read (copies): what a compiled agent reads instead of one call per
+        slot (:class:`rex_env._core.IntermittentCore`)."""
+        return self.first_slot, list(self._bid), list(self._ask), list(self._price_ticks)
+
     def window(self, slots: range | NDArray[np.int64]) -> NDArray[np.float64]:
         """Wholesale prices (currency/MWh) of many slots (fresh array)."""
         k = np.asarray(slots, dtype=np.intp) - self.first_slot

@@ -212,6 +212,14 @@ class Prosumer:
         i = slot - self._first
         return self._fc_rows[i][m], self._fc_std_rows[i][m]
 
+    def forecast_tables(self) -> tuple[int, int, int, int, int, list[list[float]]]:
+        """What :meth:`forecast` reads: ``(first slot, phase s, slot length s, update period
+        s, revisions, mean rows)`` (the rows are the prosumer's own lists: read-only). For
+        compiled agents that read many forecasts in one call
+        (:class:`rex_env._core.IntermittentCore`)."""
+        return (self._first, self._phase, self._slot_len, self._update_s, self._revisions,
+                self._fc_rows)
+
     def uncontrollable_kw(self, slot: int) -> float:
         """True net rate of the uncontrollable assets in a slot (known only at delivery)."""
         i = slot - self._first
