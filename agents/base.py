@@ -27,9 +27,11 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
+from rex_env import _core
 from rex_env.exchange import OrderRecord, Report, Side, Status, Tif
 from rex_env.sim.agent_api import (
     Agent,
@@ -109,6 +111,11 @@ class SlotTrader(Agent):
         ValueError: a parameter out of range, naming it and what is allowed.
     """
 
+    COMPILED_CORE: ClassVar[Any] = None
+    """The compiled twin of this class's :meth:`act` (a class of :mod:`rex_env._core`), or
+    ``None``. Only the class that sets it uses it: a subclass may override any step, so it
+    runs the Python code unless it sets its own (see :meth:`_compiled`)."""
+
     TUNABLE: tuple[tuple[str, float, float], ...] = ()
     """Parameters a policy may set each step (``action_mode="tune"``): ``(name, lo, hi)``;
     action ``a`` in [-1, 1] maps piecewise-linearly to ``lo`` .. the agent's own value .. ``hi``
@@ -154,6 +161,32 @@ class SlotTrader(Agent):
         self._py = random.Random(int(rng.integers(2**63)))
         self.working = {}
         self._cursor = 0
+        self._core: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_core"] = None  # the compiled twin holds the exchange's C state: rebuilt on use
+        return state
+
+    def _compiled(self, market: MarketView) -> Any:
+        """The compiled twin of :meth:`act` for this market and episode, built on first use:
+        the same instructions from the same state (the Python code stays the reference,
+        ``tests/agents/test_compiled_agents.py``). ``None`` on the Python engine, in a zonal
+        market, for a class without its own :data:`COMPILED_CORE`, or with
+        :data:`rex_env._core.COMPILED_AGENTS` off."""
+        cls = type(self).__dict__.get("COMPILED_CORE")
+        if cls is None or not _core.COMPILED_AGENTS:
+            return None
+        ex = market.compiled_exchange
+        if ex is None:
+            return None
+        core = self.__dict__.get("_core")
+        if core is None or not core.uses(ex, market.curve):
+            curve, sched = market.curve, market.schedule
+            core = self._core = cls(ex, sched.slot_len, sched.gate_lead, curve,
+                                    None if curve is None else curve.tick_tables(),
+                                    submit, cancel, modify)
+        return core
 
     def next_wake(self, now: int, rng: np.random.Generator) -> int | None:
         if now < 0:  # first wake: a random phase within one period

@@ -71,18 +71,17 @@ Cost: one :meth:`act` handles ``slots_per_wake`` slots with O(1) work each (a fo
 the positions of all its slots in one query, the best quotes in one query; a slot already
 reserved as forecast costs ~1 µs): ≈ 17 µs on average in a community day (8,870 acts; 30 µs
 before the agents' queries went to the exchange directly, issue 12). On the C engine the same
-decision runs compiled (:data:`COMPILED`, :class:`rex_env._core.IntermittentCore`: the
+decision runs compiled (:data:`rex_env._core.COMPILED_AGENTS`,
+:class:`rex_env._core.IntermittentCore`: the
 targets, liveness, limits, make-take prices and steering in C, only the slot choice, the
 positions query and the instruction records in Python): ≈ 5.7 µs, and a community day
 0.41 -> 0.30 s; the Python code here stays the reference it is tested against at every
-wake-up (``tests/agents/test_intermittent_core.py``).
+wake-up (``tests/agents/test_compiled_agents.py``).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
-from typing import Any
 
 from rex_env import _core
 from rex_env.exchange import Phase, Side, Status
@@ -91,10 +90,7 @@ from rex_env.sim.agent_api import (
     Instruction,
     MarketView,
     OwnerView,
-    cancel,
     make_take_urgency,
-    modify,
-    submit,
 )
 from rex_env.spec.kinds import SETTLEMENT_MODES
 
@@ -104,15 +100,13 @@ from .base import SlotTrader, ceil_ticks, check_number, floor_ticks
 # the hot paths compare sides and statuses for every slot of every wake-up
 _BUY, _SELL, _CONTINUOUS, _RESTING = Side.BUY, Side.SELL, Phase.CONTINUOUS, Status.RESTING
 
-COMPILED = _core.IntermittentCore is not None and os.environ.get("REX_COMPILED_AGENTS") != "0"
-"""Whether :class:`IntermittentProsumer` decides with its compiled twin
-(:class:`rex_env._core.IntermittentCore`) on the C engine: the same instructions, ≈ 3x faster
-per wake-up. ``REX_COMPILED_AGENTS=0`` (or setting this to ``False``) runs the Python code,
-the reference, everywhere."""
 
 
 class IntermittentProsumer(SlotTrader):
     """Reserves its forecast net rate in every open slot with make-take management.
+
+    On the C engine it decides with its compiled twin (:data:`COMPILED_CORE`, ≈ 3x faster,
+    the same instructions; :meth:`SlotTrader._compiled`).
 
     Args:
         owner: the participant it trades for.
@@ -133,6 +127,8 @@ class IntermittentProsumer(SlotTrader):
     Raises:
         ValueError: a parameter out of range, naming it and what is allowed.
     """
+
+    COMPILED_CORE = _core.IntermittentCore
 
     def __init__(self, owner: str, *, period: int = 300, deadband: int = 1,
                  max_buy: float | None = None, min_sell: float | None = None,
@@ -175,30 +171,6 @@ class IntermittentProsumer(SlotTrader):
         super().reset(rng)
         lo, hi = self.patience
         self.tau_s = lo if hi <= lo else self._py.uniform(lo, hi)
-        self._core: Any = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state["_core"] = None  # the compiled twin holds the exchange's C state: rebuilt on use
-        return state
-
-    def _compiled(self, market: MarketView) -> Any:
-        """The compiled twin of :meth:`act` for this market, or ``None`` (the Python engine,
-        a zonal market, a subclass, or :data:`COMPILED` off)."""
-        if not COMPILED or type(self) is not IntermittentProsumer:
-            return None
-        ex = market.compiled_exchange
-        if ex is None:
-            return None
-        core = self.__dict__.get("_core")
-        if core is None or not core.uses(ex, market.curve):
-            curve = market.curve
-            sched = market.schedule
-            core = _core.IntermittentCore(
-                ex, sched.slot_len, sched.gate_lead, curve,
-                None if curve is None else curve.tick_tables(), submit, cancel, modify)
-            self._core = core
-        return core
 
     def target(self, me: OwnerView, slot: int, now: int) -> int:
         """Target position in lots: minus the forecast net rate (bought > 0)."""

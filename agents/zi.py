@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
+from rex_env import _core
 from rex_env.exchange import Report, Side
 from rex_env.sim.agent_api import Instruction, MarketView, OwnerView
 
@@ -75,7 +76,8 @@ class ZITrader(SlotTrader):
     rule in a random open slot (ZI-C: a buyer at most its value, a seller at least it; ZI-U:
     anywhere in the band), and keeps its absolute position per slot within ``max_position``
     lots. In the last ``flat_within`` seconds before a slot's gate it only unwinds, so it ends
-    every slot flat (module docstring).
+    every slot flat (module docstring). On the C engine it decides with its compiled twin
+    (:data:`COMPILED_CORE`: the same instructions and the same draws).
 
     Args:
         owner: the participant it trades for.
@@ -92,6 +94,8 @@ class ZITrader(SlotTrader):
     Raises:
         ValueError: a parameter out of range, naming it and what is allowed.
     """
+
+    COMPILED_CORE = _core.ZICore
 
     def __init__(self, owner: str, *, constrained: bool = True, period: int = 120,
                  spread: float = 0.5, max_lots: int = 20, max_position: int = 60,
@@ -132,6 +136,12 @@ class ZITrader(SlotTrader):
         slots = market.open_slots()
         if not len(slots):
             return []
+        core = self._compiled(market)
+        if core is not None:  # the same decision and draws, compiled
+            got = core.act(self, slots, market.now, self.working, self.owner)
+            if got is not None:
+                out_c, self._checkpoints = got
+                return out_c
         sched = market.schedule
         now = market.now
         out: list[Instruction] = []

@@ -7,25 +7,37 @@ the Python-level handling of unusual argument types and ``engine.py`` the refere
 :mod:`rex_env.exchange` stays the reference; :mod:`rex_env.exchange` picks the engine
 (``REX_ENGINE=python|c``).
 
-``IntermittentCore`` (``_agents_fast.pxi``) is the compiled twin of the hand-coded intermittent
-prosumer's decision (:mod:`agents.intermittent`), ``None`` without the extension.
+``IntermittentCore``, ``ZICore`` and ``DecoderCore`` (``_agents_fast.pxi``) are the compiled
+twins of the hand-coded intermittent prosumer's and zero-intelligence trader's decisions
+(:mod:`agents.intermittent`, :mod:`agents.zi`) and of the env's box-mode action decoding
+(:mod:`rex_env.envs.parallel`), ``None`` without the extension;
+``COMPILED_AGENTS`` says whether they are used.
 
 ``AVAILABLE`` tells whether the extension was built; ``IMPORT_ERROR`` why not.
 """
 
 from __future__ import annotations
 
+import os
+
 import rex_env.exchange  # noqa: F401  (first: the exchange package imports .engine itself)
 
 try:
-    from .engine import BookView, Exchange, IntermittentCore, LevelView
+    from .engine import BookView, DecoderCore, Exchange, IntermittentCore, LevelView, ZICore
 except ImportError as exc:  # not built (no compiler at install time) or a broken build
     AVAILABLE = False
     IMPORT_ERROR: ImportError | None = exc
-    IntermittentCore = None
+    IntermittentCore = DecoderCore = ZICore = None
 else:
     AVAILABLE = True
     IMPORT_ERROR = None
+
+COMPILED_AGENTS = AVAILABLE and os.environ.get("REX_COMPILED_AGENTS") != "0"
+"""Whether decisions run compiled on the C engine: the intermittent prosumer's
+(:class:`IntermittentCore`), the zero-intelligence trader's (:class:`ZICore`) and the env's
+box-mode decoding (:class:`DecoderCore`) — the same
+instructions as their Python code, which stays the reference. ``REX_COMPILED_AGENTS=0`` (or
+setting this to ``False``) runs the Python code everywhere."""
 
 #: the integer codes ``Exchange.run_many`` returns, index -> name
 STATUS_CODES = ("accepted", "resting", "filled", "cancelled", "expired", "killed", "rejected")
@@ -33,5 +45,5 @@ REASON_CODES = ("", "bad_field", "duplicate_id", "price_out_of_bounds", "off_tic
                 "non_positive_rate", "off_lot", "unknown_slot", "slot_closed", "slot_not_open",
                 "auction_phase", "unknown_order", "self_trade")
 
-__all__ = ["AVAILABLE", "IMPORT_ERROR", "REASON_CODES", "STATUS_CODES", "BookView", "Exchange",
-           "IntermittentCore", "LevelView"]
+__all__ = ["AVAILABLE", "COMPILED_AGENTS", "IMPORT_ERROR", "REASON_CODES", "STATUS_CODES",
+           "BookView", "DecoderCore", "Exchange", "IntermittentCore", "LevelView", "ZICore"]

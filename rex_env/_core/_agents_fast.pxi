@@ -1,6 +1,10 @@
-# The compiled decision of the hand-coded intermittent prosumer (included by _cexchange.pyx:
-# it reads CoreExchange's books and order records in C). Issue 12, item 1: the built-in agents
-# as compiled state machines with the Python agent kept as the reference.
+# The compiled decisions (included by _cexchange.pyx: they read CoreExchange's books and order
+# records in C). Issue 12: the built-in agents and the env step as compiled code, with the
+# Python code kept as the reference. SteeringCore holds what they share (the working order per
+# slot and its steering); IntermittentCore is the hand-coded intermittent prosumer's decision,
+# DecoderCore the env's box-mode decoding of a learner's action. Both return exactly the
+# instructions the Python code would (the same float operations in the same order) or None:
+# "run the Python code" (nothing is changed then).
 #
 # IntermittentCore.act is agents.intermittent.IntermittentProsumer.act after the slots are
 # chosen and their positions read: for every chosen slot the target (minus the forecast in
@@ -9,7 +13,7 @@
 # the make-take price (SlotTrader.make_take_price / _without_own / _fair) and the steering
 # (SlotTrader.steer), in the same order and with the same float operations, so that every
 # instruction is the one the Python code returns (tests/sim/test_fingerprints.py pins whole
-# days and episodes; tests/agents/test_intermittent_core.py compares the two on every wake-up).
+# days and episodes; tests/agents/test_compiled_agents.py compares the two on every wake-up).
 # The agent's parameters are read at every call (a caller may change them between wake-ups);
 # the order records, books and phases are read in C. The only Python calls left per slot are
 # the instruction constructors and, where a slot's limit or fair price needs it, the VWAP.
@@ -26,7 +30,10 @@ cdef enum:
     SETTLE_DUAL = 1
     SETTLE_CURTAIL = 2
     ST_RESTING = 1     # STATUS[1]
+    PH_CALL = 1        # PHASE[1]
     PH_CONTINUOUS = 2  # PHASE[2]
+
+cdef object UNREADABLE = object()  # a working order that is not a live record of the core's
 
 cdef dict SETTLE_CODES = {"single": SETTLE_SINGLE, "dual": SETTLE_DUAL,
                           "curtail": SETTLE_CURTAIL}
@@ -38,46 +45,23 @@ cdef inline double urgency(int64_t left, double tau_s):
     return 2.0 * exp(-l / tau_s)
 
 
-cdef class IntermittentCore:
-    """The compiled :meth:`IntermittentProsumer.act` of one episode (one exchange, one price
-    curve); see the comment at the top of ``_agents_fast.pxi``."""
+cdef class SteeringCore:
+    """What the compiled decisions share: the C exchange, the working order per slot (the
+    caller's ``{slot: order record}``) and SlotTrader.steer / OrderSteer.steer, which keep,
+    modify or cancel-and-replace it. A decision that hands back (``None``) after it changed
+    the working orders restores them first (``begin`` / ``hand_back``), so the reference then
+    starts from the same state."""
 
     cdef CoreExchange ex
-    cdef readonly object curve
-    cdef int64_t slot_len, gate_lead, curve_first
-    cdef Py_ssize_t curve_n
-    cdef bint has_curve, flat
-    cdef list bids, asks, prices
     cdef object submit, cancel, modify
-    # the agent's parameters of the current call
-    cdef int settle
-    cdef double cushion, premium, fee_ticks
-    cdef int64_t ref_ticks
-    cdef object min_sell, max_buy
+    cdef dict before  # the working orders before this call's first cancel, or None
+    cdef int64_t ref_ticks  # the prior price (ticks) where a slot has no quotes or trades
 
-    def __init__(self, CoreExchange ex, int64_t slot_len, int64_t gate_lead, curve, tables,
-                 submit, cancel, modify):
-        """``curve`` (a ``PublicCurve`` or ``None``) with its ``tables``
-        (``(first_slot, bid ticks, ask ticks, price ticks)``, lists); ``submit``, ``cancel``,
-        ``modify``: the instruction constructors of the agent API."""
+    def __init__(self, CoreExchange ex, submit, cancel, modify):
+        """``submit``, ``cancel``, ``modify``: the instruction constructors of the agent API
+        (:mod:`rex_env.sim.agent_api`; the core imports nothing above the exchange)."""
         self.ex = ex
-        self.slot_len = slot_len
-        self.gate_lead = gate_lead
-        self.curve = curve
-        self.has_curve = curve is not None
-        self.flat = bool(curve.flat) if curve is not None else True
-        if curve is not None:
-            first, bids, asks, prices = tables
-            self.curve_first = first
-            self.bids, self.asks, self.prices = list(bids), list(asks), list(prices)
-            self.curve_n = len(self.bids)
-            if not (len(self.asks) == len(self.prices) == self.curve_n):
-                raise ValueError("the curve's tables must have one value per slot")
         self.submit, self.cancel, self.modify = submit, cancel, modify
-
-    def uses(self, CoreExchange ex, curve):
-        """Whether this core was built for ``ex`` and ``curve`` (a new episode builds anew)."""
-        return self.ex is ex and self.curve is curve
 
     cdef inline rex_order *record(self, object w):
         """The C record of a working order, NULL if it is not a live record of this
@@ -90,6 +74,187 @@ cdef class IntermittentCore:
             return NULL
         return o.o()
 
+    cdef inline void begin(self):
+        self.before = None
+
+    cdef object hand_back(self, dict working):
+        """Undo this call's cancels in ``working`` (dead orders it dropped stay dropped: the
+        reference drops them too) and return ``None``."""
+        if self.before is not None:
+            working.clear()
+            working.update(self.before)
+            self.before = None
+        return None
+
+    cdef int steer(self, list out, object slot_o, int64_t gap, int64_t price, object w,
+                   rex_order *r, dict working) except -1:
+        """SlotTrader.steer with a limit price and tolerance 0 (``w``: the live working order
+        of the slot or None, ``r`` its record)."""
+        cdef int side = 1 if gap > 0 else -1
+        cdef int64_t size = gap if gap > 0 else -gap
+        if w is not None:
+            if size == 0 or r.side != side:
+                out.append(self.cancel(w.order_id))
+                if self.before is None:
+                    self.before = dict(working)
+                del working[slot_o]
+            elif r.has_price and r.price == price and r.rate == size:
+                return 0
+            else:
+                out.append(self.modify(w.order_id, price, size))
+                return 0
+        if size == 0:
+            return 0
+        out.append(self.submit(_BUY if side == 1 else _SELL, slot_o, price, size))
+        return 0
+
+    cdef int steer_market(self, list out, object slot_o, int64_t gap, object w,
+                          dict working) except -1:
+        """SlotTrader.steer with no price: cancel the working order, take ``gap`` now (an
+        ``ioc`` market order)."""
+        cdef int64_t size = gap if gap > 0 else -gap
+        if w is not None:
+            out.append(self.cancel(w.order_id))
+            if self.before is None:
+                self.before = dict(working)
+            del working[slot_o]
+        if size:
+            out.append(self.submit(_BUY if gap > 0 else _SELL, slot_o, None, size, _IOC))
+        return 0
+
+    cdef object live(self, object slot_o, dict working, rex_order **r):
+        """The live working order of a slot (None if none, a dead one forgotten as
+        SlotTrader.live does) with its record in ``r``; UNREADABLE if the core cannot read
+        it."""
+        w = working.get(slot_o)
+        r[0] = NULL
+        if w is None:
+            return None
+        r[0] = self.record(w)
+        if r[0] == NULL:
+            return UNREADABLE
+        if r[0].status != ST_RESTING:
+            del working[slot_o]
+            r[0] = NULL
+            return None
+        return w
+
+    # -- SlotTrader's pricing (the prior price ``ref_ticks`` set by the caller) -------------
+    cdef int64_t make_take_price(self, int64_t slot, int side, rex_order *own, double weight,
+                                 bint *ok) except? -1:
+        """SlotTrader.make_take_price with the default spread (50 ticks) and ``weight`` the
+        share of the way from the passive to the crossing price (``u ** make_take``, or the
+        caller's ``weight``); ``ok`` False where the reference would not give an int."""
+        cdef int32_t b = rex_book_index(self.ex.c, slot)
+        cdef rex_side *s
+        cdef bint has_bid0 = False, has_ask0 = False, has_bid, has_ask
+        cdef int64_t bid0 = 0, ask0 = 0, bid, ask
+        cdef double fair = 0.0, passive, taking, x
+        if b >= 0:
+            s = &self.ex.c.books[b].bids
+            if s.n:
+                has_bid0 = True
+                bid0 = self.ex.c.levels[s.lv[s.n - 1]].price
+            s = &self.ex.c.books[b].asks
+            if s.n:
+                has_ask0 = True
+                ask0 = self.ex.c.levels[s.lv[s.n - 1]].price
+        has_bid, bid, has_ask, ask = has_bid0, bid0, has_ask0, ask0
+        if own != NULL and own.side == side:
+            if side == 1:
+                has_bid = self.without_own(b, side, own, has_bid0, bid0, &bid)
+            else:
+                has_ask = self.without_own(b, side, own, has_ask0, ask0, &ask)
+        if not has_bid or not has_ask:
+            fair = self.fair(slot, has_bid0, bid0, has_ask0, ask0)
+        if side == 1:
+            passive = <double>(bid + 1) if has_bid else fair - 25.0
+            if has_ask and <double>(ask - 1) < passive:
+                passive = <double>(ask - 1)
+            taking = <double>ask if has_ask else fair + 25.0
+            x = floor(passive + weight * (taking - passive))
+        else:
+            passive = <double>(ask - 1) if has_ask else fair + 25.0
+            if has_bid and <double>(bid + 1) > passive:
+                passive = <double>(bid + 1)
+            taking = <double>bid if has_bid else fair - 25.0
+            x = ceil(passive + weight * (taking - passive))
+        if not isfinite(x) or fabs(x) > 9.0e15:
+            ok[0] = False
+            return 0
+        return <int64_t>x
+
+    cdef bint without_own(self, int32_t b, int side, rex_order *own, bint has_best,
+                          int64_t best, int64_t *out):
+        """SlotTrader._without_own: the others' best on ``side``; False when there is none."""
+        cdef rex_side *s
+        out[0] = best
+        if (not has_best or own.side != side or not own.has_price or own.price != best
+                or own.status != ST_RESTING):
+            return has_best
+        s = &self.ex.c.books[b].bids if side == 1 else &self.ex.c.books[b].asks
+        if s.n >= 1 and self.ex.c.levels[s.lv[s.n - 1]].volume > own.rate:
+            return True  # someone else at the same price
+        if s.n > 1:
+            out[0] = self.ex.c.levels[s.lv[s.n - 2]].price
+            return True
+        return False
+
+    cdef double fair(self, int64_t slot, bint has_bid, int64_t bid, bint has_ask,
+                     int64_t ask) except? -1:
+        """SlotTrader._fair: mid, else one quote bounded by the VWAP, else VWAP, else prior."""
+        if has_bid and has_ask:
+            return <double>(bid + ask) / 2
+        v = self.ex.vwap(slot)
+        if has_bid:
+            return <double>bid if v is None else max(<double>bid, <double>v)
+        if has_ask:
+            return <double>ask if v is None else min(<double>ask, <double>v)
+        return <double>self.ref_ticks if v is None else <double>v
+
+
+cdef class CurveCore(SteeringCore):
+    """A hand-coded agent's compiled decision in one episode: the exchange and the episode's
+    public price curve (``PublicCurve.tick_tables``: bid, ask and price in ticks per slot)."""
+
+    cdef readonly object curve
+    cdef int64_t slot_len, gate_lead, curve_first
+    cdef Py_ssize_t curve_n
+    cdef bint has_curve, flat
+    cdef list bids, asks, prices
+
+    def __init__(self, CoreExchange ex, int64_t slot_len, int64_t gate_lead, curve, tables,
+                 submit, cancel, modify):
+        """``curve`` (a ``PublicCurve`` or ``None``) with its ``tables``
+        (``(first_slot, bid ticks, ask ticks, price ticks)``, lists)."""
+        SteeringCore.__init__(self, ex, submit, cancel, modify)
+        self.slot_len = slot_len
+        self.gate_lead = gate_lead
+        self.curve = curve
+        self.has_curve = curve is not None
+        self.flat = bool(curve.flat) if curve is not None else True
+        if curve is not None:
+            first, bids, asks, prices = tables
+            self.curve_first = first
+            self.bids, self.asks, self.prices = list(bids), list(asks), list(prices)
+            self.curve_n = len(self.bids)
+            if not (len(self.asks) == len(self.prices) == self.curve_n):
+                raise ValueError("the curve's tables must have one value per slot")
+
+    def uses(self, CoreExchange ex, curve):
+        """Whether this core was built for ``ex`` and ``curve`` (a new episode builds anew)."""
+        return self.ex is ex and self.curve is curve
+
+
+cdef class IntermittentCore(CurveCore):
+    """The compiled :meth:`IntermittentProsumer.act` of one episode; see the comment at the
+    top of ``_agents_fast.pxi``."""
+
+    # the agent's parameters of the current call
+    cdef int settle
+    cdef double cushion, premium, fee_ticks
+    cdef object min_sell, max_buy
+
     def act(self, agent, list slots, list held, int64_t now, dict working, prosumer):
         """The instructions for ``slots`` (``held``: their positions in lots; ``prosumer``:
         the owner's, for the forecasts, or ``None``), or ``None``: run the reference instead."""
@@ -97,6 +262,7 @@ cdef class IntermittentCore:
         cdef int64_t slot, gap, wr, deadband
         cdef double u, tau_s
         cdef bint has_u
+        cdef object w
         cdef rex_order *r
         if len(held) != n:
             return None
@@ -116,20 +282,14 @@ cdef class IntermittentCore:
         self.min_sell = agent.min_sell
         self.max_buy = agent.max_buy
         out = []
+        self.begin()
         for i in range(n):
             slot_o = slots[i]
             slot = slot_o
             gap = <int64_t>wants[i] - <int64_t>held[i]
-            w = working.get(slot_o)
-            r = NULL
-            if w is not None:
-                r = self.record(w)
-                if r == NULL:
-                    return None
-                if r.status != ST_RESTING:
-                    del working[slot_o]
-                    w = None
-                    r = NULL
+            w = self.live(slot_o, working, &r)
+            if w is UNREADABLE:
+                return self.hand_back(working)
             has_u = False
             u = 0.0
             if w is None:
@@ -142,7 +302,7 @@ cdef class IntermittentCore:
                 if (gap - wr if gap >= wr else wr - gap) < deadband and u < 0.5:
                     continue  # a patient order of the right size keeps price and priority
             if not self.order_for(out, slot_o, slot, gap, has_u, u, tau_s, now, w, r, working):
-                return None
+                return self.hand_back(working)
         return out
 
     cdef list targets(self, list slots, int64_t now, object prosumer, double lot):
@@ -263,92 +423,218 @@ cdef class IntermittentCore:
         d = ceil(lim)
         return lo if lo > <int64_t>d else <int64_t>d
 
-    cdef int64_t make_take_price(self, int64_t slot, int side, rex_order *own, double weight,
-                                 bint *ok) except? -1:
-        """SlotTrader.make_take_price with u = 0, spread 50 ticks, ``weight`` given."""
+
+cdef class DecoderCore(SteeringCore):
+    """The compiled slot loop of the env's box-mode decoding (``rex_env.envs.parallel``
+    ``_decode``: :func:`~rex_env.envs.actions.make_take_aggressiveness`,
+    :func:`~rex_env.envs.actions.price_for`, ``OrderSteer.steer`` per window slot), for one
+    exchange; the Python loop stays the reference (``tests/envs/test_decoder_core.py``)."""
+
+    cdef int64_t slot_len, gate_lead, lo, hi
+    cdef double tau_s
+
+    def __init__(self, CoreExchange ex, int64_t slot_len, int64_t gate_lead, int64_t ref_ticks,
+                 bounds, double tau_s, submit, cancel, modify):
+        """``bounds``: ``(lowest, highest)`` price in ticks; ``tau_s``: the make-take
+        urgency's time constant (``URGENCY_TAU_S``)."""
+        SteeringCore.__init__(self, ex, submit, cancel, modify)
+        self.slot_len = slot_len
+        self.gate_lead = gate_lead
+        self.ref_ticks = ref_ticks
+        self.lo, self.hi = bounds
+        self.tau_s = tau_s
+
+    def uses(self, CoreExchange ex):
+        return self.ex is ex
+
+    def decode(self, list window, list targets, list held, list aggressiveness,
+               bint make_take, int64_t now, dict working):
+        """The instructions that steer each window slot's working order to ``targets[j] -
+        held[j]`` lots at the price of ``aggressiveness[j]``, or ``None``: run the
+        reference instead."""
+        cdef Py_ssize_t j, n = len(window)
+        cdef int64_t slot, gap
+        cdef int side
+        cdef double a, x
+        cdef rex_order *r
+        cdef object w
+        if not (len(targets) == len(held) == len(aggressiveness) == n):
+            return None
+        out = []
+        self.begin()
+        for j in range(n):
+            slot_o = window[j]
+            slot = slot_o
+            gap = <int64_t>targets[j] - <int64_t>held[j]
+            w = self.live(slot_o, working, &r)
+            if w is UNREADABLE:
+                return self.hand_back(working)
+            if gap == 0:
+                self.steer(out, slot_o, 0, 0, w, r, working)
+                continue
+            side = 1 if gap > 0 else -1
+            a = aggressiveness[j]
+            if make_take:  # make_take_aggressiveness
+                x = urgency(slot * self.slot_len - self.gate_lead - now, self.tau_s) - 1.0 + a
+                a = x if x > -1.0 else -1.0
+                a = a if a < 1.0 else 1.0
+            self.steer(out, slot_o, gap, self.price_for(slot, side, a), w, r, working)
+        return out
+
+    cdef int64_t price_for(self, int64_t slot, int side, double a):
+        """rex_env.envs.actions.price_for: passive (a = -1), touch (0), deep (+1)."""
         cdef int32_t b = rex_book_index(self.ex.c, slot)
         cdef rex_side *s
-        cdef bint has_bid0 = False, has_ask0 = False, has_bid, has_ask
-        cdef int64_t bid0 = 0, ask0 = 0, bid, ask
-        cdef double fair = 0.0, passive, taking, x
+        cdef bint has_bid = False, has_ask = False
+        cdef int64_t bid = 0, ask = 0, touch, passive, deep, margin, got
+        cdef double p
         if b >= 0:
             s = &self.ex.c.books[b].bids
             if s.n:
-                has_bid0 = True
-                bid0 = self.ex.c.levels[s.lv[s.n - 1]].price
+                has_bid = True
+                bid = self.ex.c.levels[s.lv[s.n - 1]].price
             s = &self.ex.c.books[b].asks
             if s.n:
-                has_ask0 = True
-                ask0 = self.ex.c.levels[s.lv[s.n - 1]].price
-        has_bid, bid, has_ask, ask = has_bid0, bid0, has_ask0, ask0
-        if own != NULL and own.side == side:
-            if side == 1:
-                has_bid = self.without_own(b, side, own, has_bid0, bid0, &bid)
-            else:
-                has_ask = self.without_own(b, side, own, has_ask0, ask0, &ask)
-        if not has_bid or not has_ask:
-            fair = self.fair(slot, has_bid0, bid0, has_ask0, ask0)
+                has_ask = True
+                ask = self.ex.c.levels[s.lv[s.n - 1]].price
+        margin = self.ref_ticks // 20  # Python's floor division (cdivision is off)
+        if margin < 1:
+            margin = 1
         if side == 1:
-            passive = <double>(bid + 1) if has_bid else fair - 25.0
-            if has_ask and <double>(ask - 1) < passive:
-                passive = <double>(ask - 1)
-            taking = <double>ask if has_ask else fair + 25.0
-            x = floor(passive + weight * (taking - passive))
+            touch = ask if has_ask else self.ref_ticks
+            passive = bid + 1 if has_bid else self.ref_ticks - margin
+            if touch - 1 < passive:
+                passive = touch - 1
+            deep = touch + margin
         else:
-            passive = <double>(ask - 1) if has_ask else fair + 25.0
-            if has_bid and <double>(bid + 1) > passive:
-                passive = <double>(bid + 1)
-            taking = <double>bid if has_bid else fair - 25.0
-            x = ceil(passive + weight * (taking - passive))
-        if not isfinite(x) or fabs(x) > 9.0e15:
-            ok[0] = False
-            return 0
-        return <int64_t>x
+            touch = bid if has_bid else self.ref_ticks
+            passive = ask - 1 if has_ask else self.ref_ticks + margin
+            if touch + 1 > passive:
+                passive = touch + 1
+            deep = touch - margin
+        if rex_phase(self.ex.c, slot) == PH_CALL:
+            a = -1.0
+        if a <= 0:
+            p = touch + (-a) * <double>(passive - touch)
+        else:
+            p = touch + a * <double>(deep - touch)
+        got = <int64_t>floor(p) if side == 1 else <int64_t>ceil(p)
+        if got < self.lo:
+            got = self.lo
+        return got if got < self.hi else self.hi
 
-    cdef bint without_own(self, int32_t b, int side, rex_order *own, bint has_best,
-                          int64_t best, int64_t *out):
-        """SlotTrader._without_own: the others' best on ``side``; False when there is none."""
-        cdef rex_side *s
-        out[0] = best
-        if (not has_best or own.side != side or not own.has_price or own.price != best
-                or own.status != ST_RESTING):
-            return has_best
-        s = &self.ex.c.books[b].bids if side == 1 else &self.ex.c.books[b].asks
-        if s.n >= 1 and self.ex.c.levels[s.lv[s.n - 1]].volume > own.rate:
-            return True  # someone else at the same price
-        if s.n > 1:
-            out[0] = self.ex.c.levels[s.lv[s.n - 2]].price
-            return True
-        return False
 
-    cdef double fair(self, int64_t slot, bint has_bid, int64_t bid, bint has_ask,
-                     int64_t ask) except? -1:
-        """SlotTrader._fair: mid, else one quote bounded by the VWAP, else VWAP, else prior."""
-        if has_bid and has_ask:
-            return <double>(bid + ask) / 2
-        v = self.ex.vwap(slot)
-        if has_bid:
-            return <double>bid if v is None else max(<double>bid, <double>v)
-        if has_ask:
-            return <double>ask if v is None else min(<double>ask, <double>v)
-        return <double>self.ref_ticks if v is None else <double>v
+cdef class ZICore(CurveCore):
+    """The compiled :meth:`agents.zi.ZITrader.act` of one episode: unwind the slots near their
+    gate (make-take, then a market order), one zero-intelligence quote in a far slot, and the
+    wake-ups it must not miss. The random draws are the agent's own ``random.Random`` calls,
+    in the reference's order, so both draw the same numbers; and since a draw cannot be taken
+    back, every working order is checked readable before the first one (the only hand-back)."""
 
-    cdef int steer(self, list out, object slot_o, int64_t gap, int64_t price, object w,
-                   rex_order *r, dict working) except -1:
-        """SlotTrader.steer with a limit price and tolerance 0 (``w``: the live working order
-        of the slot or None, ``r`` its record)."""
-        cdef int side = 1 if gap > 0 else -1
-        cdef int64_t size = gap if gap > 0 else -gap
-        if w is not None:
-            if size == 0 or r.side != side:
-                out.append(self.cancel(w.order_id))
-                del working[slot_o]
-            elif r.has_price and r.price == price and r.rate == size:
-                return 0
-            else:
-                out.append(self.modify(w.order_id, price, size))
-                return 0
-        if size == 0:
-            return 0
-        out.append(self.submit(_BUY if side == 1 else _SELL, slot_o, price, size))
-        return 0
+    def act(self, agent, slots, int64_t now, dict working, owner):
+        """``(instructions, checkpoints)`` for the open ``slots`` (a non-empty range), or
+        ``None``: run the reference instead (nothing was drawn or changed)."""
+        cdef Py_ssize_t i, n = len(slots), n_far
+        cdef int32_t o
+        cdef int64_t slot, left, flat_within, take_within
+        cdef double make_take
+        for w in working.values():
+            if self.record(w) == NULL:
+                return None
+        o = self.ex._owner(owner, False)
+        flat_within = agent.flat_within
+        take_within = agent.take_within
+        make_take = agent.make_take
+        self.ref_ticks = agent.ref_ticks
+        self.begin()
+        out = []
+        n_far = n
+        for i in range(n):
+            slot_o = slots[i]
+            slot = slot_o
+            left = slot * self.slot_len - self.gate_lead - now
+            if left > flat_within:
+                n_far = i
+                break
+            self.unwind(out, slot_o, slot, left, o, flat_within, take_within, make_take,
+                        working)
+        if n_far < n:
+            self.quote(out, agent, slots[n_far:], o, working)
+        return out, self.plan(agent._touched, now, o, flat_within, take_within, working)
+
+    cdef int unwind(self, list out, object slot_o, int64_t slot, int64_t left, int32_t o,
+                    int64_t flat_within, int64_t take_within, double make_take,
+                    dict working) except -1:
+        """ZITrader._unwind: steer the slot's position to zero, a market order at the end."""
+        cdef int64_t gap = -self.ex._position(o, slot_o)
+        cdef double u
+        cdef bint ok = True
+        cdef rex_order *r
+        w = self.live(slot_o, working, &r)
+        if gap == 0:
+            return self.steer(out, slot_o, 0, 0, w, r, working)
+        if left <= take_within:
+            return self.steer_market(out, slot_o, gap, w, working)
+        side = 1 if gap > 0 else -1
+        u = 1.0 - (<double>(left - take_within)) / (<double>(flat_within - take_within))
+        price = self.make_take_price(slot, side, r, u ** make_take, &ok)
+        if not ok:
+            raise OverflowError(f"make-take price of slot {slot} is not a finite tick count")
+        return self.steer(out, slot_o, gap, price, w, r, working)
+
+    cdef int quote(self, list out, object agent, object far, int32_t o,
+                   dict working) except -1:
+        """ZITrader._quote with SlotTrader.random_intent: one ZI order in a random far
+        slot."""
+        cdef int64_t pos, room, size, limit = agent.max_position, lo, hi
+        cdef Py_ssize_t i
+        cdef double c, half
+        cdef rex_order *r
+        rnd = agent._py
+        slot_o = far[rnd.randrange(len(far))]
+        buy = rnd.random() < 0.5
+        pos = self.ex._position(o, slot_o)
+        room = limit - pos if buy else limit + pos
+        size = rnd.randint(1, agent.max_lots)
+        if room < size:
+            size = room
+        w = self.live(slot_o, working, &r)
+        if size <= 0:
+            return self.steer(out, slot_o, 0, 0, w, r, working)
+        lo, hi = agent.lo, agent.hi
+        if self.has_curve and not self.flat:
+            i = <int64_t>slot_o - self.curve_first
+            c = self.prices[i] if 0 <= i < self.curve_n else self.curve.price_ticks(slot_o)
+            half = agent.half
+            lo, hi = <int64_t>(c - half), <int64_t>(c + half)  # int(): toward zero
+        value = rnd.randint(lo, hi)
+        if not agent.constrained:
+            price = rnd.randint(lo, hi)
+        elif buy:
+            price = rnd.randint(lo, value)
+        else:
+            price = rnd.randint(value, hi)
+        return self.steer(out, slot_o, size if buy else -size, price, w, r, working)
+
+    cdef list plan(self, set touched, int64_t now, int32_t o, int64_t flat_within,
+                   int64_t take_within, dict working):
+        """ZITrader._plan: the unwind's wake-ups of every slot it may hold something in."""
+        cdef int64_t k, held, close, take = take_within // 2
+        cdef rex_order *r
+        slots = list(touched)
+        held_all = [self.ex._position(o, s) for s in slots]
+        out = []
+        for i in range(len(slots)):
+            k = slots[i]
+            held = held_all[i]
+            close = k * self.slot_len - self.gate_lead
+            if close <= now or (held == 0 and self.live(slots[i], working, &r) is None):
+                touched.discard(slots[i])
+                continue
+            if close - flat_within > now:
+                out.append(close - flat_within)
+            elif close - take > now:
+                out.append(close - take)
+            elif close - 1 > now:
+                out.append(close - 1)
+        return out

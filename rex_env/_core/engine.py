@@ -15,7 +15,13 @@ from typing import Any
 
 from rex_env.exchange.orders import AgentId, OrderId, Phase, Side, Status
 
-from ._cexchange import COrder, CoreExchange, IntermittentCore  # noqa: F401 (re-export)
+from ._cexchange import (  # noqa: F401 (the compiled decisions, re-exported)
+    COrder,
+    CoreExchange,
+    DecoderCore,
+    IntermittentCore,
+    ZICore,
+)
 
 _BUY = Side.BUY
 _CHECK_FAULTS = {

@@ -17,9 +17,10 @@ from gymnasium import spaces
 from numpy.typing import NDArray
 from pettingzoo import ParallelEnv
 
+from .. import _core
 from ..exchange import LOB3D, Side
 from ..scenarios import Scenario
-from ..sim.agent_api import Instruction
+from ..sim.agent_api import URGENCY_TAU_S, Instruction, cancel, modify, submit
 from ..sim.market import Market
 from .actions import (
     OrderSteer,
@@ -268,6 +269,7 @@ class RexParallelEnv(ParallelEnv):
                 self._population[o] = agent
         self.market = Market(sc, self._population)
         self._steer = {a: OrderSteer() for a in self.possible_agents}
+        self._decoder: Any = None  # the compiled decoding, built on first use
         self.agents: list[AgentID] = []
         self._step_count = 0
         self._last_surplus: dict[AgentID, float] = {}
@@ -508,7 +510,14 @@ class RexParallelEnv(ParallelEnv):
                              ).astype(np.int64).tolist()
             targets = self._feasible_targets(agent, window, wanted, priority)
             aggressiveness = action[1:2 * n:2].tolist()
-            for j, (slot, held) in enumerate(zip(window, me.positions(window), strict=True)):
+            positions = me.positions(window)
+            core = self._compiled_decoder()
+            if core is not None:  # the loop below, compiled
+                got = core.decode(list(window), targets, positions, aggressiveness, make_take,
+                                  now, steer.working)
+                if got is not None:
+                    return got
+            for j, (slot, held) in enumerate(zip(window, positions, strict=True)):
                 gap = targets[j] - held
                 if gap == 0:
                     steer.steer(slot, 0, 0, out)
@@ -548,6 +557,23 @@ class RexParallelEnv(ParallelEnv):
         if size:
             steer.steer(slot, size if side is Side.BUY else -size, price, out)
         return out
+
+    def _compiled_decoder(self) -> Any:
+        """The compiled slot loop of box-mode decoding (:class:`rex_env._core.DecoderCore`:
+        the same instructions) for this market's exchange, or ``None``: the Python engine, a
+        zonal market, or :data:`rex_env._core.COMPILED_AGENTS` off."""
+        if not _core.COMPILED_AGENTS:
+            return None
+        ex = self.market.view.compiled_exchange
+        if ex is None:
+            return None
+        core = self._decoder
+        if core is None or not core.uses(ex):
+            s = self.schedule
+            core = self._decoder = _core.DecoderCore(
+                ex, s.slot_len, s.gate_lead, self._ref_ticks, self._bounds, URGENCY_TAU_S,
+                submit, cancel, modify)
+        return core
 
     def _window_forecast(self, agent: AgentID, window: range, now: int
                          ) -> NDArray[np.float64]:

@@ -1,0 +1,232 @@
+"""The hand-coded agents' compiled decisions (``rex_env._core``: ``IntermittentCore``,
+``ZICore``; issue 12) against their Python code, the reference: at every wake-up of whole
+market days both decide from the same state, and the instructions, the working orders, the
+round-robin cursor, the random generator's state and the ZI trader's wake-up plan must be
+equal afterwards — over the settlement modes, flat and wholesale-indexed grids, and both the
+grid's quotes and configured limits as bounds. The whole-day digests of
+``tests/sim/test_fingerprints.py`` pin the same equality end to end."""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+import pytest
+
+import rex_env.sim.market as market_module
+from agents import IntermittentProsumer, ZITrader, build_population
+from agents.base import SlotTrader
+from rex_env import _core
+from rex_env.exchange import Side, Status
+from rex_env.scenarios import make_scenario
+from rex_env.sim.agent_api import submit
+from rex_env.sim.market import Market
+from rex_env.spec import Scenario, SettlementConfig
+
+pytestmark = pytest.mark.skipif(not _core.AVAILABLE, reason="C core not built")
+
+
+class _Counting:
+    """Wraps a core: counts the wake-ups it decided and those it handed back (``None``)."""
+
+    def __init__(self, core: Any, tally: dict[str, int]) -> None:
+        self.core, self.tally = core, tally
+
+    def act(self, *args: Any) -> Any:
+        out = self.core.act(*args)
+        self.tally["decided" if out is not None else "handed back"] += 1
+        return out
+
+
+def _state(agent: SlotTrader) -> tuple[Any, ...]:
+    """Everything an act may change: cursor, working orders, random state, ZI plan (its
+    wake-up times as a sorted list: only their minimum is read, and their order follows the
+    iteration order of a set, which a copy does not keep)."""
+    return (agent._cursor, dict(agent.working), agent._py.getstate(),
+            set(getattr(agent, "_touched", ())), sorted(getattr(agent, "_checkpoints", ())))
+
+
+def _restore(agent: SlotTrader, state: tuple[Any, ...]) -> None:
+    agent._cursor, agent.working = state[0], dict(state[1])
+    agent._py.setstate(state[2])
+    if isinstance(agent, ZITrader):
+        agent._touched, agent._checkpoints = set(state[3]), list(state[4])
+
+
+COMPILED_CLASSES = (IntermittentProsumer, ZITrader)
+
+
+def _compare_every_wake(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Make every act of the compiled classes decide twice (reference, then compiled) and
+    assert both agree."""
+    tally = {"decided": 0, "handed back": 0, "wakes": 0, "instructions": 0}
+    compiled = SlotTrader._compiled
+
+    def counting(self: SlotTrader, market: Any) -> Any:
+        core = compiled(self, market)
+        return None if core is None else _Counting(core, tally)
+
+    def checked(act: Any) -> Any:
+        def both(self: SlotTrader, market: Any, me: Any) -> Any:
+            before = _state(self)
+            monkeypatch.setattr(_core, "COMPILED_AGENTS", False)
+            ref = list(act(self, market, me))
+            after = _state(self)
+            _restore(self, before)
+            monkeypatch.setattr(_core, "COMPILED_AGENTS", True)
+            got = act(self, market, me)
+            assert got == ref, f"{self.owner} at t={market.now}"
+            assert _state(self) == after, f"{self.owner} at t={market.now}"
+            tally["wakes"] += 1
+            tally[type(self).__name__] = tally.get(type(self).__name__, 0) + 1
+            tally["instructions"] += len(got)
+            return got
+        return both
+
+    monkeypatch.setattr(market_module, "Exchange", _core.Exchange)
+    monkeypatch.setattr(SlotTrader, "_compiled", counting)
+    for cls in COMPILED_CLASSES:
+        monkeypatch.setattr(cls, "act", checked(cls.act))
+    return tally
+
+
+def _with_mode(name: str, mode: str) -> Scenario:
+    sc = make_scenario(name)
+    return sc.replace(settlement=SettlementConfig(mode=mode, premium=0.3, fee=7.0,
+                                                  scarcity_adder=2000.0))
+
+
+@pytest.mark.parametrize("scenario,mode,seed", [
+    ("community", None, 3),       # single price, the grid's quotes as limits (wholesale curve)
+    ("community", "dual", 5),     # penalty prices around the VWAP
+    ("community", "curtail", 6),  # hard "no reservation, no service"
+    ("toy", None, 0),             # flat tariffs: configured limits, VWAP cushion
+    ("toy", "dual", 1),
+    ("town", None, 2),
+])
+def test_every_wake_up_decides_as_the_reference(monkeypatch: pytest.MonkeyPatch, scenario: str,
+                                                mode: str | None, seed: int) -> None:
+    tally = _compare_every_wake(monkeypatch)
+    sc = make_scenario(scenario) if mode is None else _with_mode(scenario, mode)
+    m = Market(sc, build_population(sc))
+    m.reset(seed)
+    m.run()
+    assert m.trades, "the day traded nothing: the comparison would be empty"
+    assert tally["handed back"] == 0
+    # every wake-up was decided by a core (toy: ~240, community ~12,800, town ~48,000)
+    assert tally["decided"] == tally["wakes"] > 200
+    assert all(tally[cls.__name__] > 20 for cls in COMPILED_CLASSES)
+    assert tally["instructions"] > 250
+
+
+def test_reference_only_where_the_core_cannot_read_the_market(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    sc = make_scenario("toy")
+    monkeypatch.setattr(market_module, "Exchange", _core.Exchange)
+    m = Market(sc, build_population(sc))
+    m.reset(0)
+    m.run_until(sc.schedule.first_slot * sc.schedule.slot_len)
+    agent = m.agents["house00"]
+    assert isinstance(agent, IntermittentProsumer)
+    core = agent._compiled(m.view)
+    assert core is not None and core.uses(m.exchange, m.view.curve)
+    assert agent._compiled(m.view) is core, "one core per episode, not one per wake-up"
+    monkeypatch.setattr(_core, "COMPILED_AGENTS", False)
+    assert agent._compiled(m.view) is None
+
+    class Tweaked(IntermittentProsumer):
+        pass
+
+    monkeypatch.setattr(_core, "COMPILED_AGENTS", True)
+    sub = Tweaked("house00")
+    sub.reset(m.rng)
+    assert sub._compiled(m.view) is None, "a subclass may override any step: Python decides"
+
+
+def test_the_python_engine_never_uses_the_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rex_env.exchange import PythonExchange
+    monkeypatch.setattr(market_module, "Exchange", PythonExchange)
+    sc = make_scenario("toy")
+    m = Market(sc, build_population(sc))
+    m.reset(0)
+    assert m.view.compiled_exchange is None
+    assert m.agents["house00"]._compiled(m.view) is None  # type: ignore[attr-defined]
+
+
+def test_a_limit_the_reference_cannot_hold_raises_its_error(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cushion that makes the no-loss limit infinite: the core hands the wake-up back and
+    the reference raises what it always raised, rather than the core inventing a price."""
+    monkeypatch.setattr(market_module, "Exchange", _core.Exchange)
+    errors = []
+    for compiled in (False, True):
+        monkeypatch.setattr(_core, "COMPILED_AGENTS", compiled)
+        sc = make_scenario("toy")
+        m = Market(sc, build_population(sc))
+        m.reset(0)
+        for a in m.agents.values():
+            if isinstance(a, IntermittentProsumer):
+                a.cushion = 1e308
+                a.max_buy = a.min_sell = None  # the VWAP-cushion limit decides
+        with pytest.raises((OverflowError, ValueError)) as err:
+            m.run()
+        errors.append((type(err.value), str(err.value), m.kernel.now, len(m.trades)))
+    assert errors[0] == errors[1]
+
+
+def test_an_agent_with_its_core_pickles_and_builds_it_anew(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(market_module, "Exchange", _core.Exchange)
+    sc = make_scenario("toy")
+    m = Market(sc, build_population(sc))
+    m.reset(0)
+    m.run_until(sc.schedule.first_slot * sc.schedule.slot_len)
+    agent = m.agents["house00"]
+    assert agent._compiled(m.view) is not None  # type: ignore[attr-defined]
+    clone = pickle.loads(pickle.dumps(agent))
+    assert clone._core is None
+    assert clone.tau_s == agent.tau_s  # type: ignore[attr-defined]
+
+
+def test_a_hand_back_leaves_the_working_orders_as_they_were(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The core cancels one slot's order, then meets a slot the reference must decide (an
+    infinite limit): the cancel is undone before it hands back, so the reference starts from
+    the same working orders (and cancels that order itself)."""
+    monkeypatch.setattr(market_module, "Exchange", _core.Exchange)
+    sc = make_scenario("toy")
+    m = Market(sc, build_population(sc))
+    m.reset(0)
+    m.run_until(sc.schedule.first_slot * sc.schedule.slot_len)
+    agent, me = m.agents["house00"], m.owner_views["house00"]
+    assert isinstance(agent, IntermittentProsumer)
+    a, b = list(m.view.open_slots())[-2:]
+    [(_, rep)] = m.execute("house00", [submit(Side.BUY, a, 1, 1)])
+    assert rep.order is not None and rep.order.status is Status.RESTING
+    agent.working = {a: rep.order}
+    agent.cushion = 1e308
+    agent.max_buy = agent.min_sell = None
+    want_a, want_b = agent.targets(me, [a, b], m.now)
+    core = agent._compiled(m.view)
+    # slot a: at its target (cancel the order); slot b: 5 lots to sell at an infinite limit
+    got = core.act(agent, [a, b], [want_a, want_b + 5], m.now, agent.working, me.prosumer)
+    assert got is None
+    assert agent.working == {a: rep.order}
+
+
+def test_the_zi_core_hands_back_before_its_first_draw(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A draw cannot be taken back: a working order the core cannot read sends the wake-up to
+    the reference before anything is drawn or changed."""
+    monkeypatch.setattr(market_module, "Exchange", _core.Exchange)
+    sc = make_scenario("community")
+    m = Market(sc, build_population(sc))
+    m.reset(0)
+    m.run_until(sc.schedule.first_slot * sc.schedule.slot_len)
+    zi = next(a for a in m.agents.values() if type(a) is ZITrader)
+    slots = m.view.open_slots()
+    foreign = object()
+    zi.working[slots[-1]] = foreign  # type: ignore[assignment]
+    before = _state(zi)
+    core = zi._compiled(m.view)
+    assert core.act(zi, slots, m.now, zi.working, zi.owner) is None
+    assert _state(zi) == before
