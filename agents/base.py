@@ -177,15 +177,9 @@ class SlotTrader(Agent):
         cls = type(self).__dict__.get("COMPILED_CORE")
         if cls is None or not _core.COMPILED_AGENTS:
             return None
-        ex = market.compiled_exchange
-        if ex is None:
-            return None
         core = self.__dict__.get("_core")
-        if core is None or not core.uses(ex, market.curve):
-            curve, sched = market.curve, market.schedule
-            core = self._core = cls(ex, sched.slot_len, sched.gate_lead, curve,
-                                    None if curve is None else curve.tick_tables(),
-                                    submit, cancel, modify)
+        if core is None or not market.serves(core):
+            core = self._core = market.compiled(cls)
         return core
 
     def next_wake(self, now: int, rng: np.random.Generator) -> int | None:

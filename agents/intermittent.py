@@ -192,12 +192,12 @@ class IntermittentProsumer(SlotTrader):
         if not len(slots):
             return []
         now = market.now
-        chosen = self.chosen_slots(slots)
         core = self._compiled(market)
-        if core is not None:  # the same decision, compiled (the targets too)
-            out = core.act(self, chosen, me.positions(chosen), now, self.working, me.prosumer)
+        if core is not None:  # the same decision, compiled (the slot choice and targets too)
+            out = core.act(self, slots, now, self.working, me.prosumer, self.owner)
             if out is not None:
                 return out
+        chosen = self.chosen_slots(slots)
         held = me.positions(chosen)
         wants = self.targets(me, chosen, now)
         # bound once per wake-up: this loop runs for ~90 k slots a simulated day

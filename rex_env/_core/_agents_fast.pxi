@@ -45,6 +45,29 @@ cdef inline double urgency(int64_t left, double tau_s):
     return 2.0 * exp(-l / tau_s)
 
 
+cdef list chosen_slots(object agent, object slots):
+    """SlotTrader.chosen_slots: the nearest ``slots_per_wake // 2`` open slots, then the far
+    ones round-robin (advances ``agent._cursor``); ``slots`` is a range of step 1."""
+    cdef int64_t first = slots.start, m = len(slots), per_wake = agent.slots_per_wake
+    cdef int64_t near = per_wake // 2, n = m - near, k, start, end, cursor, j
+    if n <= 0:
+        return list(slots)
+    k = per_wake - near
+    if n < k:
+        k = n
+    cursor = agent._cursor
+    start = near + cursor % n
+    end = start + k
+    agent._cursor = cursor + k
+    out = [first + j for j in range(near)]
+    if end <= m:
+        out += [first + j for j in range(start, end)]
+    else:
+        out += [first + j for j in range(start, m)]
+        out += [first + j for j in range(near, end - n)]
+    return out
+
+
 cdef class SteeringCore:
     """What the compiled decisions share: the C exchange, the working order per slot (the
     caller's ``{slot: order record}``) and SlotTrader.steer / OrderSteer.steer, which keep,
@@ -255,22 +278,28 @@ cdef class IntermittentCore(CurveCore):
     cdef double cushion, premium, fee_ticks
     cdef object min_sell, max_buy
 
-    def act(self, agent, list slots, list held, int64_t now, dict working, prosumer):
-        """The instructions for ``slots`` (``held``: their positions in lots; ``prosumer``:
-        the owner's, for the forecasts, or ``None``), or ``None``: run the reference instead."""
-        cdef Py_ssize_t i, n = len(slots)
-        cdef int64_t slot, gap, wr, deadband
+    def act(self, agent, open_slots, int64_t now, dict working, prosumer, owner):
+        """The instructions for this wake-up (``open_slots``: the open slots, a non-empty
+        range; ``prosumer``: the owner's, for the forecasts, or ``None``), or ``None``: run
+        the reference instead (nothing changed)."""
+        cdef Py_ssize_t i, n
+        cdef int64_t slot, gap, wr, deadband, cursor = agent._cursor
+        cdef int32_t o
         cdef double u, tau_s
         cdef bint has_u
         cdef object w
         cdef rex_order *r
-        if len(held) != n:
-            return None
+        slots = chosen_slots(agent, open_slots)
+        n = len(slots)
         wants = self.targets(slots, now, prosumer, agent.lot)
         if wants is None:
+            agent._cursor = cursor
             return None
+        o = self.ex._owner(owner, False)
+        held = [self.ex._position(o, k) for k in slots]
         code = SETTLE_CODES.get(agent.settlement)
         if code is None:
+            agent._cursor = cursor
             return None
         self.settle = code
         tau_s = agent.tau_s
@@ -289,6 +318,7 @@ cdef class IntermittentCore(CurveCore):
             gap = <int64_t>wants[i] - <int64_t>held[i]
             w = self.live(slot_o, working, &r)
             if w is UNREADABLE:
+                agent._cursor = cursor
                 return self.hand_back(working)
             has_u = False
             u = 0.0
@@ -302,6 +332,7 @@ cdef class IntermittentCore(CurveCore):
                 if (gap - wr if gap >= wr else wr - gap) < deadband and u < 0.5:
                     continue  # a patient order of the right size keeps price and priority
             if not self.order_for(out, slot_o, slot, gap, has_u, u, tau_s, now, w, r, working):
+                agent._cursor = cursor
                 return self.hand_back(working)
         return out
 

@@ -20,7 +20,14 @@ from pettingzoo import ParallelEnv
 from .. import _core
 from ..exchange import LOB3D, Side
 from ..scenarios import Scenario
-from ..sim.agent_api import URGENCY_TAU_S, Instruction, cancel, modify, submit
+from ..sim.agent_api import (
+    URGENCY_TAU_S,
+    Instruction,
+    cancel,
+    compiled_exchange,
+    modify,
+    submit,
+)
 from ..sim.market import Market
 from .actions import (
     OrderSteer,
@@ -564,7 +571,7 @@ class RexParallelEnv(ParallelEnv):
         zonal market, or :data:`rex_env._core.COMPILED_AGENTS` off."""
         if not _core.COMPILED_AGENTS:
             return None
-        ex = self.market.view.compiled_exchange
+        ex = compiled_exchange(self.market.exchange, self.market.zonal)
         if ex is None:
             return None
         core = self._decoder

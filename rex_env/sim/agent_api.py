@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -83,6 +83,12 @@ def modify(order_id: int, price: int | None = None, rate: int | None = None) -> 
                               *_AFTER_RATE))
 
 
+def compiled_exchange(exchange: object, zonal: object | None = None) -> Any:
+    """``exchange`` if compiled decisions may read it directly (the C engine's, in a market
+    without zones: :mod:`rex_env._core`), else ``None``."""
+    return exchange if zonal is None and getattr(exchange, "engine", None) == "c" else None
+
+
 class MarketView:
     """Read-only public market information; cheap O(1) accessors for agents' hot paths.
 
@@ -92,7 +98,8 @@ class MarketView:
     list of levels.
     """
 
-    __slots__ = ("_ex", "_clock", "schedule", "grid", "k", "curve", "zonal", "zone")
+    __slots__ = ("_ex", "_clock", "schedule", "grid", "k", "curve", "zonal", "zone",
+                 "_compiled_ex")
 
     def __init__(self, exchange: Exchange, schedule: SlotSchedule, clock: Kernel,
                  k: int = 5, zonal: ZonalExchange | None = None, zone: str | None = None
@@ -109,6 +116,7 @@ class MarketView:
         self.curve: PublicCurve | None = None
         """The episode's public wholesale curve and grid quotes (set by the market at reset;
         see :mod:`rex_env.sim.curve`)."""
+        self._compiled_ex = compiled_exchange(exchange, zonal)
 
     @property
     def now(self) -> int:
@@ -146,12 +154,22 @@ class MarketView:
         """Top ``k`` levels of one side as ``(price ticks, volume lots)``, best first."""
         return self._ex.depth(slot, side, k)
 
-    @property
-    def compiled_exchange(self) -> object | None:
-        """The C engine's exchange behind this view when compiled agents may read it directly
-        (the C engine, no zones: :class:`rex_env._core.IntermittentCore`), else ``None``."""
-        ex = self._ex
-        return ex if self.zonal is None and getattr(ex, "engine", None) == "c" else None
+    def compiled(self, cls: Any) -> Any:
+        """A compiled decision of :mod:`rex_env._core` (``cls``: ``IntermittentCore``,
+        ``ZICore``) bound to this view's exchange and the episode's price curve, or ``None``
+        where none can run (the Python engine, a zonal market). The core reads the books and
+        its owner's orders in C; the exchange itself stays private (SPEC §11)."""
+        ex = self._compiled_ex
+        if ex is None:
+            return None
+        curve, sched = self.curve, self.schedule
+        return cls(ex, sched.slot_len, sched.gate_lead, curve,
+                   None if curve is None else curve.tick_tables(), submit, cancel, modify)
+
+    def serves(self, core: Any) -> bool:
+        """Whether ``core`` (from :meth:`compiled`) is bound to this view's exchange and the
+        current episode's curve."""
+        return self._compiled_ex is not None and bool(core.uses(self._compiled_ex, self.curve))
 
     def lob3d(self, slots: Sequence[int] | None = None) -> LOB3D:
         """A fresh LOB-3D snapshot of the given (default: the open) slots."""

@@ -149,7 +149,6 @@ def test_the_python_engine_never_uses_the_core(monkeypatch: pytest.MonkeyPatch) 
     sc = make_scenario("toy")
     m = Market(sc, build_population(sc))
     m.reset(0)
-    assert m.view.compiled_exchange is None
     assert m.agents["house00"]._compiled(m.view) is None  # type: ignore[attr-defined]
 
 
@@ -188,11 +187,10 @@ def test_an_agent_with_its_core_pickles_and_builds_it_anew(
     assert clone.tau_s == agent.tau_s  # type: ignore[attr-defined]
 
 
-def test_a_hand_back_leaves_the_working_orders_as_they_were(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """The core cancels one slot's order, then meets a slot the reference must decide (an
-    infinite limit): the cancel is undone before it hands back, so the reference starts from
-    the same working orders (and cancels that order itself)."""
+def test_a_hand_back_leaves_the_agent_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The core cancels one slot's order, then meets a working order it cannot read: the
+    cancel and the round-robin step are undone before it hands back, so the reference starts
+    from the same state (and cancels that order itself)."""
     monkeypatch.setattr(market_module, "Exchange", _core.Exchange)
     sc = make_scenario("toy")
     m = Market(sc, build_population(sc))
@@ -200,18 +198,21 @@ def test_a_hand_back_leaves_the_working_orders_as_they_were(
     m.run_until(sc.schedule.first_slot * sc.schedule.slot_len)
     agent, me = m.agents["house00"], m.owner_views["house00"]
     assert isinstance(agent, IntermittentProsumer)
-    a, b = list(m.view.open_slots())[-2:]
-    [(_, rep)] = m.execute("house00", [submit(Side.BUY, a, 1, 1)])
+    a = list(m.view.open_slots())[-2]
+    slots = range(a, a + 2)  # slots_per_wake 2: slot a (near), then a + 1 (round-robin)
+    agent.slots_per_wake = 2
+    gap = agent.targets(me, [a], m.now)[0] - me.position(a)
+    # a resting order in slot a on the side opposite to its gap: the core cancels it
+    side, price = (Side.SELL, int(m.exchange.grid.max_ticks)) if gap > 0 else (Side.BUY, 1)
+    [(_, rep)] = m.execute("house00", [submit(side, a, price, 1)])
     assert rep.order is not None and rep.order.status is Status.RESTING
-    agent.working = {a: rep.order}
-    agent.cushion = 1e308
-    agent.max_buy = agent.min_sell = None
-    want_a, want_b = agent.targets(me, [a, b], m.now)
+    foreign = object()  # not an order record of this exchange
+    agent.working = {a: rep.order, a + 1: foreign}  # type: ignore[dict-item]
+    cursor = agent._cursor
     core = agent._compiled(m.view)
-    # slot a: at its target (cancel the order); slot b: 5 lots to sell at an infinite limit
-    got = core.act(agent, [a, b], [want_a, want_b + 5], m.now, agent.working, me.prosumer)
-    assert got is None
-    assert agent.working == {a: rep.order}
+    assert core.act(agent, slots, m.now, agent.working, me.prosumer, "house00") is None
+    assert agent.working == {a: rep.order, a + 1: foreign}
+    assert agent._cursor == cursor
 
 
 def test_the_zi_core_hands_back_before_its_first_draw(monkeypatch: pytest.MonkeyPatch) -> None:
