@@ -72,11 +72,10 @@ the positions of all its slots in one query, the best quotes in one query; a slo
 reserved as forecast costs ~1 µs): ≈ 17 µs on average in a community day (8,870 acts; 30 µs
 before the agents' queries went to the exchange directly, issue 12). On the C engine the same
 decision runs compiled (:data:`rex_env._core.COMPILED_AGENTS`,
-:class:`rex_env._core.IntermittentCore`: the
-targets, liveness, limits, make-take prices and steering in C, only the slot choice, the
-positions query and the instruction records in Python): ≈ 5.7 µs, and a community day
-0.41 -> 0.30 s; the Python code here stays the reference it is tested against at every
-wake-up (``tests/agents/test_compiled_agents.py``).
+:class:`rex_env._core.IntermittentCore`: the slot choice, positions, targets, liveness,
+limits, make-take prices and steering in C, only the instruction records in Python): ≈ 5.4 µs;
+the Python code here stays the reference it is tested against at every wake-up
+(``tests/agents/test_compiled_agents.py``).
 """
 
 from __future__ import annotations
