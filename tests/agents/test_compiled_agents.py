@@ -22,20 +22,9 @@ from rex_env.scenarios import make_scenario
 from rex_env.sim.agent_api import submit
 from rex_env.sim.market import Market
 from rex_env.spec import Scenario, SettlementConfig
+from tests.compiled import CountingCore
 
 pytestmark = pytest.mark.skipif(not _core.AVAILABLE, reason="C core not built")
-
-
-class _Counting:
-    """Wraps a core: counts the wake-ups it decided and those it handed back (``None``)."""
-
-    def __init__(self, core: Any, tally: dict[str, int]) -> None:
-        self.core, self.tally = core, tally
-
-    def act(self, *args: Any) -> Any:
-        out = self.core.act(*args)
-        self.tally["decided" if out is not None else "handed back"] += 1
-        return out
 
 
 def _state(agent: SlotTrader) -> tuple[Any, ...]:
@@ -64,7 +53,7 @@ def _compare_every_wake(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
     def counting(self: SlotTrader, market: Any) -> Any:
         core = compiled(self, market)
-        return None if core is None else _Counting(core, tally)
+        return None if core is None else CountingCore(core, tally)
 
     def checked(act: Any) -> Any:
         def both(self: SlotTrader, market: Any, me: Any) -> Any:

@@ -15,18 +15,9 @@ import rex_env
 import rex_env.sim.market as market_module
 from rex_env import _core
 from rex_env.envs.parallel import RexParallelEnv
+from tests.compiled import CountingCore
 
 pytestmark = pytest.mark.skipif(not _core.AVAILABLE, reason="C core not built")
-
-
-class _Counting:
-    def __init__(self, core: Any, tally: dict[str, int]) -> None:
-        self.core, self.tally = core, tally
-
-    def decode(self, *args: Any) -> Any:
-        out = self.core.decode(*args)
-        self.tally["decided" if out is not None else "handed back"] += 1
-        return out
 
 
 def _compare_every_decode(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
@@ -35,7 +26,7 @@ def _compare_every_decode(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
     def counting(self: RexParallelEnv) -> Any:
         core = compiled(self)
-        return None if core is None else _Counting(core, tally)
+        return None if core is None else CountingCore(core, tally)
 
     def both(self: RexParallelEnv, agent: str, action: Any) -> Any:
         steer = self._steer[agent]
