@@ -1,26 +1,28 @@
 # The compiled decisions (included by _cexchange.pyx: they read CoreExchange's books and order
 # records in C). Issue 12: the built-in agents and the env step as compiled code, with the
 # Python code kept as the reference. SteeringCore holds what they share (the working order per
-# slot and its steering); IntermittentCore is the hand-coded intermittent prosumer's decision,
-# DecoderCore the env's box-mode decoding of a learner's action. Both return exactly the
-# instructions the Python code would (the same float operations in the same order) or None:
-# "run the Python code" (nothing is changed then).
+# slot, its steering, SlotTrader's make-take pricing, the hand-back); CurveCore adds the
+# episode's price curve for the hand-coded agents: IntermittentCore is the intermittent
+# prosumer's decision, ZICore the zero-intelligence trader's; DecoderCore is the env's box-mode
+# decoding of a learner's action. Each returns exactly the instructions the Python code would
+# (the same float operations, the same random draws, in the same order) or None: "run the
+# Python code", with everything it changed undone (the working orders, the round-robin
+# cursor). tests/agents/test_compiled_agents.py and tests/envs/test_decoder_core.py compare
+# both at every decision of whole days and episodes; tests/sim/test_fingerprints.py pins them.
 #
-# IntermittentCore.act is agents.intermittent.IntermittentProsumer.act after the slots are
-# chosen and their positions read: for every chosen slot the target (minus the forecast in
-# lots, Prosumer.forecast's table read in C), the working order's
+# IntermittentCore.act is agents.intermittent.IntermittentProsumer.act after the open slots are
+# read: the slot choice (SlotTrader.chosen_slots), positions, and for every chosen slot the
+# target (minus the forecast in lots, Prosumer.forecast's table read in C), the working order's
 # liveness, the deadband, the no-loss limit (SlotTrader bounds + IntermittentProsumer.limit),
 # the make-take price (SlotTrader.make_take_price / _without_own / _fair) and the steering
-# (SlotTrader.steer), in the same order and with the same float operations, so that every
-# instruction is the one the Python code returns (tests/sim/test_fingerprints.py pins whole
-# days and episodes; tests/agents/test_compiled_agents.py compares the two on every wake-up).
-# The agent's parameters are read at every call (a caller may change them between wake-ups);
-# the order records, books and phases are read in C. The only Python calls left per slot are
-# the instruction constructors and, where a slot's limit or fair price needs it, the VWAP.
+# (SlotTrader.steer). The agent's parameters are read at every call (a caller may change them
+# between wake-ups); the order records, books and phases are read in C. The only Python calls
+# left per slot are the instruction constructors and, where a slot's limit or fair price
+# needs it, the VWAP.
 #
 # It never raises for the agent's own inputs in a way the reference would not: where the
 # reference would raise (a limit that is not finite, a slot outside the price curve) or a
-# working order is not a live record of this exchange, ``act`` returns None and the caller
+# working order is not a live record of this exchange, ``act`` hands back and the caller
 # runs the Python code, which then raises or decides as the reference does.
 
 from libc.math cimport ceil, exp, fabs, floor, isfinite, nearbyint
