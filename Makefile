@@ -68,7 +68,8 @@ sanitize:  # no install step: for a Python that already has the dev extras and C
 		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 REX_ENGINE=c \
 		$(PY) -m pytest -q -p no:cacheprovider -p no:xdist tests/exchange/test_engines_differential.py \
-		tests/test_replay_fast.py tests/agents/test_compiled_agents.py tests/envs/test_decoder_core.py
+		tests/test_replay_fast.py tests/agents/test_compiled_agents.py tests/envs/test_decoder_core.py \
+		tests/sim/test_execute_plain.py
 
 RLLIB_VENV ?= .venv-rllib
 RLLIB_STAMP := $(RLLIB_VENV)/.installed

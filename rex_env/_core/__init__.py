@@ -10,7 +10,8 @@ the Python-level handling of unusual argument types and ``engine.py`` the refere
 ``IntermittentCore``, ``ZICore`` and ``DecoderCore`` (``_agents_fast.pxi``) are the compiled
 twins of the hand-coded intermittent prosumer's and zero-intelligence trader's decisions
 (:mod:`agents.intermittent`, :mod:`agents.zi`) and of the env's box-mode action decoding
-(:mod:`rex_env.envs.parallel`), ``None`` without the extension;
+(:mod:`rex_env.envs.parallel`), ``execute_plain`` the compiled loop of
+:meth:`rex_env.sim.market.Market.execute`; ``None`` without the extension;
 ``COMPILED_AGENTS`` says whether they are used.
 
 ``AVAILABLE`` tells whether the extension was built; ``IMPORT_ERROR`` why not.
@@ -23,11 +24,19 @@ import os
 import rex_env.exchange  # noqa: F401  (first: the exchange package imports .engine itself)
 
 try:
-    from .engine import BookView, DecoderCore, Exchange, IntermittentCore, LevelView, ZICore
+    from .engine import (
+        BookView,
+        DecoderCore,
+        Exchange,
+        IntermittentCore,
+        LevelView,
+        ZICore,
+        execute_plain,
+    )
 except ImportError as exc:  # not built (no compiler at install time) or a broken build
     AVAILABLE = False
     IMPORT_ERROR: ImportError | None = exc
-    IntermittentCore = DecoderCore = ZICore = None
+    IntermittentCore = DecoderCore = ZICore = execute_plain = None
 else:
     AVAILABLE = True
     IMPORT_ERROR = None
@@ -46,4 +55,5 @@ REASON_CODES = ("", "bad_field", "duplicate_id", "price_out_of_bounds", "off_tic
                 "auction_phase", "unknown_order", "self_trade")
 
 __all__ = ["AVAILABLE", "COMPILED_AGENTS", "IMPORT_ERROR", "REASON_CODES", "STATUS_CODES",
-           "BookView", "DecoderCore", "Exchange", "IntermittentCore", "LevelView", "ZICore"]
+           "BookView", "DecoderCore", "Exchange", "IntermittentCore", "LevelView", "ZICore",
+           "execute_plain"]

@@ -4,7 +4,7 @@
 # slot, its steering, SlotTrader's make-take pricing, the hand-back); CurveCore adds the
 # episode's price curve for the hand-coded agents: IntermittentCore is the intermittent
 # prosumer's decision, ZICore the zero-intelligence trader's; DecoderCore is the env's box-mode
-# decoding of a learner's action. Each returns exactly the instructions the Python code would
+# decoding of a learner's action; execute_plain is Market.execute's loop. Each returns exactly the instructions the Python code would
 # (the same float operations, the same random draws, in the same order) or None: "run the
 # Python code", with everything it changed undone (the working orders, the round-robin
 # cursor). tests/agents/test_compiled_agents.py and tests/envs/test_decoder_core.py compare
@@ -671,3 +671,53 @@ cdef class ZICore(CurveCore):
             elif close - 1 > now:
                 out.append(close - 1)
         return out
+
+
+def execute_plain(CoreExchange ex, list instructions, int64_t now, owner, int64_t next_id,
+                  list ids, dict rejections, on_trades, ins_type):
+    """``Market.execute`` for a list of plain instructions — ``submit`` (no ``match_zone``),
+    ``cancel`` or ``modify`` with prices and rates that are ``int`` or ``None`` — in the same
+    order with the same effects: order ids ``next_id + 1 ...`` for the submits, an accepted
+    order's id appended to ``ids`` while it has an open rate, ``rejections[reason] += 1``,
+    ``on_trades(trades)`` for every report with trades. Returns ``(reports, next_id)``, the
+    ``(instruction, report)`` pairs and the last id used, or ``None`` before doing anything if
+    one instruction is not a plain ``ins_type`` (the agent API's ``Instruction``; the caller
+    then runs its Python loop)."""
+    cdef Py_ssize_t i, n = len(instructions)
+    cdef COrder rec
+    for i in range(n):
+        ins = instructions[i]
+        if type(ins) is not ins_type:
+            return None
+        op = (<tuple>ins)[0]
+        price = (<tuple>ins)[4]
+        rate = (<tuple>ins)[5]
+        if not ((price is None or type(price) is int) and (rate is None or type(rate) is int)):
+            return None
+        if not (op == "cancel" or op == "modify" or (op == "submit" and (<tuple>ins)[9] is None)):
+            return None
+    out = []
+    for i in range(n):
+        ins = instructions[i]
+        op = (<tuple>ins)[0]
+        if op == "submit":
+            next_id += 1
+            rep = ex.submit(now, next_id, owner, (<tuple>ins)[2], (<tuple>ins)[3],
+                            (<tuple>ins)[4], (<tuple>ins)[5], (<tuple>ins)[6], (<tuple>ins)[7],
+                            (<tuple>ins)[8])
+            order = (<tuple>rep)[2]
+            if order is not None and order.rate:
+                ids.append(next_id)
+        elif op == "cancel":
+            rep = ex.cancel(now, (<tuple>ins)[1], owner)
+        else:
+            rep = ex.modify(now, (<tuple>ins)[1], owner, (<tuple>ins)[4], (<tuple>ins)[5])
+        reason = (<tuple>rep)[1]
+        if reason is not None:
+            key = reason.value
+            rejections[key] = rejections.get(key, 0) + 1
+        trades = (<tuple>rep)[3]
+        if trades:
+            on_trades(trades)
+        out.append((ins, rep))
+    return out, next_id

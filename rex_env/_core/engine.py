@@ -21,6 +21,7 @@ from ._cexchange import (  # noqa: F401 (the compiled decisions, re-exported)
     DecoderCore,
     IntermittentCore,
     ZICore,
+    execute_plain,
 )
 
 _BUY = Side.BUY

@@ -27,10 +27,11 @@ from fractions import Fraction
 
 import numpy as np
 
+from .. import _core
 from ..exchange import Exchange, Reason, Report, TradeRecord
 from ..exchange.orders import rejected
 from ..exchange.zones import ZonalExchange
-from .agent_api import Agent, Instruction, MarketView, OwnerView
+from .agent_api import Agent, Instruction, MarketView, OwnerView, compiled_exchange
 from .curve import PublicCurve
 from .kernel import Event, Kernel, Prio
 from .metrics import MarketMetrics
@@ -111,6 +112,9 @@ class Market:
             self.view = MarketView(self.exchange, self.schedule, self.kernel,
                                    k=scenario.depth_levels)
         self._next_id = 0
+        self._execute_plain = (_core.execute_plain if compiled_exchange(self.exchange, self.zonal)
+                               is not None else None)
+        """The compiled loop of :meth:`execute` where it can run (the C engine, no zones)."""
         self.prosumers: dict[str, Prosumer] = {}
         self._pv_clear_kw: float | None = None  # the community's clear-sky PV, one episode
         self._lifecycle: tuple[list[Event], int] | None = None
@@ -247,9 +251,17 @@ class Market:
         """Carry out an owner's instructions now; invalid ones are rejected, never raised."""
         ex = self.exchange
         now = self.kernel.now
-        out: list[tuple[Instruction, Report]] = []
         acct = self.accounts[owner]
         ids = self.owner_views[owner].order_ids
+        if (self._execute_plain is not None and _core.COMPILED_AGENTS
+                and type(instructions) is list):
+            # the loop below, compiled, for plain instructions (the C engine, no zones)
+            got = self._execute_plain(ex, instructions, now, owner, self._next_id, ids,
+                                      acct.rejections, self._on_trades, Instruction)
+            if got is not None:
+                reports, self._next_id = got
+                return reports
+        out: list[tuple[Instruction, Report]] = []
         for ins in instructions:
             op = ins.op
             price: object = ins.price
