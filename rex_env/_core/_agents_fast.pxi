@@ -4,11 +4,12 @@
 # slot, its steering, SlotTrader's make-take pricing, the hand-back); CurveCore adds the
 # episode's price curve for the hand-coded agents: IntermittentCore is the intermittent
 # prosumer's decision, ZICore the zero-intelligence trader's; DecoderCore is the env's box-mode
-# decoding of a learner's action; execute_plain is Market.execute's loop. Each returns exactly the instructions the Python code would
-# (the same float operations, the same random draws, in the same order) or None: "run the
-# Python code", with everything it changed undone (the working orders, the round-robin
-# cursor). tests/agents/test_compiled_agents.py and tests/envs/test_decoder_core.py compare
-# both at every decision of whole days and episodes; tests/sim/test_fingerprints.py pins them.
+# decoding of a learner's action; execute_plain is Market.execute's loop. Each does exactly
+# what the Python code would (the same float operations, the same random draws, in the same
+# order) or hands back (None: "run the Python code") with everything it changed undone (the
+# working orders, the round-robin cursor). tests/agents/test_compiled_agents.py,
+# tests/envs/test_decoder_core.py and tests/sim/test_execute_plain.py compare both at every
+# decision of whole days and episodes; tests/sim/test_fingerprints.py pins them.
 #
 # IntermittentCore.act is agents.intermittent.IntermittentProsumer.act after the open slots are
 # read: the slot choice (SlotTrader.chosen_slots), positions, and for every chosen slot the
