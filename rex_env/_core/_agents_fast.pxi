@@ -100,6 +100,24 @@ cdef class SteeringCore:
             return NULL
         return o.o()
 
+    cdef inline int32_t quotes(self, int64_t slot, bint *has_bid, int64_t *bid, bint *has_ask,
+                               int64_t *ask):
+        """The best bid and ask of a slot (``has_*`` False for an empty side, left as they
+        are without a book); returns the book's index, -1 without one."""
+        cdef int32_t b = rex_book_index(self.ex.c, slot)
+        cdef rex_side *s
+        if b < 0:
+            return b
+        s = &self.ex.c.books[b].bids
+        if s.n:
+            has_bid[0] = True
+            bid[0] = self.ex.c.levels[s.lv[s.n - 1]].price
+        s = &self.ex.c.books[b].asks
+        if s.n:
+            has_ask[0] = True
+            ask[0] = self.ex.c.levels[s.lv[s.n - 1]].price
+        return b
+
     cdef inline void begin(self):
         self.before = None
 
@@ -171,20 +189,10 @@ cdef class SteeringCore:
         """SlotTrader.make_take_price with the default spread (50 ticks) and ``weight`` the
         share of the way from the passive to the crossing price (``u ** make_take``, or the
         caller's ``weight``); ``ok`` False where the reference would not give an int."""
-        cdef int32_t b = rex_book_index(self.ex.c, slot)
-        cdef rex_side *s
         cdef bint has_bid0 = False, has_ask0 = False, has_bid, has_ask
         cdef int64_t bid0 = 0, ask0 = 0, bid, ask
         cdef double fair = 0.0, passive, taking, x
-        if b >= 0:
-            s = &self.ex.c.books[b].bids
-            if s.n:
-                has_bid0 = True
-                bid0 = self.ex.c.levels[s.lv[s.n - 1]].price
-            s = &self.ex.c.books[b].asks
-            if s.n:
-                has_ask0 = True
-                ask0 = self.ex.c.levels[s.lv[s.n - 1]].price
+        cdef int32_t b = self.quotes(slot, &has_bid0, &bid0, &has_ask0, &ask0)
         has_bid, bid, has_ask, ask = has_bid0, bid0, has_ask0, ask0
         if own != NULL and own.side == side:
             if side == 1:
@@ -517,20 +525,10 @@ cdef class DecoderCore(SteeringCore):
 
     cdef int64_t price_for(self, int64_t slot, int side, double a):
         """rex_env.envs.actions.price_for: passive (a = -1), touch (0), deep (+1)."""
-        cdef int32_t b = rex_book_index(self.ex.c, slot)
-        cdef rex_side *s
         cdef bint has_bid = False, has_ask = False
         cdef int64_t bid = 0, ask = 0, touch, passive, deep, margin, got
         cdef double p
-        if b >= 0:
-            s = &self.ex.c.books[b].bids
-            if s.n:
-                has_bid = True
-                bid = self.ex.c.levels[s.lv[s.n - 1]].price
-            s = &self.ex.c.books[b].asks
-            if s.n:
-                has_ask = True
-                ask = self.ex.c.levels[s.lv[s.n - 1]].price
+        self.quotes(slot, &has_bid, &bid, &has_ask, &ask)
         margin = self.ref_ticks // 20  # Python's floor division (cdivision is off)
         if margin < 1:
             margin = 1
