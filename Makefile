@@ -51,7 +51,8 @@ test-core: $(STAMP)
 
 # the C core under AddressSanitizer + UBSan: a copy of the tree in build/sanitize is built with
 # REX_SANITIZE=1 and runs the differential tests (C vs Python on every report, hostile input;
-# the replay fast path vs the per-row code; the compiled decisions vs their Python code)
+# the replay fast path vs the per-row code; the compiled decisions and bookkeeping vs their
+# Python code)
 test-sanitize: $(STAMP)
 	$(MAKE) --no-print-directory sanitize PY=$(abspath $(PY))
 
@@ -69,7 +70,8 @@ sanitize:  # no install step: for a Python that already has the dev extras and C
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 REX_ENGINE=c \
 		$(PY) -m pytest -q -p no:cacheprovider -p no:xdist tests/exchange/test_engines_differential.py \
 		tests/test_replay_fast.py tests/agents/test_compiled_agents.py tests/envs/test_decoder_core.py \
-		tests/sim/test_execute_plain.py
+		tests/sim/test_execute_plain.py tests/sim/test_trade_book.py \
+		tests/sim/test_quote_sampler.py
 
 RLLIB_VENV ?= .venv-rllib
 RLLIB_STAMP := $(RLLIB_VENV)/.installed

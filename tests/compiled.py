@@ -1,4 +1,5 @@
-"""What the differential tests of the compiled decisions share (``rex_env._core``)."""
+"""What the differential tests of the compiled decisions and bookkeeping share
+(``rex_env._core``)."""
 
 from __future__ import annotations
 
@@ -23,3 +24,22 @@ class CountingCore:
             return out
 
         return counted
+
+
+def figures(x: Any) -> Any:
+    """Every attribute of accounts, slot statistics and Welford moments as comparable data,
+    floats by ``repr`` (bit for bit: nan equals nan, -0.0 differs from 0.0)."""
+    from rex_env.sim.metrics import SlotStats, Welford
+    from rex_env.sim.settlement import OwnerAccount
+
+    if isinstance(x, float):
+        return repr(x)
+    if isinstance(x, Welford):
+        return ("welford", x.n, repr(x.mean), repr(x.m2))
+    if isinstance(x, dict):
+        return {k: figures(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(figures(v) for v in x)
+    if isinstance(x, (OwnerAccount, SlotStats)):
+        return (type(x).__name__, figures(vars(x)))
+    return x

@@ -11,7 +11,10 @@ the Python-level handling of unusual argument types and ``engine.py`` the refere
 twins of the hand-coded intermittent prosumer's and zero-intelligence trader's decisions
 (:mod:`agents.intermittent`, :mod:`agents.zi`) and of the env's box-mode action decoding
 (:mod:`rex_env.envs.parallel`), ``execute_plain`` the compiled loop of
-:meth:`rex_env.sim.market.Market.execute`; ``None`` without the extension;
+:meth:`rex_env.sim.market.Market.execute`, ``TradeBook`` (``_bookkeeping_fast.pxi``) the
+compiled :meth:`~rex_env.sim.market.Market._on_trades` (accounts and metric counters),
+``QuoteSampler`` its ``_on_sample`` (the slots' quote statistics);
+``None`` without the extension;
 ``COMPILED_AGENTS`` says whether they are used.
 
 ``AVAILABLE`` tells whether the extension was built; ``IMPORT_ERROR`` why not.
@@ -30,13 +33,15 @@ try:
         Exchange,
         IntermittentCore,
         LevelView,
+        QuoteSampler,
+        TradeBook,
         ZICore,
         execute_plain,
     )
 except ImportError as exc:  # not built (no compiler at install time) or a broken build
     AVAILABLE = False
     IMPORT_ERROR: ImportError | None = exc
-    IntermittentCore = DecoderCore = ZICore = execute_plain = None
+    IntermittentCore = DecoderCore = QuoteSampler = TradeBook = ZICore = execute_plain = None
 else:
     AVAILABLE = True
     IMPORT_ERROR = None
@@ -44,9 +49,10 @@ else:
 COMPILED_AGENTS = AVAILABLE and os.environ.get("REX_COMPILED_AGENTS") != "0"
 """Whether decisions run compiled on the C engine: the intermittent prosumer's
 (:class:`IntermittentCore`), the zero-intelligence trader's (:class:`ZICore`) and the env's
-box-mode decoding (:class:`DecoderCore`) — the same
-instructions as their Python code, which stays the reference. ``REX_COMPILED_AGENTS=0`` (or
-setting this to ``False``) runs the Python code everywhere."""
+box-mode decoding (:class:`DecoderCore`), and the market's instruction loop, trade
+bookkeeping and quote samples (``execute_plain``, :class:`TradeBook`, :class:`QuoteSampler`)
+— the same instructions and figures as their Python code, which stays the reference.
+``REX_COMPILED_AGENTS=0`` (or setting this to ``False``) runs the Python code everywhere."""
 
 #: the integer codes ``Exchange.run_many`` returns, index -> name
 STATUS_CODES = ("accepted", "resting", "filled", "cancelled", "expired", "killed", "rejected")
@@ -55,5 +61,5 @@ REASON_CODES = ("", "bad_field", "duplicate_id", "price_out_of_bounds", "off_tic
                 "auction_phase", "unknown_order", "self_trade")
 
 __all__ = ["AVAILABLE", "COMPILED_AGENTS", "IMPORT_ERROR", "REASON_CODES", "STATUS_CODES",
-           "BookView", "DecoderCore", "Exchange", "IntermittentCore", "LevelView", "ZICore",
-           "execute_plain"]
+           "BookView", "DecoderCore", "Exchange", "IntermittentCore", "LevelView", "QuoteSampler",
+           "TradeBook", "ZICore", "execute_plain"]

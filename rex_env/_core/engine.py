@@ -20,6 +20,8 @@ from ._cexchange import (  # noqa: F401 (the compiled decisions, re-exported)
     CoreExchange,
     DecoderCore,
     IntermittentCore,
+    QuoteSampler,
+    TradeBook,
     ZICore,
     execute_plain,
 )

@@ -28,13 +28,13 @@ from fractions import Fraction
 import numpy as np
 
 from .. import _core
-from ..exchange import Exchange, Reason, Report, TradeRecord
+from ..exchange import Exchange, Reason, Report, Trade, TradeRecord
 from ..exchange.orders import rejected
 from ..exchange.zones import ZonalExchange
 from .agent_api import Agent, Instruction, MarketView, OwnerView, compiled_exchange
 from .curve import PublicCurve
 from .kernel import Event, Kernel, Prio
-from .metrics import MarketMetrics
+from .metrics import MarketMetrics, SlotStats, Welford
 from .prosumer import Prosumer, Realized
 from .settlement import Delivery, Ledger, OwnerAccount, OwnerSettlement, settle_slot
 
@@ -115,6 +115,14 @@ class Market:
         self._execute_plain = (_core.execute_plain if compiled_exchange(self.exchange, self.zonal)
                                is not None else None)
         """The compiled loop of :meth:`execute` where it can run (the C engine, no zones)."""
+        compiled = self._execute_plain is not None
+        self._trade_book = (_core.TradeBook(self.grid, Trade, OwnerAccount, MarketMetrics,
+                                            SlotStats, Welford) if compiled else None)
+        """The compiled :meth:`_on_trades`, where the loop above runs."""
+        self._quote_sampler = (
+            _core.QuoteSampler(self.grid, scenario.depth_levels, MarketMetrics, SlotStats)
+            if compiled else None)
+        """The compiled metrics update of :meth:`_on_sample` (it reads the C engine's books)."""
         self.prosumers: dict[str, Prosumer] = {}
         self._pv_clear_kw: float | None = None  # the community's clear-sky PV, one episode
         self._lifecycle: tuple[list[Event], int] | None = None
@@ -302,6 +310,11 @@ class Market:
         return out
 
     def _on_trades(self, trades: Sequence[TradeRecord]) -> None:
+        """Book a report's trades: both sides' accounts, the metrics, the trade list."""
+        book = self._trade_book
+        if (book is not None and _core.COMPILED_AGENTS
+                and book.book(trades, self.accounts, self.metrics, self.trades)):
+            return  # the loop below, compiled (the same figures)
         cash = self.grid.cash
         accts = self.accounts
         price_of = self.grid.price
@@ -414,14 +427,17 @@ class Market:
         return self.metrics.vwap if self.metrics.volume > 0 else self.scenario.reference_price
 
     def _on_sample(self, t: int, _: object) -> None:
-        view = self.view.lob3d()
-        g = self.grid
-        # whole arrays converted at once, not cell by cell (the depths are whole lots: the row
-        # sums are exact in any order)
-        self.metrics.on_exchange_quotes(
-            t, view.slots.tolist(), g.price(view.best_bid).tolist(),
-            g.price(view.best_ask).tolist(), g.rate(view.bid_depth.sum(axis=1)).tolist(),
-            g.rate(view.ask_depth.sum(axis=1)).tolist())
+        sampler = self._quote_sampler
+        if not (sampler is not None and _core.COMPILED_AGENTS
+                and sampler.sample(self.exchange, self.view.open_slots(), t, self.metrics)):
+            view = self.view.lob3d()
+            g = self.grid
+            # whole arrays converted at once, not cell by cell (the depths are whole lots: the
+            # row sums are exact in any order)
+            self.metrics.on_exchange_quotes(
+                t, view.slots.tolist(), g.price(view.best_bid).tolist(),
+                g.price(view.best_ask).tolist(), g.rate(view.bid_depth.sum(axis=1)).tolist(),
+                g.rate(view.ask_depth.sum(axis=1)).tolist())
         nxt = t + self.sample_every
         if nxt < self.schedule.last_close:
             self.kernel.schedule(nxt, Prio.INFO, self._on_sample, None)

@@ -1,0 +1,318 @@
+# The market's bookkeeping of trades and quote samples compiled (included by _cexchange.pyx).
+# Issue 12: "the settlement arithmetic and ledger, the metric counters" in C, the Python code
+# kept as the reference. QuoteSampler (at the end) is Market._on_sample's update of the slot
+# statistics from the C books. TradeBook does what rex_env.sim.market.Market._on_trades does for a report's
+# trades — each side's OwnerAccount.on_fill, MarketMetrics.on_exchange_trades (the market's
+# counters and the slot's SlotStats._add_trade with its Welford moments), the market's trade
+# list — with the same float operations in the same order, so every figure is bit-identical.
+# The objects stay the Python ones (readable as before, picklable, no second state); only the
+# per-trade Python calls are gone: the counters of the slot being booked are held in C while
+# its trades run and written back when the slot changes and at the end.
+#
+# It does nothing and returns False (the caller runs the Python loop) unless every trade is an
+# exchange Trade with int fields whose products stay exact in a double (|x| < 2**53, where
+# Python's int * float and int / int round exactly as C's double arithmetic does), every
+# account it would touch is a plain OwnerAccount and the metrics are a plain MarketMetrics of
+# SlotStats and Welford (a subclass may override what it books). tests/sim/test_trade_book.py
+# and tests/sim/test_quote_sampler.py compare both on hostile and whole-day streams;
+# tests/sim/test_fingerprints.py pins them.
+
+from libc.math cimport NAN, fabs, isfinite, isnan
+
+cdef double EXACT = 9007199254740992.0  # 2**53: ints below it are exact doubles
+
+
+cdef struct Moments:  # a Welford's state (rex_env.sim.metrics.Welford)
+    int64_t n
+    double mean
+    double m2
+
+
+cdef inline void moments_add(Moments* w, double x) noexcept:
+    """Welford.add: the same three updates in the same order."""
+    cdef double d
+    w.n += 1
+    d = x - w.mean
+    w.mean += d / <double>w.n
+    w.m2 += d * (x - w.mean)
+
+
+cdef inline int moments_load(Moments* w, object o) except -1:
+    w.n = o.n
+    w.mean = o.mean
+    w.m2 = o.m2
+    return 0
+
+
+cdef inline int moments_store(Moments* w, object o) except -1:
+    o.n = w.n
+    o.mean = w.mean
+    o.m2 = w.m2
+    return 0
+
+
+cdef struct SlotCounters:  # the trade fields of a SlotStats
+    int64_t n_trades
+    double volume
+    double turnover
+    double last_price
+    double high
+    double low
+    Moments prices
+    Moments changes
+
+
+cdef inline bint exact_int(object x, int64_t* out):
+    """``x`` as an int64 when it is an ``int`` (not a bool) below 2**53 in magnitude."""
+    cdef int overflow = 0
+    cdef long long v
+    if type(x) is not int:
+        return False
+    v = PyLong_AsLongLongAndOverflow(x, &overflow)
+    if overflow or v >= <long long>EXACT or v <= -<long long>EXACT:
+        return False
+    out[0] = v
+    return True
+
+
+cdef class TradeBook:
+    """``Market._on_trades`` compiled: ``book(trades, accounts, metrics, sink)`` books a
+    report's trades into the owners' accounts, the metrics and ``sink`` (the market's trade
+    list) and returns True, or does nothing and returns False where the Python loop must run
+    (see the header). ``grid`` gives the units (``Grid.cash`` / ``price`` / ``rate``); the
+    types are the reference classes a plain market holds."""
+
+    cdef double cash_per_unit
+    cdef int64_t tick_n, tick_d, lot_n, lot_d
+    cdef object trade_type, account_type, slot_type, welford_type, metrics_type
+
+    def __init__(self, grid, trade_type, account_type, metrics_type, slot_type, welford_type):
+        (tick_n, tick_d), (lot_n, lot_d) = grid._tick_nd, grid._lot_nd
+        for v in (tick_n, tick_d, lot_n, lot_d):
+            if type(v) is not int or not 0 < v < EXACT:
+                raise ValueError(f"grid fraction term {v!r} is not an int in (0, 2**53)")
+        self.cash_per_unit = grid.cash_per_unit
+        self.tick_n, self.tick_d, self.lot_n, self.lot_d = tick_n, tick_d, lot_n, lot_d
+        self.trade_type = trade_type
+        self.account_type = account_type
+        self.metrics_type = metrics_type
+        self.slot_type = slot_type
+        self.welford_type = welford_type
+
+    cdef bint bookable(self, object trades, dict accounts):
+        """Every trade and account is one the compiled loop books as the reference would."""
+        cdef int64_t price = 0, lots = 0, slot = 0
+        for t in trades:
+            if type(t) is not self.trade_type:
+                return False
+            if not (exact_int((<tuple>t)[2], &slot) and exact_int((<tuple>t)[3], &price)
+                    and exact_int((<tuple>t)[4], &lots)):
+                return False
+            if (fabs(<double>price) * fabs(<double>lots) >= EXACT
+                    or fabs(<double>price) * <double>self.tick_n >= EXACT
+                    or fabs(<double>lots) * <double>self.lot_n >= EXACT):
+                return False
+            for who in ((<tuple>t)[7], (<tuple>t)[8]):
+                a = accounts.get(who)
+                if a is not None and type(a) is not self.account_type:
+                    return False
+        return True
+
+    def book(self, trades, dict accounts, metrics, list sink):
+        """Book ``trades`` (one report's, in order); False: nothing done, run the Python."""
+        cdef int64_t price, lots, slot, cur = -1
+        cdef double value, kw, price_f, m_volume, m_turnover
+        cdef int64_t m_n
+        cdef Moments m_prices
+        cdef SlotCounters sc
+        cdef object st = None, first_time = None, last_time = None
+        cdef bint first_set = False
+        if not trades:
+            return True
+        if type(metrics) is not self.metrics_type or type(metrics._prices) is not self.welford_type:
+            return False
+        if not self.bookable(trades, accounts):
+            return False
+        m_n = metrics.n_trades
+        m_volume = metrics.volume
+        m_turnover = metrics.turnover
+        moments_load(&m_prices, metrics._prices)
+        slots = metrics.slots
+        for t in trades:
+            slot = (<tuple>t)[2]
+            price = (<tuple>t)[3]
+            lots = (<tuple>t)[4]
+            # the accounts: Grid.cash(price * lots), Grid.rate(lots), OwnerAccount.on_fill
+            value = <double>(price * lots) * self.cash_per_unit
+            kw = <double>(lots * self.lot_n) / <double>self.lot_d
+            b = accounts.get((<tuple>t)[7])
+            if b is not None:
+                b.trade_cash = <double>b.trade_cash + (-value)
+                b.fills = b.fills + 1
+                b.bought_kw = <double>b.bought_kw + kw
+            s = accounts.get((<tuple>t)[8])
+            if s is not None:
+                s.trade_cash = <double>s.trade_cash + value
+                s.fills = s.fills + 1
+                s.sold_kw = <double>s.sold_kw + kw
+            # the metrics: MarketMetrics.on_exchange_trades with Grid.price(price)
+            price_f = <double>(price * self.tick_n) / <double>self.tick_d
+            if st is None or slot != cur:
+                if st is not None:
+                    self.store_slot(st, &sc, first_set, first_time, last_time)
+                st = slots.get(slot)
+                if st is None:
+                    st = metrics.slot(slot)
+                if (type(st) is not self.slot_type or type(st._prices) is not self.welford_type
+                        or type(st._changes) is not self.welford_type):
+                    raise TypeError(f"slot statistics of type {type(st).__name__} in a plain "
+                                    "MarketMetrics")  # only a caller that broke the metrics
+                cur = slot
+                self.load_slot(st, &sc)
+                first_set = False
+                last_time = None
+            # SlotStats._add_trade(time, price_f, kw)
+            if sc.n_trades:
+                moments_add(&sc.changes, price_f - sc.last_price)
+                if price_f > sc.high:
+                    sc.high = price_f
+                elif price_f < sc.low:
+                    sc.low = price_f
+            else:
+                sc.high = sc.low = price_f
+                first_time = (<tuple>t)[1]
+                first_set = True
+            sc.n_trades += 1
+            sc.volume += kw
+            sc.turnover += price_f * kw
+            sc.last_price = price_f
+            last_time = (<tuple>t)[1]
+            moments_add(&sc.prices, price_f)
+            m_n += 1
+            m_volume += kw
+            m_turnover += price_f * kw
+            moments_add(&m_prices, price_f)
+        self.store_slot(st, &sc, first_set, first_time, last_time)
+        metrics.n_trades = m_n
+        metrics.volume = m_volume
+        metrics.turnover = m_turnover
+        moments_store(&m_prices, metrics._prices)
+        sink.extend(trades)
+        return True
+
+    cdef int load_slot(self, object st, SlotCounters* sc) except -1:
+        sc.n_trades = st.n_trades
+        sc.volume = st.volume
+        sc.turnover = st.turnover
+        sc.last_price = st.last_price
+        sc.high = st.high
+        sc.low = st.low
+        moments_load(&sc.prices, st._prices)
+        moments_load(&sc.changes, st._changes)
+        return 0
+
+    cdef int store_slot(self, object st, SlotCounters* sc, bint first_set, object first_time,
+                        object last_time) except -1:
+        st.n_trades = sc.n_trades
+        st.volume = sc.volume
+        st.turnover = sc.turnover
+        st.last_price = sc.last_price
+        st.high = sc.high
+        st.low = sc.low
+        if first_set:
+            st.first_trade_time = first_time
+        st.last_trade_time = last_time
+        moments_store(&sc.prices, st._prices)
+        moments_store(&sc.changes, st._changes)
+        return 0
+
+
+cdef enum:
+    MAX_SAMPLE_LEVELS = 64  # a deeper view (depth_levels) samples in Python
+
+
+cdef class QuoteSampler:
+    """``Market._on_sample``'s metrics update compiled: ``sample(ex, slots, time, metrics)``
+    reads each open slot's best quotes and top-``k`` depth from the C books (what the
+    reference reads from ``lob3d``: ``Grid.price`` of the best bid and ask, ``Grid.rate`` of
+    each side's depth summed over the ``k`` levels, whole lots, so exact in any order) and books
+    them as ``MarketMetrics.on_exchange_quotes`` does (``SlotStats._add_quote`` and its
+    ``_advance``, the same float operations, the same error for time running backwards).
+    False: nothing done, run the Python (a subclass of the metrics or slot statistics, a view
+    deeper than 64 levels)."""
+
+    cdef int32_t k
+    cdef int64_t tick_n, tick_d, lot_n, lot_d
+    cdef object metrics_type, slot_type
+
+    def __init__(self, grid, int k, metrics_type, slot_type):
+        (tick_n, tick_d), (lot_n, lot_d) = grid._tick_nd, grid._lot_nd
+        for v in (tick_n, tick_d, lot_n, lot_d):
+            if type(v) is not int or not 0 < v < EXACT:
+                raise ValueError(f"grid fraction term {v!r} is not an int in (0, 2**53)")
+        if k < 1:
+            raise ValueError(f"depth levels must be >= 1, got {k}")
+        self.k = k
+        self.tick_n, self.tick_d, self.lot_n, self.lot_d = tick_n, tick_d, lot_n, lot_d
+        self.metrics_type = metrics_type
+        self.slot_type = slot_type
+
+    def sample(self, CoreExchange ex, slots, time, metrics):
+        """Book one top-of-book sample of every slot in ``slots`` at ``time``; False: nothing
+        done (see the class)."""
+        cdef double price[MAX_SAMPLE_LEVELS]
+        cdef double depth[MAX_SAMPLE_LEVELS]
+        cdef double bid, ask, spread, bid_depth, ask_depth, dt
+        cdef int32_t b, m, i
+        if type(metrics) is not self.metrics_type or self.k > MAX_SAMPLE_LEVELS:
+            return False
+        stats = []
+        for slot in slots:  # created in the reference's order (MarketMetrics.slot)
+            st = metrics.slot(slot)
+            if type(st) is not self.slot_type:
+                return False
+            stats.append(st)
+        for j, slot in enumerate(slots):
+            st = stats[j]
+            bid = ask = NAN
+            bid_depth = ask_depth = 0.0
+            b = ex._book(slot)
+            if b >= 0:
+                m = rex_depth(ex.c, b, 1, self.k, price, depth)
+                if m:
+                    bid = price[0] * <double>self.tick_n / <double>self.tick_d
+                for i in range(m):
+                    bid_depth += depth[i]
+                bid_depth = bid_depth * <double>self.lot_n / <double>self.lot_d
+                m = rex_depth(ex.c, b, -1, self.k, price, depth)
+                if m:
+                    ask = price[0] * <double>self.tick_n / <double>self.tick_d
+                for i in range(m):
+                    ask_depth += depth[i]
+                ask_depth = ask_depth * <double>self.lot_n / <double>self.lot_d
+            # SlotStats._advance(time)
+            tq = st._t_quote
+            if not (type(tq) is float and isnan(<double>tq)):
+                gap = time - tq
+                if gap < 0:
+                    raise ValueError(f"slot {st.slot}: time {time} is before the last quote")
+                dt = <double>gap
+                if isfinite(<double>st._spread):
+                    st._spread_area = <double>st._spread_area + <double>st._spread * dt
+                    st._spread_time = <double>st._spread_time + dt
+                st._bid_depth_area = <double>st._bid_depth_area + <double>st._bid_depth * dt
+                st._ask_depth_area = <double>st._ask_depth_area + <double>st._ask_depth * dt
+                st._depth_time = <double>st._depth_time + dt
+            # SlotStats._add_quote(time, bid, ask, bid_depth, ask_depth)
+            spread = ask - bid
+            st.n_quotes = st.n_quotes + 1
+            if isfinite(spread):
+                st._n_two_sided = st._n_two_sided + 1
+                st._spread_sum = <double>st._spread_sum + spread
+            st._bid_depth_sum = <double>st._bid_depth_sum + bid_depth
+            st._ask_depth_sum = <double>st._ask_depth_sum + ask_depth
+            st._t_quote = time
+            st._spread = spread
+            st._bid_depth = bid_depth
+            st._ask_depth = ask_depth
+        return True
