@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -27,6 +28,7 @@ from rex_env.sim.settlement import (
     settle_slot,
     terminal_energy_value,
 )
+from rex_env.spec.settlement import check_finite_number
 
 GRID = Grid()
 HOURS = 0.25
@@ -334,3 +336,18 @@ def test_terminal_energy_value_hand_computed() -> None:
     assert ledger.accounts["s"].surplus == approx(1.44)
     with pytest.raises(ValueError, match="already booked"):
         ledger.book_terminal_value("s", 70.0, 90.0, b)
+
+
+@pytest.mark.parametrize("value,ok", [
+    (0.0, True), (-3, True), (2.5e300, True), (np.float32(1.5), True), (np.int64(7), True),
+    (math.nan, False), (-math.inf, False), (np.float64("nan"), False), (True, False),
+    ("1.0", False), (None, False), (1 + 0j, False),
+])
+def test_check_finite_number_admits_finite_reals_only(value: object, ok: bool) -> None:
+    """Plain floats and ints take a fast path; numpy scalars the ABC check; bools, NaN,
+    infinities and non-numbers are refused, naming the field."""
+    if ok:
+        check_finite_number("rate", value)  # type: ignore[arg-type]
+    else:
+        with pytest.raises(ValueError, match="rate must be a finite number"):
+            check_finite_number("rate", value)  # type: ignore[arg-type]
