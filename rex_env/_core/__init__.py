@@ -13,7 +13,8 @@ twins of the hand-coded intermittent prosumer's and zero-intelligence trader's d
 (:mod:`rex_env.envs.parallel`), ``execute_plain`` the compiled loop of
 :meth:`rex_env.sim.market.Market.execute`, ``TradeBook`` (``_bookkeeping_fast.pxi``) the
 compiled :meth:`~rex_env.sim.market.Market._on_trades` (accounts and metric counters),
-``QuoteSampler`` its ``_on_sample`` (the slots' quote statistics);
+``QuoteSampler`` its ``_on_sample`` (the slots' quote statistics), ``UniformDraw``
+(``_draws_fast.pxi``) the kernel's tie-break draw (``Generator.random`` in C);
 ``None`` without the extension;
 ``COMPILED_AGENTS`` says whether they are used.
 
@@ -35,13 +36,15 @@ try:
         LevelView,
         QuoteSampler,
         TradeBook,
+        UniformDraw,
         ZICore,
         execute_plain,
     )
 except ImportError as exc:  # not built (no compiler at install time) or a broken build
     AVAILABLE = False
     IMPORT_ERROR: ImportError | None = exc
-    IntermittentCore = DecoderCore = QuoteSampler = TradeBook = ZICore = execute_plain = None
+    IntermittentCore = DecoderCore = QuoteSampler = TradeBook = UniformDraw = ZICore = None
+    execute_plain = None
 else:
     AVAILABLE = True
     IMPORT_ERROR = None
@@ -62,4 +65,4 @@ REASON_CODES = ("", "bad_field", "duplicate_id", "price_out_of_bounds", "off_tic
 
 __all__ = ["AVAILABLE", "COMPILED_AGENTS", "IMPORT_ERROR", "REASON_CODES", "STATUS_CODES",
            "BookView", "DecoderCore", "Exchange", "IntermittentCore", "LevelView", "QuoteSampler",
-           "TradeBook", "ZICore", "execute_plain"]
+           "TradeBook", "UniformDraw", "ZICore", "execute_plain"]

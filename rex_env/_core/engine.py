@@ -22,6 +22,7 @@ from ._cexchange import (  # noqa: F401 (the compiled decisions, re-exported)
     IntermittentCore,
     QuoteSampler,
     TradeBook,
+    UniformDraw,
     ZICore,
     execute_plain,
 )

@@ -22,7 +22,7 @@ wake      an agent acts (periodic or Poisson, its own choice)   :meth:`_on_wake`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from fractions import Fraction
 
 import numpy as np
@@ -130,6 +130,13 @@ class Market:
         self.reset(None)
 
     # -- episode ------------------------------------------------------------------------------
+    def _tie_draw(self, rng: np.random.Generator) -> Callable[[], float]:
+        """The kernel's same-time tie-break draw: ``rng.random``, in C where the compiled
+        paths run (:class:`rex_env._core.UniformDraw`: the same floats from the same state)."""
+        if self._execute_plain is not None and _core.COMPILED_AGENTS:
+            return _core.UniformDraw(rng)
+        return rng.random
+
     def reset(self, seed: int | None | np.random.Generator = None) -> None:
         """Start a new episode; ``None`` continues the current random stream."""
         if isinstance(seed, np.random.Generator):
@@ -139,7 +146,7 @@ class Market:
         rng = self.rng
         sc = self.scenario
         self.exchange.reset()
-        self.kernel.reset(rng.random)
+        self.kernel.reset(self._tie_draw(rng))
         self._next_id = 0
         owners = sc.owners
         self.ledger = Ledger(self.grid, sc.settlement, sc.tariff, cash_at_fill=True)
