@@ -14,7 +14,9 @@ twins of the hand-coded intermittent prosumer's and zero-intelligence trader's d
 :meth:`rex_env.sim.market.Market.execute`, ``TradeBook`` (``_bookkeeping_fast.pxi``) the
 compiled :meth:`~rex_env.sim.market.Market._on_trades` (accounts and metric counters),
 ``QuoteSampler`` its ``_on_sample`` (the slots' quote statistics), ``UniformDraw``
-(``_draws_fast.pxi``) the kernel's tie-break draw (``Generator.random`` in C);
+(``_draws_fast.pxi``) the kernel's tie-break draw (``Generator.random`` in C),
+``battery_targets`` (``_feasible_fast.pxi``) the env's battery feasibility projection
+(:func:`rex_env.envs.feasible.battery_targets`);
 ``None`` without the extension;
 ``COMPILED_AGENTS`` says whether they are used.
 
@@ -38,13 +40,14 @@ try:
         TradeBook,
         UniformDraw,
         ZICore,
+        battery_targets,
         execute_plain,
     )
 except ImportError as exc:  # not built (no compiler at install time) or a broken build
     AVAILABLE = False
     IMPORT_ERROR: ImportError | None = exc
     IntermittentCore = DecoderCore = QuoteSampler = TradeBook = UniformDraw = ZICore = None
-    execute_plain = None
+    execute_plain = battery_targets = None
 else:
     AVAILABLE = True
     IMPORT_ERROR = None
@@ -52,7 +55,8 @@ else:
 COMPILED_AGENTS = AVAILABLE and os.environ.get("REX_COMPILED_AGENTS") != "0"
 """Whether decisions run compiled on the C engine: the intermittent prosumer's
 (:class:`IntermittentCore`), the zero-intelligence trader's (:class:`ZICore`) and the env's
-box-mode decoding (:class:`DecoderCore`), and the market's instruction loop, trade
+box-mode decoding and battery projection (:class:`DecoderCore`, ``battery_targets``), the
+kernel's tie-break draw (:class:`UniformDraw`), and the market's instruction loop, trade
 bookkeeping and quote samples (``execute_plain``, :class:`TradeBook`, :class:`QuoteSampler`)
 — the same instructions and figures as their Python code, which stays the reference.
 ``REX_COMPILED_AGENTS=0`` (or setting this to ``False``) runs the Python code everywhere."""
@@ -65,4 +69,4 @@ REASON_CODES = ("", "bad_field", "duplicate_id", "price_out_of_bounds", "off_tic
 
 __all__ = ["AVAILABLE", "COMPILED_AGENTS", "IMPORT_ERROR", "REASON_CODES", "STATUS_CODES",
            "BookView", "DecoderCore", "Exchange", "IntermittentCore", "LevelView", "QuoteSampler",
-           "TradeBook", "UniformDraw", "ZICore", "execute_plain"]
+           "TradeBook", "UniformDraw", "ZICore", "battery_targets", "execute_plain"]

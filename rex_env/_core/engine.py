@@ -24,6 +24,7 @@ from ._cexchange import (  # noqa: F401 (the compiled decisions, re-exported)
     TradeBook,
     UniformDraw,
     ZICore,
+    battery_targets,
     execute_plain,
 )
 

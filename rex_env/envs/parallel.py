@@ -19,6 +19,7 @@ from pettingzoo import ParallelEnv
 
 from .. import _core
 from ..exchange import LOB3D, Side
+from ..physics import Battery
 from ..scenarios import Scenario
 from ..sim.agent_api import (
     URGENCY_TAU_S,
@@ -626,8 +627,12 @@ class RexParallelEnv(ParallelEnv):
         order = None if priority is None else [*range(off), *(off + i for i in priority)]
         if kind == "battery":
             assert spec.battery is not None
-            done = battery_targets(spec.battery, p.soc_kwh, s.slot_len, self._lot_kw, fc,
-                                   current, target, order)
+            fast = _core.battery_targets if _core.COMPILED_AGENTS else None
+            got = None if fast is None else fast(spec.battery, p.soc_kwh, s.slot_len,
+                                                 self._lot_kw, fc, current, target, order,
+                                                 Battery)
+            done = got if got is not None else battery_targets(
+                spec.battery, p.soc_kwh, s.slot_len, self._lot_kw, fc, current, target, order)
         else:
             assert spec.plant is not None
             after = undelivered.stop
