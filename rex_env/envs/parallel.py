@@ -627,7 +627,10 @@ class RexParallelEnv(ParallelEnv):
         order = None if priority is None else [*range(off), *(off + i for i in priority)]
         if kind == "battery":
             assert spec.battery is not None
+            # compiled where the market's compiled paths run (the C engine, no zones)
             fast = _core.battery_targets if _core.COMPILED_AGENTS else None
+            if compiled_exchange(ex, m.zonal) is None:
+                fast = None
             got = None if fast is None else fast(spec.battery, p.soc_kwh, s.slot_len,
                                                  self._lot_kw, fc, current, target, order,
                                                  Battery)

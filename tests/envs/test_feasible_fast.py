@@ -16,8 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rex_env
+import rex_env.sim.market as market_module
 from rex_env import _core
 from rex_env.envs.feasible import battery_targets
+from rex_env.exchange import PythonExchange
 from rex_env.physics import Battery
 
 pytestmark = pytest.mark.skipif(not _core.AVAILABLE, reason="C core not built")
@@ -109,3 +111,25 @@ def test_an_episode_projects_through_it(monkeypatch: pytest.MonkeyPatch) -> None
         env.step({a: rng.uniform(-1, 1, env.action_space(a).shape).astype(np.float32)
                   for a in env.agents})
     assert calls["n"] > 20
+
+
+def test_the_python_engine_projects_in_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reference engine runs the reference code: the compiled projection is not called."""
+    monkeypatch.setattr(_core, "COMPILED_AGENTS", True)
+    monkeypatch.setattr(market_module, "Exchange", PythonExchange)
+    calls = {"n": 0}
+    inner = _core.battery_targets
+
+    def counted(*args: Any) -> Any:
+        calls["n"] += 1
+        return inner(*args)
+
+    monkeypatch.setattr(_core, "battery_targets", counted)
+    env = rex_env.parallel_env("community")
+    env.reset(seed=1)
+    assert isinstance(env.market.exchange, PythonExchange)
+    rng = np.random.default_rng(1)
+    for _ in range(10):
+        env.step({a: rng.uniform(-1, 1, env.action_space(a).shape).astype(np.float32)
+                  for a in env.agents})
+    assert calls["n"] == 0
