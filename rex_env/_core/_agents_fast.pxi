@@ -42,6 +42,45 @@ cdef dict SETTLE_CODES = {"single": SETTLE_SINGLE, "dual": SETTLE_DUAL,
                           "curtail": SETTLE_CURTAIL}
 
 
+import random as _random
+
+cdef extern from *:
+    int __builtin_clzll(unsigned long long) nogil  # gcc and clang
+
+cdef object PLAIN_RANDOM = _random.Random
+cdef int64_t RAND_FAST = 1 << 62
+
+
+cdef object rand_below(object rnd, int64_t n):
+    """random.Random._randbelow_with_getrandbits(n), 0 < n < 2**62: the same getrandbits
+    calls, so the same number and the same generator state after."""
+    cdef int k = 64 - __builtin_clzll(<unsigned long long>n)  # n.bit_length()
+    getrandbits = rnd.getrandbits
+    r = getrandbits(k)
+    while r >= n:
+        r = getrandbits(k)
+    return r
+
+
+cdef object randrange(object rnd, object n):
+    """``rnd.randrange(n)``, without its Python layer for a plain Random and an int below
+    2**62 (anything else: the method itself, which then draws or raises)."""
+    if type(rnd) is not PLAIN_RANDOM or type(n) is not int or not 0 < n < RAND_FAST:
+        return rnd.randrange(n)
+    return rand_below(rnd, n)
+
+
+cdef object randint(object rnd, object a, object b):
+    """``rnd.randint(a, b)`` (``randrange(a, b + 1)``: ``a + _randbelow(b + 1 - a)``), without
+    its Python layer for a plain Random and ints a width below 2**62 apart."""
+    if type(rnd) is not PLAIN_RANDOM or type(a) is not int or type(b) is not int:
+        return rnd.randint(a, b)
+    width = b + 1 - a
+    if not 0 < width < RAND_FAST:
+        return rnd.randint(a, b)
+    return a + rand_below(rnd, width)
+
+
 cdef inline double urgency(int64_t left, double tau_s):
     """rex_env.sim.agent_api.make_take_urgency: 2 exp(-max(0, left) / tau_s)."""
     cdef double l = <double>left if left > 0 else 0.0
@@ -623,11 +662,11 @@ cdef class ZICore(CurveCore):
         cdef double c, half
         cdef rex_order *r
         rnd = agent._py
-        slot_o = far[rnd.randrange(len(far))]
+        slot_o = far[randrange(rnd, len(far))]
         buy = rnd.random() < 0.5
         pos = self.ex._position(o, slot_o)
         room = limit - pos if buy else limit + pos
-        size = rnd.randint(1, agent.max_lots)
+        size = randint(rnd, 1, agent.max_lots)
         if room < size:
             size = room
         w = self.live(slot_o, working, &r)
@@ -639,13 +678,13 @@ cdef class ZICore(CurveCore):
             c = self.prices[i] if 0 <= i < self.curve_n else self.curve.price_ticks(slot_o)
             half = agent.half
             lo, hi = <int64_t>(c - half), <int64_t>(c + half)  # int(): toward zero
-        value = rnd.randint(lo, hi)
+        value = randint(rnd, lo, hi)
         if not agent.constrained:
-            price = rnd.randint(lo, hi)
+            price = randint(rnd, lo, hi)
         elif buy:
-            price = rnd.randint(lo, value)
+            price = randint(rnd, lo, value)
         else:
-            price = rnd.randint(value, hi)
+            price = randint(rnd, value, hi)
         return self.steer(out, slot_o, size if buy else -size, price, w, r, working)
 
     cdef list plan(self, set touched, int64_t now, int32_t o, int64_t flat_within,
