@@ -26,6 +26,25 @@ class CountingCore:
         return counted
 
 
+class CountingAnswers:
+    """Wraps a compiled bookkeeper (``TradeBook.book``, ``QuoteSampler.sample``): each call is
+    counted as ``compiled`` when it answered True, ``python`` when it declined (the Python
+    code then runs), so a test can assert the compiled path really ran."""
+
+    def __init__(self, inner: Any, calls: dict[str, int]) -> None:
+        self.inner, self.calls = inner, calls
+
+    def __getattr__(self, name: str) -> Callable[..., bool]:
+        method = getattr(self.inner, name)
+
+        def counted(*args: Any) -> bool:
+            done = bool(method(*args))
+            self.calls["compiled" if done else "python"] += 1
+            return done
+
+        return counted
+
+
 def figures(x: Any) -> Any:
     """Every attribute of accounts, slot statistics and Welford moments as comparable data,
     floats by ``repr`` (bit for bit: nan equals nan, -0.0 differs from 0.0)."""

@@ -17,7 +17,7 @@ from rex_env import _core
 from rex_env.scenarios import make_scenario
 from rex_env.sim.market import Market
 from rex_env.sim.metrics import MarketMetrics, SlotStats
-from tests.compiled import figures
+from tests.compiled import CountingAnswers, figures
 
 pytestmark = pytest.mark.skipif(not _core.AVAILABLE, reason="C core not built")
 
@@ -133,22 +133,10 @@ def test_whole_days_match(name: str, seed: int) -> None:
     for compiled in (True, False):
         m = _market(name, seed)
         if compiled:
-            m._quote_sampler = CountingSampler(m._quote_sampler, calls)  # type: ignore[assignment]
+            m._quote_sampler = CountingAnswers(m._quote_sampler, calls)  # type: ignore[assignment]
         else:
             m._quote_sampler = None
         m.run()
         states.append(_stats(m))
     assert calls["compiled"] > 20 and calls["python"] == 0
     assert states[0] == states[1]
-
-
-class CountingSampler:
-    """A QuoteSampler whose answers are counted: "compiled" (sampled) or "python"."""
-
-    def __init__(self, inner: Any, calls: dict[str, int]) -> None:
-        self.inner, self.calls = inner, calls
-
-    def sample(self, *args: Any) -> bool:
-        done = bool(self.inner.sample(*args))
-        self.calls["compiled" if done else "python"] += 1
-        return done

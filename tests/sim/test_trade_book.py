@@ -21,7 +21,7 @@ from rex_env.scenarios import make_scenario
 from rex_env.sim.market import Market
 from rex_env.sim.metrics import MarketMetrics, SlotStats, Welford
 from rex_env.sim.settlement import OwnerAccount
-from tests.compiled import figures
+from tests.compiled import CountingAnswers, figures
 
 pytestmark = pytest.mark.skipif(not _core.AVAILABLE, reason="C core not built")
 
@@ -157,18 +157,6 @@ def test_grid_terms_are_checked() -> None:
         _core.TradeBook(Odd(), Trade, OwnerAccount, MarketMetrics, SlotStats, Welford)
 
 
-class CountingBook:
-    """A TradeBook whose answers are counted: "compiled" (booked) or "python" (declined)."""
-
-    def __init__(self, inner: Any, calls: dict[str, int]) -> None:
-        self.inner, self.calls = inner, calls
-
-    def book(self, *args: Any) -> bool:
-        done = bool(self.inner.book(*args))
-        self.calls["compiled" if done else "python"] += 1
-        return done
-
-
 @pytest.mark.parametrize("name,seed", [("toy", 3), ("community", 0), ("town", 1)])
 def test_whole_days_match(name: str, seed: int) -> None:
     """A whole day with the compiled bookkeeping (and it alone toggled) ends with the same
@@ -178,7 +166,7 @@ def test_whole_days_match(name: str, seed: int) -> None:
     for compiled in (True, False):
         m = Market(sc, build_population(sc))
         if compiled:
-            m._trade_book = CountingBook(m._trade_book, calls)  # type: ignore[assignment]
+            m._trade_book = CountingAnswers(m._trade_book, calls)  # type: ignore[assignment]
         else:
             m._trade_book = None
         m.reset(seed)
