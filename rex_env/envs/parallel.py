@@ -628,9 +628,8 @@ class RexParallelEnv(ParallelEnv):
         if kind == "battery":
             assert spec.battery is not None
             # compiled where the market's compiled paths run (the C engine, no zones)
-            fast = _core.battery_targets if _core.COMPILED_AGENTS else None
-            if compiled_exchange(ex, m.zonal) is None:
-                fast = None
+            fast = (_core.battery_targets if _core.COMPILED_AGENTS
+                    and compiled_exchange(ex, m.zonal) is not None else None)
             got = None if fast is None else fast(spec.battery, p.soc_kwh, s.slot_len,
                                                  self._lot_kw, fc, current, target, order,
                                                  Battery)
