@@ -25,7 +25,6 @@ from ..sim.agent_api import (
     URGENCY_TAU_S,
     Instruction,
     cancel,
-    compiled_exchange,
     modify,
     submit,
 )
@@ -570,9 +569,7 @@ class RexParallelEnv(ParallelEnv):
         """The compiled slot loop of box-mode decoding (:class:`rex_env._core.DecoderCore`:
         the same instructions) for this market's exchange, or ``None``: the Python engine, a
         zonal market, or :data:`rex_env._core.COMPILED_AGENTS` off."""
-        if not _core.COMPILED_AGENTS:
-            return None
-        ex = compiled_exchange(self.market.exchange, self.market.zonal)
+        ex = self.market.compiled_exchange
         if ex is None:
             return None
         core = self._decoder
@@ -627,9 +624,7 @@ class RexParallelEnv(ParallelEnv):
         order = None if priority is None else [*range(off), *(off + i for i in priority)]
         if kind == "battery":
             assert spec.battery is not None
-            # compiled where the market's compiled paths run (the C engine, no zones)
-            fast = (_core.battery_targets if _core.COMPILED_AGENTS
-                    and compiled_exchange(ex, m.zonal) is not None else None)
+            fast = _core.battery_targets if m.compiled_exchange is not None else None
             got = None if fast is None else fast(spec.battery, p.soc_kwh, s.slot_len,
                                                  self._lot_kw, fc, current, target, order,
                                                  Battery)

@@ -112,10 +112,11 @@ class Market:
             self.view = MarketView(self.exchange, self.schedule, self.kernel,
                                    k=scenario.depth_levels)
         self._next_id = 0
-        self._execute_plain = (_core.execute_plain if compiled_exchange(self.exchange, self.zonal)
-                               is not None else None)
-        """The compiled loop of :meth:`execute` where it can run (the C engine, no zones)."""
-        compiled = self._execute_plain is not None
+        self._compiled_ex = compiled_exchange(self.exchange, self.zonal)
+        """The exchange the compiled paths read (the C engine's, no zones), else None."""
+        compiled = self._compiled_ex is not None
+        self._execute_plain = _core.execute_plain if compiled else None
+        """The compiled loop of :meth:`execute` where it can run."""
         self._trade_book = (_core.TradeBook(self.grid, Trade, OwnerAccount, MarketMetrics,
                                             SlotStats, Welford) if compiled else None)
         """The compiled :meth:`_on_trades`, where the loop above runs."""
@@ -130,10 +131,17 @@ class Market:
         self.reset(None)
 
     # -- episode ------------------------------------------------------------------------------
+    @property
+    def compiled_exchange(self) -> Exchange | None:
+        """The exchange where the compiled paths run — the C engine's, without zones, with
+        :data:`rex_env._core.COMPILED_AGENTS` on — else ``None`` (the Python code runs).
+        The env's compiled decoding and projection ask here too: one rule for all."""
+        return self._compiled_ex if _core.COMPILED_AGENTS else None
+
     def _tie_draw(self, rng: np.random.Generator) -> Callable[[], float]:
         """The kernel's same-time tie-break draw: ``rng.random``, in C where the compiled
         paths run (:class:`rex_env._core.UniformDraw`: the same floats from the same state)."""
-        if self._execute_plain is not None and _core.COMPILED_AGENTS:
+        if self.compiled_exchange is not None:
             return _core.UniformDraw(rng)
         return rng.random
 
