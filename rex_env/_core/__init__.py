@@ -30,12 +30,9 @@ import os
 import rex_env.exchange  # noqa: F401  (first: the exchange package imports .engine itself)
 
 try:
-    from .engine import (
-        BookView,
+    from ._cexchange import (  # the compiled twins of the Python code (issue 12)
         DecoderCore,
-        Exchange,
         IntermittentCore,
-        LevelView,
         QuoteSampler,
         TradeBook,
         UniformDraw,
@@ -43,6 +40,7 @@ try:
         battery_targets,
         execute_plain,
     )
+    from .engine import BookView, Exchange, LevelView
 except ImportError as exc:  # not built (no compiler at install time) or a broken build
     AVAILABLE = False
     IMPORT_ERROR: ImportError | None = exc

@@ -15,18 +15,7 @@ from typing import Any
 
 from rex_env.exchange.orders import AgentId, OrderId, Phase, Side, Status
 
-from ._cexchange import (  # noqa: F401 (the compiled decisions, re-exported)
-    COrder,
-    CoreExchange,
-    DecoderCore,
-    IntermittentCore,
-    QuoteSampler,
-    TradeBook,
-    UniformDraw,
-    ZICore,
-    battery_targets,
-    execute_plain,
-)
+from ._cexchange import COrder, CoreExchange
 
 _BUY = Side.BUY
 _CHECK_FAULTS = {
