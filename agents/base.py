@@ -116,6 +116,13 @@ class SlotTrader(Agent):
     ``None``. Only the class that sets it uses it: a subclass may override any step, so it
     runs the Python code unless it sets its own (see :meth:`_compiled`)."""
 
+    COMPILED_WAKE: ClassVar[str | None] = None
+    """``"intermittent"`` or ``"zi"``: the market may run this class's whole wake-up compiled
+    (:class:`rex_env._core.WakeLoop`: the act wrapper around :data:`COMPILED_CORE`, the report
+    hand-back and the next-wake draw of :class:`~agents.intermittent.IntermittentProsumer` or
+    :class:`~agents.zi.ZITrader`). Like :data:`COMPILED_CORE`, only the class that sets it:
+    whoever overrides one of those methods in a subclass gets the Python wake-up."""
+
     TUNABLE: tuple[tuple[str, float, float], ...] = ()
     """Parameters a policy may set each step (``action_mode="tune"``): ``(name, lo, hi)``;
     action ``a`` in [-1, 1] maps piecewise-linearly to ``lo`` .. the agent's own value .. ``hi``

@@ -128,6 +128,7 @@ class IntermittentProsumer(SlotTrader):
     """
 
     COMPILED_CORE = _core.IntermittentCore
+    COMPILED_WAKE = "intermittent"
 
     def __init__(self, owner: str, *, period: int = 300, deadband: int = 1,
                  max_buy: float | None = None, min_sell: float | None = None,

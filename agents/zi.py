@@ -96,6 +96,7 @@ class ZITrader(SlotTrader):
     """
 
     COMPILED_CORE = _core.ZICore
+    COMPILED_WAKE = "zi"
 
     def __init__(self, owner: str, *, constrained: bool = True, period: int = 120,
                  spread: float = 0.5, max_lots: int = 20, max_position: int = 60,

@@ -16,7 +16,9 @@ compiled :meth:`~rex_env.sim.market.Market._on_trades` (accounts and metric coun
 ``QuoteSampler`` its ``_on_sample`` (the slots' quote statistics), ``UniformDraw``
 (``_draws_fast.pxi``) the kernel's tie-break draw (``Generator.random`` in C),
 ``battery_targets`` (``_feasible_fast.pxi``) the env's battery feasibility projection
-(:func:`rex_env.envs.feasible.battery_targets`);
+(:func:`rex_env.envs.feasible.battery_targets`), ``WakeLoop`` (``_wake_fast.pxi``) the
+market's wake-up of the agents with compiled decisions (:meth:`~rex_env.sim.market.Market._on_wake`
+with the act, report hand-back, next-wake draw and rescheduling around it);
 ``None`` without the extension;
 ``COMPILED_AGENTS`` says whether they are used.
 
@@ -36,6 +38,7 @@ try:
         QuoteSampler,
         TradeBook,
         UniformDraw,
+        WakeLoop,
         ZICore,
         battery_targets,
         execute_plain,
@@ -45,6 +48,7 @@ except ImportError as exc:  # not built (no compiler at install time) or a broke
     AVAILABLE = False
     IMPORT_ERROR: ImportError | None = exc
     IntermittentCore = DecoderCore = QuoteSampler = TradeBook = UniformDraw = ZICore = None
+    WakeLoop = None
     execute_plain = battery_targets = None
 else:
     AVAILABLE = True
@@ -55,8 +59,9 @@ COMPILED_AGENTS = AVAILABLE and os.environ.get("REX_COMPILED_AGENTS") != "0"
 (:class:`IntermittentCore`), the zero-intelligence trader's (:class:`ZICore`) and the env's
 box-mode decoding and battery projection (:class:`DecoderCore`, ``battery_targets``), the
 kernel's tie-break draw (:class:`UniformDraw`), and the market's instruction loop, trade
-bookkeeping and quote samples (``execute_plain``, :class:`TradeBook`, :class:`QuoteSampler`)
-— the same instructions and figures as their Python code, which stays the reference.
+bookkeeping, quote samples and agents' wake-ups (``execute_plain``, :class:`TradeBook`,
+:class:`QuoteSampler`, :class:`WakeLoop`) — the same instructions and figures as their
+Python code, which stays the reference.
 ``REX_COMPILED_AGENTS=0`` (or setting this to ``False``) runs the Python code everywhere."""
 
 #: the integer codes ``Exchange.run_many`` returns, index -> name
@@ -67,4 +72,4 @@ REASON_CODES = ("", "bad_field", "duplicate_id", "price_out_of_bounds", "off_tic
 
 __all__ = ["AVAILABLE", "COMPILED_AGENTS", "IMPORT_ERROR", "REASON_CODES", "STATUS_CODES",
            "BookView", "DecoderCore", "Exchange", "IntermittentCore", "LevelView", "QuoteSampler",
-           "TradeBook", "UniformDraw", "ZICore", "battery_targets", "execute_plain"]
+           "TradeBook", "UniformDraw", "WakeLoop", "ZICore", "battery_targets", "execute_plain"]

@@ -124,6 +124,16 @@ class Market:
             _core.QuoteSampler(self.grid, scenario.depth_levels, MarketMetrics, SlotStats)
             if compiled else None)
         """The compiled metrics update of :meth:`_on_sample` (it reads the C engine's books)."""
+        self._wake_loop = (
+            _core.WakeLoop(self, self._compiled_ex, Instruction, _AGENT,
+                           type(self).execute is Market.execute)
+            if compiled and type(self)._on_wake is Market._on_wake else None)
+        """The compiled :meth:`_on_wake` of the agents whose classes declare
+        ``COMPILED_WAKE`` (:class:`rex_env._core.WakeLoop`; it hands the others to
+        :meth:`_on_wake`), where the compiled paths run and no subclass changed the method."""
+        self._wake: Callable[[int, str], None] = (
+            self._on_wake if self._wake_loop is None else self._wake_loop)
+        """The kernel handler of agent wake-ups."""
         self.prosumers: dict[str, Prosumer] = {}
         self._pv_clear_kw: float | None = None  # the community's clear-sky PV, one episode
         self._lifecycle: tuple[list[Event], int] | None = None
@@ -186,6 +196,8 @@ class Market:
         self.settlements: dict[int, dict[str, OwnerSettlement]] = {}
         self.trades: list[TradeRecord] = []
         self.events = 0
+        if self._wake_loop is not None:
+            self._wake_loop.bind()
         for j, (_, agent) in enumerate(sorted(self.agents.items())):
             agent.reset(children[len(sc.prosumers) + j])
         self._schedule_episode()
@@ -233,7 +245,7 @@ class Market:
         for owner in sorted(self.agents):
             t = self.agents[owner].next_wake(-1, self.rng)
             if t is not None:
-                k.schedule(max(0, t), Prio.AGENT, self._on_wake, owner)
+                k.schedule(max(0, t), Prio.AGENT, self._wake, owner)
 
     def _schedule_lifecycle(self) -> None:
         """Queue every slot's lifecycle events and the first sample (no draws)."""
@@ -458,6 +470,9 @@ class Market:
             self.kernel.schedule(nxt, Prio.INFO, self._on_sample, None)
 
     def _on_wake(self, t: int, owner: str) -> None:
+        """An agent wakes: it acts on the market as it is now, gets its reports and says when
+        it wakes next. The reference of :class:`rex_env._core.WakeLoop` (the kernel's handler
+        where the compiled paths run; it hands back here for agents it does not know)."""
         # ~100 k wake-ups a day: the schedule's last gate (a property) and the event priority
         # (an Enum attribute, ~0.5 us) are read from constants
         agent = self.agents[owner]
@@ -469,7 +484,7 @@ class Market:
                 agent.on_reports(self.execute(owner, instructions))
         nxt = agent.next_wake(t, self.rng)
         if nxt is not None and nxt < last_close:
-            self.kernel.schedule(max(nxt, t + 1), _AGENT, self._on_wake, owner)
+            self.kernel.schedule(max(nxt, t + 1), _AGENT, self._wake, owner)
 
 
 def zonal_exchange(scenario: Scenario) -> ZonalExchange:

@@ -1,0 +1,228 @@
+# The market's wake-up of a hand-coded agent compiled (included by _cexchange.pyx). Issue 12:
+# after the decisions, the trade and quote bookkeeping and the tie-break draw were compiled,
+# the Python *around* a wake-up was the largest share of a simulated day (py-spy, `community`:
+# the kernel's loop, Market._on_wake, the agent's act wrapper, Market.execute, the report
+# hand-back, the next-wake draw and the rescheduling ≈ 27 %). WakeLoop is Market._on_wake for
+# the agents whose whole wake-up the core knows — classes that declare COMPILED_WAKE beside a
+# COMPILED_CORE of IntermittentCore (agents.intermittent.IntermittentProsumer: act, then
+# SlotTrader.on_reports and SlotTrader.next_wake) or ZICore (agents.zi.ZITrader: act,
+# on_reports, next_wake) — and hands every other agent to the Python handler.
+#
+# For those it does what the Python code does, in the same order with the same draws: the open
+# slots (SlotSchedule.open_at), the agent's core (SlotTrader._compiled: built by the agent's own
+# method when it is missing or from another episode), the decision (the core's act; where it
+# hands back, the agent's Python act), the market's instruction loop (execute_plain, else
+# Market.execute), the hand-back of the reports, the next wake-up (SlotTrader.next_wake's
+# jittered period: ``uniform(-j, j)`` is ``-j + 2j * random()``; ZITrader.next_wake's
+# exponential draw through the generator's own method and its checkpoints) and the rescheduling
+# (Kernel.schedule: the sequence number, the tie-break draw, the heap push). Where an input is
+# not the plain one it replicates (a subclass's generator, a non-int period), it calls the
+# Python method before drawing anything. tests/sim/test_wake_loop.py compares every event,
+# trade, draw and settlement of whole days with the Python handler; tests/sim/
+# test_fingerprints.py pins them.
+
+import heapq as _heapq
+
+from cpython.long cimport PyLong_FromDouble
+
+cdef object HEAPPUSH = _heapq.heappush
+cdef object FLAGS = None  # rex_env._core (its COMPILED_AGENTS), read on first use: it imports us
+
+
+cdef inline bint compiled_on():
+    global FLAGS
+    if FLAGS is None:
+        import rex_env._core
+        FLAGS = rex_env._core
+    return FLAGS.COMPILED_AGENTS
+
+cdef enum:
+    WAKE_PYTHON = 0
+    WAKE_INTERMITTENT = 1
+    WAKE_ZI = 2
+
+
+cdef int wake_kind(cls) except -1:
+    """How a class's wake-up runs: compiled where it declares ``COMPILED_WAKE`` in its own body
+    (a subclass inherits none: it may have changed what the core replicates) beside the
+    matching ``COMPILED_CORE``; a declaration that matches no core is an error."""
+    kind = cls.__dict__.get("COMPILED_WAKE")
+    if kind is None:
+        return WAKE_PYTHON
+    core = cls.__dict__.get("COMPILED_CORE")
+    if kind == "intermittent" and core is IntermittentCore:
+        return WAKE_INTERMITTENT
+    if kind == "zi" and core is ZICore:
+        return WAKE_ZI
+    if kind not in ("intermittent", "zi"):
+        raise ValueError(f"{cls.__name__}: unknown COMPILED_WAKE {kind!r} "
+                         "(known: 'intermittent', 'zi')")
+    need = "IntermittentCore" if kind == "intermittent" else "ZICore"
+    raise ValueError(f"{cls.__name__}: COMPILED_WAKE={kind!r} needs COMPILED_CORE = {need} in "
+                     f"the same class body, got {core!r}")
+
+
+cdef class WakeLoop:
+    """``Market._on_wake`` as a kernel handler: ``loop(t, owner)``; compiled for the owners of
+    :meth:`kinds`, the market's own (Python) handler for every other owner and whenever
+    ``rex_env._core.COMPILED_AGENTS`` is off. :meth:`bind` after every ``Market.reset``.
+    Copies and pickles with its market."""
+
+    cdef object market, kernel, view, schedule, python_wake, on_trades, ins_type
+    cdef object agent_prio, resting
+    cdef CoreExchange ex
+    cdef dict agents, kinds, owner_views, accounts
+    cdef bint plain_execute
+    cdef int64_t last_close, gate_lead, open_lead, slot_len, first_slot, end_slot
+
+    def __init__(self, market, CoreExchange ex, ins_type, agent_prio, bint plain_execute):
+        """``ins_type``: the agent API's ``Instruction``; ``agent_prio``: the kernel's priority of
+        agent events; ``plain_execute``: whether the market's ``execute`` is ``Market``'s own
+        (a subclass's is called instead of the compiled loop). Which agents run compiled:
+        :func:`wake_kind` of each."""
+        self.market = market
+        self.ex = ex
+        self.kinds = {}
+        for owner, agent in market.agents.items():
+            kind = wake_kind(type(agent))
+            if kind != WAKE_PYTHON:
+                self.kinds[owner] = kind
+        self.ins_type = ins_type
+        self.agent_prio = agent_prio
+        self.plain_execute = plain_execute
+        self.resting = STATUS[1]
+        self.kernel = market.kernel
+        self.view = market.view
+        self.agents = market.agents
+        self.python_wake = market._on_wake
+        self.on_trades = market._on_trades
+        s = self.schedule = market.schedule
+        self.last_close = market._last_close
+        self.gate_lead, self.open_lead, self.slot_len = s.gate_lead, s.open_lead, s.slot_len
+        self.first_slot = s.first_slot
+        self.end_slot = s.first_slot + s.n_slots
+
+    def bind(self):
+        """Read the episode's owner views and accounts (``Market.reset`` builds them anew)."""
+        self.owner_views = self.market.owner_views
+        self.accounts = self.market.accounts
+
+    @property
+    def __name__(self):
+        """The name of the handler it stands for (event listings read handlers' names)."""
+        return "_on_wake"
+
+    @property
+    def compiled_owners(self):
+        """The owners whose wake-ups run compiled (sorted)."""
+        return sorted(self.kinds)
+
+    def __call__(self, t, owner):
+        cdef int64_t now
+        if not compiled_on():
+            self.python_wake(t, owner)
+            return
+        kind = self.kinds.get(owner, WAKE_PYTHON)
+        if kind == WAKE_PYTHON:
+            self.python_wake(t, owner)
+            return
+        now = t
+        agent = self.agents[owner]
+        if now < self.last_close:
+            instructions = self.decide(kind, agent, self.owner_views[owner], now)
+            if instructions:
+                reports = self.execute(owner, instructions, now)
+                self.hand_back(kind, agent, reports)
+        nxt = self.next_wake(kind, agent, t)
+        if nxt is not None and nxt < self.last_close:
+            self.schedule_at(nxt if nxt > t + 1 else t + 1, owner)
+
+    cdef object decide(self, int kind, agent, me, int64_t now):
+        """IntermittentProsumer.act / ZITrader.act (the core's decision, else the method)."""
+        # SlotSchedule.open_at (floor divisions: Python's, as Cython's default)
+        cdef int64_t lo = (now + self.gate_lead) // self.slot_len + 1
+        cdef int64_t hi = (now + self.open_lead) // self.slot_len + 1
+        if lo < self.first_slot:
+            lo = self.first_slot
+        if hi > self.end_slot:
+            hi = self.end_slot
+        if hi <= lo:
+            return None
+        slots = range(lo, hi)
+        # SlotTrader._compiled: the agent's core of this exchange and episode
+        core = agent.__dict__.get("_core")
+        if core is None or not (type(core) is agent.COMPILED_CORE
+                                and (<CurveCore>core).ex is self.ex
+                                and (<CurveCore>core).curve is self.view.curve):
+            core = agent._compiled(self.view)
+        if core is not None:
+            if kind == WAKE_INTERMITTENT:
+                got = core.act(agent, slots, now, agent.working, me.prosumer, agent.owner)
+                if got is not None:
+                    return got
+            else:
+                got = core.act(agent, slots, now, agent.working, agent.owner)
+                if got is not None:
+                    out, agent._checkpoints = got
+                    return out
+        return agent.act(self.view, me)  # the reference (its core hands back again)
+
+    cdef object execute(self, owner, instructions, int64_t now):
+        """Market.execute: the compiled loop for a plain list, else the market's method."""
+        if self.plain_execute and type(instructions) is list:
+            got = execute_plain(self.ex, instructions, now, owner, self.market._next_id,
+                                self.owner_views[owner].order_ids,
+                                self.accounts[owner].rejections, self.on_trades, self.ins_type)
+            if got is not None:
+                reports, self.market._next_id = got
+                return reports
+        return self.market.execute(owner, instructions)
+
+    cdef int hand_back(self, int kind, agent, reports) except -1:
+        """SlotTrader.on_reports (resting orders become the slots' working orders); ZITrader's
+        also remembers the slots it submitted to."""
+        working = agent.working
+        resting = self.resting
+        for ins, rep in reports:
+            order = rep.order
+            if order is not None and order.status is resting:
+                working[order.first_slot] = order
+        if kind == WAKE_ZI:
+            touched = agent._touched
+            for ins, rep in reports:
+                if ins.op == "submit" and ins.slot is not None:
+                    touched.add(ins.slot)
+        return 0
+
+    cdef object next_wake(self, int kind, agent, t):
+        """SlotTrader.next_wake / ZITrader.next_wake for ``now >= 0``."""
+        rnd = agent._py
+        period = agent.period
+        if type(rnd) is not PLAIN_RANDOM or type(period) is not int:
+            return agent.next_wake(t, self.market.rng)
+        cdef double j, u
+        if kind == WAKE_INTERMITTENT:
+            jitter = agent.jitter
+            if type(jitter) is not float:
+                return agent.next_wake(t, self.market.rng)
+            j = <double>jitter * <double>period  # (exact: |period| < 2**53 as a checked int)
+            u = -j + (j - -j) * <double>rnd.random()  # Random.uniform(-j, j)
+            step = PyLong_FromDouble(<double>period + u)  # int(period + u)
+            return t + (step if step > 1 else 1)
+        nxt = (t if t > 0 else 0) + 1 + PyLong_FromDouble(rnd.expovariate(1.0 / period))
+        for c in agent._checkpoints:
+            if c > t and c < nxt:
+                nxt = c
+        return nxt
+
+    cdef int schedule_at(self, time, owner) except -1:
+        """Kernel.schedule(time, Prio.AGENT, self, owner): the next sequence number, the
+        tie-break draw, the heap push (``time`` is after the clock)."""
+        kernel = self.kernel
+        seq = kernel._seq + 1
+        kernel._seq = seq
+        draw = kernel._draw
+        tie = (<UniformDraw>draw)._bitgen.next_double((<UniformDraw>draw)._bitgen.state) \
+            if type(draw) is UniformDraw else draw()
+        HEAPPUSH(kernel._queue, (time, self.agent_prio, tie, seq, self, owner))
+        return 0

@@ -1,0 +1,242 @@
+"""The market's compiled wake-up (``rex_env._core.WakeLoop``, issue 12) against
+``Market._on_wake``, the reference: two markets of the same scenario and seed, one waking its
+intermittent prosumers and ZI traders in C, one in Python, must hold the same event queue
+(times, priorities, tie-break draws, sequence numbers, owners), the same generator states,
+agents (private generators, working orders, cursors, checkpoints), trades, accounts and
+metrics at many moments of whole days — also when the switch flips mid-day, when a market
+subclass counts its ``execute`` calls, when an agent's generator is not a plain
+``random.Random``, and across a copy. Classes that merely inherit an agent keep the Python
+wake-up; a declaration that matches no core is an error."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+import random
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+
+from agents import build_population
+from agents.intermittent import IntermittentProsumer
+from agents.zi import ZITrader
+from rex_env import _core
+from rex_env.exchange import Report
+from rex_env.scenarios import make_scenario
+from rex_env.sim.agent_api import Instruction
+from rex_env.sim.market import Market
+from tests.compiled import figures
+
+pytestmark = pytest.mark.skipif(not _core.AVAILABLE, reason="C core not built")
+
+
+@pytest.fixture(autouse=True)
+def compiled_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_core, "COMPILED_AGENTS", True)
+
+
+class PythonWake(Market):
+    """The reference: a subclass with its own ``_on_wake`` gets no compiled wake-up."""
+
+    def _on_wake(self, t: int, owner: str) -> None:
+        super()._on_wake(t, owner)
+
+
+class CountingMarket(Market):
+    """A market whose ``execute`` counts instructions (``benchmarks/bench_sim.py`` does)."""
+
+    messages = 0
+
+    def execute(self, owner: str, instructions: Iterable[Instruction]
+                ) -> list[tuple[Instruction, Report]]:
+        out = super().execute(owner, instructions)
+        self.messages += len(out)
+        return out
+
+
+def _agent_state(a: Any) -> Any:
+    return (type(a).__name__, a._py.getstate() if hasattr(a, "_py") else None,
+            sorted((k, o.order_id) for k, o in getattr(a, "working", {}).items()),
+            getattr(a, "_cursor", None), getattr(a, "tau_s", None),
+            list(getattr(a, "_checkpoints", [])), sorted(getattr(a, "_touched", ())))
+
+
+def state(m: Market) -> Any:
+    """Everything a wake-up touches, comparable between two markets."""
+    return {
+        "now": m.kernel.now, "seq": m.kernel._seq, "processed": m.kernel.processed,
+        "queue": sorted((e[0], int(e[1]), e[2], e[3], e[4].__name__, e[5])
+                        for e in m.kernel._queue),
+        "rng": m.rng.bit_generator.state, "next_id": m._next_id,
+        "agents": {o: _agent_state(a) for o, a in sorted(m.agents.items())},
+        "trades": [tuple(t) for t in m.trades],
+        "accounts": {o: (a.trade_cash, a.imbalance_cash, a.fills, a.bought_kw, a.sold_kw,
+                         dict(a.rejections)) for o, a in sorted(m.accounts.items())},
+        "order_ids": {o: list(v.order_ids) for o, v in sorted(m.owner_views.items())},
+        "metrics": figures(m.metrics.slots),
+    }
+
+
+def pair(name: str, seed: int, cls: type[Market] = Market) -> tuple[Market, Market]:
+    sc = make_scenario(name)
+    fast, ref = cls(sc, build_population(sc)), PythonWake(sc, build_population(sc))
+    assert fast._wake_loop is not None and ref._wake_loop is None
+    fast.reset(seed)
+    ref.reset(seed)
+    return fast, ref
+
+
+def python_wakes(monkeypatch: pytest.MonkeyPatch) -> dict[tuple[int, str], int]:
+    """Count the wake-ups ``Market._on_wake`` (Python) handles, per (market id, owner)."""
+    seen: dict[tuple[int, str], int] = {}
+    on_wake = Market._on_wake
+
+    def counted(self: Market, t: int, owner: str) -> None:
+        seen[id(self), owner] = seen.get((id(self), owner), 0) + 1
+        on_wake(self, t, owner)
+
+    monkeypatch.setattr(Market, "_on_wake", counted)
+    return seen
+
+
+@pytest.mark.parametrize("name,seed", [("toy", 0), ("community", 1), ("community", 7),
+                                       ("town", 2)])
+def test_whole_days_wake_as_the_reference(monkeypatch: pytest.MonkeyPatch, name: str,
+                                          seed: int) -> None:
+    seen = python_wakes(monkeypatch)
+    fast, ref = pair(name, seed)
+    compiled = set(fast._wake_loop.compiled_owners)
+    assert {o for o, a in fast.agents.items()
+            if type(a) in (IntermittentProsumer, ZITrader)} == compiled
+    assert compiled, "the population has agents whose wake-up runs compiled"
+    for t in range(900, fast.schedule.horizon, 5_400):
+        fast.run_until(t)
+        ref.run_until(t)
+        assert state(fast) == state(ref), f"t={t}"
+    fast.run()
+    ref.run()
+    assert state(fast) == state(ref)
+    assert fast.settlements.keys() == ref.settlements.keys()
+    for k in fast.settlements:
+        assert fast.settlements[k] == ref.settlements[k], f"slot {k}"
+    # the compiled owners never went through the Python handler in the fast market; the
+    # reference woke every agent there
+    assert {o for (m, o) in seen if m == id(fast)} == set(fast.agents) - compiled
+    assert {o for (m, o) in seen if m == id(ref)} == set(ref.agents)
+    assert sum(n for (m, o), n in seen.items() if m == id(ref) and o in compiled) > 200
+    assert len(fast.trades) > 0
+
+
+def test_fast_market_sends_no_compiled_owner_to_python(monkeypatch: pytest.MonkeyPatch
+                                                       ) -> None:
+    seen = python_wakes(monkeypatch)
+    sc = make_scenario("community")
+    m = Market(sc, build_population(sc))
+    m.reset(3)
+    m.run_until(6 * 3600)
+    compiled = set(m._wake_loop.compiled_owners)
+    woke = {o for _, o in seen}
+    assert not compiled & woke, "compiled owners' wake-ups ran in Python"
+    assert woke == set(m.agents) - compiled  # the storage, plant, grid agents
+
+
+def test_the_switch_flipping_mid_day_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    fast, ref = pair("community", 5)
+    for i, t in enumerate(range(1_800, fast.schedule.horizon, 3_600)):
+        monkeypatch.setattr(_core, "COMPILED_AGENTS", i % 2 == 0)
+        fast.run_until(t)
+        ref.run_until(t)
+        assert state(fast) == state(ref), f"t={t}"
+
+
+def test_a_market_subclass_s_execute_is_called() -> None:
+    fast, ref = pair("community", 4, CountingMarket)
+    ref_count = CountingMarket(make_scenario("community"),
+                               build_population(make_scenario("community")))
+    ref_count._wake_loop = None  # (what a subclass changing _on_wake gets)
+    ref_count._wake = ref_count._on_wake
+    ref_count.reset(4)
+    fast.run()
+    ref_count.run()
+    assert fast.messages == ref_count.messages > 10_000
+    assert [tuple(t) for t in fast.trades] == [tuple(t) for t in ref_count.trades]
+
+
+def test_an_agent_with_another_generator_draws_through_its_methods() -> None:
+    class Recording(random.Random):
+        calls = 0
+
+        def random(self) -> float:
+            Recording.calls += 1
+            return super().random()
+
+    fast, ref = pair("community", 6)
+    for m in (fast, ref):
+        for a in m.agents.values():
+            if isinstance(a, (IntermittentProsumer, ZITrader)):
+                a._py = Recording(a._py.getrandbits(64))
+    fast.run_until(8 * 3600)
+    ref.run_until(8 * 3600)
+    assert Recording.calls > 1_000
+    assert state(fast) == state(ref)
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copied_market_wakes_on_as_the_original(how: str) -> None:
+    fast, ref = pair("toy", 3)
+    fast.run_until(7 * 3600)
+    ref.run_until(7 * 3600)
+    twin = copy.deepcopy(fast) if how == "deepcopy" else pickle.loads(pickle.dumps(fast))
+    assert twin._wake_loop is not fast._wake_loop
+    assert all(e[4] is twin._wake_loop for e in twin.kernel._queue if int(e[1]) == 6)
+    for m in (twin, fast, ref):
+        m.run()
+    assert state(twin) == state(ref) == state(fast)
+
+
+def test_subclasses_inherit_no_compiled_wake_up() -> None:
+    class Tweaked(IntermittentProsumer):
+        def next_wake(self, now: int, rng: Any) -> int | None:
+            return super().next_wake(now, rng)
+
+    sc = make_scenario("community")
+    pop = build_population(sc)
+    owner = next(o for o, a in pop.items() if type(a) is IntermittentProsumer)
+    pop[owner] = copy.copy(pop[owner])
+    pop[owner].__class__ = Tweaked
+    m = Market(sc, pop)
+    assert owner not in m._wake_loop.compiled_owners
+    assert len(m._wake_loop.compiled_owners) == sum(
+        type(a) in (IntermittentProsumer, ZITrader) for a in pop.values())
+
+
+@pytest.mark.parametrize("kind,core,match", [
+    ("zi", "IntermittentCore", "needs COMPILED_CORE = ZICore"),
+    ("intermittent", None, "needs COMPILED_CORE = IntermittentCore"),
+    ("storage", "ZICore", "unknown COMPILED_WAKE 'storage'"),
+])
+def test_a_wake_declaration_without_its_core_is_an_error(kind: str, core: str | None,
+                                                         match: str) -> None:
+    body: dict[str, Any] = {"COMPILED_WAKE": kind,
+                            "COMPILED_CORE": None if core is None else getattr(_core, core)}
+    bad = type("Bad", (IntermittentProsumer,), body)
+    sc = make_scenario("toy")
+    pop = build_population(sc)
+    owner = next(iter(pop))
+    pop[owner] = copy.copy(pop[owner])
+    pop[owner].__class__ = bad
+    with pytest.raises(ValueError, match=match):
+        Market(sc, pop)
+
+
+def test_the_python_engine_wakes_in_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rex_env.exchange import PythonExchange
+    from rex_env.sim import market as market_module
+
+    monkeypatch.setattr(market_module, "Exchange", PythonExchange)
+    sc = make_scenario("toy")
+    m = Market(sc, build_population(sc))
+    m.reset(0)
+    assert m._wake_loop is None
+    assert {e[4] for e in m.kernel._queue if int(e[1]) == 6} == {m._on_wake}
