@@ -63,9 +63,11 @@ cdef int wake_kind(cls) except -1:
 
 
 cdef class WakeLoop:
-    """``Market._on_wake`` as a kernel handler: ``loop(t, owner)``; compiled for the owners of
-    :meth:`kinds`, the market's own (Python) handler for every other owner and whenever
-    ``rex_env._core.COMPILED_AGENTS`` is off. :meth:`bind` after every ``Market.reset``.
+    """``Market._on_wake`` as a kernel handler: ``loop(t, owner)``; compiled for the owners
+    whose agent's class has a compiled wake-up (:func:`wake_kind`, asked per class, so an
+    agent replaced in ``market.agents`` is handled as what it is now), the market's own
+    (Python) handler for every other owner and whenever ``rex_env._core.COMPILED_AGENTS`` is
+    off. :meth:`bind` after every ``Market.reset``.
     Copies and pickles with its market."""
 
     cdef object market, kernel, view, schedule, python_wake, on_trades, ins_type
@@ -78,15 +80,13 @@ cdef class WakeLoop:
     def __init__(self, market, CoreExchange ex, ins_type, agent_prio, bint plain_execute):
         """``ins_type``: the agent API's ``Instruction``; ``agent_prio``: the kernel's priority of
         agent events; ``plain_execute``: whether the market's ``execute`` is ``Market``'s own
-        (a subclass's is called instead of the compiled loop). Which agents run compiled:
-        :func:`wake_kind` of each."""
+        (a subclass's is called instead of the compiled loop). A class that declares a
+        compiled wake-up without its core raises here (``ValueError``)."""
         self.market = market
         self.ex = ex
-        self.kinds = {}
-        for owner, agent in market.agents.items():
-            kind = wake_kind(type(agent))
-            if kind != WAKE_PYTHON:
-                self.kinds[owner] = kind
+        self.kinds = {}  # agent class -> its wake_kind (memo)
+        for agent in market.agents.values():
+            self.kind_of(type(agent))
         self.ins_type = ins_type
         self.agent_prio = agent_prio
         self.plain_execute = plain_execute
@@ -112,22 +112,29 @@ cdef class WakeLoop:
         """The name of the handler it stands for (event listings read handlers' names)."""
         return "_on_wake"
 
+    cdef int kind_of(self, cls) except -1:
+        kind = self.kinds.get(cls)
+        if kind is None:
+            kind = self.kinds[cls] = wake_kind(cls)
+        return kind
+
     @property
     def compiled_owners(self):
-        """The owners whose wake-ups run compiled (sorted)."""
-        return sorted(self.kinds)
+        """The owners whose wake-ups run compiled now (sorted)."""
+        return sorted(o for o, a in self.agents.items() if self.kind_of(type(a)) != WAKE_PYTHON)
 
     def __call__(self, t, owner):
         cdef int64_t now
+        cdef int kind
         if not compiled_on():
             self.python_wake(t, owner)
             return
-        kind = self.kinds.get(owner, WAKE_PYTHON)
+        agent = self.agents[owner]
+        kind = self.kind_of(type(agent))
         if kind == WAKE_PYTHON:
             self.python_wake(t, owner)
             return
         now = t
-        agent = self.agents[owner]
         if now < self.last_close:
             instructions = self.decide(kind, agent, self.owner_views[owner], now)
             if instructions:

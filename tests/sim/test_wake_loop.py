@@ -211,6 +211,28 @@ def test_subclasses_inherit_no_compiled_wake_up() -> None:
         type(a) in (IntermittentProsumer, ZITrader) for a in pop.values())
 
 
+def test_an_agent_replaced_mid_day_wakes_as_what_it_is_now() -> None:
+    class Tweaked(ZITrader):  # inherits no compiled wake-up: wakes in Python
+        pass
+
+    fast, ref = pair("community", 8)
+    owner = next(o for o, a in fast.agents.items() if type(a) is ZITrader)
+    fast.run_until(5 * 3600)
+    ref.run_until(5 * 3600)
+    for m in (fast, ref):
+        m.agents[owner].__class__ = Tweaked
+    assert owner not in fast._wake_loop.compiled_owners
+    fast.run_until(12 * 3600)
+    ref.run_until(12 * 3600)
+    assert state(fast) == state(ref)
+    for m in (fast, ref):
+        m.agents[owner].__class__ = ZITrader
+    assert owner in fast._wake_loop.compiled_owners
+    fast.run()
+    ref.run()
+    assert state(fast) == state(ref)
+
+
 @pytest.mark.parametrize("kind,core,match", [
     ("zi", "IntermittentCore", "needs COMPILED_CORE = ZICore"),
     ("intermittent", None, "needs COMPILED_CORE = IntermittentCore"),
