@@ -95,6 +95,7 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
+from rex_env import _core
 from rex_env.exchange import OrderRecord, Phase, Report, Side, Status
 from rex_env.physics import Battery
 from rex_env.sim.agent_api import Instruction, MarketView, OwnerView, cancel, modify, submit
@@ -110,6 +111,9 @@ _EPS = 1e-6  # kWh of slack against float rounding in the state-of-charge projec
 
 class StorageDealer(SlotTrader):
     """Quotes both sides across slots within no-loss limits and its battery's limits.
+
+    On the C engine it decides with its compiled twin (:data:`COMPILED_CORE`: the same
+    instructions and bookkeeping; :meth:`SlotTrader._compiled`).
 
     Args:
         owner: the participant it trades for.
@@ -133,6 +137,8 @@ class StorageDealer(SlotTrader):
     Raises:
         ValueError: a parameter out of range, naming it and what is allowed.
     """
+
+    COMPILED_CORE = _core.StorageCore
 
     TUNABLE = (("q_buy", 0.05, 0.45), ("q_sell", 0.55, 0.95), ("margin", 0.0, 0.12))
     """``action_mode="tune"``: where it finds energy cheap and dear (the value band's
@@ -253,6 +259,12 @@ class StorageDealer(SlotTrader):
         if not len(open_) or me.prosumer is None:
             return self._cancel_all()
         now = market.now
+        core = self._compiled(market)
+        if core is not None:  # the same decision, compiled (the books and sizes read in C)
+            out = core.act(self, market, me, open_, now, s.first_slot, s.last_close,
+                           s.slot_len)
+            if out is not None:
+                return out
         hours = s.slot_len / 3600
         b = self.battery
         if self._next_closed < 0:

@@ -9,7 +9,8 @@ the Python-level handling of unusual argument types and ``engine.py`` the refere
 
 ``IntermittentCore``, ``ZICore`` and ``DecoderCore`` (``_agents_fast.pxi``) are the compiled
 twins of the hand-coded intermittent prosumer's and zero-intelligence trader's decisions
-(:mod:`agents.intermittent`, :mod:`agents.zi`) and of the env's box-mode action decoding
+(:mod:`agents.intermittent`, :mod:`agents.zi`; ``StorageCore``, ``_storage_fast.pxi``, the
+storage dealer's, :mod:`agents.storage`) and of the env's box-mode action decoding
 (:mod:`rex_env.envs.parallel`), ``execute_plain`` the compiled loop of
 :meth:`rex_env.sim.market.Market.execute`, ``TradeBook`` (``_bookkeeping_fast.pxi``) the
 compiled :meth:`~rex_env.sim.market.Market._on_trades` (accounts and metric counters),
@@ -36,6 +37,7 @@ try:
         DecoderCore,
         IntermittentCore,
         QuoteSampler,
+        StorageCore,
         TradeBook,
         UniformDraw,
         WakeLoop,
@@ -48,7 +50,7 @@ except ImportError as exc:  # not built (no compiler at install time) or a broke
     AVAILABLE = False
     IMPORT_ERROR: ImportError | None = exc
     IntermittentCore = DecoderCore = QuoteSampler = TradeBook = UniformDraw = ZICore = None
-    WakeLoop = None
+    WakeLoop = StorageCore = None
     execute_plain = battery_targets = None
 else:
     AVAILABLE = True
@@ -56,7 +58,8 @@ else:
 
 COMPILED_AGENTS = AVAILABLE and os.environ.get("REX_COMPILED_AGENTS") != "0"
 """Whether decisions run compiled on the C engine: the intermittent prosumer's
-(:class:`IntermittentCore`), the zero-intelligence trader's (:class:`ZICore`) and the env's
+(:class:`IntermittentCore`), the zero-intelligence trader's (:class:`ZICore`), the storage
+dealer's (:class:`StorageCore`) and the env's
 box-mode decoding and battery projection (:class:`DecoderCore`, ``battery_targets``), the
 kernel's tie-break draw (:class:`UniformDraw`), and the market's instruction loop, trade
 bookkeeping, quote samples and agents' wake-ups (``execute_plain``, :class:`TradeBook`,
@@ -72,4 +75,5 @@ REASON_CODES = ("", "bad_field", "duplicate_id", "price_out_of_bounds", "off_tic
 
 __all__ = ["AVAILABLE", "COMPILED_AGENTS", "IMPORT_ERROR", "REASON_CODES", "STATUS_CODES",
            "BookView", "DecoderCore", "Exchange", "IntermittentCore", "LevelView", "QuoteSampler",
-           "TradeBook", "UniformDraw", "WakeLoop", "ZICore", "battery_targets", "execute_plain"]
+           "StorageCore", "TradeBook", "UniformDraw", "WakeLoop", "ZICore", "battery_targets",
+           "execute_plain"]

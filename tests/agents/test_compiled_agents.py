@@ -1,20 +1,24 @@
 """The hand-coded agents' compiled decisions (``rex_env._core``: ``IntermittentCore``,
-``ZICore``; issue 12) against their Python code, the reference: at every wake-up of whole
-market days both decide from the same state, and the instructions, the working orders, the
-round-robin cursor, the random generator's state and the ZI trader's wake-up plan must be
-equal afterwards — over the settlement modes, flat and wholesale-indexed grids, and both the
-grid's quotes and configured limits as bounds. The whole-day digests of
-``tests/sim/test_fingerprints.py`` pin the same equality end to end."""
+``ZICore``, ``StorageCore``; issue 12) against their Python code, the reference: at every
+wake-up of whole market days both decide from the same state, and the instructions, the working
+orders, the round-robin cursor, the random generator's state, the ZI trader's wake-up plan and
+the storage dealer's quotes, price memory and cash bookkeeping must be equal afterwards — over
+the settlement modes, flat and wholesale-indexed grids, and both the grid's quotes and
+configured limits as bounds. The whole-day digests of ``tests/sim/test_fingerprints.py`` pin
+the same equality end to end."""
 
 from __future__ import annotations
 
 import pickle
+from collections import deque
+from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pytest
 
 import rex_env.sim.market as market_module
-from agents import IntermittentProsumer, ZITrader, build_population
+from agents import IntermittentProsumer, StorageDealer, ZITrader, build_population
 from agents.base import SlotTrader
 from rex_env import _core
 from rex_env.exchange import Side, Status
@@ -30,9 +34,16 @@ pytestmark = pytest.mark.skipif(not _core.AVAILABLE, reason="C core not built")
 def _state(agent: SlotTrader) -> tuple[Any, ...]:
     """Everything an act may change: cursor, working orders, random state, ZI plan (its
     wake-up times as a sorted list: only their minimum is read, and their order follows the
-    iteration order of a set, which a copy does not keep)."""
+    iteration order of a set, which a copy does not keep), the storage dealer's quotes, price
+    memory and cash bookkeeping."""
+    storage = None
+    if isinstance(agent, StorageDealer):
+        storage = (dict(agent.quotes), list(agent._prices), agent._next_closed,
+                   agent._turnover, agent._volume, agent._cash,
+                   {k: list(v) for k, v in agent._fills.items()})
     return (agent._cursor, dict(agent.working), agent._py.getstate(),
-            set(getattr(agent, "_touched", ())), sorted(getattr(agent, "_checkpoints", ())))
+            set(getattr(agent, "_touched", ())), sorted(getattr(agent, "_checkpoints", ())),
+            storage)
 
 
 def _restore(agent: SlotTrader, state: tuple[Any, ...]) -> None:
@@ -40,9 +51,15 @@ def _restore(agent: SlotTrader, state: tuple[Any, ...]) -> None:
     agent._py.setstate(state[2])
     if isinstance(agent, ZITrader):
         agent._touched, agent._checkpoints = set(state[3]), list(state[4])
+    if isinstance(agent, StorageDealer):
+        quotes, prices, agent._next_closed, agent._turnover, agent._volume, agent._cash, \
+            fills = state[5]
+        agent.quotes = dict(quotes)
+        agent._prices = deque(prices, maxlen=agent.memory)
+        agent._fills = {k: list(v) for k, v in fills.items()}
 
 
-COMPILED_CLASSES = (IntermittentProsumer, ZITrader)
+COMPILED_CLASSES = (IntermittentProsumer, ZITrader, StorageDealer)
 
 
 def _compare_every_wake(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
@@ -108,7 +125,10 @@ def test_every_wake_up_decides_as_the_reference(monkeypatch: pytest.MonkeyPatch,
     assert tally["handed back"] == 0
     # every wake-up was decided by a core (toy: ~240, community ~12,800, town ~48,000)
     assert tally["decided"] == tally["wakes"] > 200
-    assert all(tally[cls.__name__] > 20 for cls in COMPILED_CLASSES)
+    present = {type(a) for a in m.agents.values()}
+    assert all(tally[cls.__name__] > 20 for cls in COMPILED_CLASSES if cls in present)
+    if scenario != "toy":
+        assert StorageDealer in present
     assert tally["instructions"] > 250
 
 
@@ -224,3 +244,57 @@ def test_the_zi_core_hands_back_before_its_first_draw(monkeypatch: pytest.Monkey
     core = zi._compiled(m.view)
     assert core.act(zi, slots, m.now, zi.working, zi.owner) is None
     assert _state(zi) == before
+
+
+def test_the_storage_core_hands_back_for_numbers_it_does_not_replicate(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reserve given as a numpy float32 (Python's arithmetic on it is not plain double
+    arithmetic): the storage core hands every wake-up back and the reference decides, from
+    the state the core left (the closed slots' prices and the cash of fills it booked, which
+    the reference then finds booked)."""
+    tally = _compare_every_wake(monkeypatch)
+    sc = make_scenario("community")
+    m = Market(sc, build_population(sc))
+    m.reset(2)
+    dealers = [a for a in m.agents.values() if type(a) is StorageDealer]
+    assert dealers
+    for a in dealers:
+        a.reserve_kwh = np.float32(a.reserve_kwh)
+    m.run_until(14 * 3600)
+    assert tally["StorageDealer"] > 20
+    assert tally["handed back"] >= tally["StorageDealer"] - 5  # (early wake-ups: no samples)
+    assert m.trades
+
+
+def test_the_storage_core_reads_others_best_beside_a_quote_it_cannot_read(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A resting quote that is not a record of the core's exchange (a plain object with the
+    record's fields, as a user's wrapper might hold): the core asks the agent's own
+    ``others_best`` for that slot and decides as the reference."""
+    tally = _compare_every_wake(monkeypatch)
+    sc = make_scenario("community")
+    m = Market(sc, build_population(sc))
+    m.reset(4)
+    m.run_until(10 * 3600)
+    [dealer] = [a for a in m.agents.values() if type(a) is StorageDealer]
+    live = [(key, o) for key, o in dealer.quotes.items() if o.status is Status.RESTING]
+    assert live, "the dealer quotes by mid-morning"
+    key, o = live[0]
+    dealer.quotes[key] = SimpleNamespace(**{  # not a record the core can read
+        f: getattr(o, f) for f in ("order_id", "side", "price", "rate", "status", "first_slot",
+                                   "filled")})
+    assert dealer.quotes[key] is not o and dealer.quotes[key].status is Status.RESTING
+    asked = []  # the agent's others_best, called from the compiled decision
+    others_best = SlotTrader.others_best
+
+    def counted(market: Any, slot: int, side: Side, own: Any) -> Any:
+        if _core.COMPILED_AGENTS:
+            asked.append((slot, side))
+        return others_best(market, slot, side, own)
+
+    monkeypatch.setattr(StorageDealer, "others_best", staticmethod(counted))
+    before = tally["StorageDealer"]
+    m.run_until(11 * 3600)
+    assert tally["StorageDealer"] > before
+    assert tally["handed back"] == 0
+    assert (key[0], key[1]) in asked
