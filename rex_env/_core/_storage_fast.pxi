@@ -14,7 +14,7 @@
 # in C on the same IEEE doubles and int64s with Python's min/max and int() rules. Before it
 # changes anything it checks that the agent's numbers are plain (int or float), and in the
 # loops it hands back (``None``: the caller runs the reference) where a C value would not be
-# what Python computes (a price past 2**62, a ratio that is not finite). What it changed before
+# what Python computes (a price past 2**53, a ratio that is not finite). What it changed before
 # a hand-back is what the reference does itself and finds done when it runs (the closed slots'
 # prices, the cash of fills, forgetting dead quotes), so the reference then decides from the
 # same state. tests/agents/test_compiled_agents.py compares both at every wake-up of whole
@@ -23,26 +23,18 @@
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 
 cdef double STORE_EPS = 1e-6  # agents.storage._EPS
-cdef int64_t PRICE_FAST = 1 << 62
 cdef object NP_FLOAT64 = np.float64  # a float subclass with the same IEEE arithmetic
 
 
 cdef inline bint plain_number(object x, double *out):
     """``x`` as a double when Python's arithmetic on it is IEEE double arithmetic (a float or
-    numpy float64, or an int a double holds exactly)."""
+    numpy float64, or an int a double holds exactly: ``exact_int``)."""
+    cdef int64_t i
     if type(x) is float or type(x) is NP_FLOAT64:
         out[0] = <double>x
         return True
-    if type(x) is int and -9007199254740992 <= x <= 9007199254740992:
-        out[0] = <double>x
-        return True
-    return False
-
-
-cdef inline bint fast_int(object x, int64_t *out):
-    """``x`` as an int64 when it is an int well inside the range."""
-    if type(x) is int and -PRICE_FAST < x < PRICE_FAST:
-        out[0] = <int64_t>x
+    if exact_int(x, &i):
+        out[0] = <double>i
         return True
     return False
 
@@ -103,8 +95,10 @@ cdef class StorageCore(CurveCore):
         return o
 
     cdef bint others_best(self, object agent, object view, int64_t k, int side, object own,
-                          int32_t b, bint has_best, int64_t best, int64_t *out) except -1:
-        """SlotTrader.others_best (the side's best read by the caller): False for none."""
+                          int32_t b, bint has_best, int64_t best, int64_t *out,
+                          bint *ok) except -1:
+        """SlotTrader.others_best (the side's best read by the caller): False for none;
+        ``ok`` False where the answer is not an int the core holds exactly."""
         cdef rex_order *r
         if own is None:
             out[0] = best
@@ -114,8 +108,9 @@ cdef class StorageCore(CurveCore):
             got = agent.others_best(view, k, _BUY if side == 1 else _SELL, own)
             if got is None:
                 return False
-            if not fast_int(got, out):
-                raise OverflowError("a quote outside the int64 range")
+            if not exact_int(got, out):
+                ok[0] = False
+                return False
             return True
         return self.without_own(b, side, r, has_best, best, out)
 
@@ -178,7 +173,7 @@ cdef class StorageCore(CurveCore):
         p_hi = samples[int(agent.q_sell * (len(samples) - 1))]
 
         n_slots = len(pos_l)
-        if n_slots == 0 or not fast_int(first_o, &first):
+        if n_slots == 0 or not exact_int(first_o, &first):
             return None
         pos = <int64_t *>PyMem_Malloc(n_slots * sizeof(int64_t))
         path = <double *>PyMem_Malloc(n_slots * sizeof(double))
@@ -188,7 +183,7 @@ cdef class StorageCore(CurveCore):
             if pos == NULL or path == NULL or lo == NULL or hi == NULL:
                 raise MemoryError()
             for i in range(n_slots):
-                if not fast_int(pos_l[i], &pos[i]) or not -(1 << 40) < pos[i] < (1 << 40):
+                if not exact_int(pos_l[i], &pos[i]) or not -(1 << 40) < pos[i] < (1 << 40):
                     return None
             # state of charge after each slot at the current positions
             if not plain_number(me.prosumer.soc_kwh, &e):
@@ -223,9 +218,9 @@ cdef class StorageCore(CurveCore):
             p_hi_up_o = int(-(-p_hi // 1))
             take_sell_o = ask_base_o if winding else max(ask_base_o, p_hi_up_o)
             take_buy_o = min(int(bid_cap), int(p_lo)) if bid_cap is not None else 0
-            if not (fast_int(ask_base_o, &ask_base) and fast_int(p_hi_up_o, &p_hi_up)
-                    and fast_int(take_sell_o, &take_sell) and fast_int(take_buy_o, &take_buy)
-                    and (bid_cap is None or fast_int(int(bid_cap), &bid_cap_i))):
+            if not (exact_int(ask_base_o, &ask_base) and exact_int(p_hi_up_o, &p_hi_up)
+                    and exact_int(take_sell_o, &take_sell) and exact_int(take_buy_o, &take_buy)
+                    and (bid_cap is None or exact_int(int(bid_cap), &bid_cap_i))):
                 return None
 
             # rule 4: prices per slot
@@ -240,9 +235,11 @@ cdef class StorageCore(CurveCore):
                 has_bid = has_ask = False
                 bid0 = ask0 = 0
                 b = self.quotes(k, &has_bid, &bid0, &has_ask, &ask0)
-                has_ob = self.others_best(agent, view, k, 1, own_b, b, has_bid, bid0, &ob)
+                has_ob = self.others_best(agent, view, k, 1, own_b, b, has_bid, bid0, &ob, &ok)
                 own_s = self.own_quote(quotes, (ko, _SELL))
-                has_oa = self.others_best(agent, view, k, -1, own_s, b, has_ask, ask0, &oa)
+                has_oa = self.others_best(agent, view, k, -1, own_s, b, has_ask, ask0, &oa, &ok)
+                if not ok:
+                    return None
                 has_ask_price = False
                 ask = 0
                 if selling:  # one tick under the others' ask, above their bid ...
@@ -273,7 +270,7 @@ cdef class StorageCore(CurveCore):
 
             # rules 5 and 6: sizes, greedy over slots, feasible whatever fills
             power_o = int(bat.power_kw / agent.lot + 1e-9)
-            if not fast_int(power_o, &power) or not -(1 << 40) < power < (1 << 40):
+            if not exact_int(power_o, &power) or not -(1 << 40) < power < (1 << 40):
                 return None
             lot_in = <double>(agent.lot * hours * bat.eta_charge)
             lot_out = <double>(agent.lot * hours / bat.eta_discharge)

@@ -70,7 +70,7 @@ cdef class WakeLoop:
     off. :meth:`bind` after every ``Market.reset``.
     Copies and pickles with its market."""
 
-    cdef object market, kernel, view, schedule, python_wake, on_trades, ins_type
+    cdef object market, kernel, view, python_wake, on_trades, ins_type
     cdef object agent_prio, resting
     cdef CoreExchange ex
     cdef dict agents, kinds, owner_views, accounts
@@ -96,7 +96,7 @@ cdef class WakeLoop:
         self.agents = market.agents
         self.python_wake = market._on_wake
         self.on_trades = market._on_trades
-        s = self.schedule = market.schedule
+        s = market.schedule
         self.last_close = market._last_close
         self.gate_lead, self.open_lead, self.slot_len = s.gate_lead, s.open_lead, s.slot_len
         self.first_slot = s.first_slot
