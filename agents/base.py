@@ -117,10 +117,12 @@ class SlotTrader(Agent):
     runs the Python code unless it sets its own (see :meth:`_compiled`)."""
 
     COMPILED_WAKE: ClassVar[str | None] = None
-    """``"intermittent"`` or ``"zi"``: the market may run this class's whole wake-up compiled
-    (:class:`rex_env._core.WakeLoop`: the act wrapper around :data:`COMPILED_CORE`, the report
-    hand-back and the next-wake draw of :class:`~agents.intermittent.IntermittentProsumer` or
-    :class:`~agents.zi.ZITrader`). Like :data:`COMPILED_CORE`, only the class that sets it:
+    """``"intermittent"``, ``"plant"``, ``"zi"`` or ``"grid"``: the market may run this class's
+    whole wake-up compiled (:class:`rex_env._core.WakeLoop`: the act wrapper around
+    :data:`COMPILED_CORE`, the report hand-back and the next-wake draw of
+    :class:`~agents.intermittent.IntermittentProsumer`,
+    :class:`~agents.plant.ProvisionPlantAgent`, :class:`~agents.zi.ZITrader` or
+    :class:`~agents.grid.GridAgent`). Like :data:`COMPILED_CORE`, only the class that sets it:
     whoever overrides one of those methods in a subclass gets the Python wake-up."""
 
     TUNABLE: tuple[tuple[str, float, float], ...] = ()

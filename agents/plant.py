@@ -40,13 +40,18 @@ one, a partial fill below it is dispatched at the minimum or at zero (an imbalan
 
 Cost: one :meth:`act` handles ``slots_per_wake`` slots with O(1) work each (three positions,
 the best quotes): ≈ 140 µs of CPU per act (357 acts in a community day: 3 % of its time).
+On the C engine the same decision runs compiled (:class:`rex_env._core.PlantCore`, with the
+whole wake-up: :class:`rex_env._core.WakeLoop`); this Python code stays the reference and
+decides wherever the core hands back (``tests/agents/test_compiled_agents.py``).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
+from rex_env import _core
 from rex_env.exchange import Phase, Side, Tif
 from rex_env.physics import ProvisionPlant
 from rex_env.sim.agent_api import Instruction, MarketView, OwnerView, submit
@@ -70,6 +75,9 @@ class ProvisionPlantAgent(SlotTrader):
     Raises:
         ValueError: a parameter out of range, naming it and what is allowed.
     """
+
+    COMPILED_CORE = _core.PlantCore
+    COMPILED_WAKE = "plant"
 
     TUNABLE = (("markup", 0.0, 0.5),)
     """``action_mode="tune"``: the offer floor's markup over marginal cost."""
@@ -128,10 +136,25 @@ class ProvisionPlantAgent(SlotTrader):
                 lo = max(lo, self.sold_kw(me, k) + self.offered_kw(k) - r)
         return lo
 
+    def _compiled(self, market: MarketView) -> Any:
+        """:meth:`SlotTrader._compiled`, told which plant class it computes the marginal
+        cost of (another class, e.g. a subclass with its own cost curve, decides in Python)."""
+        core = super()._compiled(market)
+        if core is not None:
+            core.plant_type = ProvisionPlant
+        return core
+
     def act(self, market: MarketView, me: OwnerView) -> Iterable[Instruction]:
         slots = market.open_slots()
         if not len(slots):
             return []
+        core = self._compiled(market)
+        if core is not None:  # the same decision, compiled (the slot choice too)
+            s = market.schedule
+            got = core.act(self, slots, market.now, self.working, self.owner, self.plant,
+                           s.first_slot, s.end_slot, s.open_lead - s.gate_lead)
+            if got is not None:
+                return got
         out: list[Instruction] = []
         for slot in self.chosen_slots(slots):
             out.extend(self.manage(market, me, slot))

@@ -10,16 +10,17 @@ the Python-level handling of unusual argument types and ``engine.py`` the refere
 ``IntermittentCore``, ``ZICore`` and ``DecoderCore`` (``_agents_fast.pxi``) are the compiled
 twins of the hand-coded intermittent prosumer's and zero-intelligence trader's decisions
 (:mod:`agents.intermittent`, :mod:`agents.zi`; ``StorageCore``, ``_storage_fast.pxi``, the
-storage dealer's, :mod:`agents.storage`) and of the env's box-mode action decoding
-(:mod:`rex_env.envs.parallel`), ``execute_plain`` the compiled loop of
-:meth:`rex_env.sim.market.Market.execute`, ``TradeBook`` (``_bookkeeping_fast.pxi``) the
-compiled :meth:`~rex_env.sim.market.Market._on_trades` (accounts and metric counters),
-``QuoteSampler`` its ``_on_sample`` (the slots' quote statistics), ``UniformDraw``
-(``_draws_fast.pxi``) the kernel's tie-break draw (``Generator.random`` in C),
+storage dealer's, :mod:`agents.storage`; ``PlantCore`` and ``GridCore``, ``_plant_fast.pxi``,
+the provision plant's and the grid connection's, :mod:`agents.plant`, :mod:`agents.grid`) and of
+the env's box-mode action decoding (:mod:`rex_env.envs.parallel`), ``execute_plain`` the
+compiled loop of :meth:`rex_env.sim.market.Market.execute`, ``TradeBook``
+(``_bookkeeping_fast.pxi``) the compiled :meth:`~rex_env.sim.market.Market._on_trades` (accounts
+and metric counters), ``QuoteSampler`` its ``_on_sample`` (the slots' quote statistics),
+``UniformDraw`` (``_draws_fast.pxi``) the kernel's tie-break draw (``Generator.random`` in C),
 ``battery_targets`` (``_feasible_fast.pxi``) the env's battery feasibility projection
-(:func:`rex_env.envs.feasible.battery_targets`), ``WakeLoop`` (``_wake_fast.pxi``) the
-market's wake-up of the agents with compiled decisions (:meth:`~rex_env.sim.market.Market._on_wake`
-with the act, report hand-back, next-wake draw and rescheduling around it);
+(:func:`rex_env.envs.feasible.battery_targets`), ``WakeLoop`` (``_wake_fast.pxi``) the market's
+wake-up of the agents with compiled decisions (:meth:`~rex_env.sim.market.Market._on_wake` with
+the act, report hand-back, next-wake draw and rescheduling around it);
 ``None`` without the extension;
 ``COMPILED_AGENTS`` says whether they are used.
 
@@ -35,7 +36,9 @@ import rex_env.exchange  # noqa: F401  (first: the exchange package imports .eng
 try:
     from ._cexchange import (  # the compiled twins of the Python code (issue 12)
         DecoderCore,
+        GridCore,
         IntermittentCore,
+        PlantCore,
         QuoteSampler,
         StorageCore,
         TradeBook,
@@ -50,7 +53,7 @@ except ImportError as exc:  # not built (no compiler at install time) or a broke
     AVAILABLE = False
     IMPORT_ERROR: ImportError | None = exc
     IntermittentCore = DecoderCore = QuoteSampler = TradeBook = UniformDraw = ZICore = None
-    WakeLoop = StorageCore = None
+    WakeLoop = StorageCore = PlantCore = GridCore = None
     execute_plain = battery_targets = None
 else:
     AVAILABLE = True
@@ -59,7 +62,8 @@ else:
 COMPILED_AGENTS = AVAILABLE and os.environ.get("REX_COMPILED_AGENTS") != "0"
 """Whether decisions run compiled on the C engine: the intermittent prosumer's
 (:class:`IntermittentCore`), the zero-intelligence trader's (:class:`ZICore`), the storage
-dealer's (:class:`StorageCore`) and the env's
+dealer's (:class:`StorageCore`), the provision plant's (:class:`PlantCore`), the grid
+connection's (:class:`GridCore`) and the env's
 box-mode decoding and battery projection (:class:`DecoderCore`, ``battery_targets``), the
 kernel's tie-break draw (:class:`UniformDraw`), and the market's instruction loop, trade
 bookkeeping, quote samples and agents' wake-ups (``execute_plain``, :class:`TradeBook`,
@@ -74,6 +78,7 @@ REASON_CODES = ("", "bad_field", "duplicate_id", "price_out_of_bounds", "off_tic
                 "auction_phase", "unknown_order", "self_trade")
 
 __all__ = ["AVAILABLE", "COMPILED_AGENTS", "IMPORT_ERROR", "REASON_CODES", "STATUS_CODES",
-           "BookView", "DecoderCore", "Exchange", "IntermittentCore", "LevelView", "QuoteSampler",
+           "BookView", "DecoderCore", "Exchange", "GridCore", "IntermittentCore", "LevelView",
+           "PlantCore", "QuoteSampler",
            "StorageCore", "TradeBook", "UniformDraw", "WakeLoop", "ZICore", "battery_targets",
            "execute_plain"]

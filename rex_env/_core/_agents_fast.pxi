@@ -170,9 +170,9 @@ cdef class SteeringCore:
         return None
 
     cdef int steer(self, list out, object slot_o, int64_t gap, int64_t price, object w,
-                   rex_order *r, dict working) except -1:
-        """SlotTrader.steer with a limit price and tolerance 0 (``w``: the live working order
-        of the slot or None, ``r`` its record)."""
+                   rex_order *r, dict working, int64_t tolerance=0) except -1:
+        """SlotTrader.steer with a limit price (``w``: the live working order of the slot or
+        None, ``r`` its record; ``tolerance`` in lots, >= 0)."""
         cdef int side = 1 if gap > 0 else -1
         cdef int64_t size = gap if gap > 0 else -gap
         if w is not None:
@@ -181,7 +181,8 @@ cdef class SteeringCore:
                 if self.before is None:
                     self.before = dict(working)
                 del working[slot_o]
-            elif r.has_price and r.price == price and r.rate == size:
+            elif r.has_price and r.price == price and (
+                    r.rate - size if r.rate >= size else size - r.rate) <= tolerance:
                 return 0
             else:
                 out.append(self.modify(w.order_id, price, size))

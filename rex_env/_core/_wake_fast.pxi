@@ -5,8 +5,10 @@
 # hand-back, the next-wake draw and the rescheduling ≈ 27 %). WakeLoop is Market._on_wake for
 # the agents whose whole wake-up the core knows — classes that declare COMPILED_WAKE beside a
 # COMPILED_CORE of IntermittentCore (agents.intermittent.IntermittentProsumer: act, then
-# SlotTrader.on_reports and SlotTrader.next_wake) or ZICore (agents.zi.ZITrader: act,
-# on_reports, next_wake) — and hands every other agent to the Python handler.
+# SlotTrader.on_reports and SlotTrader.next_wake), PlantCore (agents.plant.ProvisionPlantAgent:
+# the same around its act), ZICore (agents.zi.ZITrader: act, on_reports, next_wake) or GridCore
+# (agents.grid.GridAgent: act, on_reports, next_wake) — and hands every other agent to the
+# Python handler.
 #
 # For those it does what the Python code does, in the same order with the same draws: the open
 # slots (SlotSchedule.open_at), the agent's core (SlotTrader._compiled: built by the agent's own
@@ -40,6 +42,13 @@ cdef enum:
     WAKE_PYTHON = 0
     WAKE_INTERMITTENT = 1
     WAKE_ZI = 2
+    WAKE_PLANT = 3
+    WAKE_GRID = 4
+
+# COMPILED_WAKE name -> (its kind, the COMPILED_CORE it needs)
+cdef dict WAKE_KINDS = {"intermittent": (WAKE_INTERMITTENT, IntermittentCore),
+                        "zi": (WAKE_ZI, ZICore), "plant": (WAKE_PLANT, PlantCore),
+                        "grid": (WAKE_GRID, GridCore)}
 
 
 cdef int wake_kind(cls) except -1:
@@ -50,16 +59,14 @@ cdef int wake_kind(cls) except -1:
     if kind is None:
         return WAKE_PYTHON
     core = cls.__dict__.get("COMPILED_CORE")
-    if kind == "intermittent" and core is IntermittentCore:
-        return WAKE_INTERMITTENT
-    if kind == "zi" and core is ZICore:
-        return WAKE_ZI
-    if kind not in ("intermittent", "zi"):
+    known = WAKE_KINDS.get(kind) if isinstance(kind, str) else None
+    if known is None:
         raise ValueError(f"{cls.__name__}: unknown COMPILED_WAKE {kind!r} "
-                         "(known: 'intermittent', 'zi')")
-    need = "IntermittentCore" if kind == "intermittent" else "ZICore"
-    raise ValueError(f"{cls.__name__}: COMPILED_WAKE={kind!r} needs COMPILED_CORE = {need} in "
-                     f"the same class body, got {core!r}")
+                         f"(known: {', '.join(map(repr, WAKE_KINDS))})")
+    if core is known[1]:
+        return known[0]
+    raise ValueError(f"{cls.__name__}: COMPILED_WAKE={kind!r} needs COMPILED_CORE = "
+                     f"{known[1].__name__} in the same class body, got {core!r}")
 
 
 cdef class WakeLoop:
@@ -145,7 +152,7 @@ cdef class WakeLoop:
             self.schedule_at(nxt if nxt > t + 1 else t + 1, owner)
 
     cdef object decide(self, int kind, agent, me, int64_t now):
-        """IntermittentProsumer.act / ZITrader.act (the core's decision, else the method)."""
+        """The agent's act: its core's decision, else the method (the reference)."""
         # SlotSchedule.open_at (floor divisions: Python's, as Cython's default)
         cdef int64_t lo = (now + self.gate_lead) // self.slot_len + 1
         cdef int64_t hi = (now + self.open_lead) // self.slot_len + 1
@@ -154,6 +161,8 @@ cdef class WakeLoop:
         if hi > self.end_slot:
             hi = self.end_slot
         if hi <= lo:
+            if kind == WAKE_GRID and self.view.curve is None:
+                return agent.act(self.view, me)  # the reference raises its error
             return None
         slots = range(lo, hi)
         # SlotTrader._compiled: the agent's core of this exchange and episode
@@ -167,11 +176,20 @@ cdef class WakeLoop:
                 got = core.act(agent, slots, now, agent.working, me.prosumer, agent.owner)
                 if got is not None:
                     return got
-            else:
+            elif kind == WAKE_ZI:
                 got = core.act(agent, slots, now, agent.working, agent.owner)
                 if got is not None:
                     out, agent._checkpoints = got
                     return out
+            elif kind == WAKE_PLANT:
+                got = core.act(agent, slots, now, agent.working, agent.owner, agent.plant,
+                               self.first_slot, self.end_slot, self.open_lead - self.gate_lead)
+                if got is not None:
+                    return got
+            else:
+                got = core.act(agent, slots, agent.owner)
+                if got is not None:
+                    return got
         return agent.act(self.view, me)  # the reference (its core hands back again)
 
     cdef object execute(self, owner, instructions, int64_t now):
@@ -187,9 +205,17 @@ cdef class WakeLoop:
 
     cdef int hand_back(self, int kind, agent, reports) except -1:
         """SlotTrader.on_reports (resting orders become the slots' working orders); ZITrader's
-        also remembers the slots it submitted to."""
-        working = agent.working
+        also remembers the slots it submitted to; GridAgent's keeps its resting submits as the
+        slots' quotes per side."""
         resting = self.resting
+        if kind == WAKE_GRID:
+            quotes = agent.quotes
+            for ins, rep in reports:
+                order = rep.order
+                if ins.op == "submit" and order is not None and order.status is resting:
+                    quotes[(order.first_slot, order.side)] = order
+            return 0
+        working = agent.working
         for ins, rep in reports:
             order = rep.order
             if order is not None and order.status is resting:
@@ -202,13 +228,15 @@ cdef class WakeLoop:
         return 0
 
     cdef object next_wake(self, int kind, agent, t):
-        """SlotTrader.next_wake / ZITrader.next_wake for ``now >= 0``."""
+        """SlotTrader.next_wake / ZITrader.next_wake / GridAgent.next_wake for ``now >= 0``."""
         rnd = agent._py
         period = agent.period
         if type(rnd) is not PLAIN_RANDOM or type(period) is not int:
             return agent.next_wake(t, self.market.rng)
         cdef double j, u
-        if kind == WAKE_INTERMITTENT:
+        if kind == WAKE_GRID:
+            return t + period
+        if kind == WAKE_INTERMITTENT or kind == WAKE_PLANT:
             jitter = agent.jitter
             if type(jitter) is not float:
                 return agent.next_wake(t, self.market.rng)

@@ -1,14 +1,15 @@
-"""The hand-coded agents' compiled decisions (``rex_env._core``: ``IntermittentCore``,
-``ZICore``, ``StorageCore``; issue 12) against their Python code, the reference: at every
-wake-up of whole market days both decide from the same state, and the instructions, the working
-orders, the round-robin cursor, the random generator's state, the ZI trader's wake-up plan and
-the storage dealer's quotes, price memory and cash bookkeeping must be equal afterwards — over
-the settlement modes, flat and wholesale-indexed grids, and both the grid's quotes and
-configured limits as bounds. The whole-day digests of ``tests/sim/test_fingerprints.py`` pin
-the same equality end to end."""
+"""The hand-coded agents' compiled decisions (``rex_env._core``: ``IntermittentCore``, ``ZICore``,
+``StorageCore``, ``PlantCore``, ``GridCore``; issue 12) against their Python code, the
+reference: at every wake-up of whole market days both decide from the same state, and the
+instructions, the working orders, the round-robin cursor, the random generator's state, the ZI
+trader's wake-up plan and the storage dealer's quotes, price memory and cash bookkeeping must be
+equal afterwards — over the settlement modes, flat and wholesale-indexed grids, and both the
+grid's quotes and configured limits as bounds. The whole-day digests of
+``tests/sim/test_fingerprints.py`` pin the same equality end to end."""
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 from collections import deque
 from types import SimpleNamespace
@@ -18,10 +19,18 @@ import numpy as np
 import pytest
 
 import rex_env.sim.market as market_module
-from agents import IntermittentProsumer, StorageDealer, ZITrader, build_population
+from agents import (
+    GridAgent,
+    IntermittentProsumer,
+    ProvisionPlantAgent,
+    StorageDealer,
+    ZITrader,
+    build_population,
+)
 from agents.base import SlotTrader
 from rex_env import _core
 from rex_env.exchange import Side, Status
+from rex_env.physics import ProvisionPlant
 from rex_env.scenarios import make_scenario
 from rex_env.sim.agent_api import submit
 from rex_env.sim.market import Market
@@ -43,7 +52,7 @@ def _state(agent: SlotTrader) -> tuple[Any, ...]:
                    {k: list(v) for k, v in agent._fills.items()})
     return (agent._cursor, dict(agent.working), agent._py.getstate(),
             set(getattr(agent, "_touched", ())), sorted(getattr(agent, "_checkpoints", ())),
-            storage)
+            storage, dict(getattr(agent, "quotes", {})))
 
 
 def _restore(agent: SlotTrader, state: tuple[Any, ...]) -> None:
@@ -57,9 +66,12 @@ def _restore(agent: SlotTrader, state: tuple[Any, ...]) -> None:
         agent.quotes = dict(quotes)
         agent._prices = deque(prices, maxlen=agent.memory)
         agent._fills = {k: list(v) for k, v in fills.items()}
+    if isinstance(agent, GridAgent):
+        agent.quotes = dict(state[6])
 
 
-COMPILED_CLASSES = (IntermittentProsumer, ZITrader, StorageDealer)
+COMPILED_CLASSES = (IntermittentProsumer, ZITrader, StorageDealer, ProvisionPlantAgent,
+                    GridAgent)
 
 
 def _compare_every_wake(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
@@ -298,3 +310,52 @@ def test_the_storage_core_reads_others_best_beside_a_quote_it_cannot_read(
     assert tally["StorageDealer"] > before
     assert tally["handed back"] == 0
     assert (key[0], key[1]) in asked
+
+
+@pytest.mark.parametrize("how", ["plant class", "float32 markup"])
+def test_the_plant_core_hands_back_for_a_cost_curve_or_number_it_does_not_replicate(
+        monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    """The plant core computes ``ProvisionPlant``'s own marginal cost on plain doubles: a plant
+    subclass with its own cost curve, or a markup given as a numpy float32, sends every plant
+    wake-up to the reference, which decides (with the other cost curve)."""
+
+    class Steeper(ProvisionPlant):
+        def marginal_cost(self, q_kw: float) -> float:
+            return 2 * super().marginal_cost(q_kw)
+
+    tally = _compare_every_wake(monkeypatch)
+    sc = make_scenario("community")
+    m = Market(sc, build_population(sc))
+    m.reset(3)
+    plants = [a for a in m.agents.values() if type(a) is ProvisionPlantAgent]
+    assert plants
+    for a in plants:
+        if how == "plant class":
+            a.plant = Steeper(**{f.name: getattr(a.plant, f.name)
+                                 for f in dataclasses.fields(a.plant)})
+        else:
+            a.markup = np.float32(a.markup)  # type: ignore[assignment]
+    m.run_until(14 * 3600)
+    assert tally["ProvisionPlantAgent"] > 20
+    assert tally["handed back"] == tally["ProvisionPlantAgent"]
+    assert any(t.seller in {a.owner for a in plants} for t in m.trades), "the plants sold"
+
+
+def test_the_grid_core_hands_back_for_a_quote_it_cannot_read(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A standing quote that is not a record of the core's exchange: the grid core changes
+    nothing and hands back; the reference tops up as always."""
+    tally = _compare_every_wake(monkeypatch)
+    sc = make_scenario("community")
+    m = Market(sc, build_population(sc))
+    m.reset(5)
+    m.run_until(10 * 3600)
+    [grid] = [a for a in m.agents.values() if type(a) is GridAgent]
+    key, o = max((k, o) for k, o in grid.quotes.items()  # the farthest: open for hours
+                 if o.status is Status.RESTING)
+    grid.quotes[key] = SimpleNamespace(order_id=o.order_id, rate=0,  # type: ignore[assignment]
+                                       status=Status.RESTING)
+    before = tally["GridAgent"], tally["handed back"]
+    m.run_until(11 * 3600)
+    assert tally["GridAgent"] > before[0]
+    assert tally["handed back"] - before[1] == tally["GridAgent"] - before[0]

@@ -1,12 +1,12 @@
 """The market's compiled wake-up (``rex_env._core.WakeLoop``, issue 12) against
 ``Market._on_wake``, the reference: two markets of the same scenario and seed, one waking its
-intermittent prosumers and ZI traders in C, one in Python, must hold the same event queue
-(times, priorities, tie-break draws, sequence numbers, owners), the same generator states,
-agents (private generators, working orders, cursors, checkpoints), trades, accounts and
-metrics at many moments of whole days — also when the switch flips mid-day, when a market
-subclass counts its ``execute`` calls, when an agent's generator is not a plain
-``random.Random``, and across a copy. Classes that merely inherit an agent keep the Python
-wake-up; a declaration that matches no core is an error."""
+intermittent prosumers, ZI traders, plants and grid connection in C, one in Python, must hold
+the same event queue (times, priorities, tie-break draws, sequence numbers, owners), the same
+generator states, agents (private generators, working orders, cursors, checkpoints), trades,
+accounts and metrics at many moments of whole days — also when the switch flips mid-day, when a
+market subclass counts its ``execute`` calls, when an agent's generator is not a plain
+``random.Random``, and across a copy. Classes that merely inherit an agent keep the Python wake-
+up; a declaration that matches no core is an error."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ from typing import Any
 import pytest
 
 from agents import build_population
+from agents.grid import GridAgent
 from agents.intermittent import IntermittentProsumer
+from agents.plant import ProvisionPlantAgent
 from agents.zi import ZITrader
 from rex_env import _core
 from rex_env.exchange import Report
@@ -29,6 +31,9 @@ from rex_env.sim.market import Market
 from tests.compiled import figures
 
 pytestmark = pytest.mark.skipif(not _core.AVAILABLE, reason="C core not built")
+
+WAKE_CLASSES = (IntermittentProsumer, ZITrader, ProvisionPlantAgent, GridAgent)
+"""The classes whose whole wake-up runs compiled."""
 
 
 @pytest.fixture(autouse=True)
@@ -59,7 +64,9 @@ def _agent_state(a: Any) -> Any:
     return (type(a).__name__, a._py.getstate() if hasattr(a, "_py") else None,
             sorted((k, o.order_id) for k, o in getattr(a, "working", {}).items()),
             getattr(a, "_cursor", None), getattr(a, "tau_s", None),
-            list(getattr(a, "_checkpoints", [])), sorted(getattr(a, "_touched", ())))
+            list(getattr(a, "_checkpoints", [])), sorted(getattr(a, "_touched", ())),
+            sorted((k[0], k[1].value, o.order_id) for k, o in getattr(a, "quotes", {}).items()
+                   if type(a) is GridAgent))
 
 
 def state(m: Market) -> Any:
@@ -108,7 +115,7 @@ def test_whole_days_wake_as_the_reference(monkeypatch: pytest.MonkeyPatch, name:
     fast, ref = pair(name, seed)
     compiled = set(fast._wake_loop.compiled_owners)
     assert {o for o, a in fast.agents.items()
-            if type(a) in (IntermittentProsumer, ZITrader)} == compiled
+            if type(a) in WAKE_CLASSES} == compiled
     assert compiled, "the population has agents whose wake-up runs compiled"
     for t in range(900, fast.schedule.horizon, 5_400):
         fast.run_until(t)
@@ -174,7 +181,7 @@ def test_an_agent_with_another_generator_draws_through_its_methods() -> None:
     fast, ref = pair("community", 6)
     for m in (fast, ref):
         for a in m.agents.values():
-            if isinstance(a, (IntermittentProsumer, ZITrader)):
+            if isinstance(a, WAKE_CLASSES):
                 a._py = Recording(a._py.getrandbits(64))
     fast.run_until(8 * 3600)
     ref.run_until(8 * 3600)
@@ -208,7 +215,7 @@ def test_subclasses_inherit_no_compiled_wake_up() -> None:
     m = Market(sc, pop)
     assert owner not in m._wake_loop.compiled_owners
     assert len(m._wake_loop.compiled_owners) == sum(
-        type(a) in (IntermittentProsumer, ZITrader) for a in pop.values())
+        type(a) in WAKE_CLASSES for a in pop.values())
 
 
 def test_an_agent_replaced_mid_day_wakes_as_what_it_is_now() -> None:
@@ -237,6 +244,7 @@ def test_an_agent_replaced_mid_day_wakes_as_what_it_is_now() -> None:
     ("zi", "IntermittentCore", "needs COMPILED_CORE = ZICore"),
     ("intermittent", None, "needs COMPILED_CORE = IntermittentCore"),
     ("storage", "ZICore", "unknown COMPILED_WAKE 'storage'"),
+    ("plant", "GridCore", "needs COMPILED_CORE = PlantCore"),
 ])
 def test_a_wake_declaration_without_its_core_is_an_error(kind: str, core: str | None,
                                                          match: str) -> None:
