@@ -47,6 +47,7 @@ try:
         ZICore,
         battery_targets,
         execute_plain,
+        private_slots,
     )
     from .engine import BookView, Exchange, LevelView
 except ImportError as exc:  # not built (no compiler at install time) or a broken build
@@ -54,7 +55,7 @@ except ImportError as exc:  # not built (no compiler at install time) or a broke
     IMPORT_ERROR: ImportError | None = exc
     IntermittentCore = DecoderCore = QuoteSampler = TradeBook = UniformDraw = ZICore = None
     WakeLoop = StorageCore = PlantCore = GridCore = None
-    execute_plain = battery_targets = None
+    execute_plain = battery_targets = private_slots = None
 else:
     AVAILABLE = True
     IMPORT_ERROR = None
@@ -81,4 +82,4 @@ __all__ = ["AVAILABLE", "COMPILED_AGENTS", "IMPORT_ERROR", "REASON_CODES", "STAT
            "BookView", "DecoderCore", "Exchange", "GridCore", "IntermittentCore", "LevelView",
            "PlantCore", "QuoteSampler",
            "StorageCore", "TradeBook", "UniformDraw", "WakeLoop", "ZICore", "battery_targets",
-           "execute_plain"]
+           "execute_plain", "private_slots"]

@@ -29,6 +29,7 @@ from ..sim.agent_api import (
     submit,
 )
 from ..sim.market import Market
+from ..sim.prosumer import Prosumer
 from .actions import (
     OrderSteer,
     discrete_mask,
@@ -724,21 +725,7 @@ class RexParallelEnv(ParallelEnv):
         for i, z in enumerate(zones):
             blocks[i] = pubs[z]
         if n:
-            lot_kw, ref = self._lot_kw, self._ref_ticks
-            views = [m.owner_views[o] for o in owners]
-            pos = np.array([v.positions(slots) for v in views]) * lot_kw
-            wr = np.zeros((len(agents), n))
-            wp = np.zeros((len(agents), n))
-            fc = np.empty((len(agents), n))
-            sd = np.empty((len(agents), n))
-            for i, a in enumerate(agents):
-                signed_rate = self._steer[a].signed_rate
-                for j, k in enumerate(slots):
-                    r, p = signed_rate(k)
-                    if r:
-                        wr[i, j] = r * lot_kw
-                        wp[i, j] = (p - ref) / ref  # type: ignore[operator]
-                fc[i], sd[i] = views[i].forecast_window(slots, now)
+            pos, wr, wp, fc, sd = self._private_slots(agents, owners, slots, now)
             self._seen_forecast = (m.prosumers, now, slots, dict(zip(agents, fc, strict=True)))
             cap = np.array(caps)[:, None]
             blocks[:, :n, npub] = pos / cap
@@ -755,6 +742,40 @@ class RexParallelEnv(ParallelEnv):
         for v in self._zone_public.values():
             np.clip(v, -LIMIT, LIMIT, out=v)
         return out
+
+    def _private_slots(self, agents: list[AgentID], owners: list[str], slots: range, now: int
+                       ) -> tuple[NDArray[np.float64], ...]:
+        """Per learner (rows) and window slot (columns): position and working order (kW),
+        the working order's price feature, forecast mean and standard deviation (kW).
+        Compiled where the C engine runs (:func:`rex_env._core.private_slots`, the same
+        numbers), else (and wherever it hands back) this loop, the reference."""
+        m = self.market
+        lot_kw, ref = self._lot_kw, self._ref_ticks
+        views = [m.owner_views[o] for o in owners]
+        ex = m.compiled_exchange
+        if ex is not None:
+            out = np.empty((5, len(agents), len(slots)))
+            tables = [None if v.prosumer is None else
+                      v.prosumer.forecast_arrays() if type(v.prosumer) is Prosumer else False
+                      for v in views]
+            if False not in tables and _core.private_slots(
+                    ex, owners, [self._steer[a].working for a in agents], tables, slots, now,
+                    lot_kw, ref, *out):
+                return tuple(out)
+        pos = np.array([v.positions(slots) for v in views]) * lot_kw
+        wr = np.zeros((len(agents), len(slots)))
+        wp = np.zeros((len(agents), len(slots)))
+        fc = np.empty((len(agents), len(slots)))
+        sd = np.empty((len(agents), len(slots)))
+        for i, a in enumerate(agents):
+            signed_rate = self._steer[a].signed_rate
+            for j, k in enumerate(slots):
+                r, p = signed_rate(k)
+                if r:
+                    wr[i, j] = r * lot_kw
+                    wp[i, j] = (p - ref) / ref  # type: ignore[operator]
+            fc[i], sd[i] = views[i].forecast_window(slots, now)
+        return pos, wr, wp, fc, sd
 
     def _private(self, agent: AgentID, cap: float) -> NDArray[np.float32]:
         m = self.market

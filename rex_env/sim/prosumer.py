@@ -220,6 +220,14 @@ class Prosumer:
         return (self._first, self._phase, self._slot_len, self._update_s, self._revisions,
                 self._fc_rows)
 
+    def forecast_arrays(self) -> tuple[int, int, int, int, int, NDArray[np.float64],
+                                       NDArray[np.float64]]:
+        """What :meth:`forecast_window` reads: ``(first slot, phase s, slot length s, update
+        period s, revisions, mean table, std table)`` (the prosumer's own arrays: read-only),
+        for compiled readers of many forecasts (:func:`rex_env._core.private_slots`)."""
+        return (self._first, self._phase, self.schedule.slot_len, self._update_s,
+                self._revisions, self.fc_mean, self.fc_std)
+
     def uncontrollable_kw(self, slot: int) -> float:
         """True net rate of the uncontrollable assets in a slot (known only at delivery)."""
         i = slot - self._first

@@ -1,0 +1,133 @@
+"""The learners' private slot features compiled (``rex_env._core.private_slots``, issue 12)
+against the env's Python loop, the reference: at every observation of whole episodes both
+compute the positions, working orders, their price features and the forecasts from the same
+state, and the figures (bit for bit) and the working orders left must be equal — over the
+scenario's learner roles; where the core cannot read a working order or a prosumer is not the
+plain class, the reference decides. ``tests/sim/test_fingerprints.py`` pins the observations
+end to end."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import rex_env
+from rex_env import _core
+from rex_env.envs.parallel import RexParallelEnv
+from rex_env.exchange import Side, Status
+from rex_env.sim.prosumer import Prosumer
+
+pytestmark = pytest.mark.skipif(not _core.AVAILABLE, reason="C core not built")
+
+
+def _compare_every_observation(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    tally = {"compiled": 0, "handed back": 0, "observations": 0}
+    private_slots, core = RexParallelEnv._private_slots, _core.private_slots
+
+    def counted(*args: Any) -> bool:
+        done = bool(core(*args))
+        tally["compiled" if done else "handed back"] += 1
+        return done
+
+    def both(self: RexParallelEnv, agents: Any, owners: Any, slots: range, now: int) -> Any:
+        steers = [self._steer[a] for a in agents]
+        working = [dict(s.working) for s in steers]
+        monkeypatch.setattr(_core, "COMPILED_AGENTS", False)
+        ref = private_slots(self, agents, owners, slots, now)
+        ref_working = [dict(s.working) for s in steers]
+        for s, w in zip(steers, working, strict=True):
+            s.working = dict(w)
+        monkeypatch.setattr(_core, "COMPILED_AGENTS", True)
+        got = private_slots(self, agents, owners, slots, now)
+        assert len(got) == len(ref) == 5
+        for g, r in zip(got, ref, strict=True):
+            assert g.shape == r.shape and g.dtype == r.dtype
+            assert g.tobytes() == r.tobytes(), f"t={now}"
+        assert [s.working for s in steers] == ref_working
+        tally["observations"] += 1
+        return got
+
+    monkeypatch.setattr(_core, "private_slots", counted)
+    monkeypatch.setattr(RexParallelEnv, "_private_slots", both)
+    return tally
+
+
+def _run(env: Any, seed: int, steps: int) -> None:
+    env.reset(seed=seed)
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
+        if not env.agents:
+            break
+        env.step({a: rng.uniform(-1.2, 1.2, env.action_space(a).shape).astype(np.float32)
+                  for a in env.agents})
+
+
+@pytest.mark.parametrize("scenario,overrides,seed", [
+    ("toy", {}, 0),
+    ("community", {}, 1),                                   # the default roles
+    ("community", {"learners": "pv_battery", "feasible": True}, 2),
+    ("community", {"learners": "storage", "action_mode": "price"}, 3),
+    ("community", {"learners": "households", "action_mode": "offset",
+                   "target_range": 0.1}, 4),
+])
+def test_every_observation_s_private_figures_are_the_reference_s(
+        monkeypatch: pytest.MonkeyPatch, scenario: str, overrides: dict[str, Any],
+        seed: int) -> None:
+    tally = _compare_every_observation(monkeypatch)
+    env = rex_env.parallel_env(scenario, **overrides)
+    _run(env, seed, 120)
+    assert tally["handed back"] == 0
+    assert tally["compiled"] == tally["observations"] > 10
+    # the comparison saw working orders and forecasts, not only zeros
+    assert any(s.working for s in env.unwrapped._steer.values()) or scenario == "toy"
+
+
+def test_a_working_order_the_core_cannot_read_goes_to_the_reference(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    tally = _compare_every_observation(monkeypatch)
+    env = rex_env.parallel_env("community")
+    _run(env, 5, 30)
+    base = env.unwrapped
+    slots = base.market.view.open_slots()[: base.window]
+    agent, slot = next((a, k) for a, s in base._steer.items() for k, o in s.working.items()
+                       if k in slots and o.status is Status.RESTING)
+    steer = base._steer[agent]
+    order = steer.working[slot]
+
+    class Foreign:  # not a record of the core's exchange, with the fields the reference reads
+        status, side, rate, price = order.status, order.side, order.rate, order.price
+        order_id, first_slot = order.order_id, order.first_slot
+
+    steer.working[slot] = Foreign()  # type: ignore[assignment]
+    before = tally["handed back"]
+    pos, wr, wp, fc, sd = base._private_slots(  # compared with the reference inside
+        base.agents, [base.owner_of[a] for a in base.agents], slots, base.market.now)
+    assert tally["handed back"] == before + 1
+    i, j = base.agents.index(agent), list(slots).index(slot)
+    assert wr[i, j] == (order.rate if order.side is Side.BUY else -order.rate) * base._lot_kw
+
+
+def test_a_prosumer_subclass_goes_to_the_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    tally = _compare_every_observation(monkeypatch)
+
+    class Mine(Prosumer):
+        pass
+
+    env = rex_env.parallel_env("community")
+    _run(env, 6, 10)
+    base = env.unwrapped
+    owner = base.owner_of[base.agents[0]]
+    base.market.prosumers[owner].__class__ = Mine
+    calls = tally["compiled"]
+    _run_more(env, 5)
+    assert tally["compiled"] == calls, "a prosumer the core does not know: Python decides"
+    assert tally["observations"] >= 5
+
+
+def _run_more(env: Any, steps: int) -> None:
+    rng = np.random.default_rng(99)
+    for _ in range(steps):
+        env.step({a: rng.uniform(-1, 1, env.action_space(a).shape).astype(np.float32)
+                  for a in env.agents})
