@@ -22,6 +22,7 @@ result (on the same machine and library versions)::
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import sys
 import time
@@ -424,6 +425,7 @@ def train(args: Args) -> Path:
                                                 default=str))
     model = _model(venv, args, out)
     metrics, callbacks = _callbacks(venv, args, out)
+    freeze_setup()
     t0 = time.perf_counter()
     model.learn(args.timesteps, callback=callbacks, progress_bar=args.progress,
                 reset_num_timesteps=not args.resume, tb_log_name="ppo")
@@ -432,6 +434,15 @@ def train(args: Args) -> Path:
     _report(out, int(model.num_timesteps), elapsed, timer.seconds, metrics.rollout_seconds)
     venv.close()
     return out
+
+
+def freeze_setup() -> None:
+    """Move everything built so far (torch, the models, the envs) out of the garbage
+    collector's scans (``gc.freeze``): it lives for the whole run, and the env's many
+    short-lived objects otherwise trigger full collections that rescan torch's large heap
+    (measured: 6 full collections per 400 ``community`` env steps, 7-15 % of the env's time)."""
+    gc.collect()
+    gc.freeze()
 
 
 def _report(out: Path, steps: int, elapsed: float, env_s: float, rollout_s: float) -> None:
@@ -487,6 +498,7 @@ def train_by_role(args: Args, env: Any) -> Path:
         return lambda: model.learn(totals[r], callback=callbacks, progress_bar=False,
                                    reset_num_timesteps=not args.resume, tb_log_name="ppo")
 
+    freeze_setup()
     t0 = time.perf_counter()
     run_parallel([job(r) for r in hub.roles], hub)
     elapsed = time.perf_counter() - t0
