@@ -40,6 +40,7 @@ try:
         IntermittentCore,
         PlantCore,
         QuoteSampler,
+        SettleCore,
         StorageCore,
         TradeBook,
         UniformDraw,
@@ -54,7 +55,7 @@ except ImportError as exc:  # not built (no compiler at install time) or a broke
     AVAILABLE = False
     IMPORT_ERROR: ImportError | None = exc
     IntermittentCore = DecoderCore = QuoteSampler = TradeBook = UniformDraw = ZICore = None
-    WakeLoop = StorageCore = PlantCore = GridCore = None
+    WakeLoop = StorageCore = PlantCore = GridCore = SettleCore = None
     execute_plain = battery_targets = private_slots = None
 else:
     AVAILABLE = True
@@ -80,6 +81,6 @@ REASON_CODES = ("", "bad_field", "duplicate_id", "price_out_of_bounds", "off_tic
 
 __all__ = ["AVAILABLE", "COMPILED_AGENTS", "IMPORT_ERROR", "REASON_CODES", "STATUS_CODES",
            "BookView", "DecoderCore", "Exchange", "GridCore", "IntermittentCore", "LevelView",
-           "PlantCore", "QuoteSampler",
+           "PlantCore", "QuoteSampler", "SettleCore",
            "StorageCore", "TradeBook", "UniformDraw", "WakeLoop", "ZICore", "battery_targets",
            "execute_plain", "private_slots"]

@@ -36,7 +36,15 @@ from .curve import PublicCurve
 from .kernel import Event, Kernel, Prio
 from .metrics import MarketMetrics, SlotStats, Welford
 from .prosumer import Prosumer, Realized
-from .settlement import Delivery, Ledger, OwnerAccount, OwnerSettlement, settle_slot
+from .settlement import (
+    Delivery,
+    Ledger,
+    OwnerAccount,
+    OwnerSettlement,
+    SlotSettlement,
+    imbalance_prices,
+    settle_slot,
+)
 
 if False:  # pragma: no cover - typing only, avoids an import cycle at runtime
     from ..spec.scenario import Scenario
@@ -172,6 +180,10 @@ class Market:
         """owner -> its one ledger account (SPEC §9): what rewards and reports read."""
         for o in owners:
             self.ledger.account(o)
+        self._settle_core = (None if self._compiled_ex is None else _core.SettleCore(
+            OwnerSettlement, SlotSettlement, OwnerAccount, imbalance_prices, self.grid,
+            sc.settlement, self.ledger))
+        """The compiled settlement and booking of this episode's ledger (``None``: Python)."""
         self.owner_views: dict[str, OwnerView] = {}
         # physics: one child generator per prosumer, in scenario order (stable under changes
         # of the population elsewhere)
@@ -423,16 +435,25 @@ class Market:
         vwap = None if not volume else g.price(turnover / volume)
         high = None if hi is None else g.price(hi)
         low = None if lo is None else g.price(lo)
-        res = settle_slot(slot, g, positions, notional, actual, vwap,
-                          high, low, self.scenario.settlement)
-        hours = g.slot_len / 3600
-        deliveries = {o: Delivery(r.consumption_kw * hours, r.production_kw * hours,
-                                  r.production_cost) for o, r in realized.items()}
         # consumption is worth what the grid would have charged for it (its retail ask); the
         # no-market benchmark also sells production at its feed-in bid
         i = slot - self.curve.first_slot
-        self.ledger.add(res, deliveries, consumption_price=float(self.curve.asks[i]),
-                        feed_in_price=float(self.curve.bids[i]))
+        ledger = self.ledger
+        core = self._settle_core if _core.COMPILED_AGENTS else None
+        res = None
+        if (core is not None and type(ledger) is Ledger and "add" not in vars(ledger)
+                and 0 <= i < len(self.curve.asks)):  # (a wrapped or subclassed ledger: Python)
+            # the same settlement and booking, compiled (None: the code below decides)
+            res = core.settle(slot, positions, notional, realized, vwap, high, low,
+                              float(self.curve.asks[i]), float(self.curve.bids[i]))
+        if res is None:
+            res = settle_slot(slot, g, positions, notional, actual, vwap,
+                              high, low, self.scenario.settlement)
+            hours = g.slot_len / 3600
+            deliveries = {o: Delivery(r.consumption_kw * hours, r.production_kw * hours,
+                                      r.production_cost) for o, r in realized.items()}
+            self.ledger.add(res, deliveries, consumption_price=float(self.curve.asks[i]),
+                            feed_in_price=float(self.curve.bids[i]))
         self.settlements[slot] = res.owners
         if slot == self.schedule.end_slot - 1:
             self._value_storage()
