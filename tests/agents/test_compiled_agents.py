@@ -70,6 +70,14 @@ def _restore(agent: SlotTrader, state: tuple[Any, ...]) -> None:
         agent.quotes = dict(state[6])
 
 
+def _market(name: str, seed: int) -> tuple[Scenario, Market]:
+    """A scenario's market with its hand-coded population, reset with ``seed``."""
+    sc = make_scenario(name)
+    m = Market(sc, build_population(sc))
+    m.reset(seed)
+    return sc, m
+
+
 COMPILED_CLASSES = (IntermittentProsumer, ZITrader, StorageDealer, ProvisionPlantAgent,
                     GridAgent)
 
@@ -171,9 +179,7 @@ def test_reference_only_where_the_core_cannot_read_the_market(
 def test_the_python_engine_never_uses_the_core(monkeypatch: pytest.MonkeyPatch) -> None:
     from rex_env.exchange import PythonExchange
     monkeypatch.setattr(market_module, "Exchange", PythonExchange)
-    sc = make_scenario("toy")
-    m = Market(sc, build_population(sc))
-    m.reset(0)
+    sc, m = _market("toy", 0)
     assert m.agents["house00"]._compiled(m.view) is None  # type: ignore[attr-defined]
 
 
@@ -201,9 +207,7 @@ def test_a_limit_the_reference_cannot_hold_raises_its_error(
 def test_an_agent_with_its_core_pickles_and_builds_it_anew(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(market_module, "Exchange", _core.Exchange)
-    sc = make_scenario("toy")
-    m = Market(sc, build_population(sc))
-    m.reset(0)
+    sc, m = _market("toy", 0)
     m.run_until(sc.schedule.first_slot * sc.schedule.slot_len)
     agent = m.agents["house00"]
     assert agent._compiled(m.view) is not None  # type: ignore[attr-defined]
@@ -217,9 +221,7 @@ def test_a_hand_back_leaves_the_agent_as_it_was(monkeypatch: pytest.MonkeyPatch)
     cancel and the round-robin step are undone before it hands back, so the reference starts
     from the same state (and cancels that order itself)."""
     monkeypatch.setattr(market_module, "Exchange", _core.Exchange)
-    sc = make_scenario("toy")
-    m = Market(sc, build_population(sc))
-    m.reset(0)
+    sc, m = _market("toy", 0)
     m.run_until(sc.schedule.first_slot * sc.schedule.slot_len)
     agent, me = m.agents["house00"], m.owner_views["house00"]
     assert isinstance(agent, IntermittentProsumer)
@@ -244,9 +246,7 @@ def test_the_zi_core_hands_back_before_its_first_draw(monkeypatch: pytest.Monkey
     """A draw cannot be taken back: a working order the core cannot read sends the wake-up to
     the reference before anything is drawn or changed."""
     monkeypatch.setattr(market_module, "Exchange", _core.Exchange)
-    sc = make_scenario("community")
-    m = Market(sc, build_population(sc))
-    m.reset(0)
+    sc, m = _market("community", 0)
     m.run_until(sc.schedule.first_slot * sc.schedule.slot_len)
     zi = next(a for a in m.agents.values() if type(a) is ZITrader)
     slots = m.view.open_slots()
@@ -265,9 +265,7 @@ def test_the_storage_core_hands_back_for_numbers_it_does_not_replicate(
     the state the core left (the closed slots' prices and the cash of fills it booked, which
     the reference then finds booked)."""
     tally = _compare_every_wake(monkeypatch)
-    sc = make_scenario("community")
-    m = Market(sc, build_population(sc))
-    m.reset(2)
+    sc, m = _market("community", 2)
     dealers = [a for a in m.agents.values() if type(a) is StorageDealer]
     assert dealers
     for a in dealers:
@@ -284,9 +282,7 @@ def test_the_storage_core_reads_others_best_beside_a_quote_it_cannot_read(
     record's fields, as a user's wrapper might hold): the core asks the agent's own
     ``others_best`` for that slot and decides as the reference."""
     tally = _compare_every_wake(monkeypatch)
-    sc = make_scenario("community")
-    m = Market(sc, build_population(sc))
-    m.reset(4)
+    sc, m = _market("community", 4)
     m.run_until(10 * 3600)
     [dealer] = [a for a in m.agents.values() if type(a) is StorageDealer]
     live = [(key, o) for key, o in dealer.quotes.items() if o.status is Status.RESTING]
@@ -324,9 +320,7 @@ def test_the_plant_core_hands_back_for_a_cost_curve_or_number_it_does_not_replic
             return 2 * super().marginal_cost(q_kw)
 
     tally = _compare_every_wake(monkeypatch)
-    sc = make_scenario("community")
-    m = Market(sc, build_population(sc))
-    m.reset(3)
+    sc, m = _market("community", 3)
     plants = [a for a in m.agents.values() if type(a) is ProvisionPlantAgent]
     assert plants
     for a in plants:
@@ -346,9 +340,7 @@ def test_the_grid_core_hands_back_for_a_quote_it_cannot_read(
     """A standing quote that is not a record of the core's exchange: the grid core changes
     nothing and hands back; the reference tops up as always."""
     tally = _compare_every_wake(monkeypatch)
-    sc = make_scenario("community")
-    m = Market(sc, build_population(sc))
-    m.reset(5)
+    sc, m = _market("community", 5)
     m.run_until(10 * 3600)
     [grid] = [a for a in m.agents.values() if type(a) is GridAgent]
     key, o = max((k, o) for k, o in grid.quotes.items()  # the farthest: open for hours
