@@ -25,19 +25,18 @@ cdef class SettleCore:
     ``_settle_fast.pxi``). Built with the record classes and the price rule (the core imports
     nothing above the exchange) and the market's grid and settlement config."""
 
-    cdef object owner_cls, slot_cls, account_cls, prices, config, ledger
+    cdef object owner_cls, slot_cls, account_cls, prices, config
     cdef int64_t lot_n, lot_d
     cdef double hours, cash_unit, voll
     cdef int mode
     cdef object mode_s
 
-    def __init__(self, owner_cls, slot_cls, account_cls, prices, grid, config, ledger):
+    def __init__(self, owner_cls, slot_cls, account_cls, prices, grid, config):
         """``owner_cls``, ``slot_cls``, ``account_cls``: ``OwnerSettlement``,
-        ``SlotSettlement`` and ``OwnerAccount``; ``prices``: ``imbalance_prices``;
-        ``ledger``: the market's ``Ledger`` (its caller checks that it is a plain one)."""
+        ``SlotSettlement`` and ``OwnerAccount``; ``prices``: ``imbalance_prices``."""
         self.owner_cls, self.slot_cls, self.prices = owner_cls, slot_cls, prices
         self.account_cls = account_cls
-        self.config, self.ledger = config, ledger
+        self.config = config
         self.lot_n, self.lot_d = grid._lot_nd
         self.hours = grid.slot_len / 3600.0
         self.cash_unit = grid.cash_per_unit
@@ -51,16 +50,17 @@ cdef class SettleCore:
         """Grid.rate: ``lots * n / d`` (int true division, exact operands)."""
         return <double>(lots * self.lot_n) / <double>self.lot_d
 
-    def settle(self, int64_t slot, dict positions, dict notional, dict realized, vwap, high,
-               low, retail, feed_in):
-        """Settle ``slot`` and book it (``realized``: owner -> the physics' ``Realized``;
-        ``retail``, ``feed_in``: the slot's grid prices, floats); the ``SlotSettlement``, or
-        ``None``: run the reference (nothing changed)."""
+    def settle(self, ledger, int64_t slot, dict positions, dict notional, dict realized, vwap,
+               high, low, retail, feed_in):
+        """Settle ``slot`` and book it in ``ledger`` (the market's ``Ledger``: its caller checks
+        that it is a plain one; ``realized``: owner -> the physics' ``Realized``; ``retail``,
+        ``feed_in``: the slot's grid prices, floats); the ``SlotSettlement``, or ``None``: run
+        the reference (nothing changed)."""
         cdef int64_t total = 0, v, lots, cash_n
         cdef double tol, dv, dh, dl, hours = self.hours, e, price, unserved, spilled
         cdef double p_short, p_surplus, ref_p, pk, act, dretail, dfeed
         cdef Py_ssize_t i, n
-        if self.mode < 0 or slot in self.ledger.slots:
+        if self.mode < 0 or slot in ledger.slots:
             return None
         if not (type(retail) is float and type(feed_in) is float):
             return None
@@ -95,7 +95,7 @@ cdef class SettleCore:
                 return None
         owners = list(dict.fromkeys([*positions, *realized]))
         n = len(owners)
-        accounts = self.ledger.accounts
+        accounts = ledger.accounts
         for o in owners:  # on_settlement is OwnerAccount's own (a subclass's: the reference)
             a = accounts.get(o)
             if a is not None and type(a) is not self.account_cls:
@@ -151,14 +151,13 @@ cdef class SettleCore:
                                    hours)
         res = self.slot_cls(slot, self.mode_s, records, system, ref_o, short_o, surplus_o,
                             vwap, high, low)
-        self.book(res, records, realized, dretail, dfeed)
+        self.book(ledger, res, records, realized, dretail, dfeed)
         return res
 
-    cdef int book(self, res, dict records, dict realized, double retail, double feed_in
-                  ) except -1:
+    cdef int book(self, ledger, res, dict records, dict realized, double retail,
+                  double feed_in) except -1:
         """Ledger.add: the settlement recorded, each record booked (on_settlement)."""
         cdef double hours = self.hours, cons, prod, unserved
-        ledger = self.ledger
         ledger.slots[res.slot] = res
         cash_at_fill = ledger.cash_at_fill
         for o, rec in records.items():

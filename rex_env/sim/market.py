@@ -182,8 +182,8 @@ class Market:
             self.ledger.account(o)
         self._settle_core = (None if self._compiled_ex is None else _core.SettleCore(
             OwnerSettlement, SlotSettlement, OwnerAccount, imbalance_prices, self.grid,
-            sc.settlement, self.ledger))
-        """The compiled settlement and booking of this episode's ledger (``None``: Python)."""
+            sc.settlement))
+        """The compiled settlement and booking (``None``: Python)."""
         self.owner_views: dict[str, OwnerView] = {}
         # physics: one child generator per prosumer, in scenario order (stable under changes
         # of the population elsewhere)
@@ -444,7 +444,7 @@ class Market:
         if (core is not None and type(ledger) is Ledger and "add" not in vars(ledger)
                 and 0 <= i < len(self.curve.asks)):  # (a wrapped or subclassed ledger: Python)
             # the same settlement and booking, compiled (None: the code below decides)
-            res = core.settle(slot, positions, notional, realized, vwap, high, low,
+            res = core.settle(ledger, slot, positions, notional, realized, vwap, high, low,
                               float(self.curve.asks[i]), float(self.curve.bids[i]))
         if res is None:
             res = settle_slot(slot, g, positions, notional, actual, vwap,
@@ -452,8 +452,8 @@ class Market:
             hours = g.slot_len / 3600
             deliveries = {o: Delivery(r.consumption_kw * hours, r.production_kw * hours,
                                       r.production_cost) for o, r in realized.items()}
-            self.ledger.add(res, deliveries, consumption_price=float(self.curve.asks[i]),
-                            feed_in_price=float(self.curve.bids[i]))
+            ledger.add(res, deliveries, consumption_price=float(self.curve.asks[i]),
+                       feed_in_price=float(self.curve.bids[i]))
         self.settlements[slot] = res.owners
         if slot == self.schedule.end_slot - 1:
             self._value_storage()

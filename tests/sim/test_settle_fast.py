@@ -46,10 +46,10 @@ class Compared:
         self.m, self.core, self.tally = market, market._settle_core, tally
         self.made: tuple[int, Any, Any] | None = None
 
-    def settle(self, slot: int, *args: Any) -> None:
-        ledger = self.m.ledger
+    def settle(self, ledger: Any, slot: int, *args: Any) -> None:
+        assert ledger is self.m.ledger
         kept = {o: dict(vars(a)) for o, a in ledger.accounts.items()}
-        res = self.core.settle(slot, *args)
+        res = self.core.settle(ledger, slot, *args)
         if res is None:
             self.tally["handed back"] += 1
             assert {o: vars(a) for o, a in ledger.accounts.items()} == kept
@@ -161,21 +161,25 @@ def test_an_inconsistent_slot_changes_nothing_and_the_reference_raises(
         ({owners[0]: 1, owners[1]: -1}, {}, 70.0, 60.0, 40.0),     # vwap above high
         ({}, {}, 50.0, None, None),                                 # prices partly missing
     ]
+    every = {o: zero for o in owners}
+
+    def settle(positions: Any, notional: Any, realized: Any, vwap: Any, high: Any,
+               low: Any) -> Any:
+        return core.settle(ledger, slot, positions, notional, realized, vwap, high, low,
+                           300.0, 80.0)
+
     for positions, notional, vwap, high, low in bad:
-        assert core.settle(slot, positions, notional, {o: zero for o in owners}, vwap, high,
-                           low, 300.0, 80.0) is None
+        assert settle(positions, notional, every, vwap, high, low) is None
         assert slot not in ledger.slots
         assert {o: vars(a) for o, a in ledger.accounts.items()} == kept
         with pytest.raises(ValueError):  # the reference's error
             settle_slot(slot, m.grid, positions, notional, dict.fromkeys(owners, 0.0), vwap,
                         high, low, sc.settlement)
-    assert core.settle(slot, {}, {}, {owners[0]: zero._replace(net_kw=float("nan"))}, None,
-                       None, None, 300.0, 80.0) is None
+    nan = {owners[0]: zero._replace(net_kw=float("nan"))}
+    assert settle({}, {}, nan, None, None, None) is None
     # a slot already settled is refused (the reference raises that it settles once)
-    assert core.settle(slot, {}, {}, {o: zero for o in owners}, None, None, None, 300.0,
-                       80.0) is not None
-    assert core.settle(slot, {}, {}, {o: zero for o in owners}, None, None, None, 300.0,
-                       80.0) is None
+    assert settle({}, {}, every, None, None, None) is not None
+    assert settle({}, {}, every, None, None, None) is None
     with pytest.raises(ValueError, match="already settled"):
         ledger.add(ledger.slots[slot])
 
