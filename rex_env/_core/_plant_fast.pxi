@@ -30,7 +30,8 @@ cdef double PLANT_TINY = 1e-9  # agents.plant's int(x + 1e-9) and agents.base.ce
 
 
 cdef inline bint exact_trunc(double x, int64_t *out):
-    """Python's ``int(x)`` for a float whose integer part an int64 holds exactly."""
+    """Python's ``int(x)`` (or ``math.ceil``/``floor`` of an already whole ``x``) for a
+    float whose integer part a double holds exactly (below 2**53); False otherwise."""
     if not (isfinite(x) and fabs(x) < EXACT):
         return False
     out[0] = <int64_t>x
@@ -153,9 +154,8 @@ cdef class PlantCore(CurveCore):
         # rule 1's floor: marginal cost of the step's last unit x (1 + markup), up to the tick
         x = q + <double>lots * self.lot
         x = ceil((self.cost_a + self.cost_b * x) * (1 + self.markup) / self.tick - PLANT_TINY)
-        if not (isfinite(x) and fabs(x) < EXACT):
+        if not exact_trunc(x, &floor_t):  # (math.ceil's int of a whole float)
             return False
-        floor_t = <int64_t>x
         price = floor_t
         if continuous:
             if has_bid and bid >= floor_t:
@@ -166,9 +166,8 @@ cdef class PlantCore(CurveCore):
                 u = u if u < 1.0 else 1.0
                 w_u = u ** self.make_take
                 x = ceil(<double>(ask - 1) - w_u * <double>(ask - 1 - floor_t))
-                if not (isfinite(x) and fabs(x) < EXACT):
+                if not exact_trunc(x, &price):
                     return False
-                price = <int64_t>x
         self.steer(out, slot_o, -lots, price, own, r, working, 1)
         return True
 
