@@ -20,7 +20,9 @@ and metric counters), ``QuoteSampler`` its ``_on_sample`` (the slots' quote stat
 ``battery_targets`` (``_feasible_fast.pxi``) the env's battery feasibility projection
 (:func:`rex_env.envs.feasible.battery_targets`), ``WakeLoop`` (``_wake_fast.pxi``) the market's
 wake-up of the agents with compiled decisions (:meth:`~rex_env.sim.market.Market._on_wake` with
-the act, report hand-back, next-wake draw and rescheduling around it);
+the act, report hand-back, next-wake draw and rescheduling around it), ``SettleCore``
+(``_settle_fast.pxi``) a slot's settlement and its booking, ``private_slots`` and
+``public_block`` (``_obs_fast.pxi``) the env observation's per-slot features;
 ``None`` without the extension;
 ``COMPILED_AGENTS`` says whether they are used.
 
@@ -49,6 +51,7 @@ try:
         battery_targets,
         execute_plain,
         private_slots,
+        public_block,
     )
     from .engine import BookView, Exchange, LevelView
 except ImportError as exc:  # not built (no compiler at install time) or a broken build
@@ -56,7 +59,7 @@ except ImportError as exc:  # not built (no compiler at install time) or a broke
     IMPORT_ERROR: ImportError | None = exc
     IntermittentCore = DecoderCore = QuoteSampler = TradeBook = UniformDraw = ZICore = None
     WakeLoop = StorageCore = PlantCore = GridCore = SettleCore = None
-    execute_plain = battery_targets = private_slots = None
+    execute_plain = battery_targets = private_slots = public_block = None
 else:
     AVAILABLE = True
     IMPORT_ERROR = None

@@ -42,7 +42,7 @@ from .actions import (
 )
 from .config import EnvConfig
 from .feasible import battery_targets, plant_targets
-from .observation import LIMIT, PRIVATE_FEATURES, PublicBlock, feature_names
+from .observation import DEPTH_SCALE, LIMIT, PRIVATE_FEATURES, PublicBlock, feature_names
 from .spatial import is_spatial, learner_capacity, spatial_instructions
 from .tune import tuned_prototypes
 from .zonal_obs import ZonalBlock, neighbour_count, zonal_feature_names
@@ -261,7 +261,8 @@ class RexParallelEnv(ParallelEnv):
                       for a, o in self.owner_of.items()}
         self._projected: dict[AgentID, float] = {}
         self._public: dict[str | None, PublicBlock] = {}
-        self._zone_public: dict[str | None, NDArray[np.float32]] = {}
+        self._public_parts: tuple[NDArray[np.float32], dict[str | None, NDArray[np.float32]],
+                                  dict[str | None, NDArray[np.float32]]] | None = None
         self._lot_kw = float(self.grid.lot_q)
         self._bounds = (int(math.ceil(self.grid.min_ticks)), int(math.floor(self.grid.max_ticks)))
         from agents import build_population, make_agent  # the hand-coded population
@@ -321,7 +322,7 @@ class RexParallelEnv(ParallelEnv):
         only: no agent observes it."""
         if not self._vectors:
             raise RuntimeError("state() needs a reset() first")
-        parts = list(self._zone_public.values())
+        parts = self._public_state()
         parts.extend(self._vectors[a][self._private_idx] for a in self.possible_agents)
         return np.concatenate(parts).astype(np.float32, copy=False)
 
@@ -679,35 +680,39 @@ class RexParallelEnv(ParallelEnv):
         now = m.now
         slots = m.view.open_slots()[: self.window]
         n = len(slots)
-        gate = np.array([(s.close_time(k) - now) / (s.open_lead - s.gate_lead) for k in slots])
+        sl, gl, span = s.slot_len, s.gate_lead, s.open_lead - s.gate_lead
+        gate = np.array([(k * sl - gl - now) / span for k in slots])  # Schedule.close_time
         curve = m.curve
         wholesale = None if curve.flat else curve.window(slots) / float(self.grid.tick_q)
         local = (s.local_seconds(s.first_slot) + now - s.first_slot * s.slot_len) / 86400.0
         head = np.array([math.sin(2 * math.pi * local), math.cos(2 * math.pi * local),
                          min(1.0, now / max(1, s.last_close)), n / self.window], np.float32)
-        # the public slot blocks of each zone (one zone, ``None``, without zones)
+        # the public slot blocks of each zone (one zone, ``None``, without zones); compiled
+        # where the C engine runs (:func:`rex_env._core.public_block`, the same float32s)
         zx = m.zonal
+        fast = _core.public_block if m.compiled_exchange is not None else None
         pubs: dict[str | None, NDArray[np.float32]] = {}
         extra: dict[str | None, NDArray[np.float32]] = {}
         for z in (self.scenario.zones if zx is not None else (None,)):
             lob = self._lob.get(z)
             lob = self._lob[z] = (m.exchange.lob3d(slots, self.k, out=lob) if zx is None
                                   else zx.lob3d(slots, self.k, zone=z, out=lob))
-            codes = np.where(lob.phase == 2, 1.0, np.where(lob.phase == 1, 0.5, 0.0))
             pub = self._public.get(z)
             if pub is None:
                 pub = self._public[z] = PublicBlock(self.window, self.k)
-            pub.fill(lob, codes, gate, self._ref_ticks, self._lot_kw, wholesale)
+            if fast is not None:
+                fast(pub.values, lob, gate, self._ref_ticks, self._lot_kw, DEPTH_SCALE,
+                     None if wholesale is None else np.ascontiguousarray(wholesale, np.float64))
+            else:
+                codes = np.where(lob.phase == 2, 1.0, np.where(lob.phase == 1, 0.5, 0.0))
+                pub.fill(lob, codes, gate, self._ref_ticks, self._lot_kw, wholesale)
             pubs[z] = pub.values
             if z is None or self._zonal is None:
                 extra[z] = np.zeros(0, np.float32)  # no zones: today's layout
             else:
                 self._zonal.fill(zx, z, slots, self._ref_ticks)  # type: ignore[arg-type]
                 extra[z] = self._zonal.values.reshape(-1).copy()
-        priv_zero = np.zeros(len(PRIVATE_FEATURES), np.float32)
-        self._zone_public = {  # for state(): every zone's public features once
-            z: np.concatenate([head, pubs[z].reshape(-1), extra[z], priv_zero])[self._public_idx]
-            for z in pubs}
+        self._public_parts = (head, pubs, extra)  # state() assembles them when asked
         agents = self.agents
         if not agents:
             return {}
@@ -722,8 +727,11 @@ class RexParallelEnv(ParallelEnv):
         mat = np.empty((len(agents), 4 + nblock + nextra + len(PRIVATE_FEATURES)), np.float32)
         mat[:, :4] = head
         blocks = mat[:, 4:4 + nblock].reshape(len(agents), *pub0.values.shape)
-        for i, z in enumerate(zones):
-            blocks[i] = pubs[z]
+        if zx is None:
+            blocks[:] = pub0.values
+        else:
+            for i, z in enumerate(zones):
+                blocks[i] = pubs[z]
         if n:
             pos, wr, wp, fc, sd = self._private_slots(agents, owners, slots, now)
             self._seen_forecast = (m.prosumers, now, slots, dict(zip(agents, fc, strict=True)))
@@ -734,14 +742,24 @@ class RexParallelEnv(ParallelEnv):
             blocks[:, :n, npub + 3] = fc / cap
             blocks[:, :n, npub + 4] = sd / cap
         tail = 4 + nblock
-        for i, a in enumerate(agents):
-            mat[i, tail:tail + nextra] = extra[zones[i]]
-            mat[i, tail + nextra:] = self._private(a, caps[i])
+        if nextra:
+            for i, z in enumerate(zones):
+                mat[i, tail:tail + nextra] = extra[z]
+        # the private state: three figures (float64, rounded once to float32 on the store,
+        # as np.array(..., np.float32) rounds them) and the asset flags
+        mat[:, tail + nextra:tail + nextra + 3] = [
+            self._private(a, c) for a, c in zip(agents, caps, strict=True)]
+        mat[:, tail + nextra + 3:] = [self._flags[a] for a in agents]
         np.clip(mat, -LIMIT, LIMIT, out=mat)
-        out = dict(zip(agents, mat, strict=True))
-        for v in self._zone_public.values():
-            np.clip(v, -LIMIT, LIMIT, out=v)
-        return out
+        return dict(zip(agents, mat, strict=True))
+
+    def _public_state(self) -> list[NDArray[np.float32]]:
+        """Every zone's public features once, from the last observation (for :meth:`state`)."""
+        assert self._public_parts is not None, "state() needs a reset() first"
+        head, pubs, extra = self._public_parts
+        priv_zero = np.zeros(len(PRIVATE_FEATURES), np.float32)
+        return [np.clip(np.concatenate([head, pubs[z].reshape(-1), extra[z], priv_zero]
+                                       )[self._public_idx], -LIMIT, LIMIT) for z in pubs]
 
     def _private_slots(self, agents: list[AgentID], owners: list[str], slots: range, now: int
                        ) -> tuple[NDArray[np.float64], ...]:
@@ -777,7 +795,9 @@ class RexParallelEnv(ParallelEnv):
             fc[i], sd[i] = views[i].forecast_window(slots, now)
         return pos, wr, wp, fc, sd
 
-    def _private(self, agent: AgentID, cap: float) -> NDArray[np.float32]:
+    def _private(self, agent: AgentID, cap: float) -> tuple[float, float, float]:
+        """The private state's figures: state of charge, plant output (fractions) and the
+        last settled imbalance (fraction of capacity); the asset flags follow them."""
         m = self.market
         owner = self.owner_of[agent]
         p = m.prosumers.get(owner)
@@ -794,7 +814,7 @@ class RexParallelEnv(ParallelEnv):
             last = settled[max(settled)].get(owner)
             if last is not None:
                 last_imb = last.imbalance_kwh / (cap * self.schedule.slot_len / 3600)
-        return np.concatenate([np.array([soc, plant, last_imb], np.float32), self._flags[agent]])
+        return soc, plant, last_imb
 
     # -- rendering ------------------------------------------------------------------------
     def render(self) -> Any:

@@ -15,8 +15,10 @@ import pytest
 
 import rex_env
 from rex_env import _core
+from rex_env.envs.observation import DEPTH_SCALE, PublicBlock, slot_features
 from rex_env.envs.parallel import RexParallelEnv
 from rex_env.exchange import Side, Status
+from rex_env.exchange.lob3d import LOB3D
 from rex_env.sim.prosumer import Prosumer
 
 pytestmark = pytest.mark.skipif(not _core.AVAILABLE, reason="C core not built")
@@ -131,3 +133,92 @@ def _run_more(env: Any, steps: int) -> None:
     for _ in range(steps):
         env.step({a: rng.uniform(-1, 1, env.action_space(a).shape).astype(np.float32)
                   for a in env.agents})
+
+
+# -- the public per-slot block (rex_env._core.public_block against PublicBlock.fill) ----------
+def _reference_block(pub: PublicBlock, lob: LOB3D, gate: Any, ref: float, lot_kw: float,
+                     wholesale: Any) -> np.ndarray:
+    """What the env computes on the Python engine: the open codes, then PublicBlock.fill."""
+    block = PublicBlock(pub.window, pub.k)
+    codes = np.where(lob.phase == 2, 1.0, np.where(lob.phase == 1, 0.5, 0.0))
+    with np.errstate(all="ignore"):
+        block.fill(lob, codes, gate, ref, lot_kw, wholesale)
+    return block.values
+
+
+@pytest.mark.parametrize("scenario,overrides,seed", [
+    ("toy", {}, 0),
+    ("community", {}, 1),
+    ("community", {"learners": "storage", "action_mode": "price"}, 2),
+    ("town", {}, 3),
+])
+def test_every_public_block_is_the_reference_s(monkeypatch: pytest.MonkeyPatch, scenario: str,
+                                               overrides: dict[str, Any], seed: int) -> None:
+    core = _core.public_block
+    seen = {"calls": 0, "open": 0, "quoted": 0, "wholesale": 0}
+
+    def both(values: Any, lob: LOB3D, gate: Any, ref: float, lot_kw: float, scale: float,
+             wholesale: Any = None) -> None:
+        core(values, lob, gate, ref, lot_kw, scale, wholesale)
+        assert scale == DEPTH_SCALE
+        want = _reference_block(PublicBlock(values.shape[0], lob.k), lob, gate, ref, lot_kw,
+                                wholesale)
+        assert values.dtype == want.dtype and values.tobytes() == want.tobytes()
+        seen["calls"] += 1
+        seen["open"] += int((lob.phase == 2).sum())
+        seen["quoted"] += int((~np.isnan(lob.best_bid)).sum())
+        seen["wholesale"] += wholesale is not None
+
+    monkeypatch.setattr(_core, "public_block", both)
+    env = rex_env.parallel_env(scenario, **overrides)
+    _run(env, seed, 120)
+    assert seen["calls"] > 10 and seen["open"] > 0 and seen["quoted"] > 0
+    assert (seen["wholesale"] == 0) == env.unwrapped.market.curve.flat
+
+
+def test_public_block_on_hostile_books_is_the_reference_s() -> None:
+    """NaN, ±inf and huge figures, empty and partly quoted slots, every phase code."""
+    rng = np.random.default_rng(7)
+    specials = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e308, -1e308, 5e-324, 2.0**53])
+    for trial in range(300):
+        n, k = int(rng.integers(0, 9)), int(rng.integers(1, 6))
+        window = n + int(rng.integers(0, 3))
+        lob = LOB3D.empty(n, k)
+
+        def draw(shape: Any, lo: float = -500.0, hi: float = 5000.0) -> np.ndarray:
+            x = rng.uniform(lo, hi, shape)
+            mask = rng.random(shape) < 0.2
+            x[mask] = rng.choice(specials, int(mask.sum()))
+            return x
+
+        lob.phase[:] = rng.integers(-1, 4, n)
+        lob.best_bid[:], lob.best_ask[:] = draw(n), draw(n)
+        lob.bid_depth[:], lob.ask_depth[:] = draw((n, k), 0, 1e6), draw((n, k), 0, 1e6)
+        lob.last_price[:], lob.vwap[:], lob.volume[:] = draw(n), draw(n), draw(n, 0, 1e9)
+        gate = draw(n, 0, 1)
+        wholesale = draw(n) if trial % 2 else None
+        ref, lot = float(rng.choice([1.0, 97.0, 1000.0, -50.0])), float(rng.choice([0.1, 1.0]))
+        values = np.full((window, len(slot_features(k))), 7.0, np.float32)  # all overwritten
+        with np.errstate(all="ignore"):
+            _core.public_block(values, lob, gate, ref, lot, DEPTH_SCALE, wholesale)
+            want = _reference_block(PublicBlock(window, k), lob, gate, ref, lot, wholesale)
+        assert values.tobytes() == want.tobytes(), f"trial {trial}"
+
+
+def test_public_block_rejects_arrays_that_do_not_match() -> None:
+    lob = LOB3D.empty(4, 3)
+    values = np.zeros((4, len(slot_features(3))), np.float32)
+    good = np.zeros(4)
+    _core.public_block(values, lob, good, 100.0, 1.0, DEPTH_SCALE)
+    with pytest.raises(ValueError, match="do not match"):
+        _core.public_block(values, lob, np.zeros(3), 100.0, 1.0, DEPTH_SCALE)  # gate
+    with pytest.raises(ValueError, match="do not match"):
+        _core.public_block(values[:3], lob, good, 100.0, 1.0, DEPTH_SCALE)  # too few rows
+    with pytest.raises(ValueError, match="do not match"):
+        _core.public_block(np.zeros((4, 10), np.float32), lob, good, 100.0, 1.0,
+                           DEPTH_SCALE)  # too few columns
+    with pytest.raises(ValueError, match="4 slots"):
+        _core.public_block(values, lob, good, 100.0, 1.0, DEPTH_SCALE, np.zeros(5))
+    with pytest.raises((ValueError, TypeError)):
+        _core.public_block(values.astype(np.float64), lob, good, 100.0, 1.0, DEPTH_SCALE)
+    assert not values.any(), "a rejected call leaves the block as it was"
