@@ -468,6 +468,13 @@ class RexParallelEnv(ParallelEnv):
             if a and not self.action_masks(agent)[a]:
                 return None, 0, 1  # masked (closed slot or beyond the position limit): a no-op
             return a, 0, 0
+        fast = _core.box_action if self.market.compiled_exchange is not None else None
+        got = None if fast is None else fast(action, space.shape[0])  # type: ignore[index]
+        if got is not None:  # the checks below, compiled (a valid 1-D float array)
+            checked, n_clipped = got
+            if self.config.action_mode == "offset":
+                checked = np.tile(checked, self.window)
+            return checked, n_clipped, 0
         arr: NDArray[np.float64] = np.asarray(action, dtype=np.float64).reshape(-1)
         if arr.shape != space.shape:
             raise ValueError(f"action of {agent} must have shape {space.shape}, got "
@@ -515,8 +522,11 @@ class RexParallelEnv(ParallelEnv):
             # whole arrays, not numpy scalars slot by slot (the same float operations; rint
             # rounds half to even as round() does)
             n = len(window)
-            wanted = np.rint(-fc / self._lot_kw + action[0:2 * n:2] * reach
-                             ).astype(np.int64).tolist()
+            fast = _core.box_targets if m.compiled_exchange is not None else None
+            wanted = None if fast is None else fast(fc, action, self._lot_kw, reach)
+            if wanted is None:
+                wanted = np.rint(-fc / self._lot_kw + action[0:2 * n:2] * reach
+                                 ).astype(np.int64).tolist()
             targets = self._feasible_targets(agent, window, wanted, priority)
             aggressiveness = action[1:2 * n:2].tolist()
             positions = me.positions(window)
