@@ -66,7 +66,10 @@ Parameters and why:
 * ``battery``: the household's battery, if any (the factory passes it).
 * the rest as :class:`~agents.intermittent.IntermittentProsumer`.
 
-Cost: the prototype's plus one inverse normal CDF per managed slot (≈ 1 µs).
+Cost: the prototype's plus one inverse normal CDF per managed slot (≈ 1 µs). On the C engine
+the decision runs compiled (:class:`rex_env._core.NewsvendorCore`: the prototype's core with
+this target; the same instructions, ``tests/agents/test_compiled_agents.py``); this module
+stays the reference.
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ import math
 from collections.abc import Iterable
 from statistics import NormalDist
 
+from rex_env import _core
 from rex_env.physics import Battery
 from rex_env.sim.agent_api import Instruction, MarketView, OwnerView
 
@@ -165,6 +169,8 @@ class NewsvendorProsumer(IntermittentProsumer):
     Raises:
         ValueError: a parameter out of range, naming it and what is allowed.
     """
+
+    COMPILED_CORE = _core.NewsvendorCore
 
     def __init__(self, owner: str, *, voll: float = 3000.0, consumption_value: float = 0.0,
                  short_premium: float = 0.0, surplus_discount: float = 0.0,

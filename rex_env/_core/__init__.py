@@ -11,7 +11,9 @@ the Python-level handling of unusual argument types and ``engine.py`` the refere
 twins of the hand-coded intermittent prosumer's and zero-intelligence trader's decisions
 (:mod:`agents.intermittent`, :mod:`agents.zi`; ``StorageCore``, ``_storage_fast.pxi``, the
 storage dealer's, :mod:`agents.storage`; ``PlantCore`` and ``GridCore``, ``_plant_fast.pxi``,
-the provision plant's and the grid connection's, :mod:`agents.plant`, :mod:`agents.grid`) and of
+the provision plant's and the grid connection's, :mod:`agents.plant`, :mod:`agents.grid`;
+``NewsvendorCore``, ``_newsvendor_fast.pxi``, the strong intermittent baseline's,
+:mod:`agents.newsvendor`) and of
 the env's box-mode action decoding (:mod:`rex_env.envs.parallel`), ``execute_plain`` the
 compiled loop of :meth:`rex_env.sim.market.Market.execute`, ``TradeBook``
 (``_bookkeeping_fast.pxi``) the compiled :meth:`~rex_env.sim.market.Market._on_trades` (accounts
@@ -41,6 +43,7 @@ try:
         DecoderCore,
         GridCore,
         IntermittentCore,
+        NewsvendorCore,
         PlantCore,
         QuoteSampler,
         SettleCore,
@@ -61,7 +64,7 @@ except ImportError as exc:  # not built (no compiler at install time) or a broke
     AVAILABLE = False
     IMPORT_ERROR: ImportError | None = exc
     IntermittentCore = DecoderCore = QuoteSampler = TradeBook = UniformDraw = ZICore = None
-    WakeLoop = StorageCore = PlantCore = GridCore = SettleCore = None
+    WakeLoop = StorageCore = PlantCore = GridCore = SettleCore = NewsvendorCore = None
     execute_plain = battery_targets = private_slots = public_block = None
     box_action = box_targets = None
 else:

@@ -1045,6 +1045,7 @@ cdef object cash(rex_exchange *c, int32_t b, int32_t i):
 
 include "_replay_fast.pxi"
 include "_agents_fast.pxi"
+include "_newsvendor_fast.pxi"
 include "_bookkeeping_fast.pxi"
 include "_draws_fast.pxi"
 include "_feasible_fast.pxi"

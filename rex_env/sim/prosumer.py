@@ -220,6 +220,12 @@ class Prosumer:
         return (self._first, self._phase, self._slot_len, self._update_s, self._revisions,
                 self._fc_rows)
 
+    def forecast_std_rows(self) -> list[list[float]]:
+        """The standard deviations :meth:`forecast` reads, one row per slot as in
+        :meth:`forecast_tables` (the prosumer's own lists: read-only), for compiled agents that
+        need both (:class:`rex_env._core.NewsvendorCore`)."""
+        return self._fc_std_rows
+
     def forecast_arrays(self) -> tuple[int, int, int, int, int, NDArray[np.float64],
                                        NDArray[np.float64]]:
         """What :meth:`forecast_window` reads: ``(first slot, phase s, slot length s, update

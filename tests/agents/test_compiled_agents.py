@@ -22,10 +22,12 @@ import rex_env.sim.market as market_module
 from agents import (
     GridAgent,
     IntermittentProsumer,
+    NewsvendorProsumer,
     ProvisionPlantAgent,
     StorageDealer,
     ZITrader,
     build_population,
+    make_agent,
 )
 from agents.base import SlotTrader
 from rex_env import _core
@@ -351,3 +353,53 @@ def test_the_grid_core_hands_back_for_a_quote_it_cannot_read(
     m.run_until(11 * 3600)
     assert tally["GridAgent"] > before[0]
     assert tally["handed back"] - before[1] == tally["GridAgent"] - before[0]
+
+
+# -- the newsvendor prosumer (a strong baseline: the intermittent core with its own target) ---
+def _newsvendor_market(sc: Scenario, seed: int) -> Market:
+    """The scenario's population with every intermittent prosumer a newsvendor."""
+    population = build_population(sc)
+    for owner, agent in list(population.items()):
+        if type(agent) is IntermittentProsumer:
+            population[owner] = make_agent(sc.spec(owner), sc, "newsvendor")  # type: ignore[assignment]
+    m = Market(sc, population)
+    m.reset(seed)
+    return m
+
+
+@pytest.mark.parametrize("scenario,mode,seed", [
+    ("community", None, 3),       # single price: the median plus the battery's buffer
+    ("community", "dual", 5),
+    ("community", "curtail", 6),  # ratio ~0.03: households buy well above their forecast
+    ("toy", "dual", 1),           # flat tariffs
+])
+def test_every_newsvendor_wake_up_decides_as_the_reference(
+        monkeypatch: pytest.MonkeyPatch, scenario: str, mode: str | None, seed: int) -> None:
+    tally = _compare_every_wake(monkeypatch)  # NewsvendorProsumer.act calls the checked act
+    sc = make_scenario(scenario) if mode is None else _with_mode(scenario, mode)
+    m = _newsvendor_market(sc, seed)
+    sellers = [a for a in m.agents.values() if type(a) is NewsvendorProsumer]
+    assert sellers and all(isinstance(a._compiled(m.view).core, _core.NewsvendorCore)
+                           for a in sellers)
+    m.run()
+    assert m.trades
+    assert tally["handed back"] == 0
+    assert tally["NewsvendorProsumer"] > 100  # its wake-ups, each checked
+    assert tally["decided"] >= tally["NewsvendorProsumer"], "the cores decided them"
+    if scenario == "community":
+        assert any(a.battery is not None for a in sellers), "the buffer path is covered"
+
+
+def test_a_newsvendor_with_a_parameter_it_cannot_hold_goes_to_the_reference(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A numpy float32 ratio clip (the reference's arithmetic would be float32's) and a prior
+    that is not an int: the core hands back, the reference decides (the same instructions)."""
+    tally = _compare_every_wake(monkeypatch)
+    sc = make_scenario("community")
+    m = _newsvendor_market(sc, 7)
+    sellers = [a for a in m.agents.values() if type(a) is NewsvendorProsumer]
+    sellers[0].min_ratio = np.float32(0.01)  # type: ignore[assignment]
+    sellers[1].voll = 3000  # type: ignore[assignment]  (an int)
+    m.run_until(sc.schedule.first_slot * sc.schedule.slot_len + 3 * 3600)
+    assert tally["handed back"] > 0 and tally["decided"] > tally["handed back"]
+
