@@ -24,7 +24,8 @@ and metric counters), ``QuoteSampler`` its ``_on_sample`` (the slots' quote stat
 wake-up of the agents with compiled decisions (:meth:`~rex_env.sim.market.Market._on_wake` with
 the act, report hand-back, next-wake draw and rescheduling around it), ``SettleCore``
 (``_settle_fast.pxi``) a slot's settlement and its booking, ``private_slots`` and
-``public_block`` (``_obs_fast.pxi``) the env observation's per-slot features, ``box_action``
+``public_block`` (``_obs_fast.pxi``) the env observation's per-slot features (and
+``forecast_means`` the forecasts the env's feasibility projection reads), ``box_action``
 and ``box_targets`` (``_actions_fast.pxi``) the env's box-action check and targets;
 ``None`` without the extension;
 ``COMPILED_AGENTS`` says whether they are used.
@@ -56,6 +57,7 @@ try:
         box_action,
         box_targets,
         execute_plain,
+        forecast_means,
         private_slots,
         public_block,
     )
@@ -66,7 +68,7 @@ except ImportError as exc:  # not built (no compiler at install time) or a broke
     IntermittentCore = DecoderCore = QuoteSampler = TradeBook = UniformDraw = ZICore = None
     WakeLoop = StorageCore = PlantCore = GridCore = SettleCore = NewsvendorCore = None
     execute_plain = battery_targets = private_slots = public_block = None
-    box_action = box_targets = None
+    box_action = box_targets = forecast_means = None
 else:
     AVAILABLE = True
     IMPORT_ERROR = None

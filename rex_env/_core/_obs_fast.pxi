@@ -168,3 +168,32 @@ def public_block(float[:, ::1] values, lob, const double[::1] gate, double ref, 
         values[i, 9 + 2 * k] = <float>(log1p(vol[i] * lot_kw) / depth_scale)
         if has_whole:
             values[i, 10 + 2 * k] = <float>price_feature(whole[i], ref)
+
+
+def forecast_means(tables, slots, int64_t now):
+    """``[float(x) for x in Prosumer.forecast_window(slots, now)[0]]`` from the prosumer's
+    ``forecast_arrays()`` (``slots``: a range of step 1), or None where a slot is outside the
+    tables (the reference's numpy indexing decides). The env's feasibility projection reads
+    the forecasts of every undelivered slot this way."""
+    cdef int64_t first, phase, slot_len, update_s, revisions, slot, m, row
+    cdef const double[:, :] mean
+    cdef Py_ssize_t j, n = len(slots)
+    cdef int64_t first_slot = slots.start
+    if slots.step != 1:
+        return None
+    first, phase, slot_len, update_s, revisions, mean, _ = tables
+    if update_s == 0:
+        return None
+    out = []
+    for j in range(n):
+        slot = first_slot + j
+        m = -((now + phase - slot * slot_len) // update_s)
+        if m < 0:
+            m = 0
+        if m > revisions:
+            m = revisions
+        row = slot - first
+        if not (0 <= row < mean.shape[0] and 0 <= m < mean.shape[1]):
+            return None
+        out.append(mean[row, m])
+    return out

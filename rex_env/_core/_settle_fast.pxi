@@ -20,12 +20,46 @@ import math as _math
 cdef object FSUM = _math.fsum
 
 
+from cpython.object cimport PyObject_GenericSetAttr
+import dataclasses
+
+
+def frozen_slot_fields(cls):
+    """The field names of ``cls`` when it is a frozen dataclass with ``__slots__`` whose
+    ``__init__`` is the generated one (it only sets each field in order: ``new_frozen`` does
+    the same without the Python frame), else None (the class is called)."""
+    if not (dataclasses.is_dataclass(cls) and isinstance(cls, type)):
+        return None
+    params = cls.__dataclass_params__
+    init = cls.__dict__.get("__init__")
+    names = tuple(f.name for f in dataclasses.fields(cls))
+    if (not params.frozen or not params.init or "__post_init__" in dir(cls)
+            or tuple(cls.__dict__.get("__slots__", ())) != names
+            or getattr(getattr(init, "__code__", None), "co_qualname", "")
+            != "__create_fn__.<locals>.__init__"
+            or cls.__new__ is not object.__new__):
+        return None
+    if any(f.init is False or f.kw_only for f in dataclasses.fields(cls)):
+        return None
+    return names
+
+
+cdef object new_frozen(object cls, tuple names, tuple values):
+    """``cls(*values)`` for a class ``frozen_slot_fields`` accepts: each slot set as the
+    generated ``__init__`` sets it (``object.__setattr__``), in the same order."""
+    obj = cls.__new__(cls)
+    for i in range(len(names)):
+        PyObject_GenericSetAttr(obj, names[i], values[i])
+    return obj
+
+
 cdef class SettleCore:
     """``settle_slot`` + ``Ledger.add`` of one market (see the comment at the top of
     ``_settle_fast.pxi``). Built with the record classes and the price rule (the core imports
     nothing above the exchange) and the market's grid and settlement config."""
 
     cdef object owner_cls, slot_cls, account_cls, prices, config
+    cdef tuple owner_fields  # the record's slot names in __init__'s order, or None
     cdef int64_t lot_n, lot_d
     cdef double hours, cash_unit, voll
     cdef int mode
@@ -36,6 +70,7 @@ cdef class SettleCore:
         ``SlotSettlement`` and ``OwnerAccount``; ``prices``: ``imbalance_prices``."""
         self.owner_cls, self.slot_cls, self.prices = owner_cls, slot_cls, prices
         self.account_cls = account_cls
+        self.owner_fields = frozen_slot_fields(owner_cls)
         self.config = config
         self.lot_n, self.lot_d = grid._lot_nd
         self.hours = grid.slot_len / 3600.0
@@ -145,10 +180,11 @@ cdef class SettleCore:
                 price = p_short if self.mode == SETTLE_SINGLE else ref_p
             exact_int(notional.get(o, 0), &cash_n)
             pk = pos_kw[i]
-            records[o] = owner_cls(slot, o, pk, 0.0 - pk, <double>acts[i], e,
-                                   <double>cash_n * self.cash_unit, price * e / 1000.0,
-                                   unserved, self.voll * unserved / 1000.0, spilled, price,
-                                   hours)
+            values = (slot, o, pk, 0.0 - pk, <double>acts[i], e,
+                      <double>cash_n * self.cash_unit, price * e / 1000.0,
+                      unserved, self.voll * unserved / 1000.0, spilled, price, hours)
+            records[o] = (owner_cls(*values) if self.owner_fields is None
+                          else new_frozen(owner_cls, self.owner_fields, values))
         res = self.slot_cls(slot, self.mode_s, records, system, ref_o, short_o, surplus_o,
                             vwap, high, low)
         self.book(ledger, res, records, realized, dretail, dfeed)

@@ -629,7 +629,11 @@ class RexParallelEnv(ParallelEnv):
         target = list(current)
         target[w0 - first:] = wanted
         if spec.has_uncontrollable:
-            fc = [float(x) for x in me.forecast_window(undelivered, now)[0]]
+            pro = me.prosumer
+            got = (_core.forecast_means(pro.forecast_arrays(), undelivered, now)
+                   if m.compiled_exchange is not None and type(pro) is Prosumer else None)
+            fc = got if got is not None else [  # the reference: numpy's gather
+                float(x) for x in me.forecast_window(undelivered, now)[0]]
         else:
             fc = [0.0] * len(undelivered)
         off = w0 - first  # the window's first index among the undelivered slots

@@ -222,3 +222,46 @@ def test_public_block_rejects_arrays_that_do_not_match() -> None:
     with pytest.raises((ValueError, TypeError)):
         _core.public_block(values.astype(np.float64), lob, good, 100.0, 1.0, DEPTH_SCALE)
     assert not values.any(), "a rejected call leaves the block as it was"
+
+
+# -- the forecasts the feasibility projection reads (rex_env._core.forecast_means) -------------
+@pytest.mark.parametrize("overrides,seed", [
+    ({}, 1),                                                # households with batteries among them
+    ({"learners": "pv_battery", "feasible": True}, 2),
+])
+def test_every_projection_reads_the_reference_s_forecasts(
+        monkeypatch: pytest.MonkeyPatch, overrides: dict[str, Any], seed: int) -> None:
+    core = _core.forecast_means
+    seen = {"calls": 0, "slots": 0}
+
+    def both(tables: Any, slots: range, now: int) -> Any:
+        got = core(tables, slots, now)
+        owner = next(p for p in env.unwrapped.market.prosumers.values()
+                     if p.forecast_arrays()[5] is tables[5])
+        want = [float(x) for x in owner.forecast_window(slots, now)[0]]
+        assert got is not None and all(type(x) is float for x in got)
+        assert np.array(got).tobytes() == np.array(want).tobytes()
+        seen["calls"] += 1
+        seen["slots"] += len(slots)
+        return got
+
+    monkeypatch.setattr(_core, "forecast_means", both)
+    env = rex_env.parallel_env("community", **overrides)
+    _run(env, seed, 96)
+    assert seen["calls"] > 100 and seen["slots"] > 10 * seen["calls"]
+
+
+def test_forecast_means_hands_back_outside_the_tables() -> None:
+    env = rex_env.parallel_env("community")
+    env.reset(seed=0)
+    pro = next(iter(env.unwrapped.market.prosumers.values()))
+    tables = pro.forecast_arrays()
+    first, rows = tables[0], tables[5].shape[0]
+    now = env.unwrapped.market.now
+    inside = range(first, first + rows)
+    assert _core.forecast_means(tables, inside, now) == [
+        float(x) for x in pro.forecast_window(inside, now)[0]]
+    assert _core.forecast_means(tables, range(first - 1, first + 2), now) is None
+    assert _core.forecast_means(tables, range(first, first + rows + 1), now) is None
+    assert _core.forecast_means(tables, range(first, first + 4, 2), now) is None
+    assert _core.forecast_means(tables, range(first, first), now) == []

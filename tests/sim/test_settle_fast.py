@@ -214,3 +214,69 @@ def test_a_wrapped_ledger_or_an_account_subclass_settles_in_python(
     m.run()
     assert tally["decided"] == 0 and tally["handed back"] == sc.schedule.n_slots
     assert m.accounts[owner].n_slots == sc.schedule.n_slots
+
+
+def test_records_are_built_without_init_only_for_the_plain_frozen_slots_dataclass() -> None:
+    """The core sets a record's slots itself (what the generated ``__init__`` does, minus its
+    Python frame) only for a frozen dataclass with slots and no hooks; any other record class
+    is called. The record it builds is the class's own: equal, hashable, picklable."""
+    import pickle
+
+    from rex_env._core import _cexchange
+    from rex_env.sim.settlement import OwnerSettlement
+
+    accept = _cexchange.frozen_slot_fields
+    names = tuple(f.name for f in dataclasses.fields(OwnerSettlement))
+    assert accept(OwnerSettlement) == names
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Hooked:
+        a: int
+        b: float
+
+        def __post_init__(self) -> None:
+            pass
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Plain:
+        a: int
+        b: float
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class KwOnly:
+        a: int
+        b: float = dataclasses.field(kw_only=True)
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class OwnInit:
+        a: int
+        b: float
+
+        def __init__(self, a: int, b: float) -> None:  # e.g. converts its arguments
+            object.__setattr__(self, "a", int(a))
+            object.__setattr__(self, "b", float(b))
+
+    @dataclasses.dataclass(slots=True)
+    class Mutable:
+        a: int
+        b: float
+
+    @dataclasses.dataclass(frozen=True)
+    class NoSlots:
+        a: int
+        b: float
+
+    assert accept(Plain) == ("a", "b")
+    for cls in (Hooked, KwOnly, OwnInit, Mutable, NoSlots, tuple, int):
+        assert accept(cls) is None, cls
+    m = Market(make_scenario("toy"), build_population(make_scenario("toy")))
+    m.reset(3)
+    m.run()  # the C engine's market: the core made the records
+    assert m._settle_core is not None
+    rec = next(iter(m.ledger.slots[max(m.ledger.slots)].owners.values()))
+    assert type(rec) is OwnerSettlement
+    clone = OwnerSettlement(*(getattr(rec, n) for n in names))
+    assert rec == clone and hash(rec) == hash(clone) and repr(rec) == repr(clone)
+    assert pickle.loads(pickle.dumps(rec)) == rec
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rec.slot = 0  # type: ignore[misc]
