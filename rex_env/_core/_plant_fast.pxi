@@ -131,7 +131,7 @@ cdef class PlantCore(CurveCore):
                 return False
             if lots >= 1:
                 self.steer(out, slot_o, 0, 0, own, r, working)  # the offer goes first
-                out.append(self.submit(_BUY, slot_o, ask, lots, _IOC))
+                out.append(self.ins_submit(_BUY, slot_o, ask, lots, _IOC))
                 return True
         # rule 4's ceiling
         hi = self.capacity
@@ -217,8 +217,8 @@ cdef class GridCore(CurveCore):
                         return None
                 if r == NULL or r.status != ST_RESTING:
                     if room > 0:
-                        out.append(self.submit(side, slot_o,
+                        out.append(self.ins_submit(side, slot_o,
                                                self.bids[i] if s == 0 else self.asks[i], room))
                 elif r.rate < room // 2:
-                    out.append(self.modify(q.order_id, None, room))
+                    out.append(self.ins_modify(q.order_id, None, room))
         return out

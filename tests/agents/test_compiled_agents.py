@@ -104,6 +104,7 @@ def _compare_every_wake(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
             monkeypatch.setattr(_core, "COMPILED_AGENTS", True)
             got = act(self, market, me)
             assert got == ref, f"{self.owner} at t={market.now}"
+            assert [type(i) for i in got] == [type(i) for i in ref]  # the API's records
             assert _state(self) == after, f"{self.owner} at t={market.now}"
             tally["wakes"] += 1
             tally[type(self).__name__] = tally.get(type(self).__name__, 0) + 1
@@ -403,3 +404,25 @@ def test_a_newsvendor_with_a_parameter_it_cannot_hold_goes_to_the_reference(
     m.run_until(sc.schedule.first_slot * sc.schedule.slot_len + 3 * 3600)
     assert tally["handed back"] > 0 and tally["decided"] > tally["handed back"]
 
+
+
+def test_the_cores_build_the_agent_api_s_own_instruction_records() -> None:
+    """The cores build instruction records themselves from templates the agent API's
+    functions returned, field for field; a constructor that is not the API's own is called."""
+    from rex_env._core import _cexchange
+    from rex_env.sim import agent_api as api
+
+    got = _cexchange.instruction_templates(api.submit, api.cancel, api.modify)
+    assert got is not None
+    cls, t_cancel, t_modify, t_submit, limit, market = got
+    assert cls is api.Instruction
+    assert t_cancel == tuple(api.cancel(0)) and t_modify == tuple(api.modify(0))
+    assert t_submit == tuple(api.submit(Side.BUY, 0, 0, 1))
+    assert (limit, market) == (api.submit(Side.BUY, 0, 0, 1).kind,
+                               api.submit(Side.BUY, 0, None, 1).kind)
+
+    def my_submit(*args: Any) -> Any:  # e.g. a researcher's wrapper that counts
+        return api.submit(*args)
+
+    assert _cexchange.instruction_templates(my_submit, api.cancel, api.modify) is None
+    assert _cexchange.instruction_templates(api.submit, api.cancel, lambda *a: None) is None
