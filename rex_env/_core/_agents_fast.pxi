@@ -411,6 +411,17 @@ cdef class IntermittentCore(CurveCore):
     cdef int settle
     cdef double cushion, premium, fee_ticks
     cdef object min_sell, max_buy
+    # the prosumer whose forecast_tables() were read last, and what they were: a prosumer's
+    # forecasts are drawn when it is built and never change (its episode's core reads them
+    # at every wake-up: ≈ 1.4 % of a `community` env step through the method)
+    cdef object seen_prosumer, seen_tables
+
+    cdef tuple tables_of(self, object prosumer):
+        """``prosumer.forecast_tables()``, read once per prosumer."""
+        if prosumer is not self.seen_prosumer:
+            self.seen_tables = tuple(prosumer.forecast_tables())
+            self.seen_prosumer = prosumer
+        return self.seen_tables
 
     def act(self, agent, open_slots, int64_t now, dict working, prosumer, owner):
         """The instructions for this wake-up (``open_slots``: the open slots, a non-empty
@@ -479,7 +490,7 @@ cdef class IntermittentCore(CurveCore):
         cdef double x
         if prosumer is None:
             return [0] * n  # no assets: round(-0.0 / lot)
-        first, phase, slot_len, update_s, revisions, rows = prosumer.forecast_tables()
+        first, phase, slot_len, update_s, revisions, rows = self.tables_of(prosumer)
         if update_s <= 0:
             return None
         out = []

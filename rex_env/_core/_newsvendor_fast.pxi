@@ -80,7 +80,7 @@ cdef class NewsvendorCore(IntermittentCore):
         cdef int64_t bid, ask
         if not self.ready:
             return None
-        first, phase, slot_len, update_s, revisions, rows = prosumer.forecast_tables()
+        first, phase, slot_len, update_s, revisions, rows = self.tables_of(prosumer)
         std_rows = prosumer.forecast_std_rows()
         if update_s <= 0 or len(std_rows) != len(rows):
             return None
