@@ -7,8 +7,8 @@
 # StorageCore.act is StorageDealer.act after its first check (open slots and the prosumer),
 # line by line: the closed slots' prices (rule 1), the positions and cash, the price samples
 # and their quantiles, the state-of-charge path, the limits (rules 2, 3 and 7), the prices per
-# slot (rule 4) and the greedy sizes (rules 5 and 6); the plan goes to the agent's own
-# ``_orders`` (and the early exits to ``_cancel_all``), as the reference does. What runs once
+# slot (rule 4) and the greedy sizes (rules 5 and 6); the plan becomes instructions as the
+# agent's ``_orders`` (and the early exits its ``_cancel_all``) make them, in C. What runs once
 # a call is the reference's own Python arithmetic on Python objects (Cython keeps Python's
 # semantics for untyped values: the same floats, the same exceptions); the per-slot loops run
 # in C on the same IEEE doubles and int64s with Python's min/max and int() rules. Before it
@@ -45,6 +45,50 @@ cdef class StorageCore(CurveCore):
 
     # the battery and agent figures of the current call
     cdef double lot, hours, eta_c, eta_d
+
+    cdef list cancel_all(self, agent):
+        """StorageDealer._cancel_all: cancel every resting quote, forget them all."""
+        quotes = agent.quotes
+        resting = STATUS[ST_RESTING]
+        out = [self.ins_cancel(o.order_id) for o in quotes.values() if o.status is resting]
+        agent.quotes = {}
+        return out
+
+    cdef list orders(self, agent, dict plan):
+        """StorageDealer._orders: the instructions that turn the resting quotes into
+        ``plan`` — cancels and decreases first, then increases and new orders — with the
+        reference's own comparisons on the same objects (its ``_live`` inlined: a dead quote
+        is forgotten)."""
+        quotes = agent.quotes
+        if type(quotes) is not dict:
+            return self.orders(agent, plan)
+        resting = STATUS[ST_RESTING]
+        first = []
+        then = []
+        for key in list(quotes):
+            o = (<dict>quotes).get(key)
+            if o is None:
+                continue
+            if o.status is not resting:
+                del (<dict>quotes)[key]
+                continue
+            want = plan.pop(key, None)
+            if want is None:
+                first.append(self.ins_cancel(o.order_id))
+                del (<dict>quotes)[key]
+                continue
+            price, n = want
+            if price == o.price and n >= o.rate and n - o.rate <= 2:
+                continue  # close enough: keep the order and its priority
+            if price == o.price and n < o.rate:
+                first.append(self.ins_modify(o.order_id, None, n))
+            elif n < o.rate:
+                first.append(self.ins_modify(o.order_id, price, n))
+            else:
+                then.append(self.ins_modify(o.order_id, price, n))
+        for (k, side), (price, n) in plan.items():
+            then.append(self.ins_submit(side, k, price, n))
+        return first + then
 
     cdef inline double stored(self, int64_t lots):
         """StorageDealer.stored: ``lots * lot * hours``, charged or discharged."""
@@ -167,7 +211,7 @@ cdef class StorageCore(CurveCore):
                 turnover += v * nv
                 volume += nv
         if len(samples) < agent.min_samples:
-            return agent._cancel_all()
+            return self.cancel_all(agent)
         samples.sort()
         p_lo = samples[int(agent.q_buy * (len(samples) - 1))]
         p_hi = samples[int(agent.q_sell * (len(samples) - 1))]
@@ -213,7 +257,7 @@ cdef class StorageCore(CurveCore):
 
             selling = inventory > STORE_EPS
             if not selling and bid_cap is None:
-                return agent._orders({})
+                return self.orders(agent, {})
             ask_base_o = int(-(-ask_floor // 1))
             p_hi_up_o = int(-(-p_hi // 1))
             take_sell_o = ask_base_o if winding else max(ask_base_o, p_hi_up_o)
@@ -318,7 +362,7 @@ cdef class StorageCore(CurveCore):
                     d = self.stored(pos[i] + n) - self.stored(pos[i])
                     for j in range(i, n_slots):
                         hi[j] += d
-            return agent._orders(plan)
+            return self.orders(agent, plan)
         finally:
             PyMem_Free(pos)
             PyMem_Free(path)
