@@ -81,6 +81,18 @@ cdef object randint(object rnd, object a, object b):
     return a + rand_below(rnd, width)
 
 
+cdef inline int64_t revision_index(int64_t now, int64_t phase, int64_t slot, int64_t slot_len,
+                                   int64_t update_s, int64_t revisions) except -1:
+    """Prosumer's forecast index: the revisions still to come for ``slot`` at ``now``,
+    ``-((now + phase - slot * slot_len) // update_s)`` with Python's floor division (cdivision
+    is off), clipped to ``[0, revisions]`` (``revisions >= 0`` and ``update_s != 0``: the
+    callers check). One rule for every compiled reader of a prosumer's forecast tables."""
+    cdef int64_t m = -((now + phase - slot * slot_len) // update_s)
+    if m < 0:
+        return 0
+    return revisions if m > revisions else m
+
+
 cdef inline double urgency(int64_t left, double tau_s):
     """rex_env.sim.agent_api.make_take_urgency: 2 exp(-max(0, left) / tau_s)."""
     cdef double l = <double>left if left > 0 else 0.0
@@ -485,24 +497,18 @@ cdef class IntermittentCore(CurveCore):
         """IntermittentProsumer.targets: ``round(-forecast / lot)`` per slot (the forecast as
         Prosumer.forecast reads it); ``None`` where the reference would not give an int."""
         cdef Py_ssize_t i, n = len(slots), k
-        cdef int64_t first, phase, slot_len, update_s, revisions, slot, a, m
+        cdef int64_t first, phase, slot_len, update_s, revisions, slot, m
         cdef list rows
         cdef double x
         if prosumer is None:
             return [0] * n  # no assets: round(-0.0 / lot)
         first, phase, slot_len, update_s, revisions, rows = self.tables_of(prosumer)
-        if update_s <= 0:
+        if update_s <= 0 or revisions < 0:
             return None
         out = []
         for i in range(n):
             slot = slots[i]
-            a = now + phase - slot * slot_len
-            m = a // update_s  # Python's floor division (cdivision is off)
-            m = -m
-            if m < 0:
-                m = 0
-            elif m > revisions:
-                m = revisions
+            m = revision_index(now, phase, slot, slot_len, update_s, revisions)
             k = slot - first
             if not 0 <= k < len(rows):
                 return None

@@ -73,7 +73,7 @@ cdef class NewsvendorCore(IntermittentCore):
     cdef list targets(self, list slots, int64_t now, object prosumer, double lot):
         """NewsvendorProsumer.target of each slot, or ``None`` where the reference decides."""
         cdef Py_ssize_t i, n = len(slots), k
-        cdef int64_t first, phase, slot_len, update_s, revisions, slot, a, m
+        cdef int64_t first, phase, slot_len, update_s, revisions, slot, m
         cdef list rows, std_rows
         cdef double mu, sigma, price, d, s, span, ratio, q, x
         cdef bint has_bid, has_ask
@@ -82,18 +82,13 @@ cdef class NewsvendorCore(IntermittentCore):
             return None
         first, phase, slot_len, update_s, revisions, rows = self.tables_of(prosumer)
         std_rows = prosumer.forecast_std_rows()
-        if update_s <= 0 or len(std_rows) != len(rows):
+        if update_s <= 0 or revisions < 0 or len(std_rows) != len(rows):
             return None
         out = []
         for i in range(n):
             slot = slots[i]
             # Prosumer.forecast(slot, now)
-            a = now + phase - slot * slot_len
-            m = -(a // update_s)  # Python's floor division (cdivision is off)
-            if m < 0:
-                m = 0
-            elif m > revisions:
-                m = revisions
+            m = revision_index(now, phase, slot, slot_len, update_s, revisions)
             k = slot - first
             if not 0 <= k < len(rows):
                 return None

@@ -72,15 +72,12 @@ def private_slots(CoreExchange ex, list owners, list workings, list forecasts, s
                 sd[i, j] = 0.0
             continue
         first, phase, slot_len, update_s, revisions, mean, std = tables
-        if update_s == 0 or mean.shape[0] != std.shape[0] or mean.shape[1] != std.shape[1]:
+        if (update_s == 0 or revisions < 0 or mean.shape[0] != std.shape[0]
+                or mean.shape[1] != std.shape[1]):
             return False
         for j in range(n):
             slot = first_slot + j
-            m = -((now + phase - slot * slot_len) // update_s)
-            if m < 0:
-                m = 0
-            if m > revisions:
-                m = revisions
+            m = revision_index(now, phase, slot, slot_len, update_s, revisions)
             row = slot - first
             if not (0 <= row < mean.shape[0] and 0 <= m < mean.shape[1]):
                 return False
@@ -102,16 +99,6 @@ from libc.float cimport DBL_MAX
 from libc.math cimport isinf, log1p
 
 
-cdef inline double price_feature(double x, double ref) noexcept:
-    """np.nan_to_num((x - ref) / ref, nan=0.0) for one element."""
-    cdef double v = (x - ref) / ref
-    if isnan(v):
-        return 0.0
-    if isinf(v):
-        return DBL_MAX if v > 0 else -DBL_MAX
-    return v
-
-
 cdef inline double finite_or_zero(double v) noexcept:
     """np.nan_to_num(v, nan=0.0) for one element."""
     if isnan(v):
@@ -119,6 +106,11 @@ cdef inline double finite_or_zero(double v) noexcept:
     if isinf(v):
         return DBL_MAX if v > 0 else -DBL_MAX
     return v
+
+
+cdef inline double price_feature(double x, double ref) noexcept:
+    """np.nan_to_num((x - ref) / ref, nan=0.0) for one element."""
+    return finite_or_zero((x - ref) / ref)
 
 
 def public_block(float[:, ::1] values, lob, const double[::1] gate, double ref, double lot_kw,
@@ -182,16 +174,12 @@ def forecast_means(tables, slots, int64_t now):
     if slots.step != 1:
         return None
     first, phase, slot_len, update_s, revisions, mean, _ = tables
-    if update_s == 0:
+    if update_s == 0 or revisions < 0:
         return None
     out = []
     for j in range(n):
         slot = first_slot + j
-        m = -((now + phase - slot * slot_len) // update_s)
-        if m < 0:
-            m = 0
-        if m > revisions:
-            m = revisions
+        m = revision_index(now, phase, slot, slot_len, update_s, revisions)
         row = slot - first
         if not (0 <= row < mean.shape[0] and 0 <= m < mean.shape[1]):
             return None
