@@ -813,7 +813,8 @@ cdef class ZICore(CurveCore):
 
 
 def execute_plain(CoreExchange ex, list instructions, int64_t now, owner, int64_t next_id,
-                  list ids, dict rejections, on_trades, ins_type):
+                  list ids, dict rejections, on_trades, ins_type, TradeBook book=None,
+                  market=None):
     """``Market.execute`` for a list of plain instructions — ``submit`` (no ``match_zone``),
     ``cancel`` or ``modify`` with prices and rates that are ``int`` or ``None`` — in the same
     order with the same effects: order ids ``next_id + 1 ...`` for the submits, an accepted
@@ -821,8 +822,12 @@ def execute_plain(CoreExchange ex, list instructions, int64_t now, owner, int64_
     ``on_trades(trades)`` for every report with trades. Returns ``(reports, next_id)``, the
     ``(instruction, report)`` pairs and the last id used, or ``None`` before doing anything if
     one instruction is not a plain ``ins_type`` (the agent API's ``Instruction``; the caller
-    then runs its Python loop)."""
+    then runs its Python loop). ``book`` and ``market``: ``on_trades`` is ``market``'s
+    ``Market._on_trades`` (not a subclass's), so ``book`` (its compiled body) is called
+    directly; ``on_trades`` runs where ``book`` declines. The exchange's own ``submit``,
+    ``cancel`` and ``modify`` are called without the method call (``plain_ops``)."""
     cdef Py_ssize_t i, n = len(instructions)
+    cdef bint direct = ex.plain_ops
     cdef COrder rec
     for i in range(n):
         ins = instructions[i]
@@ -841,14 +846,26 @@ def execute_plain(CoreExchange ex, list instructions, int64_t now, owner, int64_
         op = (<tuple>ins)[0]
         if op == "submit":
             next_id += 1
-            rep = ex.submit(now, next_id, owner, (<tuple>ins)[2], (<tuple>ins)[3],
-                            (<tuple>ins)[4], (<tuple>ins)[5], (<tuple>ins)[6], (<tuple>ins)[7],
-                            (<tuple>ins)[8])
+            if direct:
+                rep = ex._submit(now, next_id, owner, (<tuple>ins)[2], (<tuple>ins)[3],
+                                 (<tuple>ins)[4], (<tuple>ins)[5], (<tuple>ins)[6],
+                                 (<tuple>ins)[7], (<tuple>ins)[8])
+            else:
+                rep = ex.submit(now, next_id, owner, (<tuple>ins)[2], (<tuple>ins)[3],
+                                (<tuple>ins)[4], (<tuple>ins)[5], (<tuple>ins)[6],
+                                (<tuple>ins)[7], (<tuple>ins)[8])
             order = (<tuple>rep)[2]
-            if order is not None and order.rate:
+            if order is not None and (
+                    (<COrder>order).o().rate != 0
+                    if type(order) is COrder and (<COrder>order).frozen is None else order.rate):
                 ids.append(next_id)
         elif op == "cancel":
-            rep = ex.cancel(now, (<tuple>ins)[1], owner)
+            if direct:
+                rep = ex._cancel(now, (<tuple>ins)[1], owner)
+            else:
+                rep = ex.cancel(now, (<tuple>ins)[1], owner)
+        elif direct:
+            rep = ex._modify(now, (<tuple>ins)[1], owner, (<tuple>ins)[4], (<tuple>ins)[5])
         else:
             rep = ex.modify(now, (<tuple>ins)[1], owner, (<tuple>ins)[4], (<tuple>ins)[5])
         reason = (<tuple>rep)[1]
@@ -856,7 +873,7 @@ def execute_plain(CoreExchange ex, list instructions, int64_t now, owner, int64_
             key = reason.value
             rejections[key] = rejections.get(key, 0) + 1
         trades = (<tuple>rep)[3]
-        if trades:
+        if trades and (book is None or not book.book_market(trades, market)):
             on_trades(trades)
         out.append((ins, rep))
     return out, next_id

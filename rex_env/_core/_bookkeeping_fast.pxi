@@ -120,6 +120,13 @@ cdef class TradeBook:
 
     def book(self, trades, dict accounts, metrics, list sink):
         """Book ``trades`` (one report's, in order); False: nothing done, run the Python."""
+        return self._book(trades, accounts, metrics, sink)
+
+    cdef bint book_market(self, trades, market) except -1:
+        """:meth:`book` into a market's accounts, metrics and trade list."""
+        return self._book(trades, market.accounts, market.metrics, market.trades)
+
+    cdef bint _book(self, trades, dict accounts, metrics, list sink) except -1:
         cdef int64_t price, lots, slot, cur = -1
         cdef double value, kw, price_f, m_volume, m_turnover
         cdef int64_t m_n

@@ -19,6 +19,7 @@ from cpython.ref cimport Py_DECREF, Py_INCREF, _Py_REFCNT
 cdef extern from "Python.h":
     PyObject *PyType_GenericAlloc(PyTypeObject *type, Py_ssize_t nitems) except NULL
     void PyTuple_SET_ITEM(PyObject *p, Py_ssize_t pos, PyObject *o)
+    void PyObject_GC_UnTrack(void *op)
 
 from itertools import islice
 
@@ -50,6 +51,8 @@ cdef extern from "rex_core.h":
         int32_t *own
         int64_t *pos
         int32_t n_own
+        int32_t *own_ix
+        int32_t cap_ix
         int64_t last_price, volume, n_trades, high, low
     ctypedef struct rex_trade:
         int64_t trade_id, time, slot, price, rate
@@ -285,9 +288,16 @@ cdef class CoreExchange:
     cdef list _id_objs       # handle -> id object (None: the plain int key)
     cdef list _order_objs    # handle -> COrder (None until asked for)
     cdef object _min_q, _max_q  # the exact (maybe fractional) price bounds in ticks
+    cdef readonly bint plain_ops
+    """Whether ``submit``, ``cancel`` and ``modify`` are this class's own (not overridden by a
+    subclass): then :func:`execute_plain` calls their compiled bodies without the method call."""
 
     def __cinit__(self, grid=None, *, auto_open=False, n_slots=None):
         self.c = NULL
+        cls = type(self)
+        own = CoreExchange.__dict__
+        self.plain_ops = (cls.submit is own["submit"] and cls.cancel is own["cancel"]
+                          and cls.modify is own["modify"])
 
     def __init__(self, grid=None, *, auto_open=False, n_slots=None):
         from rex_env.exchange.grid import Grid
@@ -502,11 +512,22 @@ cdef class CoreExchange:
                 put(tr, 2, t.slot)
                 put(tr, 3, t.price)
                 put(tr, 4, t.rate)
-                put(tr, 5, self.id_obj(t.buy))
-                put(tr, 6, self.id_obj(t.sell))
-                put(tr, 7, owners[self.c.orders[t.buy].owner])
-                put(tr, 8, owners[self.c.orders[t.sell].owner])
+                buy_id = self.id_obj(t.buy)
+                sell_id = self.id_obj(t.sell)
+                buyer = owners[self.c.orders[t.buy].owner]
+                seller = owners[self.c.orders[t.sell].owner]
+                put(tr, 5, buy_id)
+                put(tr, 6, sell_id)
+                put(tr, 7, buyer)
+                put(tr, 8, seller)
                 put(tr, 9, AGGRESSOR[t.aggressor])
+                if (type(buyer) is str and type(seller) is str
+                        and (type(buy_id) is int or type(buy_id) is str)
+                        and (type(sell_id) is int or type(sell_id) is str)):
+                    # Only ints and strs inside an immutable record: it can be in no reference
+                    # cycle, so the collector need not visit it (what CPython does for such a
+                    # plain tuple). An episode's trades are most of its long-lived objects.
+                    PyObject_GC_UnTrack(<PyObject *>tr)
                 trades.append(tr)
             if self.trade_log is not None:
                 self.trade_log.extend(trades)
@@ -534,6 +555,11 @@ cdef class CoreExchange:
     def submit(self, time, order_id, owner, side, first_slot, price, rate, kind=_LIMIT,
                tif=_GTC, last_slot=None):
         """Submit an order; prices in ticks, rates in lots (see the reference engine)."""
+        return self._submit(time, order_id, owner, side, first_slot, price, rate, kind, tif,
+                            last_slot)
+
+    cdef object _submit(self, time, order_id, owner, side, first_slot, price, rate, kind, tif,
+                        last_slot):
         cdef int64_t c_time = 0, c_first = 0, c_last = 0, c_price = 0, c_rate = 0, key
         cdef int s, k, t, flags = 0, has_price = price is not None, st
         cdef int32_t own
@@ -601,6 +627,9 @@ cdef class CoreExchange:
 
     def cancel(self, time, order_id, owner):
         """Remove the open rate of the owner's resting order (status ``cancelled``)."""
+        return self._cancel(time, order_id, owner)
+
+    cdef object _cancel(self, time, order_id, owner):
         cdef int64_t c_time = 0, key
         cdef bint fresh
         if not exact_i64(time, &c_time):
@@ -630,6 +659,9 @@ cdef class CoreExchange:
 
     def modify(self, time, order_id, owner, price=None, rate=None):
         """Change a resting order's price and/or open rate (SPEC §4)."""
+        return self._modify(time, order_id, owner, price, rate)
+
+    cdef object _modify(self, time, order_id, owner, price, rate):
         cdef int64_t c_time = 0, c_price = 0, c_rate = 0, key
         cdef int flags = 0, has_price = price is not None, has_rate = rate is not None
         if has_price and not exact_i64(price, &c_price):
@@ -937,10 +969,10 @@ cdef class CoreExchange:
         if b < 0 or o < 0:
             return 0
         bk = &self.c.books[b]
-        for i in range(bk.n_own):
-            if bk.own[i] == o:
-                return bk.pos[i]
-        return 0
+        if o >= bk.cap_ix:
+            return 0
+        i = bk.own_ix[o]  # the book's owner -> index + 1 map (0: no trade there)
+        return bk.pos[i - 1] if i else 0
 
     def position(self, owner, slot):
         """Signed traded lots of an owner in a slot (bought > 0)."""
@@ -970,9 +1002,9 @@ cdef class CoreExchange:
         if o < 0:
             return 0, 0
         bk = &self.c.books[b]
-        for i in range(bk.n_own):
-            if bk.own[i] == o:
-                return bk.pos[i], cash(self.c, b, i)
+        if o < bk.cap_ix and bk.own_ix[o]:
+            i = bk.own_ix[o] - 1
+            return bk.pos[i], cash(self.c, b, i)
         return 0, 0
 
     def _check_book(self, slot):
@@ -1044,9 +1076,9 @@ cdef object cash(rex_exchange *c, int32_t b, int32_t i):
 
 
 include "_replay_fast.pxi"
+include "_bookkeeping_fast.pxi"
 include "_agents_fast.pxi"
 include "_newsvendor_fast.pxi"
-include "_bookkeeping_fast.pxi"
 include "_draws_fast.pxi"
 include "_feasible_fast.pxi"
 include "_wake_fast.pxi"

@@ -115,3 +115,45 @@ def test_the_compiled_loop_executes_as_the_python_loop(monkeypatch: pytest.Monke
     assert compiled > 200 and fell_back > 20
     # the batches traded (with each other and the resting book): the bookkeeping was compared
     assert len(fast.trades) - before > 100
+
+
+def test_an_exchange_subclass_is_called_not_bypassed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled loop calls the C exchange's ``submit``/``cancel``/``modify`` bodies directly
+    only when the class has not overridden them (``plain_ops``); a subclass's methods are
+    called for every instruction and the reports are what they return."""
+    calls: list[str] = []
+
+    class Audited(_core.Exchange):
+        def submit(self, *args: Any, **kw: Any) -> Any:
+            calls.append("submit")
+            return super().submit(*args, **kw)
+
+        def cancel(self, *args: Any, **kw: Any) -> Any:
+            calls.append("cancel")
+            return super().cancel(*args, **kw)
+
+        def modify(self, *args: Any, **kw: Any) -> Any:
+            calls.append("modify")
+            return super().modify(*args, **kw)
+
+    assert _core.Exchange(auto_open=True).plain_ops
+    assert not Audited(auto_open=True).plain_ops
+    monkeypatch.setattr(_core, "COMPILED_AGENTS", True)
+    sc = make_scenario("toy")
+    states = []
+    for cls in (_core.Exchange, Audited):
+        monkeypatch.setattr(market_module, "Exchange", cls)
+        m = Market(sc, build_population(sc))
+        m.reset(3)
+        m.run_until(sc.schedule.first_slot * sc.schedule.slot_len)
+        assert m._execute_plain is not None
+        assert (len(calls) > 50) is (cls is Audited)  # the agents' wake-ups called it too
+        calls.clear()
+        owner = "house00"
+        slot = next(iter(m.view.open_slots()))
+        got = m.execute(owner, [submit(Side.SELL, slot, 950, 3), submit(Side.BUY, slot, 990, 1)])
+        oid = got[0][1].order.order_id
+        got += m.execute(owner, [modify(oid, rate=2), cancel(oid), cancel(10**9)])
+        states.append(([(ins, _report(rep)) for ins, rep in got], _state(m)))
+    assert calls == ["submit", "submit", "modify", "cancel", "cancel"]
+    assert states[0] == states[1]

@@ -175,3 +175,30 @@ def test_whole_days_match(name: str, seed: int) -> None:
         assert m.metrics.n_trades > 0
     assert calls["compiled"] > 20 and calls["python"] == 0
     assert states[0] == states[1]
+
+
+@pytest.mark.parametrize("name,seed", [("toy", 2), ("community", 1)])
+def test_execute_books_directly_as_on_trades_would(name: str, seed: int) -> None:
+    """The compiled ``execute`` calls the book itself for ``Market._on_trades`` (no method
+    call); a subclass's ``_on_trades`` is called for every report with trades instead, and both
+    days end with the figures of the Python bookkeeping."""
+    sc = make_scenario(name)
+    seen: list[int] = []
+
+    class Audited(Market):
+        def _on_trades(self, trades: Any) -> None:
+            seen.append(len(trades))
+            super()._on_trades(trades)
+
+    states = []
+    for cls, book in ((Market, True), (Audited, True), (Market, False)):
+        m = cls(sc, build_population(sc))
+        if not book:
+            m._trade_book = None
+        m.reset(seed)
+        m.run()
+        states.append(_state(m))
+    assert Market(sc, build_population(sc))._plain_on_trades
+    assert not Audited(sc, build_population(sc))._plain_on_trades
+    assert sum(seen) == len(states[1]["trades"]) > 20  # every trade went through the override
+    assert states[0] == states[1] == states[2]
