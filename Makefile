@@ -72,7 +72,7 @@ sanitize:  # no install step: for a Python that already has the dev extras and C
 		tests/test_replay_fast.py tests/agents/test_compiled_agents.py tests/envs/test_decoder_core.py \
 		tests/sim/test_execute_plain.py tests/sim/test_trade_book.py \
 		tests/sim/test_quote_sampler.py tests/sim/test_uniform_draw.py tests/envs/test_feasible_fast.py \
-		tests/sim/test_wake_loop.py tests/agents/test_storage.py tests/envs/test_obs_fast.py tests/envs/test_actions_fast.py \
+		tests/sim/test_wake_loop.py tests/agents/test_storage.py tests/envs/test_obs_fast.py tests/envs/test_actions_fast.py tests/exchange/test_memory.py \
 		tests/agents/test_plant.py tests/sim/test_settle_fast.py
 
 RLLIB_VENV ?= .venv-rllib

@@ -26,7 +26,8 @@ the act, report hand-back, next-wake draw and rescheduling around it), ``SettleC
 (``_settle_fast.pxi``) a slot's settlement and its booking, ``private_slots`` and
 ``public_block`` (``_obs_fast.pxi``) the env observation's per-slot features (and
 ``forecast_means`` the forecasts the env's feasibility projection reads), ``box_action``
-and ``box_targets`` (``_actions_fast.pxi``) the env's box-action check and targets;
+and ``box_targets`` (``_actions_fast.pxi``) the env's box-action check and targets and
+``note_reports`` its note of a learner's reports;
 ``None`` without the extension;
 ``COMPILED_AGENTS`` says whether they are used.
 
@@ -58,6 +59,7 @@ try:
         box_targets,
         execute_plain,
         forecast_means,
+        note_reports,
         private_slots,
         public_block,
     )
@@ -68,7 +70,7 @@ except ImportError as exc:  # not built (no compiler at install time) or a broke
     IntermittentCore = DecoderCore = QuoteSampler = TradeBook = UniformDraw = ZICore = None
     WakeLoop = StorageCore = PlantCore = GridCore = SettleCore = NewsvendorCore = None
     execute_plain = battery_targets = private_slots = public_block = None
-    box_action = box_targets = forecast_means = None
+    box_action = box_targets = forecast_means = note_reports = None
 else:
     AVAILABLE = True
     IMPORT_ERROR = None

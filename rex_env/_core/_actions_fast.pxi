@@ -70,3 +70,24 @@ def box_targets(fc, act, double lot_kw, double reach):
             return None
         out.append(<int64_t>x)
     return out
+
+
+def note_reports(list pairs, dict working, dict rejections, resting):
+    """``RexParallelEnv.step``'s loop over one learner's ``(instruction, report)`` pairs:
+    ``OrderSteer.note(ins, rep.order)`` (a submit whose order rests becomes its slot's working
+    order, ``working``) and ``rejections[reason] += 1``, in order, with the C engine's order
+    records read in C. ``resting``: ``Status.RESTING``."""
+    for pair in pairs:
+        ins, rep = pair
+        if type(rep) is _Report:
+            order = (<tuple>rep)[2]
+            reason = (<tuple>rep)[1]
+        else:
+            order = rep.order
+            reason = rep.reason
+        slot = resting_slot(order, resting)
+        if slot is not None and ins.op == "submit":
+            working[slot] = order
+        if reason is not None:
+            key = reason.value
+            rejections[key] = rejections.get(key, 0) + 1

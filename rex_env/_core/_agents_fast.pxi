@@ -230,7 +230,7 @@ cdef class SteeringCore:
         if type(w) is not COrder:
             return NULL
         o = <COrder>w
-        if o.frozen is not None or o.ex is not self.ex:
+        if o.frozen is not None or o.exp is not <PyObject *>self.ex:
             return NULL
         return o.o()
 

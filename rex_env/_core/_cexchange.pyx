@@ -21,6 +21,8 @@ cdef extern from "Python.h":
     void PyTuple_SET_ITEM(PyObject *p, Py_ssize_t pos, PyObject *o)
     void PyObject_GC_UnTrack(void *op)
 
+cimport cython
+
 from itertools import islice
 
 import numpy as np
@@ -175,17 +177,30 @@ cdef int choice(dict table, object x):
 
 
 cdef class COrder:
-    """The live record of one order of the C engine (the same fields as ``Order``)."""
+    """The live record of one order of the C engine (the same fields as ``Order``).
 
-    cdef CoreExchange ex
+    It reads its exchange through a borrowed pointer and is not tracked by the collector: an
+    exchange keeps every record it made (a day makes ≈ 16 k) and a record that owned its
+    exchange made a reference cycle of each, which every full collection walked. The exchange
+    freezes the records someone else still holds (:attr:`frozen`) and clears their pointer when
+    it resets and when it is freed, so a record never reads an exchange that is gone."""
+
+    cdef PyObject *exp  # the exchange (borrowed), NULL once frozen by its exchange
     cdef int32_t h
     cdef tuple frozen  # the fields after the exchange was reset (the record stays readable)
 
     def __reduce__(self):
-        return _rebuild_order, (self.ex, self.h, self.frozen)
+        return _rebuild_order, (self.exchange(), self.h, self.frozen)
+
+    cdef inline object exchange(self):
+        """The exchange, or None once the record is frozen by its exchange."""
+        return None if self.exp is NULL else <object>self.exp
+
+    cdef inline CoreExchange ex(self):
+        return <CoreExchange>self.exp
 
     cdef inline rex_order *o(self):
-        return &self.ex.c.orders[self.h]
+        return &(<CoreExchange>self.exp).c.orders[self.h]
 
     cdef tuple snapshot(self):
         return (self.order_id, self.owner, self.side, self.first_slot, self.last_slot,
@@ -194,11 +209,11 @@ cdef class COrder:
 
     @property
     def order_id(self):
-        return self.frozen[0] if self.frozen is not None else self.ex._id_obj(self.h)
+        return self.frozen[0] if self.frozen is not None else self.ex().id_obj(self.h)
 
     @property
     def owner(self):
-        return self.frozen[1] if self.frozen is not None else self.ex._owners[self.o().owner]
+        return self.frozen[1] if self.frozen is not None else self.ex()._owners[self.o().owner]
 
     @property
     def side(self):
@@ -273,6 +288,19 @@ cdef class COrder:
         )
 
 
+cdef inline object resting_slot(object order, object resting):
+    """``order.first_slot`` if ``order`` rests (``order.status is resting``), else None; the C
+    engine's live records are read in C."""
+    cdef COrder rec
+    if order is None:
+        return None
+    if type(order) is COrder and (<COrder>order).frozen is None:
+        rec = <COrder>order
+        return rec.o().first_slot if rec.o().status == 1 else None
+    return order.first_slot if order.status is resting else None
+
+
+@cython.no_gc_clear  # __dealloc__ reads its order records (see _release_records)
 cdef class CoreExchange:
     """The C exchange behind the reference's API (see :class:`rex_env._core.Exchange`)."""
 
@@ -312,6 +340,7 @@ cdef class CoreExchange:
         lo, hi = prologue.int_bounds(self._min_q, self._max_q)
         n = -1 if n_slots is None else min(int(n_slots), REX_MAX_SLOT + 1)
         if self.c is not NULL:
+            self._release_records()
             rex_free(self.c)
         self.c = rex_new(lo, hi, 1 if auto_open else 0, n)
         if self.c is NULL:
@@ -320,8 +349,32 @@ cdef class CoreExchange:
 
     def __dealloc__(self):
         if self.c is not NULL:
+            self._release_records()
             rex_free(self.c)
             self.c = NULL
+
+    cdef int _release_records(self) except -1:
+        """Before the orders' C state goes (a reset, a new state, the end of the exchange):
+        each order record someone else still holds keeps its fields (frozen) and forgets this
+        exchange; one held by this exchange alone is only freed with its list, as nobody can
+        read it again (a day leaves ~16k records, and freezing them all took longer than
+        building the next episode)."""
+        cdef list objs = self._order_objs
+        cdef Py_ssize_t i
+        cdef PyObject *p
+        cdef COrder rec
+        if objs is None:
+            return 0
+        for i in range(len(objs)):
+            p = PyList_GET_ITEM(objs, i)  # borrowed: a count of 1 is this list's reference
+            if _Py_REFCNT(p) > 1:
+                obj = <object>p
+                if obj is not None:
+                    rec = <COrder>obj
+                    if rec.frozen is None:
+                        rec.frozen = rec.snapshot()
+                    rec.exp = NULL
+        return 0
 
     # -- pickling and deep copies: the C state as bytes plus the Python tables ------------
     def __reduce__(self):
@@ -338,7 +391,7 @@ cdef class CoreExchange:
             free(buf)
         return (data, self.grid, self.auto_open, self.n_slots, self.trade_log, self._owner_ix,
                 self._owners, self._interned, self._interned_ids, self._id_objs,
-                self._order_objs, self._min_q, self._max_q)
+                list(self._order_objs), self._min_q, self._max_q)  # (records: see COrder)
 
     def __setstate__(self, state):
         cdef bytes data = state[0]
@@ -346,6 +399,7 @@ cdef class CoreExchange:
         if c is NULL:
             raise ValueError("malformed C exchange state")
         if self.c is not NULL:
+            self._release_records()
             rex_free(self.c)
         self.c = c
         (_, self.grid, self.auto_open, self.n_slots, self.trade_log, self._owner_ix,
@@ -365,19 +419,9 @@ cdef class CoreExchange:
         """Forget everything: no books, orders, trades; the clock at 0; ids free again.
 
         A record someone still holds keeps its fields (frozen); one held by this exchange
-        alone is only freed, as nobody can read it again (a day leaves ~16k records, and
-        freezing them all took longer than building the next episode).
+        alone is only freed, as nobody can read it again (:meth:`_release_records`).
         """
-        cdef list objs = self._order_objs
-        cdef Py_ssize_t i
-        cdef PyObject *p
-        cdef object rec
-        for i in range(len(objs)):
-            p = PyList_GET_ITEM(objs, i)  # borrowed: a count of 1 is this list's reference
-            if _Py_REFCNT(p) > 1:
-                rec = <object>p
-                if rec is not None:
-                    (<COrder>rec).frozen = (<COrder>rec).snapshot()
+        self._release_records()
         rex_reset(self.c)
         self._clear()
 
@@ -463,8 +507,9 @@ cdef class CoreExchange:
             if rec is not None:
                 return rec
         rec = COrder.__new__(COrder)
-        rec.ex = self
+        rec.exp = <PyObject *>self
         rec.h = h
+        PyObject_GC_UnTrack(<PyObject *>rec)  # (see COrder)
         if h == n:
             objs.append(rec)
         else:
@@ -1055,9 +1100,13 @@ def _rebuild_exchange(cls):
 
 def _rebuild_order(CoreExchange ex, int32_t h, frozen):
     cdef COrder rec = COrder.__new__(COrder)
-    rec.ex = ex
+    if frozen is None:
+        if ex is None:
+            raise ValueError("a live order record needs its exchange")
+        rec.exp = <PyObject *>ex  # ex keeps it in its records (the unpickled state)
     rec.h = h
     rec.frozen = frozen
+    PyObject_GC_UnTrack(<PyObject *>rec)
     return rec
 
 

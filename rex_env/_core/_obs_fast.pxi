@@ -55,7 +55,7 @@ def private_slots(CoreExchange ex, list owners, list workings, list forecasts, s
             if w is None:
                 continue
             if type(w) is not COrder or (<COrder>w).frozen is not None \
-                    or (<COrder>w).ex is not ex:
+                    or (<COrder>w).exp is not <PyObject *>ex:
                 return False
             r = (<COrder>w).o()
             if r.status != ST_RESTING:

@@ -221,9 +221,10 @@ cdef class WakeLoop:
             return 0
         working = agent.working
         for ins, rep in reports:
-            order = rep.order
-            if order is not None and order.status is resting:
-                working[order.first_slot] = order
+            order = (<tuple>rep)[2] if type(rep) is _Report else rep.order
+            slot = resting_slot(order, resting)
+            if slot is not None:
+                working[slot] = order
         if kind == WAKE_ZI:
             touched = agent._touched
             for ins, rep in reports:

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from pettingzoo import ParallelEnv
 
 from .. import _core
-from ..exchange import LOB3D, Side
+from ..exchange import LOB3D, Side, Status
 from ..physics import Battery
 from ..scenarios import Scenario
 from ..sim.agent_api import (
@@ -393,8 +393,13 @@ class RexParallelEnv(ParallelEnv):
             instructions = self._decode(a, action)
             if not instructions:
                 continue
-            for ins, rep in m.execute(self.owner_of[a], instructions):
-                self._steer[a].note(ins, rep.order)
+            reports = m.execute(self.owner_of[a], instructions)
+            steer = self._steer[a]
+            if type(steer) is OrderSteer and m.compiled_exchange is not None:
+                _core.note_reports(reports, steer.working, rejections[a], Status.RESTING)
+                continue  # the loop below, compiled
+            for ins, rep in reports:
+                steer.note(ins, rep.order)
                 if rep.reason is not None:
                     r = rejections[a]
                     r[rep.reason.value] = r.get(rep.reason.value, 0) + 1

@@ -142,3 +142,45 @@ def test_box_targets_hand_back_what_numpy_would_not_make_an_exact_int() -> None:
     assert _core.box_targets(np.ones(2, np.float32), np.zeros(4), 0.1, 1.0) is None
     assert _core.box_targets(np.ones((1, 2)), np.zeros(4), 0.1, 1.0) is None
     assert _core.box_targets([1.0, 2.0], np.zeros(4), 0.1, 1.0) is None
+
+
+@pytest.mark.parametrize("scenario,overrides,seed", [
+    ("community", {}, 5),
+    ("community", {"learners": "storage", "pricing": "make_take"}, 6),
+])
+def test_every_learner_s_reports_are_noted_as_the_steer_notes_them(
+        monkeypatch: pytest.MonkeyPatch, scenario: str, overrides: dict[str, Any],
+        seed: int) -> None:
+    """``note_reports`` (the step's loop over a learner's reports) leaves the same working
+    orders and rejection counts as ``OrderSteer.note`` and the count: at every step, given the
+    same reports and a copy of the working orders, both end equal."""
+    from rex_env.envs.actions import OrderSteer
+
+    note = _core.note_reports
+    tally = {"calls": 0, "noted": 0}
+
+    def checked(pairs: Any, working: dict[int, Any], rejections: dict[str, int],
+                resting: Any) -> None:
+        steer = OrderSteer()
+        steer.working = dict(working)
+        ref_rejections = dict(rejections)
+        for ins, rep in pairs:  # RexParallelEnv.step's Python loop
+            steer.note(ins, rep.order)
+            if rep.reason is not None:
+                ref_rejections[rep.reason.value] = ref_rejections.get(rep.reason.value, 0) + 1
+        before = len(working)
+        note(pairs, working, rejections, resting)
+        assert list(working.items()) == list(steer.working.items())
+        assert rejections == ref_rejections
+        tally["calls"] += 1
+        tally["noted"] += len(working) - before
+
+    monkeypatch.setattr(_core, "note_reports", checked)
+    env = rex_env.parallel_env(scenario=scenario, **overrides)
+    env.reset(seed=seed)
+    rng = np.random.default_rng(seed)
+    while env.agents:
+        env.step({a: env.action_space(a).sample() if rng.random() < 0.2
+                  else rng.uniform(-1, 1, env.action_space(a).shape).astype(np.float32)
+                  for a in env.agents})
+    assert tally["calls"] > 50 and tally["noted"] > 50

@@ -84,3 +84,38 @@ def test_c_trades_of_plain_fields_are_not_tracked(exchange_engine: str) -> None:
     assert tuple(odd)[7:9] == ("n", "s") and type(odd.buyer) is Name
     assert gc.is_tracked(odd)
     assert gc.is_tracked(plain) is (exchange_engine == "python")
+
+
+def test_order_records_outlive_their_exchange(exchange_engine: str) -> None:
+    """An order record someone holds reads the same fields after its exchange is reset,
+    replaced by a pickled copy, or dropped — and holding records never keeps an exchange
+    alive: it is freed when its last user lets go (the C engine's records reach it through a
+    borrowed pointer and are frozen when it goes)."""
+    import pickle
+    import weakref
+
+    def fields(o: object) -> tuple:
+        return tuple(getattr(o, f) for f in (
+            "order_id", "owner", "side", "first_slot", "last_slot", "price", "rate", "kind",
+            "tif", "time", "seq", "filled", "status", "reason", "offered", "removed"))
+
+    ex = Exchange(auto_open=True)
+    resting = ex.submit(0, "a", "s", Side.SELL, 3, 500, 10).order
+    filled = ex.submit(1, "b", "b", Side.BUY, 3, 500, 4).order
+    live = ex.orders["a"]
+    want = [fields(resting), fields(filled)]
+    assert live is resting or fields(live) == want[0]
+    copy = pickle.loads(pickle.dumps(resting))  # alone: its exchange comes along and goes
+    assert fields(copy) == want[0]
+    ref = weakref.ref(ex)
+    del ex
+    assert ref() is None  # no cycle through the records: freed at once, not by the collector
+    assert [fields(resting), fields(filled)] == want
+    assert fields(pickle.loads(pickle.dumps(filled))) == want[1]
+    if exchange_engine == "c":
+        assert not gc.is_tracked(resting)
+    ex2 = Exchange(auto_open=True)
+    held = ex2.submit(0, 7, "s", Side.SELL, 2, 480, 3).order
+    ex2.reset()
+    ex2.submit(0, 7, "t", Side.BUY, 2, 490, 5)  # the same id and handle, another order
+    assert (held.owner, held.price, held.rate, held.side) == ("s", 480, 3, Side.SELL)
