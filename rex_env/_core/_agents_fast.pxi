@@ -824,10 +824,13 @@ def execute_plain(CoreExchange ex, list instructions, int64_t now, owner, int64_
     one instruction is not a plain ``ins_type`` (the agent API's ``Instruction``; the caller
     then runs its Python loop). ``book`` and ``market``: ``on_trades`` is ``market``'s
     ``Market._on_trades`` (not a subclass's), so ``book`` (its compiled body) is called
-    directly; ``on_trades`` runs where ``book`` declines. The exchange's own ``submit``,
-    ``cancel`` and ``modify`` are called without the method call (``plain_ops``)."""
+    directly, once for the trades of all the reports in order (nothing reads the accounts or
+    metrics between them; the same figures as a call per report); ``on_trades`` runs where
+    ``book`` declines. The exchange's own ``submit``, ``cancel`` and ``modify`` are called
+    without the method call (``plain_ops``)."""
     cdef Py_ssize_t i, n = len(instructions)
     cdef bint direct = ex.plain_ops
+    cdef list pending = None
     cdef COrder rec
     for i in range(n):
         ins = instructions[i]
@@ -873,7 +876,14 @@ def execute_plain(CoreExchange ex, list instructions, int64_t now, owner, int64_
             key = reason.value
             rejections[key] = rejections.get(key, 0) + 1
         trades = (<tuple>rep)[3]
-        if trades and (book is None or not book.book_market(trades, market)):
-            on_trades(trades)
+        if trades:
+            if book is None:
+                on_trades(trades)
+            elif pending is None:
+                pending = list(trades)
+            else:
+                pending.extend(trades)
         out.append((ins, rep))
+    if pending is not None and not book.book_market(pending, market):
+        on_trades(pending)
     return out, next_id

@@ -119,7 +119,8 @@ cdef class TradeBook:
         return True
 
     def book(self, trades, dict accounts, metrics, list sink):
-        """Book ``trades`` (one report's, in order); False: nothing done, run the Python."""
+        """Book ``trades`` (one report's, or several reports' in order: the same figures);
+        False: nothing done, run the Python."""
         return self._book(trades, accounts, metrics, sink)
 
     cdef bint book_market(self, trades, market) except -1:
