@@ -26,7 +26,7 @@
 # working order is not a live record of this exchange, ``act`` hands back and the caller
 # runs the Python code, which then raises or decides as the reference does.
 
-from libc.math cimport ceil, exp, fabs, floor, isfinite, nearbyint
+from libc.math cimport ceil, exp, fabs, floor, isfinite, log, nearbyint
 
 cdef enum:
     SETTLE_SINGLE = 0
@@ -79,6 +79,33 @@ cdef object randint(object rnd, object a, object b):
     if not 0 < width < RAND_FAST:
         return rnd.randint(a, b)
     return a + rand_below(rnd, width)
+
+
+def _expovariate_is_ours():
+    """Whether this Python's ``Random.expovariate(lambd)`` is ``-log(1.0 - random()) / lambd``
+    (3.11's code) with C's ``log``: 64 draws compared; otherwise the method is called."""
+    a, b = _random.Random(20261205), _random.Random(20261205)
+    for i in range(64):
+        lambd = 1.0 / (1 + 37 * i)
+        if a.expovariate(lambd) != -log(1.0 - <double>b.random()) / lambd:
+            return False
+    return True
+
+
+cdef bint EXPO_OURS = _expovariate_is_ours()
+
+
+def _expovariate(rnd, double lambd):
+    """:func:`expovariate` for the tests."""
+    return expovariate(rnd, lambd)
+
+
+cdef object expovariate(object rnd, double lambd):
+    """``rnd.expovariate(lambd)`` without its Python frame for a plain Random (the same draw,
+    the same float; any other generator, or another Python's formula: the method)."""
+    if type(rnd) is not PLAIN_RANDOM or not EXPO_OURS:
+        return rnd.expovariate(lambd)
+    return -log(1.0 - <double>rnd.random()) / lambd
 
 
 cdef inline int64_t revision_index(int64_t now, int64_t phase, int64_t slot, int64_t slot_len,

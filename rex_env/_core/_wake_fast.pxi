@@ -249,7 +249,7 @@ cdef class WakeLoop:
             u = -j + (j - -j) * <double>rnd.random()  # Random.uniform(-j, j)
             step = PyLong_FromDouble(<double>period + u)  # int(period + u)
             return t + (step if step > 1 else 1)
-        nxt = (t if t > 0 else 0) + 1 + PyLong_FromDouble(rnd.expovariate(1.0 / period))
+        nxt = (t if t > 0 else 0) + 1 + PyLong_FromDouble(expovariate(rnd, 1.0 / period))
         for c in agent._checkpoints:
             if c > t and c < nxt:
                 nxt = c
