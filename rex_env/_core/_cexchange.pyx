@@ -183,9 +183,11 @@ cdef class COrder:
     exchange keeps every record it made (a day makes ≈ 16 k) and a record that owned its
     exchange made a reference cycle of each, which every full collection walked. The exchange
     freezes the records someone else still holds (:attr:`frozen`) and clears their pointer when
-    it resets and when it is freed, so a record never reads an exchange that is gone."""
+    it resets and when it is freed, so a record never reads an exchange that is gone. (A live
+    record rebuilt from a pickle owns its exchange instead: :func:`_rebuild_order`.)"""
 
     cdef PyObject *exp  # the exchange (borrowed), NULL once frozen by its exchange
+    cdef object keep  # the exchange, owned, for a record rebuilt from a pickle (_rebuild_order)
     cdef int32_t h
     cdef tuple frozen  # the fields after the exchange was reset (the record stays readable)
 
@@ -374,6 +376,7 @@ cdef class CoreExchange:
                     if rec.frozen is None:
                         rec.frozen = rec.snapshot()
                     rec.exp = NULL
+                    rec.keep = None
         return 0
 
     # -- pickling and deep copies: the C state as bytes plus the Python tables ------------
@@ -1103,10 +1106,15 @@ def _rebuild_order(CoreExchange ex, int32_t h, frozen):
     if frozen is None:
         if ex is None:
             raise ValueError("a live order record needs its exchange")
-        rec.exp = <PyObject *>ex  # ex keeps it in its records (the unpickled state)
+        # A rebuilt live record owns its exchange and stays tracked: the unpickler may hand it
+        # out as another object than the one in the exchange's records (which the exchange
+        # would freeze), so it must keep the exchange alive itself; copies only.
+        rec.exp = <PyObject *>ex
+        rec.keep = ex
+    else:
+        PyObject_GC_UnTrack(<PyObject *>rec)
     rec.h = h
     rec.frozen = frozen
-    PyObject_GC_UnTrack(<PyObject *>rec)
     return rec
 
 

@@ -91,6 +91,7 @@ def test_order_records_outlive_their_exchange(exchange_engine: str) -> None:
     replaced by a pickled copy, or dropped — and holding records never keeps an exchange
     alive: it is freed when its last user lets go (the C engine's records reach it through a
     borrowed pointer and are frozen when it goes)."""
+    import copy as copy_module
     import pickle
     import weakref
 
@@ -105,7 +106,7 @@ def test_order_records_outlive_their_exchange(exchange_engine: str) -> None:
     live = ex.orders["a"]
     want = [fields(resting), fields(filled)]
     assert live is resting or fields(live) == want[0]
-    copy = pickle.loads(pickle.dumps(resting))  # alone: its exchange comes along and goes
+    copy = pickle.loads(pickle.dumps(resting))  # alone: a copy of its exchange comes along
     assert fields(copy) == want[0]
     ref = weakref.ref(ex)
     del ex
@@ -119,3 +120,13 @@ def test_order_records_outlive_their_exchange(exchange_engine: str) -> None:
     ex2.reset()
     ex2.submit(0, 7, "t", Side.BUY, 2, 490, 5)  # the same id and handle, another order
     assert (held.owner, held.price, held.rate, held.side) == ("s", 480, 3, Side.SELL)
+    del ex2
+    gc.collect()
+    assert fields(copy) == want[0]  # the pickled copy still reads its own exchange
+    ex3 = Exchange(auto_open=True)
+    ex3.submit(0, 5, "s", Side.SELL, 2, 480, 3)
+    twin = copy_module.deepcopy(ex3)
+    rec = twin.orders[5]
+    del ex3, twin
+    gc.collect()
+    assert (rec.owner, rec.price, rec.rate, rec.status.value) == ("s", 480, 3, "resting")
