@@ -840,8 +840,7 @@ cdef class ZICore(CurveCore):
 
 
 def execute_plain(CoreExchange ex, list instructions, int64_t now, owner, int64_t next_id,
-                  list ids, dict rejections, on_trades, ins_type, TradeBook book=None,
-                  market=None):
+                  list ids, dict rejections, on_trades, ins_type, market=None):
     """``Market.execute`` for a list of plain instructions — ``submit`` (no ``match_zone``),
     ``cancel`` or ``modify`` with prices and rates that are ``int`` or ``None`` — in the same
     order with the same effects: order ids ``next_id + 1 ...`` for the submits, an accepted
@@ -849,16 +848,20 @@ def execute_plain(CoreExchange ex, list instructions, int64_t now, owner, int64_
     ``on_trades(trades)`` for every report with trades. Returns ``(reports, next_id)``, the
     ``(instruction, report)`` pairs and the last id used, or ``None`` before doing anything if
     one instruction is not a plain ``ins_type`` (the agent API's ``Instruction``; the caller
-    then runs its Python loop). ``book`` and ``market``: ``on_trades`` is ``market``'s
-    ``Market._on_trades`` (not a subclass's), so ``book`` (its compiled body) is called
-    directly, once for the trades of all the reports in order (nothing reads the accounts or
-    metrics between them; the same figures as a call per report); ``on_trades`` runs where
-    ``book`` declines. The exchange's own ``submit``, ``cancel`` and ``modify`` are called
-    without the method call (``plain_ops``)."""
+    then runs its Python loop). ``market``: the market whose ``execute`` this is; where its
+    ``_on_trades`` is ``Market``'s own and its ``_trade_book`` a plain :class:`TradeBook`, the
+    book is called directly, once for the trades of all the reports in order (nothing reads
+    the accounts or metrics between them; the same figures as a call per report), and
+    ``on_trades`` only where the book declines. The exchange's own ``submit``, ``cancel`` and
+    ``modify`` are called without the method call (``plain_ops``)."""
     cdef Py_ssize_t i, n = len(instructions)
     cdef bint direct = ex.plain_ops
     cdef list pending = None
-    cdef COrder rec
+    cdef TradeBook book = None
+    if market is not None and market._plain_on_trades:
+        got_book = market._trade_book
+        if type(got_book) is TradeBook:
+            book = <TradeBook>got_book
     for i in range(n):
         ins = instructions[i]
         if type(ins) is not ins_type:

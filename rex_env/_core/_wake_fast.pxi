@@ -195,13 +195,10 @@ cdef class WakeLoop:
     cdef object execute(self, owner, instructions, int64_t now):
         """Market.execute: the compiled loop for a plain list, else the market's method."""
         if self.plain_execute and type(instructions) is list:
-            book = self.market._trade_book  # Market.execute's rule for calling it directly
-            if not (self.market._plain_on_trades and type(book) is TradeBook):
-                book = None
             got = execute_plain(self.ex, instructions, now, owner, self.market._next_id,
                                 self.owner_views[owner].order_ids,
                                 self.accounts[owner].rejections, self.on_trades, self.ins_type,
-                                book, self.market)
+                                self.market)
             if got is not None:
                 reports, self.market._next_id = got
                 return reports

@@ -130,7 +130,8 @@ class Market:
         """The compiled :meth:`_on_trades`, where the loop above runs."""
         self._plain_on_trades = type(self)._on_trades is Market._on_trades
         """Whether :meth:`_on_trades` is this class's: the compiled :meth:`execute` then calls
-        :attr:`_trade_book` itself (a subclass's ``_on_trades`` is called)."""
+        :attr:`_trade_book` itself (a subclass's ``_on_trades`` is called;
+        :func:`rex_env._core.execute_plain` holds the rule)."""
         self._quote_sampler = (
             _core.QuoteSampler(self.grid, scenario.depth_levels, MarketMetrics, SlotStats)
             if compiled else None)
@@ -306,11 +307,8 @@ class Market:
         if (self._execute_plain is not None and _core.COMPILED_AGENTS
                 and type(instructions) is list):
             # the loop below, compiled, for plain instructions (the C engine, no zones)
-            book = self._trade_book  # called directly for _on_trades where it is the same
-            if not (self._plain_on_trades and type(book) is _core.TradeBook):
-                book = None
             got = self._execute_plain(ex, instructions, now, owner, self._next_id, ids,
-                                      acct.rejections, self._on_trades, Instruction, book, self)
+                                      acct.rejections, self._on_trades, Instruction, self)
             if got is not None:
                 reports, self._next_id = got
                 return reports
