@@ -117,13 +117,14 @@ class SlotTrader(Agent):
     runs the Python code unless it sets its own (see :meth:`_compiled`)."""
 
     COMPILED_WAKE: ClassVar[str | None] = None
-    """``"intermittent"``, ``"plant"``, ``"zi"`` or ``"grid"``: the market may run this class's
-    whole wake-up compiled (:class:`rex_env._core.WakeLoop`: the act wrapper around
+    """``"intermittent"``, ``"plant"``, ``"zi"``, ``"grid"`` or ``"storage"``: the market may run
+    this class's whole wake-up compiled (:class:`rex_env._core.WakeLoop`: the act wrapper around
     :data:`COMPILED_CORE`, the report hand-back and the next-wake draw of
     :class:`~agents.intermittent.IntermittentProsumer`,
-    :class:`~agents.plant.ProvisionPlantAgent`, :class:`~agents.zi.ZITrader` or
-    :class:`~agents.grid.GridAgent`). Like :data:`COMPILED_CORE`, only the class that sets it:
-    whoever overrides one of those methods in a subclass gets the Python wake-up."""
+    :class:`~agents.plant.ProvisionPlantAgent`, :class:`~agents.zi.ZITrader`,
+    :class:`~agents.grid.GridAgent` or :class:`~agents.storage.StorageDealer`). Like
+    :data:`COMPILED_CORE`, only the class that sets it: whoever overrides one of those methods
+    in a subclass gets the Python wake-up."""
 
     TUNABLE: tuple[tuple[str, float, float], ...] = ()
     """Parameters a policy may set each step (``action_mode="tune"``): ``(name, lo, hi)``;

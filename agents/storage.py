@@ -139,6 +139,7 @@ class StorageDealer(SlotTrader):
     """
 
     COMPILED_CORE = _core.StorageCore
+    COMPILED_WAKE = "storage"
 
     TUNABLE = (("q_buy", 0.05, 0.45), ("q_sell", 0.55, 0.95), ("margin", 0.0, 0.12))
     """``action_mode="tune"``: where it finds energy cheap and dear (the value band's

@@ -6,9 +6,10 @@
 # the agents whose whole wake-up the core knows — classes that declare COMPILED_WAKE beside a
 # COMPILED_CORE of IntermittentCore (agents.intermittent.IntermittentProsumer: act, then
 # SlotTrader.on_reports and SlotTrader.next_wake), PlantCore (agents.plant.ProvisionPlantAgent:
-# the same around its act), ZICore (agents.zi.ZITrader: act, on_reports, next_wake) or GridCore
-# (agents.grid.GridAgent: act, on_reports, next_wake) — and hands every other agent to the
-# Python handler.
+# the same around its act), ZICore (agents.zi.ZITrader: act, on_reports, next_wake), GridCore
+# (agents.grid.GridAgent: act, on_reports, next_wake) or StorageCore (agents.storage.
+# StorageDealer: its act's first checks, then StorageDealer.on_reports and SlotTrader.next_wake)
+# — and hands every other agent to the Python handler.
 #
 # For those it does what the Python code does, in the same order with the same draws: the open
 # slots (SlotSchedule.open_at), the agent's core (SlotTrader._compiled: built by the agent's own
@@ -44,11 +45,13 @@ cdef enum:
     WAKE_ZI = 2
     WAKE_PLANT = 3
     WAKE_GRID = 4
+    WAKE_STORAGE = 5
 
 # COMPILED_WAKE name -> (its kind, the COMPILED_CORE it needs)
 cdef dict WAKE_KINDS = {"intermittent": (WAKE_INTERMITTENT, IntermittentCore),
                         "zi": (WAKE_ZI, ZICore), "plant": (WAKE_PLANT, PlantCore),
-                        "grid": (WAKE_GRID, GridCore)}
+                        "grid": (WAKE_GRID, GridCore),
+                        "storage": (WAKE_STORAGE, StorageCore)}
 
 
 cdef int wake_kind(cls) except -1:
@@ -161,9 +164,12 @@ cdef class WakeLoop:
         if hi > self.end_slot:
             hi = self.end_slot
         if hi <= lo:
-            if kind == WAKE_GRID and self.view.curve is None:
-                return agent.act(self.view, me)  # the reference raises its error
+            if (kind == WAKE_GRID and self.view.curve is None) or kind == WAKE_STORAGE:
+                # the reference raises its error / cancels every quote it still has
+                return agent.act(self.view, me)
             return None
+        if kind == WAKE_STORAGE and me.prosumer is None:
+            return agent.act(self.view, me)  # the reference cancels every quote
         slots = range(lo, hi)
         # SlotTrader._compiled: the agent's core of this exchange and episode
         core = agent.__dict__.get("_core")
@@ -184,6 +190,11 @@ cdef class WakeLoop:
             elif kind == WAKE_PLANT:
                 got = core.act(agent, slots, now, agent.working, agent.owner, agent.plant,
                                self.first_slot, self.end_slot, self.open_lead - self.gate_lead)
+                if got is not None:
+                    return got
+            elif kind == WAKE_STORAGE:
+                got = core.act(agent, self.view, me, slots, now, self.first_slot,
+                               self.last_close, self.slot_len)
                 if got is not None:
                     return got
             else:
@@ -209,6 +220,8 @@ cdef class WakeLoop:
         also remembers the slots it submitted to; GridAgent's keeps its resting submits as the
         slots' quotes per side."""
         resting = self.resting
+        if kind == WAKE_STORAGE:
+            return self.storage_hand_back(agent, reports)
         if kind == WAKE_GRID:
             quotes = agent.quotes
             for ins, rep in reports:
@@ -229,8 +242,30 @@ cdef class WakeLoop:
                     touched.add(ins.slot)
         return 0
 
+    cdef int storage_hand_back(self, agent, reports) except -1:
+        """StorageDealer.on_reports: the cash of fills on entry (at the trades' prices) and the
+        lots accounted per order, the resting quotes per (slot, side)."""
+        resting = self.resting
+        owner = agent.owner
+        for ins, rep in reports:
+            order = (<tuple>rep)[2] if type(rep) is _Report else rep.order
+            if order is None:
+                continue
+            entry = agent._fills.setdefault(order.order_id, [order, 0])
+            for tr in ((<tuple>rep)[3] if type(rep) is _Report else rep.trades):
+                if tr.buyer == owner:
+                    agent._cash -= tr.price * tr.rate
+                    entry[1] += tr.rate
+                elif tr.seller == owner:
+                    agent._cash += tr.price * tr.rate
+                    entry[1] += tr.rate
+            if order.status is resting:
+                agent.quotes[(order.first_slot, order.side)] = order
+        return 0
+
     cdef object next_wake(self, int kind, agent, t):
-        """SlotTrader.next_wake / ZITrader.next_wake / GridAgent.next_wake for ``now >= 0``."""
+        """SlotTrader.next_wake (also the storage dealer's) / ZITrader.next_wake /
+        GridAgent.next_wake for ``now >= 0``."""
         rnd = agent._py
         period = agent.period
         if type(rnd) is not PLAIN_RANDOM or type(period) is not int:
@@ -238,7 +273,7 @@ cdef class WakeLoop:
         cdef double j, u
         if kind == WAKE_GRID:
             return t + period
-        if kind == WAKE_INTERMITTENT or kind == WAKE_PLANT:
+        if kind == WAKE_INTERMITTENT or kind == WAKE_PLANT or kind == WAKE_STORAGE:
             jitter = agent.jitter
             if type(jitter) is not float:
                 return agent.next_wake(t, self.market.rng)

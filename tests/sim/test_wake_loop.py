@@ -1,8 +1,10 @@
 """The market's compiled wake-up (``rex_env._core.WakeLoop``, issue 12) against
 ``Market._on_wake``, the reference: two markets of the same scenario and seed, one waking its
-intermittent prosumers, ZI traders, plants and grid connection in C, one in Python, must hold
+intermittent prosumers, ZI traders, plants, grid connection and storage dealers in C, one in
+Python, must hold
 the same event queue (times, priorities, tie-break draws, sequence numbers, owners), the same
-generator states, agents (private generators, working orders, cursors, checkpoints), trades,
+generator states, agents (private generators, working orders, cursors, checkpoints, a storage
+dealer's quotes, fills, cash and price memory), trades,
 accounts and metrics at many moments of whole days — also when the switch flips mid-day, when a
 market subclass counts its ``execute`` calls, when an agent's generator is not a plain
 ``random.Random``, and across a copy. Classes that merely inherit an agent keep the Python wake-
@@ -22,9 +24,10 @@ from agents import build_population
 from agents.grid import GridAgent
 from agents.intermittent import IntermittentProsumer
 from agents.plant import ProvisionPlantAgent
+from agents.storage import StorageDealer
 from agents.zi import ZITrader
 from rex_env import _core
-from rex_env.exchange import Report
+from rex_env.exchange import Report, Status
 from rex_env.scenarios import make_scenario
 from rex_env.sim.agent_api import Instruction
 from rex_env.sim.market import Market
@@ -32,7 +35,7 @@ from tests.compiled import figures
 
 pytestmark = pytest.mark.skipif(not _core.AVAILABLE, reason="C core not built")
 
-WAKE_CLASSES = (IntermittentProsumer, ZITrader, ProvisionPlantAgent, GridAgent)
+WAKE_CLASSES = (IntermittentProsumer, ZITrader, ProvisionPlantAgent, GridAgent, StorageDealer)
 """The classes whose whole wake-up runs compiled."""
 
 
@@ -66,7 +69,15 @@ def _agent_state(a: Any) -> Any:
             getattr(a, "_cursor", None), getattr(a, "tau_s", None),
             list(getattr(a, "_checkpoints", [])), sorted(getattr(a, "_touched", ())),
             sorted((k[0], k[1].value, o.order_id) for k, o in getattr(a, "quotes", {}).items()
-                   if type(a) is GridAgent))
+                   if type(a) in (GridAgent, StorageDealer)),
+            _dealer_state(a) if type(a) is StorageDealer else None)
+
+
+def _dealer_state(a: StorageDealer) -> Any:
+    """What a storage dealer's wake-up keeps beyond its quotes: the cash and lots accounted
+    of its orders' fills, the closed slots' prices it remembers."""
+    return (a._cash, sorted((oid, o.order_id, seen) for oid, (o, seen) in a._fills.items()),
+            list(a._prices), a._next_closed, a._turnover, a._volume)
 
 
 def state(m: Market) -> Any:
@@ -133,6 +144,26 @@ def test_whole_days_wake_as_the_reference(monkeypatch: pytest.MonkeyPatch, name:
     assert {o for (m, o) in seen if m == id(ref)} == set(ref.agents)
     assert sum(n for (m, o), n in seen.items() if m == id(ref) and o in compiled) > 200
     assert len(fast.trades) > 0
+    if name == "community":  # the storage dealer traded: its fills' cash was kept in C
+        assert any(a._cash for a in fast.agents.values() if type(a) is StorageDealer)
+
+
+def test_a_storage_dealer_without_its_prosumer_cancels_as_the_reference() -> None:
+    """The dealer's first checks (no prosumer, no open slot) are the reference's: it cancels
+    every resting quote, and wakes on."""
+    fast, ref = pair("community", 4)
+    owner = next(o for o, a in fast.agents.items() if type(a) is StorageDealer)
+    fast.run_until(14 * 3600)
+    ref.run_until(14 * 3600)
+    assert fast.agents[owner].quotes, "the dealer quotes at noon"
+    for m in (fast, ref):
+        m.owner_views[owner].prosumer = None
+    fast.run_until(16 * 3600)
+    ref.run_until(16 * 3600)
+    assert state(fast) == state(ref)
+    assert not fast.agents[owner].quotes
+    assert not any(fast.exchange.status(o).status is Status.RESTING
+                   for o in fast.owner_views[owner].order_ids)
 
 
 def test_fast_market_sends_no_compiled_owner_to_python(monkeypatch: pytest.MonkeyPatch
@@ -145,7 +176,7 @@ def test_fast_market_sends_no_compiled_owner_to_python(monkeypatch: pytest.Monke
     compiled = set(m._wake_loop.compiled_owners)
     woke = {o for _, o in seen}
     assert not compiled & woke, "compiled owners' wake-ups ran in Python"
-    assert woke == set(m.agents) - compiled  # the storage, plant, grid agents
+    assert woke == set(m.agents) - compiled  # the agents of classes without a compiled wake-up
 
 
 def test_the_switch_flipping_mid_day_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -249,7 +280,8 @@ def test_an_agent_replaced_mid_day_wakes_as_what_it_is_now() -> None:
 @pytest.mark.parametrize("kind,core,match", [
     ("zi", "IntermittentCore", "needs COMPILED_CORE = ZICore"),
     ("intermittent", None, "needs COMPILED_CORE = IntermittentCore"),
-    ("storage", "ZICore", "unknown COMPILED_WAKE 'storage'"),
+    ("battery", "ZICore", "unknown COMPILED_WAKE 'battery'"),
+    ("storage", "PlantCore", "needs COMPILED_CORE = StorageCore"),
     ("plant", "GridCore", "needs COMPILED_CORE = PlantCore"),
 ])
 def test_a_wake_declaration_without_its_core_is_an_error(kind: str, core: str | None,
