@@ -6,8 +6,10 @@
 # counters and the slot's SlotStats._add_trade with its Welford moments), the market's trade
 # list — with the same float operations in the same order, so every figure is bit-identical.
 # The objects stay the Python ones (readable as before, picklable, no second state); only the
-# per-trade Python calls are gone: the counters of the slot being booked are held in C while
-# its trades run and written back when the slot changes and at the end.
+# per-trade Python calls are gone: each account's, slot's and the market's figures are read
+# into C on first use in a call, updated there trade by trade and written back once at the end
+# (an object's figures depend only on its own trades in order, so the floats are the
+# reference's). The wake loop books the trades of many wake-ups in one call (WakeLoop.run).
 #
 # It does nothing and returns False (the caller runs the Python loop) unless every trade is an
 # exchange Trade with int fields whose products stay exact in a double (|x| < 2**53, where
@@ -60,6 +62,20 @@ cdef struct SlotCounters:  # the trade fields of a SlotStats
     double low
     Moments prices
     Moments changes
+
+
+cdef struct AccountSums:  # an OwnerAccount's trade figures while a call books them
+    double trade_cash
+    int64_t fills  # fills added in the call
+    double bought_kw
+    double sold_kw
+    bint bought
+    bint sold
+
+
+cdef enum:
+    BOOK_SLOTS = 16  # slots' statistics held at once while a call books
+    BOOK_ACCOUNTS = 64  # accounts held at once
 
 
 cdef inline bint exact_int(object x, int64_t* out):
@@ -128,13 +144,22 @@ cdef class TradeBook:
         return self._book(trades, market.accounts, market.metrics, market.trades)
 
     cdef bint _book(self, trades, dict accounts, metrics, list sink) except -1:
-        cdef int64_t price, lots, slot, cur = -1
+        """Each object's updates in the order of its trades, held in C for the whole call: an
+        account's, a slot's and the market's figures depend only on their own trades, in
+        order, so booking them object by object gives the reference's floats. The objects
+        are read on first use and written back once, at the end (also when a broken slot
+        statistics object raises on the way: what was booked before it is kept)."""
+        cdef int64_t price, lots, slot
         cdef double value, kw, price_f, m_volume, m_turnover
         cdef int64_t m_n
         cdef Moments m_prices
-        cdef SlotCounters sc
-        cdef object st = None, first_time = None, last_time = None
-        cdef bint first_set = False
+        cdef SlotCounters sc[BOOK_SLOTS]
+        cdef int64_t sc_slot[BOOK_SLOTS]
+        cdef bint sc_first[BOOK_SLOTS]
+        cdef AccountSums acc[BOOK_ACCOUNTS]
+        cdef PyObject *acc_obj[BOOK_ACCOUNTS]
+        cdef int n_sc = 0, n_acc = 0, i, j
+        cdef SlotCounters *c
         if not trades:
             return True
         if type(metrics) is not self.metrics_type or type(metrics._prices) is not self.welford_type:
@@ -146,67 +171,142 @@ cdef class TradeBook:
         m_turnover = metrics.turnover
         moments_load(&m_prices, metrics._prices)
         slots = metrics.slots
-        for t in trades:
-            slot = (<tuple>t)[2]
-            price = (<tuple>t)[3]
-            lots = (<tuple>t)[4]
-            # the accounts: Grid.cash(price * lots), Grid.rate(lots), OwnerAccount.on_fill
-            value = <double>(price * lots) * self.cash_per_unit
-            kw = <double>(lots * self.lot_n) / <double>self.lot_d
-            b = accounts.get((<tuple>t)[7])
-            if b is not None:
-                b.trade_cash = <double>b.trade_cash + (-value)
-                b.fills = b.fills + 1
-                b.bought_kw = <double>b.bought_kw + kw
-            s = accounts.get((<tuple>t)[8])
-            if s is not None:
-                s.trade_cash = <double>s.trade_cash + value
-                s.fills = s.fills + 1
-                s.sold_kw = <double>s.sold_kw + kw
-            # the metrics: MarketMetrics.on_exchange_trades with Grid.price(price)
-            price_f = <double>(price * self.tick_n) / <double>self.tick_d
-            if st is None or slot != cur:
-                if st is not None:
-                    self.store_slot(st, &sc, first_set, first_time, last_time)
-                st = slots.get(slot)
-                if st is None:
-                    st = metrics.slot(slot)
-                if (type(st) is not self.slot_type or type(st._prices) is not self.welford_type
-                        or type(st._changes) is not self.welford_type):
-                    raise TypeError(f"slot statistics of type {type(st).__name__} in a plain "
-                                    "MarketMetrics")  # only a caller that broke the metrics
-                cur = slot
-                self.load_slot(st, &sc)
-                first_set = False
-                last_time = None
-            # SlotStats._add_trade(time, price_f, kw)
-            if sc.n_trades:
-                moments_add(&sc.changes, price_f - sc.last_price)
-                if price_f > sc.high:
-                    sc.high = price_f
-                elif price_f < sc.low:
-                    sc.low = price_f
-            else:
-                sc.high = sc.low = price_f
-                first_time = (<tuple>t)[1]
-                first_set = True
-            sc.n_trades += 1
-            sc.volume += kw
-            sc.turnover += price_f * kw
-            sc.last_price = price_f
-            last_time = (<tuple>t)[1]
-            moments_add(&sc.prices, price_f)
-            m_n += 1
-            m_volume += kw
-            m_turnover += price_f * kw
-            moments_add(&m_prices, price_f)
-        self.store_slot(st, &sc, first_set, first_time, last_time)
-        metrics.n_trades = m_n
-        metrics.volume = m_volume
-        metrics.turnover = m_turnover
-        moments_store(&m_prices, metrics._prices)
+        st_objs = []  # the slot statistics held in sc (references for the call)
+        times = []  # per held slot: [first trade time, last trade time]
+        acc_objs = []  # the accounts held in acc
+        try:
+            for t in trades:
+                slot = (<tuple>t)[2]
+                price = (<tuple>t)[3]
+                lots = (<tuple>t)[4]
+                # the accounts: Grid.cash(price * lots), Grid.rate(lots), OwnerAccount.on_fill
+                value = <double>(price * lots) * self.cash_per_unit
+                kw = <double>(lots * self.lot_n) / <double>self.lot_d
+                b = accounts.get((<tuple>t)[7])
+                if b is not None:
+                    i = self.account_ix(b, acc, acc_obj, &n_acc, acc_objs)
+                    acc[i].trade_cash = acc[i].trade_cash + (-value)
+                    acc[i].fills += 1
+                    acc[i].bought_kw = acc[i].bought_kw + kw
+                    acc[i].bought = True
+                s = accounts.get((<tuple>t)[8])
+                if s is not None:
+                    i = self.account_ix(s, acc, acc_obj, &n_acc, acc_objs)
+                    acc[i].trade_cash = acc[i].trade_cash + value
+                    acc[i].fills += 1
+                    acc[i].sold_kw = acc[i].sold_kw + kw
+                    acc[i].sold = True
+                # the metrics: MarketMetrics.on_exchange_trades with Grid.price(price)
+                price_f = <double>(price * self.tick_n) / <double>self.tick_d
+                j = -1
+                for i in range(n_sc):
+                    if sc_slot[i] == slot:
+                        j = i
+                        break
+                if j < 0:
+                    if n_sc == BOOK_SLOTS:  # (more slots in one call than held: write back)
+                        self.store_slots(sc, sc_first, n_sc, st_objs, times)
+                        n_sc = 0
+                        del st_objs[:], times[:]
+                    st = slots.get(slot)
+                    if st is None:
+                        st = metrics.slot(slot)
+                    if (type(st) is not self.slot_type
+                            or type(st._prices) is not self.welford_type
+                            or type(st._changes) is not self.welford_type):
+                        raise TypeError(f"slot statistics of type {type(st).__name__} in a "
+                                        "plain MarketMetrics")  # a caller broke the metrics
+                    j = n_sc
+                    self.load_slot(st, &sc[j])
+                    sc_slot[j] = slot
+                    sc_first[j] = False
+                    st_objs.append(st)
+                    times.append([None, None])
+                    n_sc += 1
+                c = &sc[j]
+                # SlotStats._add_trade(time, price_f, kw)
+                if c.n_trades:
+                    moments_add(&c.changes, price_f - c.last_price)
+                    if price_f > c.high:
+                        c.high = price_f
+                    elif price_f < c.low:
+                        c.low = price_f
+                else:
+                    c.high = c.low = price_f
+                    (<list>times[j])[0] = (<tuple>t)[1]
+                    sc_first[j] = True
+                c.n_trades += 1
+                c.volume += kw
+                c.turnover += price_f * kw
+                c.last_price = price_f
+                (<list>times[j])[1] = (<tuple>t)[1]
+                moments_add(&c.prices, price_f)
+                m_n += 1
+                m_volume += kw
+                m_turnover += price_f * kw
+                moments_add(&m_prices, price_f)
+        finally:
+            self.store_slots(sc, sc_first, n_sc, st_objs, times)
+            self.store_accounts(acc, n_acc, acc_objs)
+            metrics.n_trades = m_n
+            metrics.volume = m_volume
+            metrics.turnover = m_turnover
+            moments_store(&m_prices, metrics._prices)
         sink.extend(trades)
         return True
+
+    cdef int account_ix(self, object a, AccountSums *acc, PyObject **acc_obj, int *n_acc,
+                        list acc_objs) except -1:
+        """The index of account ``a`` among those held (read on first use; with more than
+        held, the held ones are written back first)."""
+        cdef int i, n = n_acc[0]
+        for i in range(n):
+            if acc_obj[i] == <PyObject *>a:
+                return i
+        if n == BOOK_ACCOUNTS:
+            self.store_accounts(acc, n, acc_objs)
+            del acc_objs[:]
+            n = 0
+        acc[n].trade_cash = <double>a.trade_cash
+        acc[n].bought_kw = <double>a.bought_kw
+        acc[n].sold_kw = <double>a.sold_kw
+        acc[n].fills = 0
+        acc[n].bought = acc[n].sold = False
+        acc_obj[n] = <PyObject *>a
+        acc_objs.append(a)
+        n_acc[0] = n + 1
+        return n
+
+    cdef int store_accounts(self, AccountSums *acc, int n, list acc_objs) except -1:
+        """Write the held accounts' figures back (only those their trades changed)."""
+        cdef int i
+        for i in range(n):
+            a = acc_objs[i]
+            if acc[i].fills:
+                a.trade_cash = acc[i].trade_cash
+                fills = a.fills
+                a.fills = fills + acc[i].fills if type(fills) is int else \
+                    self.count_up(fills, acc[i].fills)
+            if acc[i].bought:
+                a.bought_kw = acc[i].bought_kw
+            if acc[i].sold:
+                a.sold_kw = acc[i].sold_kw
+        return 0
+
+    cdef object count_up(self, object x, int64_t k):
+        """``x + 1``, ``k`` times (what the reference adds to a count that is not an int)."""
+        cdef int64_t i
+        for i in range(k):
+            x = x + 1
+        return x
+
+    cdef int store_slots(self, SlotCounters *sc, bint *first, int n, list st_objs, list times
+                         ) except -1:
+        cdef int i
+        for i in range(n):
+            tm = <list>times[i]
+            self.store_slot(st_objs[i], &sc[i], first[i], tm[0], tm[1])
+        return 0
 
     cdef int load_slot(self, object st, SlotCounters* sc) except -1:
         sc.n_trades = st.n_trades

@@ -202,3 +202,26 @@ def test_execute_books_directly_as_on_trades_would(name: str, seed: int) -> None
     assert not Audited(sc, build_population(sc))._plain_on_trades
     assert sum(seen) == len(states[1]["trades"]) > 20  # every trade went through the override
     assert states[0] == states[1] == states[2]
+
+
+@pytest.mark.parametrize("n_slots,n_owners", [(3, 5), (40, 8), (6, 150), (40, 150)])
+def test_one_call_over_many_slots_and_accounts(n_slots: int, n_owners: int) -> None:
+    """One call books its trades object by object, holding at most 16 slots' statistics and
+    64 accounts at once: more of either in one call (written back and read again on the way)
+    gives the same figures as the Python loop."""
+    import random
+
+    rnd = random.Random(n_slots * 1000 + n_owners)
+    owners = [f"o{i}" for i in range(n_owners)]
+    a, b = _books(True), _books(False)
+    for books in (a, b):
+        books.accounts.update({o: OwnerAccount(o) for o in owners})
+    trades = [_trade(i, 3 * i, rnd.randrange(n_slots), rnd.randint(-2000, 4000),
+                     rnd.randint(1, 300), rnd.choice(owners), rnd.choice([*owners, "nobody"]))
+              for i in range(1, 900)]
+    assert a._trade_book.book(trades, a.accounts, a.metrics, a.trades)
+    Market._on_trades(b, trades)
+    assert _state(a) == _state(b)
+    assert len(a.metrics.slots) == n_slots
+    assert list(a.metrics.slots) == list(b.metrics.slots)  # created in the same order
+    assert sum(acct.fills for acct in a.accounts.values()) > len(trades)
