@@ -840,7 +840,7 @@ cdef class ZICore(CurveCore):
 
 
 def execute_plain(CoreExchange ex, list instructions, int64_t now, owner, int64_t next_id,
-                  list ids, dict rejections, on_trades, ins_type, market=None):
+                  list ids, dict rejections, on_trades, ins_type, market=None, list defer=None):
     """``Market.execute`` for a list of plain instructions — ``submit`` (no ``match_zone``),
     ``cancel`` or ``modify`` with prices and rates that are ``int`` or ``None`` — in the same
     order with the same effects: order ids ``next_id + 1 ...`` for the submits, an accepted
@@ -852,8 +852,10 @@ def execute_plain(CoreExchange ex, list instructions, int64_t now, owner, int64_
     ``_on_trades`` is ``Market``'s own and its ``_trade_book`` a plain :class:`TradeBook`, the
     book is called directly, once for the trades of all the reports in order (nothing reads
     the accounts or metrics between them; the same figures as a call per report), and
-    ``on_trades`` only where the book declines. The exchange's own ``submit``, ``cancel`` and
-    ``modify`` are called without the method call (``plain_ops``)."""
+    ``on_trades`` only where the book declines; with ``defer`` (a list), those trades are
+    appended to it instead, for the caller to book before anything reads the accounts or
+    metrics (:meth:`WakeLoop.run`). The exchange's own ``submit``, ``cancel`` and ``modify``
+    are called without the method call (``plain_ops``)."""
     cdef Py_ssize_t i, n = len(instructions)
     cdef bint direct = ex.plain_ops
     cdef list pending = None
@@ -909,6 +911,8 @@ def execute_plain(CoreExchange ex, list instructions, int64_t now, owner, int64_
         if trades:
             if book is None:
                 on_trades(trades)
+            elif defer is not None:
+                defer.extend(trades)
             elif pending is None:
                 pending = list(trades)
             else:

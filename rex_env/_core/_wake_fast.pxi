@@ -23,12 +23,20 @@
 # Python method before drawing anything. tests/sim/test_wake_loop.py compares every event,
 # trade, draw and settlement of whole days with the Python handler; tests/sim/
 # test_fingerprints.py pins them.
+#
+# WakeLoop.run is also the kernel's loop (Kernel.run_until / Kernel.run, the reference, for
+# Market.run_until / run): the same events in the same order, its own events called in C. The
+# trades of the compiled wake-ups wait in a list while only compiled wake-ups run (they read
+# the books, never the accounts, metrics or trade list) and are booked in one TradeBook call,
+# in order, before any other handler or Python code of an agent runs and when the loop ends or
+# raises — so whatever Python reads the bookkeeping finds it as the reference leaves it.
 
 import heapq as _heapq
 
 from cpython.long cimport PyLong_FromDouble
 
 cdef object HEAPPUSH = _heapq.heappush
+cdef object HEAPPOP = _heapq.heappop
 cdef object FLAGS = None  # rex_env._core (its COMPILED_AGENTS), read on first use: it imports us
 
 
@@ -85,6 +93,8 @@ cdef class WakeLoop:
     cdef CoreExchange ex
     cdef dict agents, kinds, owner_views, accounts
     cdef bint plain_execute
+    cdef bint deferring  # inside run(): the wake-ups' trades wait in ``pending``
+    cdef list pending
     cdef int64_t last_close, gate_lead, open_lead, slot_len, first_slot, end_slot
 
     def __init__(self, market, CoreExchange ex, ins_type, agent_prio, bint plain_execute):
@@ -100,6 +110,8 @@ cdef class WakeLoop:
         self.ins_type = ins_type
         self.agent_prio = agent_prio
         self.plain_execute = plain_execute
+        self.deferring = False
+        self.pending = []
         self.resting = STATUS[1]
         self.kernel = market.kernel
         self.view = market.view
@@ -134,16 +146,81 @@ cdef class WakeLoop:
         return sorted(o for o, a in self.agents.items() if self.kind_of(type(a)) != WAKE_PYTHON)
 
     def __call__(self, t, owner):
+        self.wake(t, owner)
+
+    def run(self, kernel, time, prio, bint until):
+        """``kernel.run_until(time, prio)`` (``until``) or ``kernel.run()`` — the same events in
+        the same order, the clock and the count as they set them — with this loop's own
+        events called in C, and their trades booked together: they wait while only compiled
+        wake-ups run (which read no account or metric) and are booked, in order, before any
+        other handler or Python code of an agent runs and at the end (:meth:`flush`). Returns
+        the number of events processed."""
+        cdef Py_ssize_t n = 0
+        cdef bint was = self.deferring
+        q = kernel._queue
+        if type(q) is not list:
+            return kernel.run_until(time, prio) if until else kernel.run()
+        self.deferring = True
+        try:
+            while q:
+                if until:
+                    top = (<list>q)[0]
+                    if not (top[0] < time or (top[0] == time and top[1] < prio)):
+                        break
+                t, _, _, _, handler, payload = HEAPPOP(q)
+                kernel.now = t
+                if handler is self:
+                    self.wake(t, payload)
+                else:
+                    self.flush()
+                    handler(t, payload)
+                n += 1
+        finally:
+            self.deferring = was
+            self.flush()
+        if until and time > kernel.now:
+            kernel.now = time
+        kernel.processed += n
+        return n
+
+    cdef int flush(self) except -1:
+        """Book the trades waiting in ``pending`` (in order) as ``Market._on_trades`` would."""
+        if not self.pending:
+            return 0
+        trades = self.pending
+        self.pending = []
+        market = self.market
+        book = market._trade_book
+        if not (type(book) is TradeBook and compiled_on()
+                and (<TradeBook>book).book_market(trades, market)):
+            self.on_trades(trades)
+        return 0
+
+    cdef object defer_to(self):
+        """Where ``execute_plain`` leaves its trades: ``pending`` inside :meth:`run` while
+        the market books with a plain :class:`TradeBook` (else ``None``, booked at once)."""
+        if not self.deferring:
+            return None
+        market = self.market
+        if market._plain_on_trades and type(market._trade_book) is TradeBook:
+            return self.pending
+        self.flush()
+        return None
+
+    cdef int wake(self, t, owner) except -1:
+        """An agent event: its wake-up (``Market._on_wake``)."""
         cdef int64_t now
         cdef int kind
         if not compiled_on():
+            self.flush()
             self.python_wake(t, owner)
-            return
+            return 0
         agent = self.agents[owner]
         kind = self.kind_of(type(agent))
         if kind == WAKE_PYTHON:
+            self.flush()
             self.python_wake(t, owner)
-            return
+            return 0
         now = t
         if now < self.last_close:
             instructions = self.decide(kind, agent, self.owner_views[owner], now)
@@ -153,6 +230,7 @@ cdef class WakeLoop:
         nxt = self.next_wake(kind, agent, t)
         if nxt is not None and nxt < self.last_close:
             self.schedule_at(nxt if nxt > t + 1 else t + 1, owner)
+        return 0
 
     cdef object decide(self, int kind, agent, me, int64_t now):
         """The agent's act: its core's decision, else the method (the reference)."""
@@ -166,9 +244,11 @@ cdef class WakeLoop:
         if hi <= lo:
             if (kind == WAKE_GRID and self.view.curve is None) or kind == WAKE_STORAGE:
                 # the reference raises its error / cancels every quote it still has
+                self.flush()
                 return agent.act(self.view, me)
             return None
         if kind == WAKE_STORAGE and me.prosumer is None:
+            self.flush()
             return agent.act(self.view, me)  # the reference cancels every quote
         slots = range(lo, hi)
         # SlotTrader._compiled: the agent's core of this exchange and episode
@@ -176,6 +256,7 @@ cdef class WakeLoop:
         if core is None or not (type(core) is agent.COMPILED_CORE
                                 and (<CurveCore>core).ex is self.ex
                                 and (<CurveCore>core).curve is self.view.curve):
+            self.flush()
             core = agent._compiled(self.view)
         if core is not None:
             if kind == WAKE_INTERMITTENT:
@@ -201,6 +282,7 @@ cdef class WakeLoop:
                 got = core.act(agent, slots, agent.owner)
                 if got is not None:
                     return got
+        self.flush()
         return agent.act(self.view, me)  # the reference (its core hands back again)
 
     cdef object execute(self, owner, instructions, int64_t now):
@@ -209,10 +291,11 @@ cdef class WakeLoop:
             got = execute_plain(self.ex, instructions, now, owner, self.market._next_id,
                                 self.owner_views[owner].order_ids,
                                 self.accounts[owner].rejections, self.on_trades, self.ins_type,
-                                self.market)
+                                self.market, self.defer_to())
             if got is not None:
                 reports, self.market._next_id = got
                 return reports
+        self.flush()
         return self.market.execute(owner, instructions)
 
     cdef int hand_back(self, int kind, agent, reports) except -1:
@@ -269,6 +352,7 @@ cdef class WakeLoop:
         rnd = agent._py
         period = agent.period
         if type(rnd) is not PLAIN_RANDOM or type(period) is not int:
+            self.flush()
             return agent.next_wake(t, self.market.rng)
         cdef double j, u
         if kind == WAKE_GRID:
@@ -276,6 +360,7 @@ cdef class WakeLoop:
         if kind == WAKE_INTERMITTENT or kind == WAKE_PLANT or kind == WAKE_STORAGE:
             jitter = agent.jitter
             if type(jitter) is not float:
+                self.flush()
                 return agent.next_wake(t, self.market.rng)
             j = <double>jitter * <double>period  # (exact: |period| < 2**53 as a checked int)
             u = -j + (j - -j) * <double>rnd.random()  # Random.uniform(-j, j)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
@@ -286,15 +287,26 @@ class Market:
 
     def run_until(self, time: int) -> int:
         """Process every event before the decision epoch ``time``; return how many."""
-        n = self.kernel.run_until(time, Prio.EPOCH)
+        loop = self._compiled_loop()
+        n = (self.kernel.run_until(time, Prio.EPOCH) if loop is None
+             else loop.run(self.kernel, time, Prio.EPOCH, True))
         self.events += n
         return n
 
     def run(self) -> int:
         """Run the episode to its end (every slot delivered and settled)."""
-        n = self.kernel.run()
+        loop = self._compiled_loop()
+        n = self.kernel.run() if loop is None else loop.run(self.kernel, None, None, False)
         self.events += n
         return n
+
+    def _compiled_loop(self) -> Any:
+        """The kernel's loop compiled (:meth:`rex_env._core.WakeLoop.run`: the same events in
+        the same order, the wake-ups' trades booked together before anything else reads the
+        books' figures), or ``None``: the kernel's own loop."""
+        if self._wake_loop is None or not _core.COMPILED_AGENTS or type(self.kernel) is not Kernel:
+            return None
+        return self._wake_loop
 
     # -- instructions -------------------------------------------------------------------------
     def execute(self, owner: str, instructions: Iterable[Instruction]

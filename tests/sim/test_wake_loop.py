@@ -30,6 +30,7 @@ from rex_env import _core
 from rex_env.exchange import Report, Status
 from rex_env.scenarios import make_scenario
 from rex_env.sim.agent_api import Instruction
+from rex_env.sim.kernel import Prio
 from rex_env.sim.market import Market
 from tests.compiled import figures
 
@@ -329,3 +330,66 @@ def test_the_zi_next_wake_draw_is_random_s_own() -> None:
         for _ in range(1_250):
             assert b.expovariate(1.0 / period) == _cexchange._expovariate(a, 1.0 / period)
     assert a.getstate() == b.getstate()
+
+
+def _figures_now(m: Market) -> tuple[Any, ...]:
+    """What Python code reading the market's bookkeeping sees."""
+    return (m.kernel.now, m.metrics.n_trades, m.metrics.volume, len(m.trades),
+            sorted((o, a.fills, a.trade_cash, a.bought_kw, a.sold_kw)
+                   for o, a in m.accounts.items()))
+
+
+def test_python_code_in_the_day_sees_every_trade_booked() -> None:
+    """The compiled loop books its wake-ups' trades together, but before anything else runs:
+    an event handler of the user's and an agent waking in Python read the same accounts,
+    metrics and trade list at every moment as in the reference."""
+    class Reading(ZITrader):  # inherits no compiled wake-up: wakes in Python
+        def act(self, market: Any, me: Any) -> Any:
+            seen[id(self)].append(_figures_now(self.market))
+            return super().act(market, me)
+
+    fast, ref = pair("community", 9)
+    owner = next(o for o, a in fast.agents.items() if type(a) is ZITrader)
+    seen: dict[int, list[Any]] = {}
+    for m in (fast, ref):
+        m.agents[owner].__class__ = Reading
+        m.agents[owner].market = m  # type: ignore[attr-defined]
+        seen[id(m.agents[owner])] = []
+        seen[id(m)] = []
+
+        def look(t: int, _: Any, m: Market = m) -> None:
+            seen[id(m)].append(_figures_now(m))
+
+        for t in range(1800, m.schedule.horizon, 1234):
+            m.kernel.schedule(t, Prio.INFO, look)
+    for t in range(3600, fast.schedule.horizon, 7200):
+        fast.run_until(t)
+        ref.run_until(t)
+        assert _figures_now(fast) == _figures_now(ref)
+    fast.run()
+    ref.run()
+    assert state(fast) == state(ref)
+    for m_f, m_r in ((fast, ref), (fast.agents[owner], ref.agents[owner])):
+        assert seen[id(m_f)] == seen[id(m_r)]
+        assert len({row[1] for row in seen[id(m_f)]}) > 10  # the figures moved between looks
+
+
+def test_an_error_in_a_handler_leaves_the_day_booked() -> None:
+    """A handler that raises stops both loops at the same event with everything before it
+    booked, the clock at its time and the count unchanged; the day then runs on alike."""
+    fast, ref = pair("community", 10)
+
+    def boom(t: int, _: Any) -> None:
+        raise RuntimeError("boom")
+
+    for m in (fast, ref):
+        m.kernel.schedule(5 * 3600 + 17, Prio.INFO, boom)
+    for m in (fast, ref):
+        with pytest.raises(RuntimeError, match="boom"):
+            m.run_until(8 * 3600)
+    assert fast.kernel.now == 5 * 3600 + 17
+    assert state(fast) == state(ref)
+    assert _figures_now(fast) == _figures_now(ref) and fast.metrics.n_trades > 0
+    fast.run()
+    ref.run()
+    assert state(fast) == state(ref)
