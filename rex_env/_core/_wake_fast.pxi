@@ -94,6 +94,7 @@ cdef class WakeLoop:
     cdef dict agents, kinds, owner_views, accounts
     cdef bint plain_execute
     cdef bint deferring  # inside run(): the wake-ups' trades wait in ``pending``
+    cdef bint execute_deferring  # inside Market.deferred_booking: Market.execute's trades too
     cdef list pending
     cdef int64_t last_close, gate_lead, open_lead, slot_len, first_slot, end_slot
 
@@ -110,7 +111,7 @@ cdef class WakeLoop:
         self.ins_type = ins_type
         self.agent_prio = agent_prio
         self.plain_execute = plain_execute
-        self.deferring = False
+        self.deferring = self.execute_deferring = False
         self.pending = []
         self.resting = STATUS[1]
         self.kernel = market.kernel
@@ -156,11 +157,13 @@ cdef class WakeLoop:
         other handler or Python code of an agent runs and at the end (:meth:`flush`). Returns
         the number of events processed."""
         cdef Py_ssize_t n = 0
-        cdef bint was = self.deferring
+        cdef bint was = self.deferring, was_execute = self.execute_deferring
         q = kernel._queue
         if type(q) is not list:
+            self.flush()
             return kernel.run_until(time, prio) if until else kernel.run()
         self.deferring = True
+        self.execute_deferring = False  # (an agent's Python reads its fills at once)
         try:
             while q:
                 if until:
@@ -177,6 +180,7 @@ cdef class WakeLoop:
                 n += 1
         finally:
             self.deferring = was
+            self.execute_deferring = was_execute
             self.flush()
         if until and time > kernel.now:
             kernel.now = time
@@ -196,10 +200,31 @@ cdef class WakeLoop:
             self.on_trades(trades)
         return 0
 
-    cdef object defer_to(self):
-        """Where ``execute_plain`` leaves its trades: ``pending`` inside :meth:`run` while
-        the market books with a plain :class:`TradeBook` (else ``None``, booked at once)."""
-        if not self.deferring:
+    def defer_execute(self, bint on):
+        """``Market.deferred_booking``: let ``Market.execute``'s trades wait (``on``) or book
+        what waits and stop; returns the previous setting (blocks nest)."""
+        was = self.execute_deferring
+        self.execute_deferring = on
+        if not on:
+            self.flush()
+        return was
+
+    def execute_defers(self):
+        """Where ``Market.execute``'s compiled loop leaves its trades (``None``: it books)."""
+        if not self.execute_deferring:
+            return None
+        return self.defer_to(True)
+
+    def book_waiting(self):
+        """Book the trades that wait (``Market.execute`` calls it before its Python loop)."""
+        self.flush()
+
+    cdef object defer_to(self, bint wanted):
+        """Where ``execute_plain`` leaves its trades: ``pending`` where trades may wait
+        (``wanted``) and the market books with a plain :class:`TradeBook`, else ``None``
+        (booked at once, after what waits)."""
+        if not wanted:
+            self.flush()
             return None
         market = self.market
         if market._plain_on_trades and type(market._trade_book) is TradeBook:
@@ -291,7 +316,7 @@ cdef class WakeLoop:
             got = execute_plain(self.ex, instructions, now, owner, self.market._next_id,
                                 self.owner_views[owner].order_ids,
                                 self.accounts[owner].rejections, self.on_trades, self.ins_type,
-                                self.market, self.defer_to())
+                                self.market, self.defer_to(self.deferring))
             if got is not None:
                 reports, self.market._next_id = got
                 return reports

@@ -383,26 +383,27 @@ class RexParallelEnv(ParallelEnv):
         m = self.market
         rejections: dict[AgentID, dict[str, int]] = {a: {} for a in self.agents}
         self._projected = dict.fromkeys(self.agents, 0.0)
-        for a in self.agents:
-            action = decoded[a][0]
-            if self.controlled_by is not None or action is None:
-                continue  # hand-coded control, or a hold: no new orders
-            if self.config.action_mode == "tune":
-                self._tuned[self.owner_of[a]].tune(action)  # its prototype trades, as set
-                continue
-            instructions = self._decode(a, action)
-            if not instructions:
-                continue
-            reports = m.execute(self.owner_of[a], instructions)
-            steer = self._steer[a]
-            if type(steer) is OrderSteer and m.compiled_exchange is not None:
-                _core.note_reports(reports, steer.working, rejections[a], Status.RESTING)
-                continue  # the loop below, compiled
-            for ins, rep in reports:
-                steer.note(ins, rep.order)
-                if rep.reason is not None:
-                    r = rejections[a]
-                    r[rep.reason.value] = r.get(rep.reason.value, 0) + 1
+        with m.deferred_booking():  # (the learners' trades booked together: nothing here
+            for a in self.agents:  # reads the accounts, metrics or trade list)
+                action = decoded[a][0]
+                if self.controlled_by is not None or action is None:
+                    continue  # hand-coded control, or a hold: no new orders
+                if self.config.action_mode == "tune":
+                    self._tuned[self.owner_of[a]].tune(action)  # its prototype trades, as set
+                    continue
+                instructions = self._decode(a, action)
+                if not instructions:
+                    continue
+                reports = m.execute(self.owner_of[a], instructions)
+                steer = self._steer[a]
+                if type(steer) is OrderSteer and m.compiled_exchange is not None:
+                    _core.note_reports(reports, steer.working, rejections[a], Status.RESTING)
+                    continue  # the loop below, compiled
+                for ins, rep in reports:
+                    steer.note(ins, rep.order)
+                    if rep.reason is not None:
+                        r = rejections[a]
+                        r[rep.reason.value] = r.get(rep.reason.value, 0) + 1
         self._step_count += 1
         t_next = self._step_count * self.dt
         last = t_next >= self.schedule.last_close

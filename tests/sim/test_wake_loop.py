@@ -393,3 +393,67 @@ def test_an_error_in_a_handler_leaves_the_day_booked() -> None:
     fast.run()
     ref.run()
     assert state(fast) == state(ref)
+
+
+def _takers(m: Market, rnd: random.Random) -> list[tuple[str, list[Instruction]]]:
+    """Marketable orders of a few owners into the open slots (trades at once)."""
+    from rex_env.exchange import Side
+    from rex_env.sim.agent_api import submit
+
+    slots = list(m.view.open_slots())
+    out = []
+    for owner in sorted(m.accounts)[:6]:
+        ins = [submit(rnd.choice((Side.BUY, Side.SELL)), rnd.choice(slots), None,
+                      rnd.randint(1, 40)) for _ in range(4)]
+        out.append((owner, ins))
+    return out
+
+
+def test_deferred_booking_books_the_same_figures() -> None:
+    """``Market.deferred_booking`` (the env's learners): inside the block ``execute``'s trades
+    wait and are booked in order when it ends — also around an instruction batch that is not
+    a plain list (booked at once after what waited), across nested blocks and around a run of
+    the kernel inside the block (an agent's Python reads its fills at once there) — the same
+    figures as booking each batch at once; the reports are the same too."""
+    fast, ref = pair("community", 11)
+    for m in (fast, ref):
+        m.run_until(10 * 3600)
+    rnd_f, rnd_r = random.Random(5), random.Random(5)
+    traded = 0
+    for step in range(30):
+        batches_f, batches_r = _takers(fast, rnd_f), _takers(ref, rnd_r)
+        with fast.deferred_booking():
+            got = [fast.execute(o, ins if i % 3 else tuple(ins))
+                   for i, (o, ins) in enumerate(batches_f)]
+            if step % 5 == 0:
+                with fast.deferred_booking():
+                    got.append(fast.execute(*batches_f[0]))
+                fast.run_until(10 * 3600 + 300 * (step + 1))
+        want = [ref.execute(o, ins if i % 3 else tuple(ins))
+                for i, (o, ins) in enumerate(batches_r)]
+        if step % 5 == 0:
+            want.append(ref.execute(*batches_r[0]))
+            ref.run_until(10 * 3600 + 300 * (step + 1))
+        assert [[(tuple(i), tuple(r.trades), r.reason) for i, r in reps] for reps in got] == \
+            [[(tuple(i), tuple(r.trades), r.reason) for i, r in reps] for reps in want]
+        assert _figures_now(fast) == _figures_now(ref), f"step {step}"
+        traded += sum(len(r.trades) for reps in got for _, r in reps)
+    assert traded > 100  # the takers' orders traded
+    assert state(fast) == state(ref)
+
+
+def test_deferred_booking_books_what_waits_when_the_block_raises() -> None:
+    fast, ref = pair("community", 12)
+    for m in (fast, ref):
+        m.run_until(11 * 3600)
+    rnd_f, rnd_r = random.Random(6), random.Random(6)
+    n = fast.metrics.n_trades
+    with pytest.raises(KeyError):
+        with fast.deferred_booking():
+            for o, ins in _takers(fast, rnd_f):
+                fast.execute(o, ins)
+            raise KeyError("boom")
+    for o, ins in _takers(ref, rnd_r):
+        ref.execute(o, ins)
+    assert fast.metrics.n_trades > n
+    assert _figures_now(fast) == _figures_now(ref)
