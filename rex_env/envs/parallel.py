@@ -628,7 +628,7 @@ class RexParallelEnv(ParallelEnv):
         me = m.owner_views[owner]
         p = m.prosumers[owner]
         now = m.now
-        first = max(m.settlements) + 1 if m.settlements else s.first_slot
+        first = m.last_settled + 1 if m.last_settled is not None else s.first_slot
         w0 = int(window[0])
         undelivered = range(first, int(window[-1]) + 1)
         current = me.positions(undelivered)
@@ -829,9 +829,8 @@ class RexParallelEnv(ParallelEnv):
         if p is not None and spec.plant is not None:
             plant = p.plant_kw / spec.plant.capacity_kw
         last_imb = 0.0
-        settled = m.settlements
-        if settled:
-            last = settled[max(settled)].get(owner)
+        if m.last_settled is not None:
+            last = m.settlements[m.last_settled].get(owner)
             if last is not None:
                 last_imb = last.imbalance_kwh / (cap * self.schedule.slot_len / 3600)
         return soc, plant, last_imb

@@ -212,6 +212,8 @@ class Market:
         self.metrics = MarketMetrics(sc.tariff, slot_len=self.schedule.slot_len,
                                      accounts=self.accounts)
         self.settlements: dict[int, dict[str, OwnerSettlement]] = {}
+        self.last_settled: int | None = None
+        """The latest settled slot (``max(settlements)``, kept: the env reads it every step)."""
         self.trades: list[TradeRecord] = []
         self.events = 0
         if self._wake_loop is not None:
@@ -492,6 +494,8 @@ class Market:
             ledger.add(res, deliveries, consumption_price=float(self.curve.asks[i]),
                        feed_in_price=float(self.curve.bids[i]))
         self.settlements[slot] = res.owners
+        if self.last_settled is None or slot > self.last_settled:
+            self.last_settled = slot
         if slot == self.schedule.end_slot - 1:
             self._value_storage()
 

@@ -340,6 +340,19 @@ def test_stopping_at_decision_epochs_changes_nothing() -> None:
     assert m.kernel.processed == plain.kernel.processed
 
 
+def test_the_last_settled_slot_is_kept() -> None:
+    m = new_market("toy")
+    for seed in (1, 2):  # (a reset forgets it)
+        m.reset(seed)
+        assert m.last_settled is None
+        seen = 0
+        for t in range(900, m.schedule.horizon + 900, 900):
+            m.run_until(t)
+            assert m.last_settled == (max(m.settlements) if m.settlements else None)
+            seen += m.last_settled is not None
+        assert seen >= 3 and m.last_settled == m.schedule.end_slot - 1
+
+
 # -- wake-ups -----------------------------------------------------------------------------
 
 
