@@ -858,7 +858,8 @@ def execute_plain(CoreExchange ex, list instructions, int64_t now, owner, int64_
     are called without the method call (``plain_ops``)."""
     cdef Py_ssize_t i, n = len(instructions)
     cdef bint direct = ex.plain_ops
-    cdef list pending = None
+    cdef list pending = defer  # where the book's trades wait (ours: booked at the end)
+    cdef bint ours = defer is None
     cdef TradeBook book = None
     if market is not None and market._plain_on_trades:
         got_book = market._trade_book
@@ -911,13 +912,11 @@ def execute_plain(CoreExchange ex, list instructions, int64_t now, owner, int64_
         if trades:
             if book is None:
                 on_trades(trades)
-            elif defer is not None:
-                defer.extend(trades)
             elif pending is None:
                 pending = list(trades)
             else:
                 pending.extend(trades)
         out.append((ins, rep))
-    if pending is not None and not book.book_market(pending, market):
+    if ours and pending is not None and not book.book_market(pending, market):
         on_trades(pending)
     return out, next_id

@@ -211,9 +211,7 @@ cdef class WakeLoop:
 
     def execute_defers(self):
         """Where ``Market.execute``'s compiled loop leaves its trades (``None``: it books)."""
-        if not self.execute_deferring:
-            return None
-        return self.defer_to(True)
+        return self.defer_to(self.execute_deferring)
 
     def book_waiting(self):
         """Book the trades that wait (``Market.execute`` calls it before its Python loop)."""

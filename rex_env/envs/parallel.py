@@ -383,8 +383,10 @@ class RexParallelEnv(ParallelEnv):
         m = self.market
         rejections: dict[AgentID, dict[str, int]] = {a: {} for a in self.agents}
         self._projected = dict.fromkeys(self.agents, 0.0)
-        with m.deferred_booking():  # (the learners' trades booked together: nothing here
-            for a in self.agents:  # reads the accounts, metrics or trade list)
+        # the learners' trades are booked together when the block ends (nothing in it reads
+        # the accounts, metrics or trade list)
+        with m.deferred_booking():
+            for a in self.agents:
                 action = decoded[a][0]
                 if self.controlled_by is not None or action is None:
                     continue  # hand-coded control, or a hold: no new orders
