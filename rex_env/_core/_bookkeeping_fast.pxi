@@ -187,15 +187,19 @@ cdef class TradeBook:
                     i = self.account_ix(b, acc, acc_obj, &n_acc, acc_objs)
                     acc[i].trade_cash = acc[i].trade_cash + (-value)
                     acc[i].fills += 1
+                    if not acc[i].bought:  # (read on first use, as on_fill reads it)
+                        acc[i].bought_kw = <double>b.bought_kw
+                        acc[i].bought = True
                     acc[i].bought_kw = acc[i].bought_kw + kw
-                    acc[i].bought = True
                 s = accounts.get((<tuple>t)[8])
                 if s is not None:
                     i = self.account_ix(s, acc, acc_obj, &n_acc, acc_objs)
                     acc[i].trade_cash = acc[i].trade_cash + value
                     acc[i].fills += 1
+                    if not acc[i].sold:
+                        acc[i].sold_kw = <double>s.sold_kw
+                        acc[i].sold = True
                     acc[i].sold_kw = acc[i].sold_kw + kw
-                    acc[i].sold = True
                 # the metrics: MarketMetrics.on_exchange_trades with Grid.price(price)
                 price_f = <double>(price * self.tick_n) / <double>self.tick_d
                 j = -1
@@ -267,9 +271,8 @@ cdef class TradeBook:
             self.store_accounts(acc, n, acc_objs)
             del acc_objs[:]
             n = 0
-        acc[n].trade_cash = <double>a.trade_cash
-        acc[n].bought_kw = <double>a.bought_kw
-        acc[n].sold_kw = <double>a.sold_kw
+        acc[n].trade_cash = <double>a.trade_cash  # (bought_kw, sold_kw: on their first use)
+        acc[n].bought_kw = acc[n].sold_kw = 0.0
         acc[n].fills = 0
         acc[n].bought = acc[n].sold = False
         acc_obj[n] = <PyObject *>a

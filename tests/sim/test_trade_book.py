@@ -225,3 +225,27 @@ def test_one_call_over_many_slots_and_accounts(n_slots: int, n_owners: int) -> N
     assert len(a.metrics.slots) == n_slots
     assert list(a.metrics.slots) == list(b.metrics.slots)  # created in the same order
     assert sum(acct.fills for acct in a.accounts.values()) > len(trades)
+
+
+def test_a_side_reads_only_its_own_figures() -> None:
+    """As ``OwnerAccount.on_fill``, a buyer's booking reads ``bought_kw`` and never
+    ``sold_kw``, a seller's the reverse: an account whose other figure is not a number books
+    its trades on one side as the Python loop does, and reading it does raise as there."""
+    a, b = _books(True), _books(False)
+    for books in (a, b):
+        books.accounts["a"].sold_kw = "not a number"  # a buys only
+        books.accounts["b"].bought_kw = None  # b sells only
+    trades = [_trade(i, 10 * i, i % 3, 900 + i, 2 + i, "a", "b") for i in range(1, 9)]
+    assert a._trade_book.book(trades, a.accounts, a.metrics, a.trades)
+    Market._on_trades(b, trades)
+    for books in (a, b):
+        books.accounts["a"].sold_kw = books.accounts["b"].bought_kw = 0.0
+    assert _state(a) == _state(b)
+    assert a.accounts["a"].fills == 8 and a.accounts["b"].sold_kw > 0
+    a2, b2 = _books(True), _books(False)
+    for books in (a2, b2):
+        books.accounts["a"].bought_kw = "not a number"
+    with pytest.raises(TypeError):
+        Market._on_trades(b2, trades)
+    with pytest.raises(TypeError):
+        a2._trade_book.book(trades, a2.accounts, a2.metrics, a2.trades)
